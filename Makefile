@@ -1,0 +1,131 @@
+# pkgflat: plain Makefile. Dependencies come from pkg-config.
+#   make            build libpkgflat.a, libpkgflat.so and pkgflat
+#   make check      build and run every test (scripts/run-tests)
+#   make asan       the test suite under AddressSanitizer + UBSan
+#   make ubsan      the test suite under UBSan alone
+#   make fuzz       libFuzzer harnesses (clang)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      benchmarks (see scripts/bench)
+
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+DESTDIR ?=
+BUILD   ?= build
+
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib
+
+ifeq ($(filter clean uninstall,$(MAKECMDGOALS)),)
+MISSING := $(foreach d,$(DEPS),$(if $(shell $(PKG_CONFIG) --exists $(d) && echo y),,$(d)))
+ifneq ($(strip $(MISSING)),)
+$(error missing build dependencies (pkg-config): $(MISSING); run scripts/install-deps as root)
+endif
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS))
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS))
+endif
+
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wvla
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 $(WARN) $(EXTRA_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(DEP_CFLAGS)
+LDLIBS  += $(DEP_LIBS)
+
+LIB_SRC := $(sort $(wildcard src/lib/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+SONAME  := libpkgflat.so.0
+
+all: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so \
+     $(BUILD)/unit-tests $(BUILD)/fuzz-replay $(BUILD)/pkgflat.pc
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+# Unit tests may look inside the library.
+$(UNIT_OBJ): CPPFLAGS += -Isrc/lib
+
+$(BUILD)/libpkgflat.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libpkgflat.so: $(PIC_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/pkgflat: $(CLI_OBJ) $(BUILD)/libpkgflat.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libpkgflat.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Replays every fuzz corpus file through every harness (no libFuzzer needed).
+$(BUILD)/fuzz-replay: tests/fuzz/replay.c $(FUZZ_SRC) $(BUILD)/libpkgflat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) -o $@ tests/fuzz/replay.c $(FUZZ_SRC) \
+	    $(BUILD)/libpkgflat.a $(LDLIBS)
+
+$(BUILD)/pkgflat.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: pkgflat' 'Description: legacy macOS bundle packages to flat product archives' \
+	  'Version: 0.1.0' 'Requires.private: $(DEPS)' \
+	  'Libs: -L$${libdir} -lpkgflat' 'Cflags: -I$${includedir}' > $@
+
+check: all
+	scripts/run-tests
+
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+	ASAN_OPTIONS=detect_leaks=1 BUILD=build-asan scripts/run-tests
+
+ubsan:
+	$(MAKE) BUILD=build-ubsan CFLAGS="-O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=undefined" all
+	BUILD=build-ubsan scripts/run-tests
+
+fuzz:
+	$(MAKE) CC=clang BUILD=build-fuzz CFLAGS="-O1 -g -fsanitize=address,fuzzer-no-link" \
+	    LDFLAGS="-fsanitize=address" build-fuzz/libpkgflat.a
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "clang $$f -> build-fuzz/$$n"; \
+	  clang $(CPPFLAGS) -DPKGFLAT_LIBFUZZER -Isrc/lib -O1 -g -fsanitize=address,fuzzer -o build-fuzz/$$n $$f \
+	    build-fuzz/libpkgflat.a $(LDLIBS) || exit 1; done
+
+bench: all
+	scripts/bench
+
+install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so $(BUILD)/pkgflat.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
+	install -m 755 $(BUILD)/pkgflat $(DESTDIR)$(BINDIR)/pkgflat
+	install -m 644 $(BUILD)/libpkgflat.a $(DESTDIR)$(LIBDIR)/libpkgflat.a
+	install -m 755 $(BUILD)/libpkgflat.so $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpkgflat.so
+	install -m 644 include/pkgflat.h $(DESTDIR)$(INCDIR)/pkgflat.h
+	install -m 644 $(BUILD)/pkgflat.pc $(DESTDIR)$(LIBDIR)/pkgconfig/pkgflat.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pkgflat $(DESTDIR)$(LIBDIR)/libpkgflat.a \
+	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpkgflat.so \
+	  $(DESTDIR)$(INCDIR)/pkgflat.h $(DESTDIR)$(LIBDIR)/pkgconfig/pkgflat.pc
+
+clean:
+	rm -rf build build-asan build-ubsan build-fuzz
+
+.PHONY: all check asan ubsan fuzz bench install uninstall clean
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PIC_OBJ:.o=.d)

@@ -1,0 +1,289 @@
+/*
+ * pkgflat: read legacy macOS bundle installer packages (.pkg/.mpkg) and turn
+ * them into flat product archives.
+ *
+ * Contracts that hold for every function here:
+ *  - the library never prints and never exits;
+ *  - functions that can fail return a pkgflat_status and, when given a
+ *    non-NULL error object, fill it with the status, the file the problem
+ *    is in, the place inside that file and a message;
+ *  - strings returned by accessors belong to the object they came from and
+ *    live as long as it does;
+ *  - every _free() accepts NULL.
+ */
+#ifndef PKGFLAT_H
+#define PKGFLAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PKGFLAT_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                             */
+
+typedef enum pkgflat_status {
+	PKGFLAT_OK = 0,
+	PKGFLAT_E_USAGE,       /* the caller passed something invalid */
+	PKGFLAT_E_IO,          /* the operating system said no */
+	PKGFLAT_E_FORMAT,      /* the input is malformed */
+	PKGFLAT_E_UNSUPPORTED, /* well-formed, but not something we handle */
+	PKGFLAT_E_NOMEM,
+	PKGFLAT_E_CRYPTO,
+	PKGFLAT_E_INTERNAL
+} pkgflat_status;
+
+typedef struct pkgflat_error {
+	pkgflat_status status;
+	int sys_errno;          /* errno when status is PKGFLAT_E_IO, else 0 */
+	char file[1024];        /* the file the problem is in, as the user named it */
+	char where[256];        /* the place inside it: a key, a line, an offset */
+	char message[512];      /* what is wrong, lowercase, no final period */
+} pkgflat_error;
+
+void pkgflat_error_clear(pkgflat_error *err);
+const char *pkgflat_status_name(pkgflat_status status);
+/* "file: where: message", truncated to fit; returns buf. */
+const char *pkgflat_error_text(const pkgflat_error *err, char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Entries of a payload or a BOM                                      */
+
+enum pkgflat_entry_type {
+	PKGFLAT_ENTRY_FILE = 1,
+	PKGFLAT_ENTRY_DIR,
+	PKGFLAT_ENTRY_SYMLINK,
+	PKGFLAT_ENTRY_HARDLINK, /* payload only: a link to an earlier entry */
+	PKGFLAT_ENTRY_DEVICE,
+	PKGFLAT_ENTRY_FIFO,
+	PKGFLAT_ENTRY_SOCKET
+};
+
+typedef struct pkgflat_entry {
+	const char *path;        /* "." or "./a/b", UTF-8 as stored */
+	const char *link_target; /* symlink target, or NULL */
+	const char *hardlink;    /* path of the entry this one links to, or NULL */
+	int type;                /* enum pkgflat_entry_type */
+	uint32_t mode;           /* permission bits and type bits, like st_mode */
+	uint32_t uid, gid;
+	int64_t mtime;
+	uint64_t size;           /* bytes of file data; 0 for other types */
+	uint32_t crc;            /* POSIX cksum CRC (BOM only) */
+	int has_crc;
+	uint32_t rdev;           /* device number for devices */
+	uint64_t ino;
+	uint32_t nlink;
+} pkgflat_entry;
+
+/* Return 0 to go on; anything else stops the walk, which then fails with
+ * PKGFLAT_E_USAGE and the message "stopped by the caller". */
+typedef int (*pkgflat_entry_fn)(const pkgflat_entry *entry, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Legacy packages                                                    */
+
+typedef struct pkgflat_package pkgflat_package; /* what was opened */
+typedef struct pkgflat_bundle pkgflat_bundle;   /* one .pkg or .mpkg bundle */
+
+enum pkgflat_bundle_kind {
+	PKGFLAT_BUNDLE_COMPONENT = 1, /* Foo.pkg: one payload */
+	PKGFLAT_BUNDLE_METAPACKAGE,   /* Foo.mpkg with IFPkgFlagPackageList */
+	PKGFLAT_BUNDLE_DISTRIBUTION,  /* Foo.mpkg with a Tiger .dist only */
+	PKGFLAT_BUNDLE_HYBRID         /* both a package list and a .dist */
+};
+
+enum pkgflat_container {
+	PKGFLAT_CONTAINER_DIRECTORY = 1,
+	PKGFLAT_CONTAINER_ARCHIVE     /* .zip, .tar, .tar.gz, .tgz */
+};
+
+/* Text fields of a bundle; NULL when the package does not say. */
+enum pkgflat_field {
+	PKGFLAT_F_NAME = 0,         /* bundle directory name, "Foo.pkg" */
+	PKGFLAT_F_PATH,             /* bundle path inside the input */
+	PKGFLAT_F_IDENTIFIER,       /* CFBundleIdentifier (or fallbacks) */
+	PKGFLAT_F_VERSION,          /* CFBundleShortVersionString (or fallbacks) */
+	PKGFLAT_F_TITLE,            /* Description.plist IFPkgDescriptionTitle */
+	PKGFLAT_F_DESCRIPTION,      /* IFPkgDescriptionDescription */
+	PKGFLAT_F_DELETE_WARNING,   /* IFPkgDescriptionDeleteWarning */
+	PKGFLAT_F_INSTALL_LOCATION, /* IFPkgFlagDefaultLocation, "/" when absent */
+	PKGFLAT_F_AUTH,             /* "none", "admin" or "root" */
+	PKGFLAT_F_RESTART,          /* "none", "recommended-restart", "restart",
+	                               "logout", "shutdown" */
+	PKGFLAT_F_SELECTION,        /* in a metapackage: "selected", "unselected",
+	                               "required" */
+	PKGFLAT_F_BACKGROUND_ALIGNMENT,
+	PKGFLAT_F_BACKGROUND_SCALING,
+	PKGFLAT_F_CREATOR,          /* IFPkgCreator */
+	PKGFLAT_F_COMPONENT_DIRECTORY, /* IFPkgFlagComponentDirectory */
+	PKGFLAT_F_DIST_FILE,        /* Tiger distribution script, if any */
+	PKGFLAT_F_PAYLOAD_PATH,     /* "Contents/Archive.pax.gz" or Cheetah name */
+	PKGFLAT_F_BOM_PATH,
+	PKGFLAT_F_DEVELOPMENT_REGION,
+	PKGFLAT_F_INFO_SOURCE,      /* "Info.plist", "Cheetah .info" */
+	PKGFLAT_F_COUNT_
+};
+
+/* Yes/no fields: 1 yes, 0 no, -1 the package does not say. */
+enum pkgflat_flag {
+	PKGFLAT_FLAG_RELOCATABLE = 0,
+	PKGFLAT_FLAG_OVERWRITE_PERMISSIONS,
+	PKGFLAT_FLAG_FOLLOW_LINKS,
+	PKGFLAT_FLAG_ROOT_VOLUME_ONLY,
+	PKGFLAT_FLAG_ALLOW_BACK_REV,
+	PKGFLAT_FLAG_REQUIRED,      /* IFPkgFlagIsRequired */
+	PKGFLAT_FLAG_INSTALL_FAT,
+	PKGFLAT_FLAG_USE_USER_MASK,
+	PKGFLAT_FLAG_UPDATE_INSTALLED_LANGUAGES,
+	PKGFLAT_FLAG_COUNT_
+};
+
+/* The install-time programs a bundle can carry, in legacy run order. */
+enum pkgflat_script {
+	PKGFLAT_SCRIPT_INSTALLATION_CHECK = 0,
+	PKGFLAT_SCRIPT_VOLUME_CHECK,
+	PKGFLAT_SCRIPT_PREFLIGHT,
+	PKGFLAT_SCRIPT_PREINSTALL,
+	PKGFLAT_SCRIPT_PREUPGRADE,
+	PKGFLAT_SCRIPT_POSTINSTALL,
+	PKGFLAT_SCRIPT_POSTUPGRADE,
+	PKGFLAT_SCRIPT_POSTFLIGHT,
+	PKGFLAT_SCRIPT_COUNT_
+};
+const char *pkgflat_script_name(enum pkgflat_script script);
+
+typedef struct pkgflat_resource {
+	const char *path;     /* relative to Contents/Resources, "en.lproj/ReadMe" */
+	const char *lang;     /* "en" for en.lproj/..., NULL at top level */
+	const char *role;     /* "welcome", "readme", "license", "conclusion",
+	                         "background", "description", "script", "strings",
+	                         "package-version", "sizes", "cheetah", "other" */
+	const char *mime;     /* sniffed from content, or NULL for directories */
+	const char *link_target; /* for symlinks, else NULL */
+	uint64_t size;
+	int is_dir;
+} pkgflat_resource;
+
+typedef struct pkgflat_requirement {
+	const char *level;         /* "requires" or "recommends" */
+	const char *spec_type;     /* "sysctl", "gestalt", "file", "bundle", "plist" */
+	const char *spec_argument;
+	const char *spec_property;
+	const char *test_operator; /* as written: "eq", "<=", ... */
+	const char *test_object;   /* rendered as text */
+	const char *label_key, *title_key, *message_key;
+} pkgflat_requirement;
+
+typedef struct pkgflat_payload_stats {
+	const char *format;      /* "odc cpio", "newc cpio", "ustar", "pax", ... */
+	const char *compression; /* "gzip", "none", "bzip2", ... */
+	uint64_t entries;        /* all entries, "." included */
+	uint64_t files, dirs, symlinks, hardlinks, others;
+	uint64_t file_bytes;     /* sum of regular file sizes */
+	uint64_t install_kbytes; /* file_bytes rounded up to KiB */
+	int has_dot_root;        /* first entry is "." */
+	int dot_slash_names;     /* names start with "./" */
+} pkgflat_payload_stats;
+
+typedef struct pkgflat_bom_stats {
+	uint32_t paths;          /* entries listed in Paths */
+	uint32_t info_paths;     /* BomInfo numberOfPaths */
+	uint32_t hardlink_sets;  /* entries in HLIndex */
+	uint32_t size64_entries;
+	uint64_t file_bytes;
+} pkgflat_bom_stats;
+
+/*
+ * Open a legacy package: a .pkg or .mpkg directory, or such a directory
+ * inside a .zip, .tar, .tar.gz or .tgz file. Reads and checks all metadata
+ * (plists, resources, scripts, the package tree); payloads and BOMs are read
+ * only when asked for.
+ */
+pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
+    pkgflat_error *err);
+void pkgflat_package_free(pkgflat_package *pkg);
+
+enum pkgflat_container pkgflat_package_container(const pkgflat_package *pkg);
+const char *pkgflat_package_path(const pkgflat_package *pkg);
+const pkgflat_bundle *pkgflat_package_root(const pkgflat_package *pkg);
+/* The component packages in install order, nested metapackages flattened. */
+size_t pkgflat_package_component_count(const pkgflat_package *pkg);
+const pkgflat_bundle *pkgflat_package_component(const pkgflat_package *pkg,
+    size_t i);
+/* Things that are odd but not fatal, in the order they were found. */
+size_t pkgflat_package_warning_count(const pkgflat_package *pkg);
+const char *pkgflat_package_warning(const pkgflat_package *pkg, size_t i);
+
+enum pkgflat_bundle_kind pkgflat_bundle_kind(const pkgflat_bundle *b);
+const char *pkgflat_bundle_kind_name(enum pkgflat_bundle_kind kind);
+const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f);
+const char *pkgflat_field_name(enum pkgflat_field f);
+int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f);
+const char *pkgflat_flag_name(enum pkgflat_flag f);
+/* Path (inside the input) of the script, or NULL when the bundle has none. */
+const char *pkgflat_bundle_script(const pkgflat_bundle *b,
+    enum pkgflat_script s);
+size_t pkgflat_bundle_child_count(const pkgflat_bundle *b);
+const pkgflat_bundle *pkgflat_bundle_child(const pkgflat_bundle *b, size_t i);
+size_t pkgflat_bundle_resource_count(const pkgflat_bundle *b);
+const pkgflat_resource *pkgflat_bundle_resource(const pkgflat_bundle *b,
+    size_t i);
+size_t pkgflat_bundle_localization_count(const pkgflat_bundle *b);
+const char *pkgflat_bundle_localization(const pkgflat_bundle *b, size_t i);
+size_t pkgflat_bundle_requirement_count(const pkgflat_bundle *b);
+const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
+    size_t i);
+/* The installed size the package claims (IFPkgFlagInstalledSize or
+ * Archive.sizes), in KiB; -1 when it does not say. */
+int64_t pkgflat_bundle_claimed_kbytes(const pkgflat_bundle *b);
+int pkgflat_bundle_has_payload(const pkgflat_bundle *b);
+int pkgflat_bundle_has_bom(const pkgflat_bundle *b);
+
+/*
+ * Read every payload and BOM in the package once: fills the statistics
+ * below and adds warnings where a BOM and its payload disagree (paths,
+ * types, modes, owners, sizes, link targets) or the claimed size is off.
+ */
+pkgflat_status pkgflat_package_scan(pkgflat_package *pkg, pkgflat_error *err);
+/* After pkgflat_package_scan(); NULL before, or when there is none. */
+const pkgflat_payload_stats *pkgflat_bundle_payload_stats(
+    const pkgflat_bundle *b);
+const pkgflat_bom_stats *pkgflat_bundle_bom_stats(const pkgflat_bundle *b);
+
+/* Stream the payload of a component, calling fn for each entry. */
+pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err);
+/* Walk the component's Archive.bom. */
+pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
+    pkgflat_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Stand-alone files                                                  */
+
+/* What a file on disk is, by its content. */
+enum pkgflat_file_kind {
+	PKGFLAT_FILE_UNKNOWN = 0,
+	PKGFLAT_FILE_BOM,     /* "BOMStore" */
+	PKGFLAT_FILE_XAR,     /* "xar!": a flat package */
+	PKGFLAT_FILE_PAYLOAD, /* a cpio or tar stream, maybe compressed */
+	PKGFLAT_FILE_ARCHIVE  /* zip or tar that may hold a bundle */
+};
+enum pkgflat_file_kind pkgflat_file_sniff(const char *path);
+
+/* List a BOM file (Archive.bom, or Bom from a flat package). */
+pkgflat_status pkgflat_bom_list_file(const char *path, pkgflat_entry_fn fn,
+    void *ctx, pkgflat_bom_stats *stats, pkgflat_error *err);
+/* List a payload file (Archive.pax.gz, or Payload from a flat package). */
+pkgflat_status pkgflat_payload_list_file(const char *path, pkgflat_entry_fn fn,
+    void *ctx, pkgflat_payload_stats *stats, pkgflat_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

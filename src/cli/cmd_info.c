@@ -1,0 +1,343 @@
+/* pkgflat info: what a legacy package is and what it would install. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char info_help[] =
+    "usage: pkgflat info [--json] [--no-scan] PACKAGE\n"
+    "\n"
+    "Describe a legacy bundle package: a Foo.pkg or Foo.mpkg directory, or\n"
+    "a .zip, .tar, .tar.gz or .tgz holding one (read in place, not unpacked).\n"
+    "\n"
+    "For every component: identifier, version, install location, auth,\n"
+    "restart action, flags, selection, scripts, resources, localizations,\n"
+    "requirement checks, payload format, entry counts and installed size,\n"
+    "and the BOM. Warnings list what is odd but not fatal: unknown keys,\n"
+    "non-standard values, a BOM that disagrees with its payload.\n"
+    "\n"
+    "options:\n"
+    "  --json      print one JSON object instead of text\n"
+    "  --no-scan   do not read payloads and BOMs (faster; no counts, no\n"
+    "              BOM/payload cross-check)\n"
+    "  -h, --help  show this help\n"
+    "\n"
+    "exit status: 0 ok, 2 usage error, 3 unreadable or malformed package\n";
+
+static const char *yesno(int v)
+{
+	return v < 0 ? "-" : v ? "yes" : "no";
+}
+
+static void text_field(const char *label, const char *v)
+{
+	printf("  %-26s ", label);
+	print_text(stdout, v ? v : "-");
+	putchar('\n');
+}
+
+static void text_bundle(const pkgflat_bundle *b, int scanned)
+{
+	static const enum pkgflat_field fields[] = {
+		PKGFLAT_F_PATH, PKGFLAT_F_IDENTIFIER, PKGFLAT_F_VERSION,
+		PKGFLAT_F_TITLE, PKGFLAT_F_INSTALL_LOCATION, PKGFLAT_F_AUTH,
+		PKGFLAT_F_RESTART, PKGFLAT_F_SELECTION,
+	};
+	enum pkgflat_bundle_kind kind = pkgflat_bundle_kind(b);
+
+	printf("%s ", pkgflat_bundle_kind_name(kind));
+	print_text(stdout, pkgflat_bundle_get(b, PKGFLAT_F_NAME));
+	putchar('\n');
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+		const char *v = pkgflat_bundle_get(b, fields[i]);
+		if (fields[i] == PKGFLAT_F_SELECTION && !v)
+			continue;
+		if (fields[i] == PKGFLAT_F_INSTALL_LOCATION && !v &&
+		    kind == PKGFLAT_BUNDLE_COMPONENT)
+			v = "/ (default)";
+		text_field(pkgflat_field_name(fields[i]), v);
+	}
+	for (int f = 0; f < PKGFLAT_FLAG_COUNT_; f++)
+		text_field(pkgflat_flag_name(f), yesno(pkgflat_bundle_flag(b, f)));
+	if (pkgflat_bundle_get(b, PKGFLAT_F_CREATOR))
+		text_field("creator", pkgflat_bundle_get(b, PKGFLAT_F_CREATOR));
+	if (pkgflat_bundle_get(b, PKGFLAT_F_COMPONENT_DIRECTORY))
+		text_field("component-directory",
+		    pkgflat_bundle_get(b, PKGFLAT_F_COMPONENT_DIRECTORY));
+	if (pkgflat_bundle_get(b, PKGFLAT_F_DIST_FILE))
+		text_field("distribution-script",
+		    pkgflat_bundle_get(b, PKGFLAT_F_DIST_FILE));
+	if (pkgflat_bundle_get(b, PKGFLAT_F_BACKGROUND_ALIGNMENT) ||
+	    pkgflat_bundle_get(b, PKGFLAT_F_BACKGROUND_SCALING)) {
+		text_field("background-alignment",
+		    pkgflat_bundle_get(b, PKGFLAT_F_BACKGROUND_ALIGNMENT));
+		text_field("background-scaling",
+		    pkgflat_bundle_get(b, PKGFLAT_F_BACKGROUND_SCALING));
+	}
+
+	printf("  %-26s", "scripts");
+	int any = 0;
+	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++)
+		if (pkgflat_bundle_script(b, s)) {
+			printf(" %s", pkgflat_script_name(s));
+			any = 1;
+		}
+	printf("%s\n", any ? "" : " -");
+
+	printf("  %-26s", "localizations");
+	for (size_t i = 0; i < pkgflat_bundle_localization_count(b); i++) {
+		putchar(' ');
+		print_text(stdout, pkgflat_bundle_localization(b, i));
+	}
+	printf("%s\n", pkgflat_bundle_localization_count(b) ? "" : " -");
+
+	size_t nr = pkgflat_bundle_resource_count(b);
+	printf("  %-26s %zu\n", "resources", nr);
+	for (size_t i = 0; i < nr; i++) {
+		const pkgflat_resource *r = pkgflat_bundle_resource(b, i);
+		printf("    %-15s %-28s %10llu  ", r->role,
+		    r->is_dir ? (r->mime ? r->mime : "directory") :
+		    r->mime ? r->mime : "-", (unsigned long long)r->size);
+		print_text(stdout, r->path);
+		if (r->link_target) {
+			fputs(" -> ", stdout);
+			print_text(stdout, r->link_target);
+		}
+		putchar('\n');
+	}
+
+	size_t nq = pkgflat_bundle_requirement_count(b);
+	printf("  %-26s %zu\n", "requirements", nq);
+	for (size_t i = 0; i < nq; i++) {
+		const pkgflat_requirement *q = pkgflat_bundle_requirement(b, i);
+		printf("    %s %s", q->level ? q->level : "?",
+		    q->spec_type ? q->spec_type : "?");
+		printf(" %s", q->spec_argument ? q->spec_argument : "-");
+		printf(" %s", q->spec_property ? q->spec_property : "-");
+		printf(" %s", q->test_operator ? q->test_operator : "-");
+		printf(" \"%s\"\n", q->test_object ? q->test_object : "");
+	}
+
+	if (kind != PKGFLAT_BUNDLE_COMPONENT) {
+		printf("  %-26s %zu\n", "packages", pkgflat_bundle_child_count(b));
+		return;
+	}
+	int64_t claimed = pkgflat_bundle_claimed_kbytes(b);
+	if (claimed >= 0)
+		printf("  %-26s %lld KiB\n", "claimed-size", (long long)claimed);
+	const pkgflat_payload_stats *ps = pkgflat_bundle_payload_stats(b);
+	if (!pkgflat_bundle_has_payload(b))
+		printf("  %-26s none\n", "payload");
+	else if (!scanned || !ps)
+		text_field("payload", pkgflat_bundle_get(b, PKGFLAT_F_PAYLOAD_PATH));
+	else {
+		printf("  %-26s ", "payload");
+		print_text(stdout, pkgflat_bundle_get(b, PKGFLAT_F_PAYLOAD_PATH));
+		printf(" (%s, %s)\n", ps->format, ps->compression);
+		printf("  %-26s %llu (%llu files, %llu directories, %llu symlinks, "
+		    "%llu hard links, %llu other)\n", "entries",
+		    (unsigned long long)ps->entries, (unsigned long long)ps->files,
+		    (unsigned long long)ps->dirs, (unsigned long long)ps->symlinks,
+		    (unsigned long long)ps->hardlinks, (unsigned long long)ps->others);
+		printf("  %-26s %llu KiB (%llu bytes)\n", "installed-size",
+		    (unsigned long long)ps->install_kbytes,
+		    (unsigned long long)ps->file_bytes);
+		printf("  %-26s %s\n", "payload-layout",
+		    ps->has_dot_root && ps->entries == 1 ? "only \".\"" :
+		    ps->has_dot_root && ps->dot_slash_names ?
+		    "\".\" first, \"./\" names" : ps->has_dot_root ?
+		    "\".\" first, bare names" : "no \".\" entry");
+	}
+	const pkgflat_bom_stats *bs = pkgflat_bundle_bom_stats(b);
+	if (!pkgflat_bundle_has_bom(b))
+		printf("  %-26s none\n", "bom");
+	else if (!scanned || !bs)
+		text_field("bom", pkgflat_bundle_get(b, PKGFLAT_F_BOM_PATH));
+	else {
+		printf("  %-26s ", "bom");
+		print_text(stdout, pkgflat_bundle_get(b, PKGFLAT_F_BOM_PATH));
+		printf(" (%u paths, %u hard-link sets)\n", bs->paths,
+		    bs->hardlink_sets);
+	}
+}
+
+static void text_tree(const pkgflat_bundle *b, int depth, int scanned)
+{
+	if (depth)
+		putchar('\n');
+	text_bundle(b, scanned);
+	for (size_t i = 0; i < pkgflat_bundle_child_count(b); i++)
+		text_tree(pkgflat_bundle_child(b, i), depth + 1, scanned);
+}
+
+static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
+    int scanned)
+{
+	enum pkgflat_bundle_kind kind = pkgflat_bundle_kind(b);
+
+	json_begin_object(j, key);
+	json_string(j, "kind", pkgflat_bundle_kind_name(kind));
+	for (int f = 0; f < PKGFLAT_F_COUNT_; f++)
+		json_string(j, pkgflat_field_name(f), pkgflat_bundle_get(b, f));
+	json_begin_object(j, "flags");
+	for (int f = 0; f < PKGFLAT_FLAG_COUNT_; f++)
+		json_bool(j, pkgflat_flag_name(f), pkgflat_bundle_flag(b, f));
+	json_end_object(j);
+	json_begin_object(j, "scripts");
+	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++)
+		if (pkgflat_bundle_script(b, s))
+			json_string(j, pkgflat_script_name(s), pkgflat_bundle_script(b, s));
+	json_end_object(j);
+	json_begin_array(j, "localizations");
+	for (size_t i = 0; i < pkgflat_bundle_localization_count(b); i++)
+		json_string(j, NULL, pkgflat_bundle_localization(b, i));
+	json_end_array(j);
+	json_begin_array(j, "resources");
+	for (size_t i = 0; i < pkgflat_bundle_resource_count(b); i++) {
+		const pkgflat_resource *r = pkgflat_bundle_resource(b, i);
+		json_begin_object(j, NULL);
+		json_string(j, "path", r->path);
+		json_string(j, "lang", r->lang);
+		json_string(j, "role", r->role);
+		json_string(j, "mime", r->mime);
+		json_bool(j, "directory", r->is_dir);
+		json_uint(j, "size", r->size);
+		if (r->link_target)
+			json_string(j, "link", r->link_target);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_begin_array(j, "requirements");
+	for (size_t i = 0; i < pkgflat_bundle_requirement_count(b); i++) {
+		const pkgflat_requirement *q = pkgflat_bundle_requirement(b, i);
+		json_begin_object(j, NULL);
+		json_string(j, "level", q->level);
+		json_string(j, "spec-type", q->spec_type);
+		json_string(j, "spec-argument", q->spec_argument);
+		json_string(j, "spec-property", q->spec_property);
+		json_string(j, "test-operator", q->test_operator);
+		json_string(j, "test-object", q->test_object);
+		json_string(j, "label-key", q->label_key);
+		json_string(j, "title-key", q->title_key);
+		json_string(j, "message-key", q->message_key);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	if (kind == PKGFLAT_BUNDLE_COMPONENT) {
+		int64_t claimed = pkgflat_bundle_claimed_kbytes(b);
+		if (claimed >= 0)
+			json_int(j, "claimed-kbytes", claimed);
+		else
+			json_string(j, "claimed-kbytes", NULL);
+		const pkgflat_payload_stats *ps = pkgflat_bundle_payload_stats(b);
+		if (scanned && ps) {
+			json_begin_object(j, "payload");
+			json_string(j, "format", ps->format);
+			json_string(j, "compression", ps->compression);
+			json_uint(j, "entries", ps->entries);
+			json_uint(j, "files", ps->files);
+			json_uint(j, "directories", ps->dirs);
+			json_uint(j, "symlinks", ps->symlinks);
+			json_uint(j, "hardlinks", ps->hardlinks);
+			json_uint(j, "others", ps->others);
+			json_uint(j, "file-bytes", ps->file_bytes);
+			json_uint(j, "install-kbytes", ps->install_kbytes);
+			json_bool(j, "dot-root", ps->has_dot_root);
+			json_bool(j, "dot-slash-names", ps->dot_slash_names);
+			json_end_object(j);
+		} else
+			json_bool(j, "payload", pkgflat_bundle_has_payload(b) ? -1 : 0);
+		const pkgflat_bom_stats *bs = pkgflat_bundle_bom_stats(b);
+		if (scanned && bs) {
+			json_begin_object(j, "bom");
+			json_uint(j, "paths", bs->paths);
+			json_uint(j, "info-paths", bs->info_paths);
+			json_uint(j, "hardlink-sets", bs->hardlink_sets);
+			json_uint(j, "size64-entries", bs->size64_entries);
+			json_uint(j, "file-bytes", bs->file_bytes);
+			json_end_object(j);
+		} else
+			json_bool(j, "bom", pkgflat_bundle_has_bom(b) ? -1 : 0);
+	} else {
+		json_begin_array(j, "packages");
+		for (size_t i = 0; i < pkgflat_bundle_child_count(b); i++)
+			json_bundle(j, NULL, pkgflat_bundle_child(b, i), scanned);
+		json_end_array(j);
+	}
+	json_end_object(j);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-scan", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int as_json = 0, scan = 1, c;
+	pkgflat_error err;
+	pkgflat_package *pkg = NULL;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': as_json = 1; break;
+		case 'n': scan = 0; break;
+		case 'h': fputs(info_help, stdout); return EXIT_OK;
+		default:
+			return usage_error("info", "unknown option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("info", optind == argc ? "no package named" :
+		    "one package at a time");
+	pkgflat_error_clear(&err);
+	if (pkgflat_package_open(argv[optind], &pkg, &err))
+		return report_error(&err);
+	if (scan && pkgflat_package_scan(pkg, &err)) {
+		pkgflat_package_free(pkg);
+		return report_error(&err);
+	}
+	const pkgflat_bundle *root = pkgflat_package_root(pkg);
+	size_t nw = pkgflat_package_warning_count(pkg);
+	if (as_json) {
+		json j = { .f = stdout };
+		json_begin_object(&j, NULL);
+		json_string(&j, "package", pkgflat_package_path(pkg));
+		json_string(&j, "container", pkgflat_package_container(pkg) ==
+		    PKGFLAT_CONTAINER_ARCHIVE ? "archive" : "directory");
+		json_string(&j, "kind", pkgflat_bundle_kind_name(
+		    pkgflat_bundle_kind(root)));
+		json_uint(&j, "component-count", pkgflat_package_component_count(pkg));
+		json_bundle(&j, "root", root, scan);
+		json_begin_array(&j, "warnings");
+		for (size_t i = 0; i < nw; i++)
+			json_string(&j, NULL, pkgflat_package_warning(pkg, i));
+		json_end_array(&j);
+		json_end_object(&j);
+		json_finish(&j);
+	} else {
+		printf("package %s\n", pkgflat_package_path(pkg));
+		printf("  %-26s %s\n", "container", pkgflat_package_container(pkg) ==
+		    PKGFLAT_CONTAINER_ARCHIVE ? "archive" : "directory");
+		printf("  %-26s %zu\n", "components",
+		    pkgflat_package_component_count(pkg));
+		putchar('\n');
+		text_tree(root, 0, scan);
+		printf("\nwarnings %zu\n", nw);
+		for (size_t i = 0; i < nw; i++) {
+			fputs("  ", stdout);
+			print_text(stdout, pkgflat_package_warning(pkg, i));
+			putchar('\n');
+		}
+	}
+	pkgflat_package_free(pkg);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write output\n", progname);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}

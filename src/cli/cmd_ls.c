@@ -1,0 +1,222 @@
+/* pkgflat ls: one line per installed entry, like lsbom. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char ls_help[] =
+    "usage: pkgflat ls [--bom | --payload] [--json] PATH\n"
+    "\n"
+    "List the entries a package installs, one per line, like lsbom:\n"
+    "\n"
+    "  MODE UID/GID SIZE CRC PATH [-> TARGET]\n"
+    "\n"
+    "MODE is octal with the file type bits (100644, 40755, 120755), SIZE in\n"
+    "bytes, CRC the POSIX cksum CRC that a BOM stores for files ('-' where\n"
+    "there is none: payloads, directories). Hard links read from a payload\n"
+    "show '=> TARGET'.\n"
+    "\n"
+    "PATH is a legacy package (directory, or a zip/tar of one), or a single\n"
+    "BOM file (Archive.bom, Bom) or payload file (Archive.pax.gz, Payload).\n"
+    "For a metapackage, each component is listed after a '# NAME IDENTIFIER'\n"
+    "line.\n"
+    "\n"
+    "options:\n"
+    "  --bom       list the BOM (the default when the component has one)\n"
+    "  --payload   list the payload archive (the default otherwise)\n"
+    "  --json      print a JSON array of components with their entries\n"
+    "  -h, --help  show this help\n"
+    "\n"
+    "exit status: 0 ok, 2 usage error, 3 unreadable or malformed input\n";
+
+struct ls_ctx {
+	json *j;
+};
+
+static int print_entry(const pkgflat_entry *e, void *p)
+{
+	struct ls_ctx *c = p;
+
+	if (c->j) {
+		static const char *const types[] = {
+			[PKGFLAT_ENTRY_FILE] = "file", [PKGFLAT_ENTRY_DIR] = "directory",
+			[PKGFLAT_ENTRY_SYMLINK] = "symlink",
+			[PKGFLAT_ENTRY_HARDLINK] = "hardlink",
+			[PKGFLAT_ENTRY_DEVICE] = "device", [PKGFLAT_ENTRY_FIFO] = "fifo",
+			[PKGFLAT_ENTRY_SOCKET] = "socket",
+		};
+		json *j = c->j;
+		char mode[16];
+		snprintf(mode, sizeof mode, "%o", e->mode);
+		json_begin_object(j, NULL);
+		json_string(j, "path", e->path);
+		json_string(j, "type", (unsigned)e->type < 8 ? types[e->type] : NULL);
+		json_string(j, "mode", mode);
+		json_uint(j, "uid", e->uid);
+		json_uint(j, "gid", e->gid);
+		json_uint(j, "size", e->size);
+		json_int(j, "mtime", e->mtime);
+		if (e->has_crc)
+			json_uint(j, "crc", e->crc);
+		if (e->link_target)
+			json_string(j, "link", e->link_target);
+		if (e->hardlink)
+			json_string(j, "hardlink", e->hardlink);
+		json_end_object(j);
+		return 0;
+	}
+	printf("%o %u/%u %llu ", e->mode, e->uid, e->gid,
+	    (unsigned long long)e->size);
+	if (e->has_crc)
+		printf("%u ", e->crc);
+	else
+		fputs("- ", stdout);
+	print_text(stdout, e->path);
+	if (e->link_target) {
+		fputs(" -> ", stdout);
+		print_text(stdout, e->link_target);
+	} else if (e->hardlink) {
+		fputs(" => ", stdout);
+		print_text(stdout, e->hardlink);
+	}
+	putchar('\n');
+	return 0;
+}
+
+enum source { SRC_DEFAULT, SRC_BOM, SRC_PAYLOAD };
+
+static int list_component(const pkgflat_bundle *b, enum source which,
+    struct ls_ctx *c, int header)
+{
+	pkgflat_error err;
+	pkgflat_status rc = PKGFLAT_OK;
+	int use_bom = which == SRC_BOM ||
+	    (which == SRC_DEFAULT && pkgflat_bundle_has_bom(b));
+	const char *name = pkgflat_bundle_get(b, PKGFLAT_F_NAME);
+	const char *id = pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER);
+
+	if (c->j) {
+		json_begin_object(c->j, NULL);
+		json_string(c->j, "name", name);
+		json_string(c->j, "identifier", id);
+		json_string(c->j, "source", use_bom ? "bom" : "payload");
+		json_begin_array(c->j, "entries");
+	} else if (header) {
+		fputs("# ", stdout);
+		print_text(stdout, name);
+		putchar(' ');
+		print_text(stdout, id ? id : "-");
+		putchar('\n');
+	}
+	pkgflat_error_clear(&err);
+	if (use_bom && !pkgflat_bundle_has_bom(b)) {
+		fflush(stdout);
+		fprintf(stderr, "%s ls: %s: no Archive.bom (try --payload)\n",
+		    progname, name);
+		return EXIT_ERROR;
+	}
+	if (!use_bom && !pkgflat_bundle_has_payload(b)) {
+		/* A component without an archive installs nothing. */
+	} else if (use_bom)
+		rc = pkgflat_bundle_list_bom(b, print_entry, c, NULL, &err);
+	else
+		rc = pkgflat_bundle_list_payload(b, print_entry, c, NULL, &err);
+	if ((use_bom || pkgflat_bundle_has_payload(b)) && rc) {
+		fflush(stdout);
+		return report_error(&err);
+	}
+	if (c->j) {
+		json_end_array(c->j);
+		json_end_object(c->j);
+	}
+	return EXIT_OK;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bom", no_argument, NULL, 'b' },
+		{ "payload", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum source which = SRC_DEFAULT;
+	int as_json = 0, c, rc = EXIT_OK;
+	json j = { .f = stdout };
+	struct ls_ctx ctx = { 0 };
+	pkgflat_error err;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+		case 'p':
+			if (which != SRC_DEFAULT)
+				return usage_error("ls", "--bom and --payload exclude each other");
+			which = c == 'b' ? SRC_BOM : SRC_PAYLOAD;
+			break;
+		case 'j': as_json = 1; break;
+		case 'h': fputs(ls_help, stdout); return EXIT_OK;
+		default:
+			return usage_error("ls", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("ls", optind == argc ? "nothing to list" :
+		    "one path at a time");
+	const char *path = argv[optind];
+	if (as_json) {
+		ctx.j = &j;
+		json_begin_array(&j, NULL);
+	}
+	pkgflat_error_clear(&err);
+	enum pkgflat_file_kind kind = pkgflat_file_sniff(path);
+	if (kind == PKGFLAT_FILE_BOM || kind == PKGFLAT_FILE_PAYLOAD) {
+		if ((kind == PKGFLAT_FILE_BOM && which == SRC_PAYLOAD) ||
+		    (kind == PKGFLAT_FILE_PAYLOAD && which == SRC_BOM))
+			return usage_error("ls", "%s is a %s file", path,
+			    kind == PKGFLAT_FILE_BOM ? "BOM" : "payload");
+		if (ctx.j) {
+			json_begin_object(&j, NULL);
+			json_string(&j, "name", path);
+			json_string(&j, "source", kind == PKGFLAT_FILE_BOM ? "bom" :
+			    "payload");
+			json_begin_array(&j, "entries");
+		}
+		pkgflat_status st = kind == PKGFLAT_FILE_BOM ?
+		    pkgflat_bom_list_file(path, print_entry, &ctx, NULL, &err) :
+		    pkgflat_payload_list_file(path, print_entry, &ctx, NULL, &err);
+		if (st) {
+			fflush(stdout);
+			return report_error(&err);
+		}
+		if (ctx.j) {
+			json_end_array(&j);
+			json_end_object(&j);
+		}
+	} else {
+		pkgflat_package *pkg = NULL;
+		if (pkgflat_package_open(path, &pkg, &err))
+			return report_error(&err);
+		size_t n = pkgflat_package_component_count(pkg);
+		int header = pkgflat_bundle_kind(pkgflat_package_root(pkg)) !=
+		    PKGFLAT_BUNDLE_COMPONENT;
+		for (size_t i = 0; i < n && rc == EXIT_OK; i++)
+			rc = list_component(pkgflat_package_component(pkg, i), which,
+			    &ctx, header);
+		pkgflat_package_free(pkg);
+		if (rc)
+			return rc;
+	}
+	if (ctx.j) {
+		json_end_array(&j);
+		json_finish(&j);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write output\n", progname);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}

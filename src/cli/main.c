@@ -1,0 +1,92 @@
+/* pkgflat: the command table and what all commands share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *progname = "pkgflat";
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "info", cmd_info, "describe a legacy bundle package (.pkg, .mpkg, or a zip/tar of one)" },
+	{ "ls", cmd_ls, "list the files a package installs, from its BOM or its payload" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s <command> [options] [args]\n"
+	    "       %s --help | --version\n"
+	    "\n"
+	    "Read legacy macOS bundle installer packages and turn them into flat\n"
+	    "product archives, on any machine.\n"
+	    "\n"
+	    "commands:\n", progname, progname);
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+	    "\n"
+	    "Run '%s <command> --help' for the options of a command.\n"
+	    "\n"
+	    "exit status:\n"
+	    "  0  success\n"
+	    "  1  a negative answer (a check failed, packages differ)\n"
+	    "  2  usage error (bad option or argument)\n"
+	    "  3  any other error (unreadable or malformed input, i/o failure)\n",
+	    progname);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s%s%s: ", progname, cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s%s%s --help'.\n", progname, cmd ? " " : "",
+	    cmd ? cmd : "");
+	return EXIT_USAGE;
+}
+
+int report_error(const pkgflat_error *err)
+{
+	char buf[2048];
+
+	fprintf(stderr, "%s: ", progname);
+	print_text(stderr, pkgflat_error_text(err, buf, sizeof buf));
+	fputc('\n', stderr);
+	return err->status == PKGFLAT_E_USAGE ? EXIT_USAGE : EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr), EXIT_USAGE;
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		if (!strcmp(argv[1], "help") && argc > 2) {
+			char *sub[] = { argv[2], (char *)"--help", NULL };
+			for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+				if (!strcmp(argv[2], commands[i].name))
+					return commands[i].fn(2, sub);
+			return usage_error(NULL, "unknown command '%s'", argv[2]);
+		}
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("pkgflat %s\n", PKGFLAT_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	if (argv[1][0] == '-')
+		return usage_error(NULL, "unknown option '%s'", argv[1]);
+	return usage_error(NULL, "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,453 @@
+/*
+ * Accessors of the package model, and the scan that reads each payload and
+ * BOM once and cross-checks them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bom.h"
+#include "bundle.h"
+#include "payload.h"
+
+static const char *const field_names[PKGFLAT_F_COUNT_] = {
+	[PKGFLAT_F_NAME] = "name",
+	[PKGFLAT_F_PATH] = "path",
+	[PKGFLAT_F_IDENTIFIER] = "identifier",
+	[PKGFLAT_F_VERSION] = "version",
+	[PKGFLAT_F_TITLE] = "title",
+	[PKGFLAT_F_DESCRIPTION] = "description",
+	[PKGFLAT_F_DELETE_WARNING] = "delete-warning",
+	[PKGFLAT_F_INSTALL_LOCATION] = "install-location",
+	[PKGFLAT_F_AUTH] = "auth",
+	[PKGFLAT_F_RESTART] = "restart",
+	[PKGFLAT_F_SELECTION] = "selection",
+	[PKGFLAT_F_BACKGROUND_ALIGNMENT] = "background-alignment",
+	[PKGFLAT_F_BACKGROUND_SCALING] = "background-scaling",
+	[PKGFLAT_F_CREATOR] = "creator",
+	[PKGFLAT_F_COMPONENT_DIRECTORY] = "component-directory",
+	[PKGFLAT_F_DIST_FILE] = "distribution-script",
+	[PKGFLAT_F_PAYLOAD_PATH] = "payload-path",
+	[PKGFLAT_F_BOM_PATH] = "bom-path",
+	[PKGFLAT_F_DEVELOPMENT_REGION] = "development-region",
+	[PKGFLAT_F_INFO_SOURCE] = "info-source",
+};
+
+static const char *const flag_names[PKGFLAT_FLAG_COUNT_] = {
+	[PKGFLAT_FLAG_RELOCATABLE] = "relocatable",
+	[PKGFLAT_FLAG_OVERWRITE_PERMISSIONS] = "overwrite-permissions",
+	[PKGFLAT_FLAG_FOLLOW_LINKS] = "follow-links",
+	[PKGFLAT_FLAG_ROOT_VOLUME_ONLY] = "root-volume-only",
+	[PKGFLAT_FLAG_ALLOW_BACK_REV] = "allow-back-rev",
+	[PKGFLAT_FLAG_REQUIRED] = "required",
+	[PKGFLAT_FLAG_INSTALL_FAT] = "install-fat",
+	[PKGFLAT_FLAG_USE_USER_MASK] = "use-user-mask",
+	[PKGFLAT_FLAG_UPDATE_INSTALLED_LANGUAGES] = "update-installed-languages",
+};
+
+static const char *const kind_names[] = {
+	[PKGFLAT_BUNDLE_COMPONENT] = "component",
+	[PKGFLAT_BUNDLE_METAPACKAGE] = "metapackage",
+	[PKGFLAT_BUNDLE_DISTRIBUTION] = "distribution",
+	[PKGFLAT_BUNDLE_HYBRID] = "hybrid",
+};
+
+const char *pkgflat_field_name(enum pkgflat_field f)
+{
+	return (unsigned)f < PKGFLAT_F_COUNT_ ? field_names[f] : NULL;
+}
+
+const char *pkgflat_flag_name(enum pkgflat_flag f)
+{
+	return (unsigned)f < PKGFLAT_FLAG_COUNT_ ? flag_names[f] : NULL;
+}
+
+const char *pkgflat_bundle_kind_name(enum pkgflat_bundle_kind k)
+{
+	return (unsigned)k < sizeof kind_names / sizeof *kind_names ?
+	    kind_names[k] : NULL;
+}
+
+enum pkgflat_container pkgflat_package_container(const pkgflat_package *p)
+{
+	return p->src->ops->container;
+}
+
+const char *pkgflat_package_path(const pkgflat_package *p)
+{
+	return p->path;
+}
+
+const pkgflat_bundle *pkgflat_package_root(const pkgflat_package *p)
+{
+	return p->root;
+}
+
+size_t pkgflat_package_component_count(const pkgflat_package *p)
+{
+	return p->components.n;
+}
+
+const pkgflat_bundle *pkgflat_package_component(const pkgflat_package *p,
+    size_t i)
+{
+	return i < p->components.n ? p->components.v[i] : NULL;
+}
+
+size_t pkgflat_package_warning_count(const pkgflat_package *p)
+{
+	return p->warnings.n;
+}
+
+const char *pkgflat_package_warning(const pkgflat_package *p, size_t i)
+{
+	return i < p->warnings.n ? p->warnings.v[i] : NULL;
+}
+
+enum pkgflat_bundle_kind pkgflat_bundle_kind(const pkgflat_bundle *b)
+{
+	return b->kind;
+}
+
+const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f)
+{
+	return (unsigned)f < PKGFLAT_F_COUNT_ ? b->field[f] : NULL;
+}
+
+int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f)
+{
+	return (unsigned)f < PKGFLAT_FLAG_COUNT_ ? b->flag[f] : -1;
+}
+
+const char *pkgflat_bundle_script(const pkgflat_bundle *b,
+    enum pkgflat_script s)
+{
+	return (unsigned)s < PKGFLAT_SCRIPT_COUNT_ ? b->script[s] : NULL;
+}
+
+size_t pkgflat_bundle_child_count(const pkgflat_bundle *b)
+{
+	return b->children.n;
+}
+
+const pkgflat_bundle *pkgflat_bundle_child(const pkgflat_bundle *b, size_t i)
+{
+	return i < b->children.n ? b->children.v[i] : NULL;
+}
+
+size_t pkgflat_bundle_resource_count(const pkgflat_bundle *b)
+{
+	return b->resources.n;
+}
+
+const pkgflat_resource *pkgflat_bundle_resource(const pkgflat_bundle *b,
+    size_t i)
+{
+	return i < b->resources.n ? b->resources.v[i] : NULL;
+}
+
+size_t pkgflat_bundle_localization_count(const pkgflat_bundle *b)
+{
+	return b->localizations.n;
+}
+
+const char *pkgflat_bundle_localization(const pkgflat_bundle *b, size_t i)
+{
+	return i < b->localizations.n ? b->localizations.v[i] : NULL;
+}
+
+size_t pkgflat_bundle_requirement_count(const pkgflat_bundle *b)
+{
+	return b->requirements.n;
+}
+
+const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
+    size_t i)
+{
+	return i < b->requirements.n ? b->requirements.v[i] : NULL;
+}
+
+int64_t pkgflat_bundle_claimed_kbytes(const pkgflat_bundle *b)
+{
+	return b->claimed_kbytes;
+}
+
+int pkgflat_bundle_has_payload(const pkgflat_bundle *b)
+{
+	return b->has_payload;
+}
+
+int pkgflat_bundle_has_bom(const pkgflat_bundle *b)
+{
+	return b->has_bom;
+}
+
+const pkgflat_payload_stats *pkgflat_bundle_payload_stats(
+    const pkgflat_bundle *b)
+{
+	return b->scanned && b->has_payload ? &b->payload : NULL;
+}
+
+const pkgflat_bom_stats *pkgflat_bundle_bom_stats(const pkgflat_bundle *b)
+{
+	return b->scanned && b->has_bom ? &b->bom : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Streaming a component's payload and BOM                            */
+
+static long stream_read(void *ctx, void *buf, size_t n)
+{
+	return ((src_stream *)ctx)->read(ctx, buf, n);
+}
+
+pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err)
+{
+	src *s = b->pkg->src;
+	src_stream *st = NULL;
+	pkgflat_status rc;
+
+	if (!b->has_payload)
+		return fail(err, PKGFLAT_E_USAGE, b->field[PKGFLAT_F_PATH], NULL,
+		    "bundle has no payload");
+	if ((rc = src_open_stream(s, b->field[PKGFLAT_F_PAYLOAD_PATH], &st, err)))
+		return rc;
+	char *name = src_display(s, b->field[PKGFLAT_F_PAYLOAD_PATH]);
+	if (!name)
+		rc = fail_nomem(err);
+	else
+		rc = payload_walk(stream_read, st, name, fn, ctx, stats, err);
+	free(name);
+	src_stream_close(st);
+	return rc;
+}
+
+pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
+    pkgflat_error *err)
+{
+	src *s = b->pkg->src;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	bom_reader *r = NULL;
+	pkgflat_status rc;
+
+	if (!b->has_bom)
+		return fail(err, PKGFLAT_E_USAGE, b->field[PKGFLAT_F_PATH], NULL,
+		    "bundle has no Archive.bom");
+	/* A BOM is metadata, but one per path: allow large ones. */
+	if ((rc = src_read(s, b->field[PKGFLAT_F_BOM_PATH], (size_t)1 << 31,
+	    &data, &len, err)))
+		return rc;
+	char *name = src_display(s, b->field[PKGFLAT_F_BOM_PATH]);
+	if (!name)
+		rc = fail_nomem(err);
+	else if (!(rc = bom_open(data, len, name, &r, err)))
+		rc = bom_walk(r, fn, ctx, stats, err);
+	bom_close(r);
+	free(name);
+	free(data);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cross-checking a BOM against its payload                           */
+
+struct bom_rec {
+	char *path;
+	char *link;
+	int type;
+	uint32_t mode, uid, gid;
+	uint64_t size;
+	int seen;
+};
+
+struct check {
+	struct bom_rec *r;
+	size_t n, cap;
+	int oom;
+	/* Disagreements: count and first example of each kind. */
+	uint64_t only_payload, dup, type, mode, owner, size, link;
+	char ex_only_payload[512], ex_dup[512], ex_type[512], ex_mode[512], ex_owner[512],
+	    ex_size[512], ex_link[512];
+};
+
+static int collect_bom(const pkgflat_entry *e, void *ctx)
+{
+	struct check *c = ctx;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct bom_rec *r = realloc(c->r, cap * sizeof *r);
+		if (!r) {
+			c->oom = 1;
+			return 1;
+		}
+		c->r = r;
+		c->cap = cap;
+	}
+	struct bom_rec *r = &c->r[c->n];
+	memset(r, 0, sizeof *r);
+	r->path = pf_strdup(e->path);
+	r->link = e->link_target ? pf_strdup(e->link_target) : NULL;
+	if (!r->path || (e->link_target && !r->link)) {
+		free(r->path);
+		free(r->link);
+		c->oom = 1;
+		return 1;
+	}
+	r->type = e->type;
+	r->mode = e->mode & 07777;
+	r->uid = e->uid;
+	r->gid = e->gid;
+	r->size = e->size;
+	c->n++;
+	return 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct bom_rec *)a)->path,
+	    ((const struct bom_rec *)b)->path);
+}
+
+static int check_payload(const pkgflat_entry *e, void *ctx)
+{
+	struct check *c = ctx;
+	struct bom_rec key = { .path = (char *)e->path };
+	struct bom_rec *r = c->n ? bsearch(&key, c->r, c->n, sizeof *c->r,
+	    rec_cmp) : NULL;
+
+	if (!r) {
+		if (c->only_payload++ == 0)
+			snprintf(c->ex_only_payload, sizeof c->ex_only_payload, "%s",
+			    e->path);
+		return 0;
+	}
+	if (r->seen && c->dup++ == 0)
+		snprintf(c->ex_dup, sizeof c->ex_dup, "%s", e->path);
+	r->seen = 1;
+	int ptype = e->type == PKGFLAT_ENTRY_HARDLINK ? PKGFLAT_ENTRY_FILE :
+	    e->type;
+	if (ptype != r->type) {
+		if (c->type++ == 0)
+			snprintf(c->ex_type, sizeof c->ex_type,
+			    "%s (BOM type %d, payload type %d)", e->path, r->type,
+			    ptype);
+		return 0;
+	}
+	if ((e->mode & 07777) != r->mode)
+		if (c->mode++ == 0)
+			snprintf(c->ex_mode, sizeof c->ex_mode,
+			    "%s (BOM %04o, payload %04o)", e->path, r->mode,
+			    e->mode & 07777);
+	if (e->uid != r->uid || e->gid != r->gid) {
+		if (c->owner++ == 0)
+			snprintf(c->ex_owner, sizeof c->ex_owner,
+			    "%s (BOM %u/%u, payload %u/%u)", e->path, r->uid, r->gid,
+			    e->uid, e->gid);
+	}
+	if (ptype == PKGFLAT_ENTRY_FILE && e->type != PKGFLAT_ENTRY_HARDLINK &&
+	    e->size != r->size)
+		if (c->size++ == 0)
+			snprintf(c->ex_size, sizeof c->ex_size,
+			    "%s (BOM %llu bytes, payload %llu)", e->path,
+			    (unsigned long long)r->size, (unsigned long long)e->size);
+	if (ptype == PKGFLAT_ENTRY_SYMLINK &&
+	    strcmp(r->link ? r->link : "", e->link_target ? e->link_target : "")) {
+		if (c->link++ == 0)
+			snprintf(c->ex_link, sizeof c->ex_link,
+			    "%s (BOM -> %s, payload -> %s)", e->path,
+			    r->link ? r->link : "", e->link_target ? e->link_target : "");
+	}
+	return 0;
+}
+
+static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
+{
+	pkgflat_package *pkg = b->pkg;
+	struct check c = { 0 };
+	pkgflat_status rc = PKGFLAT_OK;
+	const char *path = b->field[PKGFLAT_F_PATH][0] ? b->field[PKGFLAT_F_PATH] :
+	    b->field[PKGFLAT_F_NAME];
+
+	if (b->has_bom) {
+		rc = pkgflat_bundle_list_bom(b, collect_bom, &c, &b->bom, err);
+		if (c.oom)
+			rc = fail_nomem(err);
+		if (rc)
+			goto out;
+		qsort(c.r, c.n, sizeof *c.r, rec_cmp);
+	}
+	if (b->has_payload) {
+		rc = pkgflat_bundle_list_payload(b, b->has_bom ? check_payload : NULL,
+		    &c, &b->payload, err);
+		if (rc)
+			goto out;
+		if (!b->payload.entries)
+			package_warn(pkg, "%s: payload holds no entries at all", path);
+		else if (!b->payload.has_dot_root)
+			package_warn(pkg, "%s: payload does not start with \".\"", path);
+	}
+	b->scanned = 1;
+	if (b->has_bom && b->has_payload) {
+		uint64_t only_bom = 0;
+		const char *ex = NULL;
+		for (size_t i = 0; i < c.n; i++)
+			if (!c.r[i].seen && only_bom++ == 0)
+				ex = c.r[i].path;
+		if (only_bom)
+			package_warn(pkg, "%s: BOM and payload disagree: %llu path(s) "
+			    "only in the BOM, first %s", path,
+			    (unsigned long long)only_bom, ex);
+		struct {
+			uint64_t n;
+			const char *what, *ex;
+		} d[] = {
+			{ c.only_payload, "path(s) only in the payload, first", c.ex_only_payload },
+			{ c.dup, "path(s) stored twice in the payload, first", c.ex_dup },
+			{ c.type, "type(s) differ, first", c.ex_type },
+			{ c.mode, "mode(s) differ, first", c.ex_mode },
+			{ c.owner, "owner(s) differ, first", c.ex_owner },
+			{ c.size, "size(s) differ, first", c.ex_size },
+			{ c.link, "symlink target(s) differ, first", c.ex_link },
+		};
+		for (size_t i = 0; i < sizeof d / sizeof *d; i++)
+			if (d[i].n)
+				package_warn(pkg, "%s: BOM and payload disagree: %llu %s %s",
+				    path, (unsigned long long)d[i].n, d[i].what, d[i].ex);
+	}
+	if (b->has_payload && b->claimed_kbytes >= 0) {
+		int64_t real = (int64_t)b->payload.install_kbytes;
+		int64_t diff = b->claimed_kbytes - real;
+		if (diff < 0)
+			diff = -diff;
+		/* Tools rounded per file or counted directories: allow slack. */
+		if (diff > 16 && diff * 10 > real)
+			package_warn(pkg, "%s: claims %lld KiB installed, payload "
+			    "holds %lld KiB", path, (long long)b->claimed_kbytes,
+			    (long long)real);
+	}
+out:
+	for (size_t i = 0; i < c.n; i++) {
+		free(c.r[i].path);
+		free(c.r[i].link);
+	}
+	free(c.r);
+	return rc;
+}
+
+pkgflat_status pkgflat_package_scan(pkgflat_package *pkg, pkgflat_error *err)
+{
+	for (size_t i = 0; i < pkg->components.n; i++) {
+		pkgflat_bundle *b = pkg->components.v[i];
+		pkgflat_status rc;
+		if (b->scanned)
+			continue;
+		if ((rc = scan_component(b, err)))
+			return rc;
+	}
+	return PKGFLAT_OK;
+}

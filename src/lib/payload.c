@@ -1,0 +1,286 @@
+/*
+ * Payload archives. A legacy Archive.pax.gz is usually gzip'd odc cpio
+ * ("070707" headers, "." first, "./" names, TRAILER!!!, zero padding to 512),
+ * but CPython's build script writes gzip'd ustar through Apple's pax, and
+ * other writers leave it uncompressed; a flat Payload is gzip'd odc cpio.
+ * libarchive decodes all of them; this module normalises what it reports.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "payload.h"
+
+#define PAYLOAD_BUF (128 * 1024)
+
+struct rd_state {
+	payload_read_fn rd;
+	void *ctx;
+	unsigned char buf[PAYLOAD_BUF];
+};
+
+static la_ssize_t la_read(struct archive *a, void *p, const void **out)
+{
+	struct rd_state *s = p;
+	long n = s->rd(s->ctx, s->buf, sizeof s->buf);
+
+	if (n < 0) {
+		archive_set_error(a, EIO, "read error");
+		return -1;
+	}
+	*out = s->buf;
+	return n;
+}
+
+char *payload_norm_path(const char *name)
+{
+	char *n, *out;
+
+	if (!name)
+		return NULL;
+	while (name[0] == '/')
+		name++; /* absolute member names install relative anyway */
+	n = path_normalize(name);
+	if (!n)
+		return NULL;
+	out = n[0] ? pf_asprintf("./%s", n) : pf_strdup(".");
+	free(n);
+	return out;
+}
+
+static const char *format_name(int code)
+{
+	switch (code) {
+	case ARCHIVE_FORMAT_CPIO_POSIX: return "odc cpio";
+	case ARCHIVE_FORMAT_CPIO_SVR4_NOCRC: return "newc cpio";
+	case ARCHIVE_FORMAT_CPIO_SVR4_CRC: return "crc cpio";
+	case ARCHIVE_FORMAT_CPIO_BIN_LE:
+	case ARCHIVE_FORMAT_CPIO_BIN_BE: return "binary cpio";
+	case ARCHIVE_FORMAT_CPIO_AFIO_LARGE: return "afio cpio";
+	case ARCHIVE_FORMAT_CPIO: return "cpio";
+	case ARCHIVE_FORMAT_TAR_USTAR: return "ustar";
+	case ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE: return "pax";
+	case ARCHIVE_FORMAT_TAR_PAX_RESTRICTED: return "pax";
+	case ARCHIVE_FORMAT_TAR_GNUTAR: return "gnu tar";
+	case ARCHIVE_FORMAT_TAR: return "v7 tar";
+	case ARCHIVE_FORMAT_EMPTY: return "empty";
+	default: return "unknown";
+	}
+}
+
+static const char *filter_name(int code)
+{
+	switch (code) {
+	case ARCHIVE_FILTER_NONE: return "none";
+	case ARCHIVE_FILTER_GZIP: return "gzip";
+	case ARCHIVE_FILTER_BZIP2: return "bzip2";
+	case ARCHIVE_FILTER_COMPRESS: return "compress";
+	case ARCHIVE_FILTER_LZMA: return "lzma";
+	case ARCHIVE_FILTER_XZ: return "xz";
+	case ARCHIVE_FILTER_ZSTD: return "zstd";
+	default: return "other";
+	}
+}
+
+static int entry_type(mode_t m, int hardlink)
+{
+	if (hardlink)
+		return PKGFLAT_ENTRY_HARDLINK;
+	switch (m & AE_IFMT) {
+	case AE_IFREG: return PKGFLAT_ENTRY_FILE;
+	case AE_IFDIR: return PKGFLAT_ENTRY_DIR;
+	case AE_IFLNK: return PKGFLAT_ENTRY_SYMLINK;
+	case AE_IFCHR:
+	case AE_IFBLK: return PKGFLAT_ENTRY_DEVICE;
+	case AE_IFIFO: return PKGFLAT_ENTRY_FIFO;
+	case AE_IFSOCK: return PKGFLAT_ENTRY_SOCKET;
+	default: return 0;
+	}
+}
+
+pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err)
+{
+	struct archive *a = archive_read_new();
+	struct rd_state *st = malloc(sizeof *st);
+	struct archive_entry *ent;
+	pkgflat_payload_stats s = { 0 };
+	pkgflat_status rc = PKGFLAT_OK;
+	char *path = NULL, *link = NULL, *last = NULL;
+	int r, saw_pax = 0, all_dot_slash = 1;
+	char where[160];
+
+	if (!a || !st) {
+		rc = fail_nomem(err);
+		goto out;
+	}
+	st->rd = rd;
+	st->ctx = rdctx;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_empty(a);
+	if (archive_read_open(a, st, NULL, la_read, NULL) != ARCHIVE_OK) {
+		rc = fail(err, PKGFLAT_E_FORMAT, file, "offset 0",
+		    "not a cpio or tar payload: %s", archive_error_string(a));
+		goto out;
+	}
+	s.format = "empty";
+	for (;;) {
+		r = archive_read_next_header(a, &ent);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			if (last)
+				snprintf(where, sizeof where, "entry %llu (after %s)",
+				    (unsigned long long)s.entries, last);
+			else
+				snprintf(where, sizeof where, "entry %llu",
+				    (unsigned long long)s.entries);
+			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
+			    archive_error_string(a) ? archive_error_string(a) :
+			    "unreadable entry header");
+			goto out;
+		}
+		if (s.entries == 0)
+			s.compression = filter_name(archive_filter_code(a, 0));
+		int fmt = archive_format(a);
+		if (fmt == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE ||
+		    fmt == ARCHIVE_FORMAT_TAR_PAX_RESTRICTED)
+			saw_pax = 1;
+		if (s.entries == 0 || !saw_pax)
+			s.format = format_name(fmt);
+		if (saw_pax)
+			s.format = "pax";
+
+		const char *raw = archive_entry_pathname(ent);
+		free(path);
+		path = payload_norm_path(raw);
+		if (!path) {
+			snprintf(where, sizeof where, "entry %llu",
+			    (unsigned long long)s.entries);
+			rc = fail(err, PKGFLAT_E_FORMAT, file, where,
+			    "member name \"%s\" climbs out of the install root",
+			    raw ? raw : "");
+			goto out;
+		}
+		if (s.entries == 0)
+			s.has_dot_root = !strcmp(path, ".");
+		if (strcmp(path, ".") && (!raw || strncmp(raw, "./", 2)))
+			all_dot_slash = 0;
+
+		pkgflat_entry e = { 0 };
+		const char *hl = archive_entry_hardlink(ent);
+		free(link);
+		link = NULL;
+		if (hl && !(link = payload_norm_path(hl))) {
+			snprintf(where, sizeof where, "entry %llu (%s)",
+			    (unsigned long long)s.entries, path);
+			rc = fail(err, PKGFLAT_E_FORMAT, file, where,
+			    "hard link target \"%s\" climbs out of the install root", hl);
+			goto out;
+		}
+		e.path = path;
+		e.hardlink = link;
+		e.mode = (uint32_t)archive_entry_mode(ent);
+		e.type = entry_type(archive_entry_filetype(ent), hl != NULL);
+		e.link_target = archive_entry_symlink(ent);
+		e.uid = (uint32_t)archive_entry_uid(ent);
+		e.gid = (uint32_t)archive_entry_gid(ent);
+		e.mtime = archive_entry_mtime(ent);
+		e.size = archive_entry_size(ent) > 0 ?
+		    (uint64_t)archive_entry_size(ent) : 0;
+		e.rdev = (uint32_t)archive_entry_rdev(ent);
+		e.ino = (uint64_t)archive_entry_ino64(ent);
+		e.nlink = archive_entry_nlink(ent);
+		if (!e.type) {
+			snprintf(where, sizeof where, "entry %llu (%s)",
+			    (unsigned long long)s.entries, path);
+			rc = fail(err, PKGFLAT_E_FORMAT, file, where,
+			    "unknown file type (mode %06o)", e.mode);
+			goto out;
+		}
+
+		s.entries++;
+		switch (e.type) {
+		case PKGFLAT_ENTRY_FILE:
+			s.files++;
+			s.file_bytes += e.size;
+			break;
+		case PKGFLAT_ENTRY_DIR: s.dirs++; break;
+		case PKGFLAT_ENTRY_SYMLINK: s.symlinks++; break;
+		case PKGFLAT_ENTRY_HARDLINK: s.hardlinks++; break;
+		default: s.others++; break;
+		}
+		if (fn && fn(&e, ctx)) {
+			rc = fail(err, PKGFLAT_E_USAGE, file, NULL, "stopped by the caller");
+			goto out;
+		}
+		/* Read through the data: corruption shows only when decoded. */
+		if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+			snprintf(where, sizeof where, "entry %llu (%s)",
+			    (unsigned long long)s.entries - 1, path);
+			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
+			    archive_error_string(a));
+			goto out;
+		}
+		free(last);
+		last = pf_strdup(path);
+	}
+	s.dot_slash_names = s.entries > (uint64_t)s.has_dot_root && all_dot_slash;
+	if (!s.compression)
+		s.compression = filter_name(archive_filter_code(a, 0));
+	s.install_kbytes = (s.file_bytes + 1023) / 1024;
+	if (stats)
+		*stats = s;
+out:
+	free(path);
+	free(link);
+	free(last);
+	if (a)
+		archive_read_free(a);
+	free(st);
+	return rc;
+}
+
+struct fd_ctx {
+	int fd;
+	const char *file;
+	pkgflat_error *err;
+};
+
+static long fd_read(void *p, void *buf, size_t n)
+{
+	struct fd_ctx *c = p;
+
+	for (;;) {
+		ssize_t r = read(c->fd, buf, n);
+		if (r >= 0)
+			return (long)r;
+		if (errno != EINTR) {
+			fail_errno(c->err, c->file, "cannot read");
+			return -1;
+		}
+	}
+}
+
+pkgflat_status pkgflat_payload_list_file(const char *path, pkgflat_entry_fn fn,
+    void *ctx, pkgflat_payload_stats *stats, pkgflat_error *err)
+{
+	struct fd_ctx c = { .file = path, .err = err };
+	pkgflat_status rc;
+
+	c.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c.fd < 0)
+		return fail_errno(err, path, "cannot open");
+	rc = payload_walk(fd_read, &c, path, fn, ctx, stats, err);
+	close(c.fd);
+	return rc;
+}

@@ -1,0 +1,22 @@
+/* Reading installer payloads (Archive.pax.gz, Payload) as entry streams. */
+#ifndef PKGFLAT_PAYLOAD_H
+#define PKGFLAT_PAYLOAD_H
+
+#include "internal.h"
+
+/* Pull-style input: returns bytes read, 0 at end, -1 on error. */
+typedef long (*payload_read_fn)(void *ctx, void *buf, size_t n);
+
+/*
+ * Stream a cpio (odc, newc, binary) or tar (ustar, pax, gnu) archive,
+ * compressed with anything libarchive knows or not at all, and call fn for
+ * each entry with a normalised "./" path. file names the payload in errors.
+ */
+pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err);
+
+/* "./a/b" form of an archive member name; NULL if it climbs out with "..". */
+char *payload_norm_path(const char *name);
+
+#endif

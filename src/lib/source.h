@@ -1,0 +1,85 @@
+/*
+ * Input sources: a read-only tree of files that a bundle package lives in.
+ * Two kinds plug in through struct src_ops: a directory on disk and an
+ * archive (.zip, .tar, .tar.gz, .tgz) read with libarchive, never extracted.
+ * Paths inside a source are relative, normalised, and never leave its root.
+ */
+#ifndef PKGFLAT_SOURCE_H
+#define PKGFLAT_SOURCE_H
+
+#include "internal.h"
+
+enum src_type { SRC_NONE = 0, SRC_FILE, SRC_DIR, SRC_LINK, SRC_OTHER };
+
+struct src_stat {
+	enum src_type type;
+	uint32_t mode;        /* permission bits */
+	uint64_t size;
+	const char *link;     /* symlink target (owned by the source) */
+};
+
+typedef struct src src;
+typedef struct src_stream src_stream;
+
+/* Read up to n bytes; returns bytes read, 0 at end, -1 on error (err set). */
+typedef long (*src_read_fn)(src_stream *s, void *buf, size_t n);
+
+struct src_stream {
+	src *owner;
+	src_read_fn read;
+	void (*close)(src_stream *s);
+	char *path;
+	pkgflat_error *err;
+};
+
+struct src_ops {
+	const char *name;
+	enum pkgflat_container container;
+	void (*close)(src *s);
+	/* Like lstat: does not follow a final symlink. */
+	pkgflat_status (*lstat)(src *s, const char *path, struct src_stat *st,
+	    pkgflat_error *err);
+	/* Names of the entries of a directory (allocated strings). */
+	pkgflat_status (*list)(src *s, const char *dir, ptrvec *names,
+	    pkgflat_error *err);
+	/* Read a whole regular file, refusing files over max bytes. */
+	pkgflat_status (*read)(src *s, const char *path, size_t max,
+	    unsigned char **data, size_t *len, pkgflat_error *err);
+	pkgflat_status (*open_stream)(src *s, const char *path,
+	    src_stream **out, pkgflat_error *err);
+};
+
+struct src {
+	const struct src_ops *ops;
+	char *display;   /* how errors name the root: "dir" or "x.zip" */
+	int is_archive;
+};
+
+pkgflat_status src_open_dir(const char *dir, const char *display, src **out,
+    pkgflat_error *err);
+pkgflat_status src_open_archive(const char *file, src **out,
+    pkgflat_error *err);
+void src_close(src *s);
+
+/* The name an error message uses for path inside the source. */
+char *src_display(const src *s, const char *path);
+
+/*
+ * Resolve symlinks in path, component by component, within the source.
+ * Fails with PKGFLAT_E_FORMAT on a loop or on a link that leaves the root.
+ * On success *out is the resolved path and *st describes what it names
+ * (type SRC_NONE when it does not exist).
+ */
+pkgflat_status src_resolve(src *s, const char *path, char **out,
+    struct src_stat *st, pkgflat_error *err);
+
+/* Convenience wrappers that resolve first. */
+pkgflat_status src_stat(src *s, const char *path, struct src_stat *st,
+    pkgflat_error *err);
+pkgflat_status src_read(src *s, const char *path, size_t max,
+    unsigned char **data, size_t *len, pkgflat_error *err);
+pkgflat_status src_open_stream(src *s, const char *path, src_stream **out,
+    pkgflat_error *err);
+void src_stream_close(src_stream *st);
+
+#endif

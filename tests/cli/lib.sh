@@ -1,0 +1,78 @@
+# Helpers for the command-line tests; sourced by tests/cli/test_*.sh, run
+# from the repository root. Each test is a shell function run in a subshell
+# by t(); it fails by calling fail (or any helper below that fails).
+set -u
+ROOT=$(pwd)
+PKGFLAT="$ROOT/${BUILD:-build}/pkgflat"
+TD="$ROOT/testdata"
+T=$(mktemp -d "${TMPDIR:-/tmp}/pkgflat-cli.XXXXXX") || exit 3
+trap 'rm -rf "$T"' EXIT INT TERM
+LC_ALL=C
+export LC_ALL
+
+t() { # t NAME FUNCTION
+	( cd "$T" && "$2" ) >"$T/.log" 2>&1
+	if [ $? -eq 0 ]; then
+		echo "ok   cli/$1"
+	else
+		echo "FAIL cli/$1"
+		sed 's/^/  | /' "$T/.log" | tail -30 >&2
+	fi
+}
+
+fail() { echo "$*"; exit 1; }
+
+# run CODE CMD...: run, keep stdout in $T/out and stderr in $T/err, and
+# insist on the exit code.
+run() {
+	want=$1; shift
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "exit $got, want $want: $*"
+		echo "--- stdout"; head -20 "$T/out"
+		echo "--- stderr"; cat "$T/err"
+		exit 1
+	fi
+}
+
+has() { # has FILE TEXT: fixed-string search
+	grep -qF -- "$2" "$1" || fail "$1 does not contain: $2 (it has: $(head -c 600 "$1"))"
+}
+
+hasnt() {
+	! grep -qF -- "$2" "$1" || fail "$1 contains: $2"
+}
+
+# golden NAME FILE: compare with testdata/golden/NAME, or write it with UPDATE=1.
+golden() {
+	g="$TD/golden/$1"
+	if [ "${UPDATE:-0}" = 1 ]; then
+		mkdir -p "$(dirname "$g")"
+		cp "$2" "$g"
+		return 0
+	fi
+	[ -f "$g" ] || fail "no golden file $g (run UPDATE=1 scripts/run-tests)"
+	diff -u "$g" "$2" || fail "output differs from $g"
+}
+
+# A clean error: exit 3, one "pkgflat: FILE: ..." line naming the file,
+# nothing on stdout, no sanitizer report.
+bad_input() { # bad_input EXPECTED-TEXT CMD...
+	text=$1; shift
+	run 3 "$@"
+	has "$T/err" "pkgflat: "
+	has "$T/err" "$text"
+	hasnt "$T/err" "AddressSanitizer"
+	hasnt "$T/err" "runtime error"
+}
+
+# A stable fingerprint of a tree, to prove that nothing was changed.
+tree_sum() {
+	(cd "$1" && find . -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %a %s %Y' &&
+	    find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum
+}
+
+unzip_to() { # unzip_to ZIP DIR: extract with bsdtar, keeping modes and links
+	mkdir -p "$2" && bsdtar -xpf "$1" -C "$2"
+}

@@ -1,0 +1,159 @@
+# pkgflat info and ls on the real legacy packages.
+. tests/cli/lib.sh
+
+EXIF="$TD/legacy/ExifTool-9.47.pkg"
+ZIPS="Keychain_Minder_1_3 Keychain_Minder_1_5 Retrospect_Client_Uninstaller
+Reset_User_and_System_Font_Caches Office_2011_SP_2_World-Writable_Permissions_Fix
+First_Boot_Package_Install"
+
+info_exiftool() {
+	run 0 "$PKGFLAT" info "$EXIF"
+	sed "s|$TD/||" "$T/out" >"$T/info"
+	golden info/exiftool.txt "$T/info"
+	has "$T/out" "com.philharvey.image-exiftool"
+	has "$T/out" "(odc cpio, gzip)"
+}
+
+info_exiftool_json() {
+	run 0 "$PKGFLAT" info --json "$EXIF"
+	python3 -m json.tool "$T/out" >/dev/null || fail "not valid JSON"
+	sed "s|$TD/||" "$T/out" >"$T/info"
+	golden info/exiftool.json "$T/info"
+	python3 - "$T/out" <<'PY' || exit 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["root"]
+assert d["kind"] == "component", d["kind"]
+assert r["identifier"] == "com.philharvey.image-exiftool"
+assert r["version"] == "9.47"
+assert r["flags"]["allow-back-rev"] is True
+assert r["flags"]["relocatable"] is False
+assert r["payload"]["entries"] == 200, r["payload"]
+assert r["bom"]["paths"] == 200
+assert r["scripts"]["postflight"].endswith("Contents/Resources/postflight")
+PY
+}
+
+# The payload listing agrees with bsdtar's (an independent reader).
+payload_vs_bsdtar() { # ARCHIVE.pax.gz PACKAGE
+	"$PKGFLAT" ls --payload --json "$2" >"$T/ls.json" || fail "ls failed"
+	bsdtar -tvf "$1" --numeric-owner >"$T/bsdtar.txt" || fail "bsdtar failed"
+	python3 "$ROOT/tests/cli/cmp_bsdtar.py" "$T/ls.json" "$T/bsdtar.txt"
+}
+
+ls_exiftool_payload() {
+	payload_vs_bsdtar "$EXIF/Contents/Archive.pax.gz" "$EXIF"
+}
+
+ls_exiftool_bom() {
+	run 0 "$PKGFLAT" ls "$EXIF"
+	golden ls/exiftool-bom.txt "$T/out"
+	# CRC of a file, checked against cksum(1) of the file bsdtar extracts.
+	mkdir x && bsdtar -xf "$EXIF/Contents/Archive.pax.gz" -C x ./usr/bin/exiftool
+	crc=$(cksum <x/usr/bin/exiftool | cut -d' ' -f1)
+	grep -q "^100[0-7]* [0-9]*/[0-9]* [0-9]* $crc ./usr/bin/exiftool\$" "$T/out" ||
+		fail "BOM CRC of ./usr/bin/exiftool is not cksum's $crc: $(grep exiftool\$ "$T/out")"
+}
+
+zips_info() {
+	for z in $ZIPS; do
+		run 0 "$PKGFLAT" info "$TD/legacy/zips/$z.zip"
+		sed "s|$TD/||" "$T/out" >"$T/info"
+		golden "info/$z.txt" "$T/info"
+		# Unpacked, the same package reads the same.
+		rm -rf u && unzip_to "$TD/legacy/zips/$z.zip" u
+		dir=$(ls -d u/*.pkg)
+		run 0 "$PKGFLAT" info "$dir"
+		sed 1,2d "$T/out" >"$T/dir.txt"
+		sed 1,2d "$T/info" >"$T/zip.txt"
+		diff -u "$T/zip.txt" "$T/dir.txt" || fail "$z: zip and directory differ"
+	done
+}
+
+zips_payload_vs_bsdtar() {
+	for z in $ZIPS; do
+		rm -rf u && unzip_to "$TD/legacy/zips/$z.zip" u
+		dir=$(ls -d u/*.pkg)
+		payload_vs_bsdtar "$dir/Contents/Archive.pax.gz" "$TD/legacy/zips/$z.zip" ||
+			fail "$z"
+	done
+}
+
+zips_bom() {
+	for z in $ZIPS; do
+		run 0 "$PKGFLAT" ls --bom "$TD/legacy/zips/$z.zip"
+		golden "ls/$z-bom.txt" "$T/out"
+	done
+}
+
+# Known oddities of the real samples show up as warnings.
+warnings_real() {
+	run 0 "$PKGFLAT" info "$TD/legacy/zips/First_Boot_Package_Install.zip"
+	has "$T/out" "owner(s) differ, first ./Library/LaunchAgents/com.company.LoginLog.plist (BOM 0/1899195968, payload 0/28224)"
+	run 0 "$PKGFLAT" info "$TD/legacy/zips/Keychain_Minder_1_3.zip"
+	has "$T/out" "stored twice in the payload"
+	has "$T/out" "auth                       admin"
+	run 0 "$PKGFLAT" info "$TD/legacy/zips/Reset_User_and_System_Font_Caches.zip"
+	has "$T/out" "starts with \"(null).\""
+	has "$T/out" "payload-layout             only \".\""
+	has "$T/out" "scripts                    preflight postflight"
+}
+
+cheetah_symlinks() {
+	run 0 "$PKGFLAT" info --json "$TD/legacy/zips/Keychain_Minder_1_5.zip"
+	python3 - "$T/out" <<'PY' || exit 1
+import json, sys
+r = json.load(open(sys.argv[1]))["root"]
+res = {x["path"]: x for x in r["resources"]}
+bom = res["Keychain Minder 1.5.bom"]
+assert bom["link"] == "../Archive.bom" and bom["role"] == "cheetah", bom
+assert bom["size"] == 36246, bom   # the size of what the link points at
+assert res["Keychain Minder 1.5.info"]["role"] == "cheetah"
+PY
+}
+
+standalone_files() {
+	run 0 "$PKGFLAT" ls "$EXIF/Contents/Archive.bom"
+	golden ls/exiftool-bom.txt "$T/out"
+	run 0 "$PKGFLAT" ls "$EXIF/Contents/Archive.pax.gz"
+	[ "$(wc -l <"$T/out")" -eq 200 ] || fail "want 200 payload lines"
+	run 2 "$PKGFLAT" ls --payload "$EXIF/Contents/Archive.bom"
+}
+
+usage_errors() {
+	run 2 "$PKGFLAT"
+	run 2 "$PKGFLAT" frobnicate
+	has "$T/err" "unknown command 'frobnicate'"
+	run 2 "$PKGFLAT" info
+	run 2 "$PKGFLAT" info --bogus "$EXIF"
+	has "$T/err" "unknown option '--bogus'"
+	run 2 "$PKGFLAT" ls --bom --payload "$EXIF"
+	run 3 "$PKGFLAT" info "$T/does-not-exist.pkg"
+	has "$T/err" "does-not-exist.pkg: cannot open: No such file or directory"
+	run 0 "$PKGFLAT" --help
+	has "$T/out" "exit status:"
+	for c in info ls; do
+		run 0 "$PKGFLAT" "$c" --help
+		has "$T/out" "usage: pkgflat $c"
+		run 0 "$PKGFLAT" help "$c"
+	done
+	run 0 "$PKGFLAT" --version
+}
+
+flat_refused() {
+	bad_input "a flat (xar) package, not a bundle package" \
+		"$PKGFLAT" info "$TD/flat/Installomator-0.5.pkg"
+}
+
+t info_exiftool info_exiftool
+t info_exiftool_json info_exiftool_json
+t ls_exiftool_payload ls_exiftool_payload
+t ls_exiftool_bom ls_exiftool_bom
+t zips_info zips_info
+t zips_payload_vs_bsdtar zips_payload_vs_bsdtar
+t zips_bom zips_bom
+t warnings_real warnings_real
+t cheetah_symlinks cheetah_symlinks
+t standalone_files standalone_files
+t usage_errors usage_errors
+t flat_refused flat_refused
