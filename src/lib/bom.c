@@ -54,6 +54,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,6 @@
 #define MODE_FIFO 0010000
 #define MODE_CHR 0020000
 #define MODE_DIR 0040000
-#define MODE_BLK 0060000
 #define MODE_REG 0100000
 #define MODE_LNK 0120000
 #define MODE_SOCK 0140000

@@ -1017,46 +1017,53 @@ static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
 		if (has_url)
 			pv_push(&refs, n);
 	}
+	/* Outline order first, then any package the outline leaves out. */
 	size_t done = 0;
-	for (size_t pass = 0; pass < 2 && !rc; pass++)
-		for (size_t i = 0; i < refs.n && !rc; i++) {
+	ptrvec picked = { 0 };
+	for (size_t k = 0; k < order.n; k++)
+		for (size_t i = 0; i < refs.n; i++) {
 			xmlNodePtr n = refs.v[i];
-			if (!n)
-				continue;
-			xmlChar *id = xmlGetProp(n, (const xmlChar *)"id");
-			int in_order = 0;
-			for (size_t k = 0; k < order.n && id; k++)
-				if (!strcmp((const char *)id, order.v[k]))
-					in_order = 1;
+			xmlChar *id = n ? xmlGetProp(n, (const xmlChar *)"id") : NULL;
+			int match = id && !strcmp((const char *)id, order.v[k]);
 			xmlFree(id);
-			if (pass == 0 && !in_order && order.n)
-				continue;
-			refs.v[i] = NULL;
-			xmlChar *t = xmlNodeGetContent(n);
-			char *rel = url_to_path((const char *)t);
-			xmlFree(t);
-			char where[64];
-			snprintf(where, sizeof where, "line %ld", (long)xmlGetLineNo(n));
-			char *p = rel ? path_join(path, rel) : NULL;
-			char *p2 = rel ? pf_asprintf("%s/Contents/Packages/%s", path, rel) : NULL;
-			char *p2n = p2 ? path_normalize(p2) : NULL;
-			free(p2);
-			const char *use = NULL;
-			if (p && kind_of(pkg, p, &rc, err) == SRC_DIR)
-				use = p;
-			else if (!rc && p2n && kind_of(pkg, p2n, &rc, err) == SRC_DIR)
-				use = p2n;
-			if (!rc && !use)
-				rc = fail(err, PKGFLAT_E_FORMAT, name, where,
-				    "pkg-ref \"%s\" names a package that is not there",
-				    rel ? rel : "");
-			if (!rc)
-				rc = add_child(b, use, "selected", depth, stack, err);
-			done++;
-			free(rel);
-			free(p);
-			free(p2n);
+			if (match) {
+				pv_push(&picked, n);
+				refs.v[i] = NULL;
+				break;
+			}
 		}
+	for (size_t i = 0; i < refs.n; i++)
+		if (refs.v[i])
+			pv_push(&picked, refs.v[i]);
+	for (size_t i = 0; i < picked.n && !rc; i++) {
+		xmlNodePtr n = picked.v[i];
+		xmlChar *t = xmlNodeGetContent(n);
+		char *rel = url_to_path((const char *)t);
+		xmlFree(t);
+		char where[64];
+		snprintf(where, sizeof where, "line %ld", (long)xmlGetLineNo(n));
+		char *p = rel ? path_join(path, rel) : NULL;
+		char *p2 = rel ? pf_asprintf("%s/Contents/Packages/%s", path, rel) :
+		    NULL;
+		char *p2n = p2 ? path_normalize(p2) : NULL;
+		free(p2);
+		const char *use = NULL;
+		if (p && kind_of(pkg, p, &rc, err) == SRC_DIR)
+			use = p;
+		else if (!rc && p2n && kind_of(pkg, p2n, &rc, err) == SRC_DIR)
+			use = p2n;
+		if (!rc && !use)
+			rc = fail(err, PKGFLAT_E_FORMAT, name, where,
+			    "pkg-ref \"%s\" names a package that is not there (or "
+			    "outside the input)", rel ? rel : "");
+		if (!rc)
+			rc = add_child(b, use, "selected", depth, stack, err);
+		done++;
+		free(rel);
+		free(p);
+		free(p2n);
+	}
+	pv_free(&picked, NULL);
 	if (!rc && !done)
 		package_warn(pkg, "%s: distribution script names no packages", dist);
 	pv_free(&refs, NULL);
@@ -1183,10 +1190,14 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 		goto out;
 	}
 
+	if ((rc = find_dist(pkg, contents, &dist, err)))
+		goto out;
 	enum src_type t = kind_of(pkg, info_path, &rc, err);
 	if (rc)
 		goto out;
-	if (t == SRC_FILE) {
+	if (t == SRC_NONE && dist) {
+		/* Tiger distribution packages need no Info.plist. */
+	} else if (t == SRC_FILE) {
 		if ((rc = load_plist(pkg, info_path, &info, err)))
 			goto out;
 		if (set_field(b, PKGFLAT_F_INFO_SOURCE, "Info.plist")) {
@@ -1292,8 +1303,6 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 	}
 
 	/* Metapackage or component? */
-	if ((rc = find_dist(pkg, contents, &dist, err)))
-		goto out;
 	plist_t list = info ? plist_dict_get_item(info, "IFPkgFlagPackageList") :
 	    NULL;
 	if (list || dist) {
@@ -1466,7 +1475,7 @@ static int sniff_file(const char *path, unsigned char *buf, size_t n)
 
 enum pkgflat_file_kind pkgflat_file_sniff(const char *path)
 {
-	unsigned char b[512];
+	unsigned char b[8192];
 	int n = sniff_file(path, b, sizeof b);
 
 	if (n < 4)
@@ -1481,10 +1490,22 @@ enum pkgflat_file_kind pkgflat_file_sniff(const char *path)
 	    !memcmp(b, "070702", 6)))
 		return PKGFLAT_FILE_PAYLOAD;
 	if (n >= 262 && !memcmp(b + 257, "ustar", 5)) {
-		/* A tar: a bundle archive if its first member looks like one. */
-		return strstr((const char *)b, ".pkg") ||
-		    strstr((const char *)b, ".mpkg") ? PKGFLAT_FILE_ARCHIVE :
-		    PKGFLAT_FILE_PAYLOAD;
+		/* A tar: payloads start with "." or "./", bundle archives with
+		 * the bundle's name. Skip pax extended headers to see it. */
+		size_t off = 0;
+		while (off + 512 <= (size_t)n && (b[off + 156] == 'x' ||
+		    b[off + 156] == 'g' || b[off + 156] == 'L')) {
+			char field[13];
+			memcpy(field, b + off + 124, 12);
+			field[12] = '\0';
+			unsigned long long size = strtoull(field, NULL, 8);
+			if (size > (size_t)n)
+				break;
+			off += 512 + (size_t)((size + 511) / 512 * 512);
+		}
+		if (off + 512 > (size_t)n)
+			return PKGFLAT_FILE_ARCHIVE;
+		return b[off] == '.' ? PKGFLAT_FILE_PAYLOAD : PKGFLAT_FILE_ARCHIVE;
 	}
 	if (b[0] == 0x1f && b[1] == 0x8b) {
 		/* Compressed: a payload by name, else an archive. */

@@ -9,6 +9,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +36,18 @@ static la_ssize_t la_read(struct archive *a, void *p, const void **out)
 	}
 	*out = s->buf;
 	return n;
+}
+
+/* libarchive's message, lowercased to match ours. */
+static const char *la_message(struct archive *a)
+{
+	static _Thread_local char buf[256];
+	const char *m = archive_error_string(a);
+
+	snprintf(buf, sizeof buf, "%s", m ? m : "unreadable archive");
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] + 32);
+	return buf;
 }
 
 char *payload_norm_path(const char *name)
@@ -137,6 +150,12 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
 		r = archive_read_next_header(a, &ent);
 		if (r == ARCHIVE_EOF)
 			break;
+		/* libarchive warns when it skips garbage to find the next cpio
+		 * header: in a payload that is corruption, not a detail. Only
+		 * name-conversion warnings are harmless here. */
+		if (r == ARCHIVE_WARN && archive_error_string(a) &&
+		    !strstr(archive_error_string(a), "can't be converted"))
+			r = ARCHIVE_FATAL;
 		if (r < ARCHIVE_WARN) {
 			if (last)
 				snprintf(where, sizeof where, "entry %llu (after %s)",
@@ -145,8 +164,7 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
 				snprintf(where, sizeof where, "entry %llu",
 				    (unsigned long long)s.entries);
 			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
-			    archive_error_string(a) ? archive_error_string(a) :
-			    "unreadable entry header");
+			    la_message(a));
 			goto out;
 		}
 		if (s.entries == 0)
@@ -200,6 +218,10 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
 		e.rdev = (uint32_t)archive_entry_rdev(ent);
 		e.ino = (uint64_t)archive_entry_ino64(ent);
 		e.nlink = archive_entry_nlink(ent);
+		/* cpio stores a symlink's target as its data, tar does not:
+		 * report the target length either way, as a BOM does. */
+		if (e.type == PKGFLAT_ENTRY_SYMLINK)
+			e.size = e.link_target ? strlen(e.link_target) : 0;
 		if (!e.type) {
 			snprintf(where, sizeof where, "entry %llu (%s)",
 			    (unsigned long long)s.entries, path);
@@ -228,7 +250,7 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
 			snprintf(where, sizeof where, "entry %llu (%s)",
 			    (unsigned long long)s.entries - 1, path);
 			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
-			    archive_error_string(a));
+			    la_message(a));
 			goto out;
 		}
 		free(last);

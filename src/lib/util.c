@@ -338,8 +338,18 @@ const char *mime_sniff(const unsigned char *d, size_t n, const char *name)
 		if (d[i] == 0 && !(i < 2 && n >= 2 &&
 		    ((d[0] == 0xff && d[1] == 0xfe) || (d[0] == 0xfe && d[1] == 0xff))))
 			binary = 1;
-	if (n >= 2 && ((d[0] == 0xff && d[1] == 0xfe) || (d[0] == 0xfe && d[1] == 0xff)))
+	if (n >= 2 && ((d[0] == 0xff && d[1] == 0xfe) || (d[0] == 0xfe && d[1] == 0xff))) {
+		/* Look at the ASCII projection of the UTF-16 text. */
+		char a[256];
+		size_t k = 0, off = d[0] == 0xff ? 2 : 3;
+		for (size_t i = off; i < n && k < sizeof a - 1; i += 2)
+			a[k++] = (char)d[i];
+		a[k] = '\0';
+		if (!strncmp(a, "<?xml", 5))
+			return strstr(a, "<plist") || strstr(a, "PropertyList") ?
+			    "application/x-plist" : "text/xml";
 		return "text/plain; charset=utf-16";
+	}
 	if (binary)
 		return "application/octet-stream";
 	const char *p = (const char *)d;

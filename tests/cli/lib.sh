@@ -11,7 +11,7 @@ LC_ALL=C
 export LC_ALL
 
 t() { # t NAME FUNCTION
-	( cd "$T" && "$2" ) >"$T/.log" 2>&1
+	mkdir -p "$T/work.$1" && ( cd "$T/work.$1" && "$2" ) >"$T/.log" 2>&1
 	if [ $? -eq 0 ]; then
 		echo "ok   cli/$1"
 	else
