@@ -178,6 +178,15 @@ typedef struct pkgflat_requirement {
 	const char *label_key, *title_key, *message_key;
 } pkgflat_requirement;
 
+/* One entry of a check's message table (InstallationCheck.strings,
+ * VolumeCheck.strings, IFRequirements.strings), decoded to UTF-8. */
+typedef struct pkgflat_string {
+	const char *table;   /* "InstallationCheck", "VolumeCheck", "IFRequirements" */
+	const char *lang;    /* the .lproj it came from, NULL at top level */
+	const char *key;     /* "16" */
+	const char *value;
+} pkgflat_string;
+
 typedef struct pkgflat_payload_stats {
 	const char *format;      /* "odc cpio", "newc cpio", "ustar", "pax", ... */
 	const char *compression; /* "gzip", "none", "bzip2", ... */
@@ -237,6 +246,8 @@ const char *pkgflat_bundle_localization(const pkgflat_bundle *b, size_t i);
 size_t pkgflat_bundle_requirement_count(const pkgflat_bundle *b);
 const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
     size_t i);
+size_t pkgflat_bundle_string_count(const pkgflat_bundle *b);
+const pkgflat_string *pkgflat_bundle_string(const pkgflat_bundle *b, size_t i);
 /* The installed size the package claims (IFPkgFlagInstalledSize or
  * Archive.sizes), in KiB; -1 when it does not say. */
 int64_t pkgflat_bundle_claimed_kbytes(const pkgflat_bundle *b);

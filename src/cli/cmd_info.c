@@ -118,6 +118,20 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 		printf(" \"%s\"\n", q->test_object ? q->test_object : "");
 	}
 
+	size_t ns = pkgflat_bundle_string_count(b);
+	if (ns) {
+		printf("  %-26s %zu\n", "check-messages", ns);
+		for (size_t i = 0; i < ns; i++) {
+			const pkgflat_string *s = pkgflat_bundle_string(b, i);
+			printf("    %s%s%s \"", s->table, s->lang ? " " : "",
+			    s->lang ? s->lang : "");
+			print_text(stdout, s->key);
+			fputs("\" = \"", stdout);
+			print_text(stdout, s->value);
+			fputs("\"\n", stdout);
+		}
+	}
+
 	if (kind != PKGFLAT_BUNDLE_COMPONENT) {
 		printf("  %-26s %zu\n", "packages", pkgflat_bundle_child_count(b));
 		return;
@@ -220,6 +234,17 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 		json_string(j, "label-key", q->label_key);
 		json_string(j, "title-key", q->title_key);
 		json_string(j, "message-key", q->message_key);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_begin_array(j, "check-messages");
+	for (size_t i = 0; i < pkgflat_bundle_string_count(b); i++) {
+		const pkgflat_string *s = pkgflat_bundle_string(b, i);
+		json_begin_object(j, NULL);
+		json_string(j, "table", s->table);
+		json_string(j, "lang", s->lang);
+		json_string(j, "key", s->key);
+		json_string(j, "value", s->value);
 		json_end_object(j);
 	}
 	json_end_array(j);

@@ -687,6 +687,7 @@ static pkgflat_status record_read(const bom_reader *r, const struct walk *w,
 		break;
 	}
 	case PKGFLAT_ENTRY_DEVICE:
+		/* Type 4 stands for any special file; the mode says which. */
 		e->rdev = be32(p + 23);
 		if ((e->mode & MODE_TYPE) == MODE_FIFO)
 			e->type = PKGFLAT_ENTRY_FIFO;

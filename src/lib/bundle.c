@@ -31,6 +31,7 @@
 
 #include "bundle.h"
 #include "plist.h"
+#include "strings.h"
 
 #define MAX_META_FILE (16u << 20)   /* plists, scripts, text resources */
 #define MAX_DEPTH 16                /* nesting of metapackages */
@@ -120,6 +121,19 @@ static void requirement_free(void *p)
 	free(q);
 }
 
+static void string_free(void *p)
+{
+	pkgflat_string *s = p;
+
+	if (!s)
+		return;
+	free((char *)s->table);
+	free((char *)s->lang);
+	free((char *)s->key);
+	free((char *)s->value);
+	free(s);
+}
+
 static void bundle_free(void *p)
 {
 	pkgflat_bundle *b = p;
@@ -134,6 +148,7 @@ static void bundle_free(void *p)
 	pv_free(&b->resources, resource_free);
 	pv_free(&b->localizations, free);
 	pv_free(&b->requirements, requirement_free);
+	pv_free(&b->strings, string_free);
 	free(b);
 }
 
@@ -694,6 +709,74 @@ out:
 	return rc;
 }
 
+struct strings_ctx {
+	pkgflat_bundle *b;
+	const char *table, *lang;
+};
+
+static int add_string(const char *key, const char *value, void *p)
+{
+	struct strings_ctx *c = p;
+	pkgflat_string *s = pf_calloc(1, sizeof *s);
+
+	if (!s || pv_push(&c->b->strings, s)) {
+		free(s);
+		return -1;
+	}
+	s->table = pf_strdup(c->table);
+	s->lang = pf_strdup(c->lang);
+	s->key = pf_strdup(key);
+	s->value = pf_strdup(value);
+	return !s->table || (c->lang && !s->lang) || !s->key || !s->value;
+}
+
+/* The message tables of the install checks. A broken table does not stop
+ * the package from being read: it is reported as a warning. */
+static pkgflat_status read_check_strings(pkgflat_bundle *b, const char *res,
+    pkgflat_error *err)
+{
+	static const char *const tables[] = {
+		"InstallationCheck", "VolumeCheck", "IFRequirements",
+	};
+
+	for (size_t i = 0; i < b->resources.n; i++) {
+		const pkgflat_resource *r = b->resources.v[i];
+		if (r->is_dir || strcmp(r->role, "strings"))
+			continue;
+		const char *base = path_base(r->path);
+		for (size_t k = 0; k < sizeof tables / sizeof *tables; k++) {
+			size_t tl = strlen(tables[k]);
+			if (strncmp(base, tables[k], tl) || strcmp(base + tl, ".strings"))
+				continue;
+			char *full = path_join(res, r->path);
+			unsigned char *d = NULL;
+			size_t n = 0;
+			pkgflat_status rc;
+			if (!full)
+				return fail_nomem(err);
+			if ((rc = read_small(b->pkg, full, &d, &n, err))) {
+				free(full);
+				return rc;
+			}
+			struct strings_ctx c = { b, tables[k], r->lang };
+			pkgflat_error e2;
+			pkgflat_error_clear(&e2);
+			rc = strings_parse(d, n, full, add_string, &c, &e2);
+			if (rc == PKGFLAT_E_NOMEM) {
+				free(d);
+				free(full);
+				return fail_nomem(err);
+			}
+			if (rc)
+				package_warn(b->pkg, "%s: %s: %s; ignored", full, e2.where,
+				    e2.message);
+			free(d);
+			free(full);
+		}
+	}
+	return PKGFLAT_OK;
+}
+
 static pkgflat_status find_scripts(pkgflat_bundle *b, const char *res,
     pkgflat_error *err)
 {
@@ -1250,6 +1333,7 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 	if (kind_of(pkg, res, &rc, err) == SRC_DIR) {
 		if ((rc = read_description(b, res, err)) ||
 		    (rc = walk_resources(b, res, "", NULL, 0, err)) ||
+		    (rc = read_check_strings(b, res, err)) ||
 		    (rc = find_scripts(b, res, err)))
 			goto out;
 	}

@@ -15,6 +15,7 @@ struct pkgflat_bundle {
 	ptrvec resources;     /* pkgflat_resource * */
 	ptrvec localizations; /* char * */
 	ptrvec requirements;  /* pkgflat_requirement * */
+	ptrvec strings;       /* pkgflat_string * */
 	int64_t claimed_kbytes;
 	int has_payload, has_bom;
 	int scanned;

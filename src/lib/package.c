@@ -167,6 +167,16 @@ const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
 	return i < b->requirements.n ? b->requirements.v[i] : NULL;
 }
 
+size_t pkgflat_bundle_string_count(const pkgflat_bundle *b)
+{
+	return b->strings.n;
+}
+
+const pkgflat_string *pkgflat_bundle_string(const pkgflat_bundle *b, size_t i)
+{
+	return i < b->strings.n ? b->strings.v[i] : NULL;
+}
+
 int64_t pkgflat_bundle_claimed_kbytes(const pkgflat_bundle *b)
 {
 	return b->claimed_kbytes;

@@ -122,7 +122,14 @@ assert res["en.lproj/InstallationCheck.strings"]["role"] == "strings"
 assert res["de.lproj/Description.plist"]["lang"] == "de"
 assert res["en.lproj/background"]["mime"] == "image/tiff"
 assert res["en.lproj/ReadMe"]["mime"] == "text/rtf"
+m = r["check-messages"]
+assert m == [{"table": "InstallationCheck", "lang": "en", "key": "16",
+              "value": "This package needs a PowerPC Mac."}], m
 PY
+	# A broken message table is reported, and the rest still reads.
+	printf '"16" = "no end;\n' >c/Checks.pkg/Contents/Resources/en.lproj/InstallationCheck.strings
+	run 0 "$PKGFLAT" info c/Checks.pkg
+	has "$T/out" "Checks.pkg/Contents/Resources/en.lproj/InstallationCheck.strings: line 1: malformed strings file: unterminated string; ignored"
 }
 
 t cpython_ustar cpython_ustar

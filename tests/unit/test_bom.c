@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* By path: the Makefile builds unit tests with -Iinclude only. */
 #include "bom.h"
 #include "test.h"
 
@@ -1188,4 +1189,82 @@ TEST(bom_synthetic_path_edge_cases)
 	    "longer than 16384 bytes", NULL);
 	free(buf);
 	free(many);
+}
+
+/*
+ * "." and one child "x" whose record is `rec`. With key_len, Size64 gets one
+ * entry: a key_len-byte block and a value_len-byte block, both starting with
+ * the record's block index.
+ */
+static unsigned char *build_one(const unsigned char *rec, size_t rec_len,
+    size_t key_len, size_t value_len, size_t *len)
+{
+	struct bb b;
+	uint32_t pairs[4], s64[2];
+	uint32_t size64 = 0;
+	unsigned char dir[23] = { 2, 1, 0, 0xf, 0x41, 0xed };
+
+	bb_init(&b);
+	dir[22] = 1;
+	bb_path(&b, pairs, 1, 0, ".", bb_block(&b, dir, sizeof dir));
+	uint32_t r = bb_block(&b, rec, rec_len);
+	bb_path(&b, pairs + 2, 2, 1, "x", r);
+	uint32_t paths = bb_tree(&b, pairs, 2, 16);
+	if (key_len) {
+		unsigned char z[16] = { 0 };
+		put32(z, r);
+		s64[0] = bb_block(&b, z, key_len);
+		s64[1] = bb_block(&b, z, value_len);
+		size64 = bb_tree(&b, s64, 1, 16);
+	}
+	return bb_finish(&b, len, bb_info(&b, 2), paths, 0, size64);
+}
+
+TEST(bom_bad_synthetic_records)
+{
+	unsigned char rec[64] = { 0 };
+	unsigned char *buf;
+	size_t len;
+
+	/* A symlink whose target length runs past the record. */
+	rec[0] = 3;
+	rec[1] = 1;
+	put16(rec + 2, 0xf);
+	put16(rec + 4, 0120755);
+	rec[22] = 1;
+	put32(rec + 27, 40);
+	memcpy(rec + 31, "target", 7);
+	buf = build_one(rec, 38, 0, 0, &len);
+	expect_format_error("bad-symlink-target", buf, len,
+	    "symlink target runs past its record (31 + 40 > 38 bytes)", NULL);
+	free(buf);
+
+	/* A fat file claiming 3 architectures with room for one. */
+	rec[0] = 1;
+	put16(rec + 2, 0x300f);
+	put16(rec + 4, 0100755);
+	rec[27] = 1;
+	put32(rec + 28, 3);
+	buf = build_one(rec, 48, 0, 0, &len);
+	expect_format_error("bad-fat-record", buf, len,
+	    "too short for its architecture list (48 bytes)", NULL);
+	free(buf);
+
+	/* Size64 pairs must be one 4-byte and one 8-byte block. */
+	put16(rec + 2, 0xf);
+	buf = build_one(rec, 35, 4, 8, &len);
+	{
+		struct list l = { 0 };
+		pkgflat_error err;
+		pkgflat_bom_stats stats;
+		CHECK_EQ_INT(walk_buf(buf, len, &l, &stats, &err), PKGFLAT_OK);
+		CHECK_EQ_INT(stats.size64_entries, 1);
+		list_free(&l);
+	}
+	free(buf);
+	buf = build_one(rec, 35, 8, 8, &len);
+	expect_format_error("bad-size64-lengths", buf, len,
+	    "Size64 entry has a 8-byte key and a 8-byte value, want 4 and 8",
+	    NULL);
+	free(buf);
 }

@@ -1,0 +1,97 @@
+/* Paths, buffers, content sniffing. */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "test.h"
+
+static void norm_is(const char *in, const char *want)
+{
+	char *got = path_normalize(in);
+	if (!want) {
+		if (got)
+			test_fail(__FILE__, __LINE__, "path_normalize(%s) = %s, want NULL",
+			    in, got);
+	} else
+		CHECK_EQ_STR(got, want);
+	free(got);
+}
+
+TEST(path_normalize_cases)
+{
+	norm_is("a/b/c", "a/b/c");
+	norm_is("./a//b/./c/", "a/b/c");
+	norm_is("a/b/../c", "a/c");
+	norm_is("a/..", "");
+	norm_is(".", "");
+	norm_is("..", NULL);
+	norm_is("a/../../b", NULL);
+	norm_is("/etc/passwd", NULL);
+	norm_is("Contents/Packages/../../../x", NULL);
+}
+
+TEST(path_join_cases)
+{
+	char *p = path_join("Foo.mpkg", "./Contents/Packages");
+	CHECK_EQ_STR(p, "Foo.mpkg/Contents/Packages");
+	free(p);
+	p = path_join("Foo.mpkg", "..");
+	CHECK_EQ_STR(p, "");
+	free(p);
+	CHECK(path_join("Foo.mpkg", "../..") == NULL);
+	CHECK(path_join("Foo.mpkg", "/abs") == NULL);
+	p = path_dir("a/b/c");
+	CHECK_EQ_STR(p, "a/b");
+	free(p);
+	CHECK_EQ_STR(path_base("a/b/c"), "c");
+}
+
+TEST(mime_sniff_cases)
+{
+	CHECK_EQ_STR(mime_sniff((const unsigned char *)"{\\rtf1 x}", 9, "ReadMe"),
+	    "text/rtf");
+	CHECK_EQ_STR(mime_sniff((const unsigned char *)"\x89PNG\r\n\x1a\n....", 12,
+	    "b"), "image/png");
+	CHECK_EQ_STR(mime_sniff((const unsigned char *)"\xff\xd8\xff\xe0", 4, "b"),
+	    "image/jpeg");
+	CHECK_EQ_STR(mime_sniff((const unsigned char *)"MM\0*\0\0", 6, "b"),
+	    "image/tiff");
+	CHECK_EQ_STR(mime_sniff((const unsigned char *)"#!/bin/sh\n", 10, "x"),
+	    "text/x-script");
+	CHECK_EQ_STR(mime_sniff((const unsigned char *)"hello\n", 6, "x.html"),
+	    "text/html");
+	CHECK_EQ_STR(mime_sniff((const unsigned char *)"<html><body>", 12, "x"),
+	    "text/html");
+	CHECK_EQ_STR(mime_sniff((const unsigned char *)"plain words", 11, "x"),
+	    "text/plain");
+	CHECK_EQ_STR(mime_sniff((const unsigned char *)"a\0b\0c", 5, "x"),
+	    "application/octet-stream");
+	static const unsigned char u16[] = "\xff\xfe<\0?\0x\0m\0l\0 \0<\0p\0l\0i\0s\0t\0";
+	CHECK_EQ_STR(mime_sniff(u16, sizeof u16 - 1, "x"), "application/x-plist");
+}
+
+TEST(strbuf_grows)
+{
+	strbuf sb = { 0 };
+	for (int i = 0; i < 10000; i++)
+		sb_addf(&sb, "%d,", i);
+	CHECK(sb.len > 40000);
+	CHECK(!sb.oom);
+	char *s = sb_detach(&sb);
+	CHECK(!strncmp(s, "0,1,2,", 6));
+	free(s);
+}
+
+TEST(error_text_format)
+{
+	pkgflat_error err;
+	char buf[256];
+
+	pkgflat_error_clear(&err);
+	CHECK_EQ_INT(fail(&err, PKGFLAT_E_FORMAT, "Foo.pkg/Contents/Archive.bom",
+	    "block 12", "points past end of file"), PKGFLAT_E_FORMAT);
+	/* The first error wins. */
+	fail(&err, PKGFLAT_E_IO, "other", NULL, "later");
+	CHECK_EQ_STR(pkgflat_error_text(&err, buf, sizeof buf),
+	    "Foo.pkg/Contents/Archive.bom: block 12: points past end of file");
+	CHECK_EQ_STR(pkgflat_status_name(PKGFLAT_E_FORMAT), "malformed input");
+}
