@@ -91,12 +91,12 @@ check: all
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
-	ASAN_OPTIONS=detect_leaks=1 BUILD=build-asan scripts/run-tests
+	ASAN_OPTIONS=detect_leaks=1 BUILD=build-asan TEST_CFLAGS="-fsanitize=address,undefined" scripts/run-tests
 
 ubsan:
 	$(MAKE) BUILD=build-ubsan CFLAGS="-O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=undefined" all
-	BUILD=build-ubsan scripts/run-tests
+	BUILD=build-ubsan TEST_CFLAGS="-fsanitize=undefined" scripts/run-tests
 
 fuzz:
 	$(MAKE) CC=clang BUILD=build-fuzz CFLAGS="-O1 -g -fsanitize=address,fuzzer-no-link" \
