@@ -78,12 +78,15 @@ $(BUILD)/fuzz-replay: tests/fuzz/replay.c $(FUZZ_SRC) $(BUILD)/libpkgflat.a
 	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) -o $@ tests/fuzz/replay.c $(FUZZ_SRC) \
 	    $(BUILD)/libpkgflat.a $(LDLIBS)
 
-$(BUILD)/pkgflat.pc: Makefile
-	@mkdir -p $(dir $@)
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+# Written again by install, so that it names the PREFIX installed to.
+write_pc = printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: pkgflat' 'Description: legacy macOS bundle packages to flat product archives' \
 	  'Version: 0.1.0' 'Requires.private: $(DEPS)' \
-	  'Libs: -L$${libdir} -lpkgflat' 'Cflags: -I$${includedir}' > $@
+	  'Libs: -L$${libdir} -lpkgflat' 'Cflags: -I$${includedir}' > $(1)
+
+$(BUILD)/pkgflat.pc: Makefile
+	@mkdir -p $(dir $@)
+	$(call write_pc,$@)
 
 check: all
 	scripts/run-tests
@@ -109,14 +112,14 @@ fuzz:
 bench: all
 	scripts/bench
 
-install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so $(BUILD)/pkgflat.pc
+install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
 	install -m 755 $(BUILD)/pkgflat $(DESTDIR)$(BINDIR)/pkgflat
 	install -m 644 $(BUILD)/libpkgflat.a $(DESTDIR)$(LIBDIR)/libpkgflat.a
 	install -m 755 $(BUILD)/libpkgflat.so $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpkgflat.so
 	install -m 644 include/pkgflat.h $(DESTDIR)$(INCDIR)/pkgflat.h
-	install -m 644 $(BUILD)/pkgflat.pc $(DESTDIR)$(LIBDIR)/pkgconfig/pkgflat.pc
+	$(call write_pc,$(DESTDIR)$(LIBDIR)/pkgconfig/pkgflat.pc)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pkgflat $(DESTDIR)$(LIBDIR)/libpkgflat.a \

@@ -12,13 +12,14 @@ install_and_link() {
 	done
 	export PKG_CONFIG_PATH="$d/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$d"
 	cflags=$(pkg-config --cflags pkgflat) || fail "pkg-config cannot find pkgflat"
+	grep -qx 'prefix=/usr' "$d/usr/lib/pkgconfig/pkgflat.pc" || fail "pkgflat.pc does not name PREFIX"
 	# The public header stands alone, in C and in strict C11.
 	cc -std=c11 -Wall -Wextra -Werror ${TEST_CFLAGS:-} $cflags -o static \
 	    "$ROOT/tests/cli/example/list.c" "$d/usr/lib/libpkgflat.a" \
 	    $(pkg-config --libs $(pkg-config --print-requires-private pkgflat)) ||
 		fail "static link failed"
 	cc -std=c11 -Wall -Werror ${TEST_CFLAGS:-} $cflags -o shared \
-	    "$ROOT/tests/cli/example/list.c" $(pkg-config --libs pkgflat) ||
+	    "$ROOT/tests/cli/example/list.c" -L"$d/usr/lib" $(pkg-config --libs pkgflat) ||
 		fail "shared link failed"
 	run 0 ./static "$TD/legacy/ExifTool-9.47.pkg"
 	has "$T/out" "com.philharvey.image-exiftool 9.47"
