@@ -203,6 +203,7 @@ typedef struct pkgflat_bom_stats {
 	uint32_t info_paths;     /* BomInfo numberOfPaths */
 	uint32_t hardlink_sets;  /* entries in HLIndex */
 	uint32_t size64_entries;
+	uint32_t vindex_entries;
 	uint64_t file_bytes;
 } pkgflat_bom_stats;
 

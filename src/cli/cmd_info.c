@@ -279,6 +279,7 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 			json_uint(j, "info-paths", bs->info_paths);
 			json_uint(j, "hardlink-sets", bs->hardlink_sets);
 			json_uint(j, "size64-entries", bs->size64_entries);
+			json_uint(j, "vindex-entries", bs->vindex_entries);
 			json_uint(j, "file-bytes", bs->file_bytes);
 			json_end_object(j);
 		} else

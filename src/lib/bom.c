@@ -49,7 +49,8 @@
  * block holding the size. go-macos-pkg (tested against pkgbuild) puts the
  * record index in index0, stuckliste the other way round, so the two are told
  * apart by their lengths. HLIndex has one entry per hard-link set; only its
- * entries are counted.
+ * entries are counted. VIndex is a small header around one more tree; its
+ * entries are counted too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,7 +89,7 @@ struct bom_reader {
 	const unsigned char *table; /* count x {address, length} */
 	uint32_t nblocks;           /* entries in the block table */
 	/* Blocks the variables name; 0 when absent. */
-	uint32_t var_info, var_paths, var_hlindex, var_size64;
+	uint32_t var_info, var_paths, var_hlindex, var_size64, var_vindex;
 };
 
 /* One Paths leaf entry. The name points into the BOM itself. */
@@ -116,6 +117,7 @@ struct walk {
 	struct size64 *s64;
 	uint32_t ns64;
 	uint32_t nhl;
+	uint32_t nvi;
 	char *path;         /* MAX_PATH_LEN + 1 bytes */
 };
 
@@ -242,6 +244,8 @@ pkgflat_status bom_open(const unsigned char *data, size_t len,
 			slot = &r->var_hlindex;
 		else if (nl == 6 && !memcmp(name, "Size64", 6))
 			slot = &r->var_size64;
+		else if (nl == 6 && !memcmp(name, "VIndex", 6))
+			slot = &r->var_vindex;
 		if (slot && !*slot) {
 			if (!b) {
 				st = bad(r, err, "offset", at,
@@ -589,6 +593,35 @@ static pkgflat_status hlindex_leaf(const bom_reader *r, uint32_t node,
 	return PKGFLAT_OK;
 }
 
+static pkgflat_status vindex_leaf(const bom_reader *r, uint32_t node,
+    uint32_t index0, uint32_t index1, struct walk *w, pkgflat_error *err)
+{
+	(void)index0;
+	(void)index1;
+	if (w->nvi >= w->n)
+		return bad(r, err, "block", node,
+		    "VIndex has more entries than Paths (%" PRIu32 ")", w->n);
+	w->nvi++;
+	return PKGFLAT_OK;
+}
+
+/* VIndex: {u32 version 1, u32 tree block, u32 0, u8 0} around a tree that
+ * every BOM we have leaves empty. */
+static pkgflat_status read_vindex(const bom_reader *r, struct walk *w,
+    pkgflat_error *err)
+{
+	const unsigned char *p;
+	uint32_t len;
+	pkgflat_status st = blk(r, r->var_vindex, "VIndex", &p, &len, err);
+
+	if (st)
+		return st;
+	if (len < 8)
+		return bad(r, err, "block", r->var_vindex,
+		    "VIndex too short (%" PRIu32 " bytes)", len);
+	return tree_walk(r, be32(p + 4), "VIndex tree", vindex_leaf, w, err);
+}
+
 static int size64_cmp(const void *a, const void *b)
 {
 	uint32_t x = ((const struct size64 *)a)->record;
@@ -734,6 +767,8 @@ pkgflat_status bom_walk(bom_reader *r, pkgflat_entry_fn fn, void *ctx,
 	    (st = tree_walk(r, r->var_hlindex, "HLIndex", hlindex_leaf, &w,
 	    err)))
 		goto done;
+	if (r->var_vindex && (st = read_vindex(r, &w, err)))
+		goto done;
 	if (r->var_size64) {
 		if (!(w.s64 = pf_calloc(w.n, sizeof *w.s64))) {
 			st = fail_nomem(err);
@@ -750,6 +785,7 @@ pkgflat_status bom_walk(bom_reader *r, pkgflat_entry_fn fn, void *ctx,
 	}
 	s.paths = w.n;
 	s.hardlink_sets = w.nhl;
+	s.vindex_entries = w.nvi;
 	s.size64_entries = w.ns64;
 
 	for (uint32_t i = 0; i < w.n; i++) {

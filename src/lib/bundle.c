@@ -31,7 +31,7 @@
 
 #include "bundle.h"
 #include "plist.h"
-#include "strings.h"
+#include "strtab.h"
 
 #define MAX_META_FILE (16u << 20)   /* plists, scripts, text resources */
 #define MAX_DEPTH 16                /* nesting of metapackages */

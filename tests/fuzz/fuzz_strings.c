@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "strings.h"
+#include "strtab.h"
 
 static int count(const char *k, const char *v, void *ctx)
 {

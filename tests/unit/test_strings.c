@@ -1,7 +1,7 @@
 /* .strings tables. */
 #include <stdlib.h>
 
-#include "strings.h"
+#include "strtab.h"
 #include "test.h"
 
 struct got {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strings.h"
+#include "strtab.h"
 
 static void put_utf8(strbuf *sb, unsigned long c)
 {

@@ -1,6 +1,6 @@
 /* Old-style .strings files: "key" = "value"; in UTF-8 or UTF-16. */
-#ifndef PKGFLAT_STRINGS_H
-#define PKGFLAT_STRINGS_H
+#ifndef PKGFLAT_STRTAB_H
+#define PKGFLAT_STRTAB_H
 
 #include "internal.h"
 
