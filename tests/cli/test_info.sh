@@ -145,6 +145,26 @@ flat_refused() {
 		"$PKGFLAT" info "$TD/flat/Installomator-0.5.pkg"
 }
 
+# Uncompressed payloads (Archive.pax), cpio and tar alike.
+uncompressed_payloads() {
+	cp -a "$EXIF" x.pkg
+	gzip -dc "$EXIF/Contents/Archive.pax.gz" >x.pkg/Contents/Archive.pax
+	rm x.pkg/Contents/Archive.pax.gz
+	run 0 "$PKGFLAT" info x.pkg
+	has "$T/out" "x.pkg/Contents/Archive.pax (odc cpio, none)"
+	has "$T/out" "entries                    200 "
+	payload_vs_bsdtar x.pkg/Contents/Archive.pax x.pkg
+	# The same tree as uncompressed ustar, names without "./".
+	mkdir root && bsdtar -xf x.pkg/Contents/Archive.pax -C root
+	(cd root && bsdtar --format ustar -cf ../x.pkg/Contents/Archive.pax usr) ||
+		fail "cannot write ustar"
+	run 0 "$PKGFLAT" info x.pkg
+	has "$T/out" "(ustar, none)"
+	has "$T/out" "payload-layout             no \".\" entry"
+	payload_vs_bsdtar x.pkg/Contents/Archive.pax x.pkg
+}
+
+t uncompressed_payloads uncompressed_payloads
 t info_exiftool info_exiftool
 t info_exiftool_json info_exiftool_json
 t ls_exiftool_payload ls_exiftool_payload
