@@ -46,7 +46,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 SONAME  := libpkgflat.so.0
 
 all: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so \
-     $(BUILD)/unit-tests $(BUILD)/fuzz-replay $(BUILD)/pkgflat.pc
+     $(BUILD)/unit-tests $(BUILD)/fuzz-replay $(BUILD)/pkgflat.pc $(BUILD)/xarcheck
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,6 +77,11 @@ $(BUILD)/fuzz-replay: tests/fuzz/replay.c $(FUZZ_SRC) $(BUILD)/libpkgflat.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) -o $@ tests/fuzz/replay.c $(FUZZ_SRC) \
 	    $(BUILD)/libpkgflat.a $(LDLIBS)
+
+# A test-only XAR checker, independent of the library's writer.
+$(BUILD)/xarcheck: tests/tools/xarcheck.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 # Written again by install, so that it names the PREFIX installed to.
 write_pc = printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \

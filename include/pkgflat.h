@@ -165,6 +165,7 @@ typedef struct pkgflat_resource {
 	const char *mime;     /* sniffed from content, or NULL for directories */
 	const char *link_target; /* for symlinks, else NULL */
 	uint64_t size;
+	uint32_t mode;        /* permission bits of the file (after symlinks) */
 	int is_dir;
 } pkgflat_resource;
 
@@ -294,6 +295,76 @@ pkgflat_status pkgflat_bom_list_file(const char *path, pkgflat_entry_fn fn,
 /* List a payload file (Archive.pax.gz, or Payload from a flat package). */
 pkgflat_status pkgflat_payload_list_file(const char *path, pkgflat_entry_fn fn,
     void *ctx, pkgflat_payload_stats *stats, pkgflat_error *err);
+
+
+/* ------------------------------------------------------------------ */
+/* Converting to a flat product archive                               */
+
+enum pkgflat_ownership {
+	PKGFLAT_OWNERSHIP_PRESERVE = 0, /* keep the payload's owners */
+	PKGFLAT_OWNERSHIP_RECOMMENDED   /* root:wheel (0:0), modes kept */
+};
+
+enum pkgflat_toc_checksum {
+	PKGFLAT_TOC_SHA1 = 1,   /* what every macOS reads; the default */
+	PKGFLAT_TOC_SHA256 = 3, /* 10.10 and later only */
+	PKGFLAT_TOC_SHA512 = 4
+};
+
+typedef struct pkgflat_convert_options {
+	const char *output;          /* the .pkg to write (required) */
+	enum pkgflat_ownership ownership;
+	enum pkgflat_toc_checksum toc_checksum;
+	const char *min_os;          /* "10.9": adds allowed-os-versions */
+	const char *title;           /* overrides the package's title */
+	const char *identifier;      /* single-component input only */
+	const char *host_arch;       /* hostArchitectures, e.g. "arm64,x86_64" */
+	int64_t timestamp;           /* creation time; -1 means now, or
+	                                SOURCE_DATE_EPOCH when set */
+} pkgflat_convert_options;
+
+/* Defaults: preserve owners, SHA-1, no minimum OS, timestamp -1. */
+void pkgflat_convert_options_init(pkgflat_convert_options *opt);
+
+/* One decision of the conversion: a legacy key, file or script and what
+ * it became (flat is NULL when it was dropped; note says why). */
+typedef struct pkgflat_mapping {
+	const char *component;  /* bundle name, or NULL for the product */
+	const char *legacy;     /* "IFPkgFlagRelocatable", "postflight", ... */
+	const char *value;      /* the legacy value, or NULL */
+	const char *flat;       /* "PackageInfo relocatable=\"false\"", or NULL */
+	const char *note;
+} pkgflat_mapping;
+
+typedef struct pkgflat_converted {
+	const char *name;        /* component directory in the archive */
+	const char *identifier;
+	const char *version;
+	const char *payload;     /* "copied", "transcoded" or "none" */
+	uint64_t entries;        /* numberOfFiles */
+	uint64_t install_kbytes;
+	int preinstall, postinstall;
+} pkgflat_converted;
+
+typedef struct pkgflat_convert_result pkgflat_convert_result;
+
+/*
+ * Write pkg as a flat product archive to opt->output. The file appears
+ * only when everything succeeded (written to a temporary file in the same
+ * directory, then renamed); the input is never modified.
+ */
+pkgflat_status pkgflat_convert(pkgflat_package *pkg,
+    const pkgflat_convert_options *opt, pkgflat_convert_result **result,
+    pkgflat_error *err);
+void pkgflat_convert_result_free(pkgflat_convert_result *r);
+size_t pkgflat_convert_component_count(const pkgflat_convert_result *r);
+const pkgflat_converted *pkgflat_convert_component(
+    const pkgflat_convert_result *r, size_t i);
+size_t pkgflat_convert_mapping_count(const pkgflat_convert_result *r);
+const pkgflat_mapping *pkgflat_convert_mapping(const pkgflat_convert_result *r,
+    size_t i);
+size_t pkgflat_convert_warning_count(const pkgflat_convert_result *r);
+const char *pkgflat_convert_warning(const pkgflat_convert_result *r, size_t i);
 
 #ifdef __cplusplus
 }

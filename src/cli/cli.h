@@ -23,6 +23,7 @@ int report_error(const pkgflat_error *err);
 
 int cmd_info(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /* A streaming JSON writer with two-space indentation. */
 typedef struct json {

@@ -670,6 +670,7 @@ static pkgflat_status walk_resources(pkgflat_bundle *b, const char *res,
 		} else
 			st = lst;
 		r->size = st.type == SRC_FILE ? st.size : 0;
+		r->mode = st.mode;
 		if (st.type == SRC_DIR) {
 			r->is_dir = 1;
 			if (str_has_suffix(name, ".rtfd")) {
@@ -1422,9 +1423,6 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 		if (!b->has_payload)
 			package_warn(pkg, "%s: no Archive.pax.gz: nothing to install",
 			    path[0] ? path : b->field[PKGFLAT_F_NAME]);
-		if (!b->has_bom)
-			package_warn(pkg, "%s: no Archive.bom", path[0] ? path :
-			    b->field[PKGFLAT_F_NAME]);
 	}
 	*out = b;
 	b = NULL;

@@ -134,6 +134,30 @@ def build(kind, out):
         os.makedirs(os.path.join(res, "License.rtfd"))
         with open(os.path.join(res, "License.rtfd", "TXT.rtf"), "w") as f:
             f.write("{\\rtf1 license}")
+    elif kind == "scripts":
+        # Every legacy script, each logging its name and arguments; the
+        # preflight uses a helper through "$1/Contents/Resources".
+        dest = component(os.path.join(out, "Scripts.pkg"), "org.example.scripts")
+        res = os.path.join(dest, "Contents", "Resources")
+        os.remove(os.path.join(res, "postflight"))
+        names = ["preflight", "preinstall", "preupgrade", "postinstall",
+                 "postupgrade", "postflight", "InstallationCheck", "VolumeCheck"]
+        for n in names:
+            body = '#!/bin/sh\necho "%s $SCRIPT_NAME [$1] [$2] [$3] [$4]" >>"$PKGFLAT_TEST_LOG"\n' % n
+            if n == "preflight":
+                body += '"$1/Contents/Resources/helper" || exit 7\n'
+                body += '[ -n "$FAIL_PREFLIGHT" ] && exit 3\n'
+            if n == "InstallationCheck":
+                body += '[ -n "$CHECK_CODE" ] && exit $CHECK_CODE\n'
+            body += "exit 0\n"
+            with open(os.path.join(res, n), "w") as f:
+                f.write(body)
+            os.chmod(os.path.join(res, n), 0o755)
+        with open(os.path.join(res, "helper"), "w") as f:
+            f.write('#!/bin/sh\necho "helper ran" >>"$PKGFLAT_TEST_LOG"\n')
+        os.chmod(os.path.join(res, "helper"), 0o755)
+        with open(os.path.join(res, "en.lproj", "InstallationCheck.strings"), "wb") as f:
+            f.write('"16" = "Needs a PowerPC Mac, it\'s true.";\n'.encode("utf-16"))
     else:
         sys.exit("unknown fixture kind " + kind)
 

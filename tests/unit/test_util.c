@@ -95,3 +95,22 @@ TEST(error_text_format)
 	    "Foo.pkg/Contents/Archive.bom: block 12: points past end of file");
 	CHECK_EQ_STR(pkgflat_status_name(PKGFLAT_E_FORMAT), "malformed input");
 }
+
+#include "cksum.h"
+
+TEST(cksum_matches_posix)
+{
+	/* Values from cksum(1). */
+	CHECK_EQ_INT(cksum_buf("", 0), 4294967295u);
+	CHECK_EQ_INT(cksum_buf("a", 1), 1220704766u);
+	CHECK_EQ_INT(cksum_buf("123456789", 9), 930766865u);
+	/* Streaming in odd pieces equals one call. */
+	static unsigned char big[100003];
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (unsigned char)(i * 7 + 3);
+	cksum_ctx c;
+	cksum_init(&c);
+	for (size_t i = 0; i < sizeof big; i += 997)
+		cksum_update(&c, big + i, sizeof big - i < 997 ? sizeof big - i : 997);
+	CHECK_EQ_INT(cksum_final(&c), cksum_buf(big, sizeof big));
+}

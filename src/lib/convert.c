@@ -1,0 +1,1396 @@
+/*
+ * Legacy bundle package -> flat product archive (legacy-format.md §7-§9,
+ * flat-format.md §3):
+ *
+ *   <Name>.pkg/Payload      gzip'd odc cpio       (convert_payload.c)
+ *   <Name>.pkg/Bom          built from that payload
+ *   <Name>.pkg/Scripts      wrappers + originals  (convert_scripts.c)
+ *   <Name>.pkg/PackageInfo  identifier, version, location, flags, scripts
+ *   Resources/[<lang>.lproj/]Welcome, ReadMe, License, Conclusion, background
+ *   Distribution            title, resources, options, domains, checks,
+ *                           choices in IFPkgFlagPackageList order, pkg-refs
+ *
+ * Every mapping decision and every dropped key is recorded in the result.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libxml/xmlwriter.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "convert.h"
+#include "convert_scripts.h"
+
+struct pkgflat_convert_result {
+	ptrvec comps;     /* pkgflat_converted * */
+	ptrvec maps;      /* pkgflat_mapping * */
+	ptrvec warnings;  /* char * */
+};
+
+/* A component of the product, as the Distribution needs it. */
+struct comp {
+	const pkgflat_bundle *b;
+	char *name;       /* directory in the archive: "Foo.pkg" */
+	char *id, *version, *title, *desc;
+	const char *selection;   /* effective: selected/unselected/required */
+	uint64_t kbytes;
+	int scripts_only;        /* metapackage-level scripts */
+	int phases;              /* for scripts_only: 1 pre, 2 post */
+};
+
+struct conv {
+	pkgflat_package *pkg;
+	const pkgflat_convert_options *opt;
+	pkgflat_convert_result *res;
+	xar_writer *xw;
+	int64_t now;
+	pkgflat_error *err;
+	struct comp *comps;
+	size_t ncomps;
+};
+
+void pkgflat_convert_options_init(pkgflat_convert_options *opt)
+{
+	memset(opt, 0, sizeof *opt);
+	opt->ownership = PKGFLAT_OWNERSHIP_PRESERVE;
+	opt->toc_checksum = PKGFLAT_TOC_SHA1;
+	opt->timestamp = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The result                                                         */
+
+static void mapping_free(void *p)
+{
+	pkgflat_mapping *m = p;
+
+	if (!m)
+		return;
+	free((char *)m->component);
+	free((char *)m->legacy);
+	free((char *)m->value);
+	free((char *)m->flat);
+	free((char *)m->note);
+	free(m);
+}
+
+static void converted_free(void *p)
+{
+	pkgflat_converted *c = p;
+
+	if (!c)
+		return;
+	free((char *)c->name);
+	free((char *)c->identifier);
+	free((char *)c->version);
+	free(c);
+}
+
+void pkgflat_convert_result_free(pkgflat_convert_result *r)
+{
+	if (!r)
+		return;
+	pv_free(&r->comps, converted_free);
+	pv_free(&r->maps, mapping_free);
+	pv_free(&r->warnings, free);
+	free(r);
+}
+
+size_t pkgflat_convert_component_count(const pkgflat_convert_result *r)
+{
+	return r->comps.n;
+}
+
+const pkgflat_converted *pkgflat_convert_component(
+    const pkgflat_convert_result *r, size_t i)
+{
+	return i < r->comps.n ? r->comps.v[i] : NULL;
+}
+
+size_t pkgflat_convert_mapping_count(const pkgflat_convert_result *r)
+{
+	return r->maps.n;
+}
+
+const pkgflat_mapping *pkgflat_convert_mapping(const pkgflat_convert_result *r,
+    size_t i)
+{
+	return i < r->maps.n ? r->maps.v[i] : NULL;
+}
+
+size_t pkgflat_convert_warning_count(const pkgflat_convert_result *r)
+{
+	return r->warnings.n;
+}
+
+const char *pkgflat_convert_warning(const pkgflat_convert_result *r, size_t i)
+{
+	return i < r->warnings.n ? r->warnings.v[i] : NULL;
+}
+
+static void warn(struct conv *c, const char *fmt, ...) PF_PRINTF(2, 3);
+static void warn(struct conv *c, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	char *w = pf_strdup(buf);
+	if (w && pv_push(&c->res->warnings, w))
+		free(w);
+}
+
+static void warn_cb(void *ctx, const char *fmt, ...)
+{
+	struct conv *c = ctx;
+	va_list ap;
+	char buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	warn(c, "%s", buf);
+}
+
+/* Record one decision. flat NULL: dropped. */
+static void map(struct conv *c, const char *comp, const char *legacy,
+    const char *value, const char *flat, const char *note)
+{
+	pkgflat_mapping *m = pf_calloc(1, sizeof *m);
+
+	if (!m || pv_push(&c->res->maps, m)) {
+		free(m);
+		return;
+	}
+	m->component = pf_strdup(comp);
+	m->legacy = pf_strdup(legacy);
+	m->value = pf_strdup(value);
+	m->flat = pf_strdup(flat);
+	m->note = pf_strdup(note);
+}
+
+static const char *tf(int v)
+{
+	return v > 0 ? "true" : "false";
+}
+
+/* ------------------------------------------------------------------ */
+/* XML helpers                                                        */
+
+static xmlTextWriterPtr xml_begin(xmlBufferPtr *buf)
+{
+	xmlTextWriterPtr w;
+
+	if (!(*buf = xmlBufferCreate()))
+		return NULL;
+	if (!(w = xmlNewTextWriterMemory(*buf, 0))) {
+		xmlBufferFree(*buf);
+		return NULL;
+	}
+	xmlTextWriterSetIndent(w, 1);
+	xmlTextWriterSetIndentString(w, BAD_CAST "    ");
+	xmlTextWriterStartDocument(w, NULL, "utf-8", NULL);
+	return w;
+}
+
+static void attr(xmlTextWriterPtr w, const char *name, const char *value)
+{
+	if (value)
+		xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST value);
+}
+
+static void attrf(xmlTextWriterPtr w, const char *name, const char *fmt, ...)
+    PF_PRINTF(3, 4);
+static void attrf(xmlTextWriterPtr w, const char *name, const char *fmt, ...)
+{
+	char buf[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	attr(w, name, buf);
+}
+
+static void empty(xmlTextWriterPtr w, const char *name)
+{
+	xmlTextWriterStartElement(w, BAD_CAST name);
+	xmlTextWriterEndElement(w);
+}
+
+/* Finish the document and store it, zlib'd, in the archive. */
+static pkgflat_status xml_store(struct conv *c, xmlTextWriterPtr w,
+    xmlBufferPtr buf, uint64_t parent, const char *name)
+{
+	pkgflat_status rc;
+
+	if (xmlTextWriterEndDocument(w) < 0) {
+		xmlFreeTextWriter(w);
+		xmlBufferFree(buf);
+		return fail(c->err, PKGFLAT_E_INTERNAL, name, NULL,
+		    "cannot write XML (text not valid UTF-8?)");
+	}
+	xmlFreeTextWriter(w);
+	rc = xarw_add_file(c->xw, parent, name, XAR_ENC_ZLIB,
+	    xmlBufferContent(buf), (size_t)xmlBufferLength(buf), c->err);
+	xmlBufferFree(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* PackageInfo                                                        */
+
+static const char *postinstall_action(const char *restart)
+{
+	if (!restart || !strcmp(restart, "none"))
+		return "none";
+	if (!strcmp(restart, "logout"))
+		return "logout";
+	if (!strcmp(restart, "shutdown"))
+		return "shutdown";
+	return "restart";
+}
+
+static const char *on_conclusion(const char *restart)
+{
+	if (!restart || !strcmp(restart, "none"))
+		return "none";
+	if (!strcmp(restart, "recommended-restart"))
+		return "RecommendRestart";
+	if (!strcmp(restart, "logout"))
+		return "RequireLogout";
+	if (!strcmp(restart, "shutdown"))
+		return "RequireShutdown";
+	return "RequireRestart";
+}
+
+static pkgflat_status write_package_info(struct conv *c, struct comp *k,
+    uint64_t dir, const struct payload_result *pr,
+    const struct scripts_result *sr)
+{
+	const pkgflat_bundle *b = k->b;
+	xmlBufferPtr buf;
+	xmlTextWriterPtr w = xml_begin(&buf);
+	const char *loc = k->scripts_only ? "/" :
+	    pkgflat_bundle_get(b, PKGFLAT_F_INSTALL_LOCATION);
+	const char *auth = pkgflat_bundle_get(b, PKGFLAT_F_AUTH);
+
+	if (!w)
+		return fail_nomem(c->err);
+	xmlTextWriterStartElement(w, BAD_CAST "pkg-info");
+	attr(w, "format-version", "2");
+	attr(w, "identifier", k->id);
+	attr(w, "version", k->version);
+	attr(w, "install-location", loc ? loc : "/");
+	attr(w, "auth", auth && !strcmp(auth, "none") ? "none" : "root");
+	attr(w, "relocatable", tf(pkgflat_bundle_flag(b,
+	    PKGFLAT_FLAG_RELOCATABLE)));
+	attr(w, "overwrite-permissions", tf(pkgflat_bundle_flag(b,
+	    PKGFLAT_FLAG_OVERWRITE_PERMISSIONS)));
+	attr(w, "followSymLinks", tf(pkgflat_bundle_flag(b,
+	    PKGFLAT_FLAG_FOLLOW_LINKS)));
+	attr(w, "postinstall-action", k->scripts_only ? "none" :
+	    postinstall_action(pkgflat_bundle_get(b, PKGFLAT_F_RESTART)));
+	attr(w, "generator-version", "pkgflat-" PKGFLAT_VERSION);
+	if (pr) {
+		xmlTextWriterStartElement(w, BAD_CAST "payload");
+		attrf(w, "numberOfFiles", "%llu",
+		    (unsigned long long)pr->stats.entries);
+		attrf(w, "installKBytes", "%llu",
+		    (unsigned long long)pr->stats.install_kbytes);
+		xmlTextWriterEndElement(w);
+	}
+	/* No bundle is followed elsewhere or version-checked: legacy
+	 * Installer did neither (legacy-format.md §8.8). */
+	empty(w, "bundle-version");
+	empty(w, "upgrade-bundle");
+	empty(w, "update-bundle");
+	empty(w, "atomic-update-bundle");
+	empty(w, "strict-identifier");
+	empty(w, "relocate");
+	if (sr && (sr->preinstall || sr->postinstall)) {
+		xmlTextWriterStartElement(w, BAD_CAST "scripts");
+		if (sr->preinstall) {
+			xmlTextWriterStartElement(w, BAD_CAST "preinstall");
+			attr(w, "file", "./preinstall");
+			xmlTextWriterEndElement(w);
+		}
+		if (sr->postinstall) {
+			xmlTextWriterStartElement(w, BAD_CAST "postinstall");
+			attr(w, "file", "./postinstall");
+			xmlTextWriterEndElement(w);
+		}
+		xmlTextWriterEndElement(w);
+	}
+	xmlTextWriterEndElement(w);
+	return xml_store(c, w, buf, dir, "PackageInfo");
+}
+
+/* Record how a component's Info.plist keys were mapped. */
+static void map_component(struct conv *c, struct comp *k)
+{
+	const pkgflat_bundle *b = k->b;
+	const char *n = k->name;
+	char flat[256];
+	const char *v;
+
+	map(c, n, "CFBundleIdentifier", pkgflat_bundle_get(b,
+	    PKGFLAT_F_IDENTIFIER), "PackageInfo identifier, pkg-ref id, choice id",
+	    k->id != pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER) &&
+	    (!pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER) ||
+	    strcmp(k->id, pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER))) ?
+	    k->id : NULL);
+	map(c, n, "CFBundleShortVersionString", pkgflat_bundle_get(b,
+	    PKGFLAT_F_VERSION), "PackageInfo version, pkg-ref version", NULL);
+	v = pkgflat_bundle_get(b, PKGFLAT_F_INSTALL_LOCATION);
+	snprintf(flat, sizeof flat, "PackageInfo install-location=\"%s\"",
+	    v ? v : "/");
+	map(c, n, "IFPkgFlagDefaultLocation", v, flat, v ? NULL :
+	    "absent: installs relative to /");
+	v = pkgflat_bundle_get(b, PKGFLAT_F_AUTH);
+	snprintf(flat, sizeof flat, "PackageInfo auth=\"%s\", pkg-ref auth=\"%s\"",
+	    v && !strcmp(v, "none") ? "none" : "root",
+	    v && !strcmp(v, "none") ? "none" : "Root");
+	map(c, n, "IFPkgFlagAuthorizationAction", v, flat, v && !strcmp(v,
+	    "admin") ? "flat packages have no admin-only mode: root" : NULL);
+	v = pkgflat_bundle_get(b, PKGFLAT_F_RESTART);
+	snprintf(flat, sizeof flat,
+	    "PackageInfo postinstall-action=\"%s\", pkg-ref onConclusion=\"%s\"",
+	    postinstall_action(v), on_conclusion(v));
+	map(c, n, "IFPkgFlagRestartAction", v, flat, NULL);
+	static const struct {
+		enum pkgflat_flag f;
+		const char *key, *flat;
+	} flags[] = {
+		{ PKGFLAT_FLAG_RELOCATABLE, "IFPkgFlagRelocatable",
+		  "PackageInfo relocatable" },
+		{ PKGFLAT_FLAG_OVERWRITE_PERMISSIONS, "IFPkgFlagOverwritePermissions",
+		  "PackageInfo overwrite-permissions" },
+		{ PKGFLAT_FLAG_FOLLOW_LINKS, "IFPkgFlagFollowLinks",
+		  "PackageInfo followSymLinks" },
+		{ PKGFLAT_FLAG_ROOT_VOLUME_ONLY, "IFPkgFlagRootVolumeOnly",
+		  "Distribution options rootVolumeOnly and domains" },
+		{ PKGFLAT_FLAG_REQUIRED, "IFPkgFlagIsRequired",
+		  "Distribution choice selected=\"true\" enabled=\"false\"" },
+		{ PKGFLAT_FLAG_ALLOW_BACK_REV, "IFPkgFlagAllowBackRev",
+		  "Distribution volume-check downgrade test when false" },
+	};
+	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+		int f = pkgflat_bundle_flag(b, flags[i].f);
+		if (f >= 0)
+			map(c, n, flags[i].key, tf(f), flags[i].flat, NULL);
+	}
+	static const struct {
+		enum pkgflat_flag f;
+		const char *key, *why;
+	} dropped[] = {
+		{ PKGFLAT_FLAG_INSTALL_FAT, "IFPkgFlagInstallFat",
+		  "flat Installer never thins binaries" },
+		{ PKGFLAT_FLAG_USE_USER_MASK, "IFPkgFlagUseUserMask",
+		  "no flat equivalent" },
+		{ PKGFLAT_FLAG_UPDATE_INSTALLED_LANGUAGES,
+		  "IFPkgFlagUpdateInstalledLanguages",
+		  "no flat equivalent (deleteObsoleteLanguages is another feature)" },
+	};
+	for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++) {
+		int f = pkgflat_bundle_flag(b, dropped[i].f);
+		if (f >= 0)
+			map(c, n, dropped[i].key, tf(f), NULL, dropped[i].why);
+	}
+	if (pkgflat_bundle_claimed_kbytes(b) >= 0) {
+		char v2[32];
+		snprintf(v2, sizeof v2, "%lld",
+		    (long long)pkgflat_bundle_claimed_kbytes(b));
+		map(c, n, "IFPkgFlagInstalledSize", v2, NULL,
+		    "recomputed from the payload");
+	}
+	if (pkgflat_bundle_get(b, PKGFLAT_F_CREATOR))
+		map(c, n, "IFPkgCreator", pkgflat_bundle_get(b, PKGFLAT_F_CREATOR),
+		    NULL, "informational");
+}
+
+/* ------------------------------------------------------------------ */
+/* One component                                                      */
+
+struct open_ctx {
+	src *s;
+	const char *path;
+};
+
+static pkgflat_status open_payload(void *p, src_stream **out,
+    pkgflat_error *err)
+{
+	struct open_ctx *o = p;
+
+	return src_open_stream(o->s, o->path, out, err);
+}
+
+static pkgflat_status convert_component(struct conv *c, struct comp *k)
+{
+	const pkgflat_bundle *b = k->b;
+	pkgflat_package *pkg = c->pkg;
+	struct payload_result pr = { 0 };
+	struct scripts_result sr = { 0 };
+	pkgflat_status rc;
+	uint64_t dir;
+	int have_payload = !k->scripts_only && pkgflat_bundle_has_payload(b);
+	pkgflat_converted *out = pf_calloc(1, sizeof *out);
+	char *pname = NULL;
+
+	if (!out || pv_push(&c->res->comps, out)) {
+		free(out);
+		return fail_nomem(c->err);
+	}
+	out->name = pf_strdup(k->name);
+	out->identifier = pf_strdup(k->id);
+	out->version = pf_strdup(k->version);
+	out->payload = "none";
+	if ((rc = xarw_add_dir(c->xw, 0, k->name, &dir, c->err)))
+		return rc;
+	if (have_payload) {
+		const char *pp = pkgflat_bundle_get(b, PKGFLAT_F_PAYLOAD_PATH);
+		struct open_ctx oc = { pkg->src, pp };
+		struct payload_job job = { 0 };
+		if (!(pname = src_display(pkg->src, pp)))
+			return fail_nomem(c->err);
+		job.open = open_payload;
+		job.open_ctx = &oc;
+		job.name = pname;
+		job.xw = c->xw;
+		job.parent = dir;
+		job.recommended = c->opt->ownership == PKGFLAT_OWNERSHIP_RECOMMENDED;
+		job.mtime = c->now;
+		job.gzip_level = "6";
+		job.err = c->err;
+		if ((rc = payload_convert(&job, &pr)))
+			goto out;
+		rc = xarw_add_file(c->xw, dir, "Bom", XAR_ENC_ZLIB, pr.bom,
+		    pr.bom_len, c->err);
+		if (rc)
+			goto out;
+		out->payload = pr.copied ? "copied" : "transcoded";
+		out->entries = pr.stats.entries;
+		out->install_kbytes = pr.stats.install_kbytes;
+		k->kbytes = pr.stats.install_kbytes;
+		map(c, k->name, "Archive.pax.gz", pr.stats.format,
+		    "Payload (gzip'd odc cpio) and Bom", pr.copied ?
+		    "copied byte for byte" : "transcoded to odc cpio");
+		if (!pr.copied && c->opt->ownership == PKGFLAT_OWNERSHIP_PRESERVE &&
+		    strcmp(pr.stats.format, "odc cpio"))
+			map(c, k->name, "payload format", pr.stats.format,
+			    "odc cpio", "flat Installer reads odc cpio only");
+		if (pr.nonroot && c->opt->ownership == PKGFLAT_OWNERSHIP_PRESERVE)
+			warn(c, "%s: %llu payload entries are not owned by root, "
+			    "first %s (uid %u); --ownership recommended makes them "
+			    "root:wheel", k->name, (unsigned long long)pr.nonroot,
+			    pr.nonroot_path, pr.nonroot_uid);
+		if (pr.dups)
+			warn(c, "%s: the payload stores %llu path(s) twice, first %s; "
+			    "the Bom lists the first copy, Installer keeps the later one",
+			    k->name, (unsigned long long)pr.dups, pr.dup_path);
+	} else if (!k->scripts_only)
+		warn(c, "%s: no payload: the component installs nothing and leaves "
+		    "no receipt", k->name);
+
+	struct scripts_job sj = { 0 };
+	sj.bundle = b;
+	sj.src = pkg->src;
+	sj.identifier = k->id;
+	sj.name = k->name;
+	sj.xw = c->xw;
+	sj.parent = dir;
+	sj.mtime = c->now;
+	sj.phases = k->scripts_only ? k->phases : 3;
+	sj.err = c->err;
+	if ((rc = scripts_convert(&sj, &sr)))
+		goto out;
+	out->preinstall = sr.preinstall;
+	out->postinstall = sr.postinstall;
+	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++) {
+		if (!pkgflat_bundle_script(b, s) ||
+		    !scripts_phase_includes(sj.phases, s))
+			continue;
+		int pre = s <= PKGFLAT_SCRIPT_PREUPGRADE;
+		map(c, k->name, pkgflat_script_name(s), NULL, pre ?
+		    "Scripts ./preinstall (wrapper), original in "
+		    "Contents/Resources" : "Scripts ./postinstall (wrapper), "
+		    "original in Contents/Resources",
+		    s <= PKGFLAT_SCRIPT_VOLUME_CHECK ?
+		    "run as a fail-fast guard; exit code decoded, .strings message "
+		    "printed" : s == PKGFLAT_SCRIPT_PREINSTALL ||
+		    s == PKGFLAT_SCRIPT_POSTINSTALL ? "runs only when no receipt "
+		    "exists" : s == PKGFLAT_SCRIPT_PREUPGRADE ||
+		    s == PKGFLAT_SCRIPT_POSTUPGRADE ? "runs only when a receipt "
+		    "exists" : "runs every time");
+	}
+	if (sr.preinstall || sr.postinstall)
+		scripts_lint(b, pkg->src, warn_cb, c);
+	rc = write_package_info(c, k, dir, have_payload ? &pr : NULL, &sr);
+out:
+	free(pr.bom);
+	free(pr.nonroot_path);
+	free(pr.dup_path);
+	free(pname);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resources shown by Installer                                       */
+
+static const char *ext_for(const char *mime)
+{
+	static const struct {
+		const char *mime, *ext;
+	} t[] = {
+		{ "text/rtf", ".rtf" }, { "text/html", ".html" },
+		{ "text/plain", ".txt" }, { "image/png", ".png" },
+		{ "image/jpeg", ".jpg" }, { "image/tiff", ".tiff" },
+		{ "image/gif", ".gif" }, { "application/pdf", ".pdf" },
+	};
+	for (size_t i = 0; mime && i < sizeof t / sizeof *t; i++)
+		if (!strcmp(mime, t[i].mime))
+			return t[i].ext;
+	return "";
+}
+
+/* What the Distribution's <welcome> & co. point at. */
+struct shown {
+	const char *role;
+	char *file;       /* name in Resources (same in every .lproj) */
+	const char *mime;
+};
+
+static pkgflat_status copy_tree(struct conv *c, const char *inner,
+    uint64_t parent, const char *name, int depth)
+{
+	src *s = c->pkg->src;
+	struct src_stat st;
+	pkgflat_status rc;
+
+	if ((rc = src_stat(s, inner, &st, c->err)))
+		return rc;
+	if (st.type == SRC_FILE) {
+		unsigned char *d = NULL;
+		size_t n = 0;
+		if ((rc = src_read(s, inner, (size_t)1 << 30, &d, &n, c->err)))
+			return rc;
+		rc = xarw_add_file(c->xw, parent, name, XAR_ENC_ZLIB, d, n, c->err);
+		free(d);
+		return rc;
+	}
+	if (st.type != SRC_DIR || depth > 8)
+		return PKGFLAT_OK;
+	uint64_t dir;
+	ptrvec names = { 0 };
+	if ((rc = xarw_add_dir(c->xw, parent, name, &dir, c->err)) ||
+	    (rc = s->ops->list(s, inner, &names, c->err)))
+		return rc;
+	for (size_t i = 0; i < names.n && !rc; i++) {
+		char *sub = path_join(inner, names.v[i]);
+		rc = sub ? copy_tree(c, sub, dir, names.v[i], depth + 1) :
+		    fail_nomem(c->err);
+		free(sub);
+	}
+	pv_free(&names, free);
+	return rc;
+}
+
+static pkgflat_status write_resources(struct conv *c, const pkgflat_bundle *b,
+    struct shown *shown, size_t nshown)
+{
+	static const char *const roles[] = {
+		"welcome", "readme", "license", "conclusion", "background",
+	};
+	char *res = path_join(pkgflat_bundle_get(b, PKGFLAT_F_PATH),
+	    "Contents/Resources");
+	uint64_t top = 0;
+	pkgflat_status rc = PKGFLAT_OK;
+	ptrvec dirs = { 0 };    /* "lang" -> id, as "lang\0" + id */
+	uint64_t *ids = NULL;
+	size_t nids = 0;
+
+	if (!res)
+		return fail_nomem(c->err);
+	for (size_t i = 0; i < pkgflat_bundle_resource_count(b) && !rc; i++) {
+		const pkgflat_resource *r = pkgflat_bundle_resource(b, i);
+		size_t role;
+		for (role = 0; role < nshown; role++)
+			if (!strcmp(r->role, roles[role]))
+				break;
+		if (role == nshown)
+			continue;
+		/* Skip a stray "ReadMe" folder that is not an .rtfd. */
+		if (r->is_dir && strcmp(r->mime ? r->mime : "", "text/rtfd"))
+			continue;
+		const char *base = path_base(r->path);
+		char *file;
+		const char *dot = strrchr(base, '.');
+		if (r->is_dir || dot)
+			file = pf_strdup(base);
+		else {
+			/* PackageMaker left extensions off; Installer needs them. */
+			file = pf_asprintf("%s%s", base, ext_for(r->mime));
+			map(c, NULL, r->path, NULL, file,
+			    "extension added from the file's content");
+		}
+		if (!file) {
+			rc = fail_nomem(c->err);
+			break;
+		}
+		if (!shown[role].file) {
+			shown[role].file = pf_strdup(file);
+			shown[role].mime = r->mime;
+		} else if (strcmp(shown[role].file, file))
+			warn(c, "%s: another %s (%s) is already used; this one is "
+			    "copied but the Distribution names %s", r->path,
+			    roles[role], file, shown[role].file);
+		if (!top && (rc = xarw_add_dir(c->xw, 0, "Resources", &top, c->err))) {
+			free(file);
+			break;
+		}
+		uint64_t parent = top;
+		if (r->lang) {
+			size_t k;
+			for (k = 0; k < nids; k++)
+				if (!strcmp(dirs.v[k], r->lang))
+					break;
+			if (k == nids) {
+				char *lp = pf_asprintf("%s.lproj", r->lang);
+				uint64_t *nid = realloc(ids, (nids + 1) * sizeof *ids);
+				if (!lp || !nid) {
+					free(lp);
+					free(file);
+					rc = fail_nomem(c->err);
+					break;
+				}
+				ids = nid;
+				rc = xarw_add_dir(c->xw, top, lp, &ids[nids], c->err);
+				free(lp);
+				if (rc || pv_push(&dirs, pf_strdup(r->lang))) {
+					free(file);
+					rc = rc ? rc : fail_nomem(c->err);
+					break;
+				}
+				nids++;
+			}
+			parent = ids[k];
+		}
+		char *inner = path_join(res, r->path);
+		rc = inner ? copy_tree(c, inner, parent, file, 0) : fail_nomem(c->err);
+		if (!rc)
+			map(c, NULL, r->path, NULL, r->lang ? "Resources/<lang>.lproj"
+			    : "Resources", roles[role]);
+		free(inner);
+		free(file);
+	}
+	free(res);
+	free(ids);
+	pv_free(&dirs, free);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Distribution                                                       */
+
+static void js_str(strbuf *sb, const char *s)
+{
+	sb_add(sb, "'", 1);
+	for (; s && *s; s++) {
+		if (*s == '\'' || *s == '\\')
+			sb_addf(sb, "\\%c", *s);
+		else if (*s == '\n')
+			sb_adds(sb, "\\n");
+		else if ((unsigned char)*s < 0x20)
+			sb_addf(sb, "\\x%02x", (unsigned char)*s);
+		else
+			sb_add(sb, s, 1);
+	}
+	sb_add(sb, "'", 1);
+}
+
+static const char js_helpers[] =
+    "function pkgflat_compare(a, op, b) {\n"
+    "    var x = (a === undefined || a === null) ? '' : String(a);\n"
+    "    var y = String(b), c;\n"
+    "    var ver = /^[0-9]+(\\.[0-9]+)*$/;\n"
+    "    if (ver.test(x) && ver.test(y))\n"
+    "        c = system.compareVersions(x, y);\n"
+    "    else\n"
+    "        c = x < y ? -1 : x > y ? 1 : 0;\n"
+    "    switch (op) {\n"
+    "    case 'eq': case '=': case '==': return c == 0;\n"
+    "    case 'ne': case '!=': return c != 0;\n"
+    "    case 'lt': case '<': return c < 0;\n"
+    "    case 'le': case '<=': return c <= 0;\n"
+    "    case 'gt': case '>': return c > 0;\n"
+    "    case 'ge': case '>=': return c >= 0;\n"
+    "    }\n"
+    "    return false;\n"
+    "}\n"
+    "function pkgflat_fail(type, title, message) {\n"
+    "    my.result.type = type;\n"
+    "    my.result.title = title;\n"
+    "    my.result.message = message;\n"
+    "    return false;\n"
+    "}\n";
+
+/* A message of IFRequirements.strings, or the key itself. */
+static const char *req_text(const pkgflat_bundle *b, const char *key)
+{
+	for (size_t i = 0; key && i < pkgflat_bundle_string_count(b); i++) {
+		const pkgflat_string *s = pkgflat_bundle_string(b, i);
+		if (!strcmp(s->table, "IFRequirements") && !strcmp(s->key, key))
+			return s->value;
+	}
+	return key;
+}
+
+/* One IFRequirementDicts entry as a JavaScript statement. Returns 1 for a
+ * volume check (file, bundle, plist), 0 for a machine check. */
+static int req_js(struct conv *c, strbuf *sb, const pkgflat_bundle *b,
+    const pkgflat_requirement *q, const char *comp)
+{
+	const char *t = q->spec_type ? q->spec_type : "";
+	int vol = !strcmp(t, "file") || !strcmp(t, "bundle") || !strcmp(t,
+	    "plist");
+	strbuf val = { 0 };
+
+	if (!strcmp(t, "sysctl")) {
+		sb_adds(&val, "system.sysctl(");
+		js_str(&val, q->spec_argument);
+		sb_adds(&val, ")");
+	} else if (!strcmp(t, "gestalt")) {
+		sb_adds(&val, "system.gestalt(");
+		js_str(&val, q->spec_argument);
+		sb_adds(&val, ")");
+	} else if (!strcmp(t, "file")) {
+		/* Existence is what Installer JS can see of a file. */
+		sb_adds(&val, "(system.files.fileExistsAtPath(my.target.mountpoint + ");
+		js_str(&val, q->spec_argument);
+		sb_adds(&val, ") ? ");
+		js_str(&val, q->test_object && q->test_object[0] ? q->test_object :
+		    "exists");
+		sb_adds(&val, " : '')");
+	} else if (!strcmp(t, "bundle") || !strcmp(t, "plist")) {
+		sb_addf(&val, "(function () { var d = system.files.%s("
+		    "my.target.mountpoint + ", !strcmp(t, "bundle") ? "bundleAtPath" :
+		    "plistAtPath");
+		js_str(&val, q->spec_argument);
+		sb_adds(&val, "); return d ? d[");
+		js_str(&val, q->spec_property ? q->spec_property : "");
+		sb_adds(&val, "] : undefined; })()");
+	} else {
+		warn(c, "%s: requirement type \"%s\" has no Installer JavaScript "
+		    "equivalent; dropped", comp, t);
+		map(c, comp, "IFRequirementDicts", t, NULL, "unknown SpecType");
+		sb_free(&val);
+		return -1;
+	}
+	const char *level = q->level && !strcmp(q->level, "recommends") ?
+	    "Warn" : "Fatal";
+	sb_adds(sb, "    if (!pkgflat_compare(");
+	sb_add(sb, val.buf, val.len);
+	sb_adds(sb, ", ");
+	js_str(sb, q->test_operator ? q->test_operator : "eq");
+	sb_adds(sb, ", ");
+	js_str(sb, q->test_object ? q->test_object : "");
+	sb_adds(sb, "))\n        return pkgflat_fail(");
+	js_str(sb, level);
+	sb_adds(sb, ", ");
+	js_str(sb, req_text(b, q->title_key) ? req_text(b, q->title_key) :
+	    "This software cannot be installed");
+	sb_adds(sb, ", ");
+	js_str(sb, req_text(b, q->message_key) ? req_text(b, q->message_key) :
+	    req_text(b, q->label_key) ? req_text(b, q->label_key) : "");
+	sb_adds(sb, ");\n");
+	sb_free(&val);
+	/* A system older than flat packages can read? Say so. */
+	if (q->spec_argument && (!strcmp(q->spec_argument, "sysv") ||
+	    !strcmp(q->spec_argument, "kern.osrelease")) && q->test_operator &&
+	    (strchr(q->test_operator, '<') || !strcmp(q->test_operator, "lt") ||
+	    !strcmp(q->test_operator, "le")))
+		warn(c, "%s: a requirement asks for an older system (%s %s %s); "
+		    "flat packages need Mac OS X 10.5 or later", comp,
+		    q->spec_argument, q->test_operator, q->test_object ?
+		    q->test_object : "");
+	char flat[64];
+	snprintf(flat, sizeof flat, "Distribution %s JavaScript (%s)",
+	    vol ? "volume-check" : "installation-check", level);
+	map(c, comp, "IFRequirementDicts", t, flat, NULL);
+	return vol;
+}
+
+static void write_checks(struct conv *c, xmlTextWriterPtr w)
+{
+	strbuf inst = { 0 }, vol = { 0 };
+	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
+	ptrvec seen = { 0 };
+
+	/* Requirements of the root and of every component. */
+	for (size_t i = 0; i <= c->ncomps; i++) {
+		const pkgflat_bundle *b = i == 0 ? root : c->comps[i - 1].b;
+		if (i > 0 && (b == root || c->comps[i - 1].scripts_only))
+			continue;
+		const char *name = i == 0 ? pkgflat_bundle_get(b, PKGFLAT_F_NAME) :
+		    c->comps[i - 1].name;
+		for (size_t k = 0; k < pkgflat_bundle_requirement_count(b); k++) {
+			const pkgflat_requirement *q = pkgflat_bundle_requirement(b, k);
+			strbuf tmp = { 0 };
+			int v = req_js(c, &tmp, b, q, name);
+			if (v >= 0)
+				sb_add(v ? &vol : &inst, tmp.buf, tmp.len);
+			sb_free(&tmp);
+		}
+	}
+	/* IFPkgFlagAllowBackRev false: refuse to install over a newer one. */
+	for (size_t i = 0; i < c->ncomps; i++) {
+		struct comp *k = &c->comps[i];
+		if (k->scripts_only || pkgflat_bundle_flag(k->b,
+		    PKGFLAT_FLAG_ALLOW_BACK_REV) != 0)
+			continue;
+		sb_adds(&vol, "    r = my.target.receiptForIdentifier(");
+		js_str(&vol, k->id);
+		sb_adds(&vol, ");\n    if (r && system.compareVersions(r.version, ");
+		js_str(&vol, k->version);
+		sb_adds(&vol, ") > 0)\n        return pkgflat_fail('Fatal', "
+		    "'A newer version is installed', ");
+		strbuf msg = { 0 };
+		sb_addf(&msg, "%s is already installed in a newer version; "
+		    "this package would downgrade it.", k->title ? k->title : k->id);
+		js_str(&vol, msg.buf);
+		sb_free(&msg);
+		sb_adds(&vol, ");\n");
+	}
+	pv_free(&seen, NULL);
+	if (c->opt->min_os || vol.len) {
+		xmlTextWriterStartElement(w, BAD_CAST "volume-check");
+		if (vol.len)
+			attr(w, "script", "pkgflat_volume_check()");
+		if (c->opt->min_os) {
+			xmlTextWriterStartElement(w, BAD_CAST "allowed-os-versions");
+			xmlTextWriterStartElement(w, BAD_CAST "os-version");
+			attr(w, "min", c->opt->min_os);
+			xmlTextWriterEndElement(w);
+			xmlTextWriterEndElement(w);
+		}
+		xmlTextWriterEndElement(w);
+	}
+	if (inst.len) {
+		xmlTextWriterStartElement(w, BAD_CAST "installation-check");
+		attr(w, "script", "pkgflat_installation_check()");
+		xmlTextWriterEndElement(w);
+	}
+	if (inst.len || vol.len) {
+		strbuf js = { 0 };
+		sb_add(&js, "\n", 1);
+		sb_adds(&js, js_helpers);
+		if (inst.len) {
+			sb_adds(&js, "function pkgflat_installation_check() {\n");
+			sb_add(&js, inst.buf, inst.len);
+			sb_adds(&js, "    return true;\n}\n");
+		}
+		if (vol.len) {
+			sb_adds(&js, "function pkgflat_volume_check() {\n    var r;\n");
+			sb_add(&js, vol.buf, vol.len);
+			sb_adds(&js, "    return true;\n}\n");
+		}
+		xmlTextWriterStartElement(w, BAD_CAST "script");
+		xmlTextWriterWriteString(w, BAD_CAST js.buf);
+		xmlTextWriterEndElement(w);
+		sb_free(&js);
+	}
+	sb_free(&inst);
+	sb_free(&vol);
+}
+
+static char *url_encode(const char *s)
+{
+	strbuf sb = { 0 };
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
+			sb_add(&sb, s, 1);
+		else
+			sb_addf(&sb, "%%%02X", ch);
+	}
+	return sb_detach(&sb);
+}
+
+static pkgflat_status write_distribution(struct conv *c, struct shown *shown,
+    size_t nshown)
+{
+	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
+	xmlBufferPtr buf;
+	xmlTextWriterPtr w = xml_begin(&buf);
+	int rvo = pkgflat_bundle_flag(root, PKGFLAT_FLAG_ROOT_VOLUME_ONLY);
+	int any_none = 0, all_none = 1;
+
+	if (!w)
+		return fail_nomem(c->err);
+	for (size_t i = 0; i < c->ncomps; i++) {
+		int f = pkgflat_bundle_flag(c->comps[i].b,
+		    PKGFLAT_FLAG_ROOT_VOLUME_ONLY);
+		if (f > 0)
+			rvo = 1;
+		const char *a = pkgflat_bundle_get(c->comps[i].b, PKGFLAT_F_AUTH);
+		if (a && !strcmp(a, "none"))
+			any_none = 1;
+		else
+			all_none = 0;
+	}
+	(void)any_none;
+	xmlTextWriterStartElement(w, BAD_CAST "installer-gui-script");
+	attr(w, "minSpecVersion", "1");
+
+	const char *title = c->opt->title ? c->opt->title :
+	    pkgflat_bundle_get(root, PKGFLAT_F_TITLE);
+	char *fallback = NULL;
+	if (!title) {
+		const char *n = pkgflat_bundle_get(root, PKGFLAT_F_NAME);
+		const char *dot = strrchr(n, '.');
+		fallback = dot ? pf_strndup(n, (size_t)(dot - n)) : pf_strdup(n);
+		title = fallback;
+	}
+	xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST title);
+	map(c, NULL, "IFPkgDescriptionTitle", title, "Distribution title",
+	    c->opt->title ? "from --title" : fallback ? "no title: bundle name" :
+	    NULL);
+	free(fallback);
+
+	static const char *const elems[] = {
+		"welcome", "readme", "license", "conclusion", "background",
+	};
+	for (size_t i = 0; i < nshown; i++) {
+		if (!shown[i].file)
+			continue;
+		xmlTextWriterStartElement(w, BAD_CAST elems[i]);
+		attr(w, "file", shown[i].file);
+		if (shown[i].mime && strcmp(shown[i].mime, "text/rtfd"))
+			attr(w, "mime-type", shown[i].mime);
+		if (!strcmp(elems[i], "background")) {
+			const char *al = pkgflat_bundle_get(root,
+			    PKGFLAT_F_BACKGROUND_ALIGNMENT);
+			const char *sc = pkgflat_bundle_get(root,
+			    PKGFLAT_F_BACKGROUND_SCALING);
+			attr(w, "alignment", al);
+			attr(w, "scaling", sc);
+			if (al)
+				map(c, NULL, "IFPkgFlagBackgroundAlignment", al,
+				    "Distribution background alignment", NULL);
+			if (sc)
+				map(c, NULL, "IFPkgFlagBackgroundScaling", sc,
+				    "Distribution background scaling", NULL);
+		}
+		xmlTextWriterEndElement(w);
+	}
+
+	xmlTextWriterStartElement(w, BAD_CAST "options");
+	attr(w, "customize", c->ncomps > 1 ? "allow" : "never");
+	attr(w, "require-scripts", "false");
+	if (rvo > 0)
+		attr(w, "rootVolumeOnly", "true");
+	attr(w, "hostArchitectures", c->opt->host_arch);
+	xmlTextWriterEndElement(w);
+	xmlTextWriterStartElement(w, BAD_CAST "domains");
+	attr(w, "enable_anywhere", rvo > 0 ? "false" : "true");
+	attr(w, "enable_currentUserHome", all_none && c->ncomps ? "true" :
+	    "false");
+	attr(w, "enable_localSystem", "true");
+	xmlTextWriterEndElement(w);
+
+	write_checks(c, w);
+
+	xmlTextWriterStartElement(w, BAD_CAST "choices-outline");
+	for (size_t i = 0; i < c->ncomps; i++) {
+		xmlTextWriterStartElement(w, BAD_CAST "line");
+		attr(w, "choice", c->comps[i].id);
+		xmlTextWriterEndElement(w);
+	}
+	xmlTextWriterEndElement(w);
+	for (size_t i = 0; i < c->ncomps; i++) {
+		struct comp *k = &c->comps[i];
+		xmlTextWriterStartElement(w, BAD_CAST "choice");
+		attr(w, "id", k->id);
+		attr(w, "visible", c->ncomps > 1 && !k->scripts_only ? "true" :
+		    "false");
+		attr(w, "title", k->title ? k->title : k->name);
+		attr(w, "description", k->desc);
+		if (!strcmp(k->selection, "required")) {
+			attr(w, "selected", "true");
+			attr(w, "enabled", "false");
+		} else
+			attr(w, "start_selected", strcmp(k->selection, "unselected") ?
+			    "true" : "false");
+		if (pkgflat_bundle_flag(k->b, PKGFLAT_FLAG_RELOCATABLE) > 0 &&
+		    !k->scripts_only) {
+			const char *loc = pkgflat_bundle_get(k->b,
+			    PKGFLAT_F_INSTALL_LOCATION);
+			attr(w, "customLocation", loc ? loc : "/");
+		}
+		xmlTextWriterStartElement(w, BAD_CAST "pkg-ref");
+		attr(w, "id", k->id);
+		xmlTextWriterEndElement(w);
+		xmlTextWriterEndElement(w);
+	}
+	for (size_t i = 0; i < c->ncomps; i++) {
+		struct comp *k = &c->comps[i];
+		const char *a = pkgflat_bundle_get(k->b, PKGFLAT_F_AUTH);
+		char *url = url_encode(k->name);
+		char *text = url ? pf_asprintf("#%s", url) : NULL;
+		xmlTextWriterStartElement(w, BAD_CAST "pkg-ref");
+		attr(w, "id", k->id);
+		attr(w, "version", k->version);
+		attrf(w, "installKBytes", "%llu", (unsigned long long)k->kbytes);
+		attr(w, "auth", a && !strcmp(a, "none") ? "none" : "Root");
+		attr(w, "onConclusion", k->scripts_only ? "none" :
+		    on_conclusion(pkgflat_bundle_get(k->b, PKGFLAT_F_RESTART)));
+		if (text)
+			xmlTextWriterWriteString(w, BAD_CAST text);
+		xmlTextWriterEndElement(w);
+		free(url);
+		free(text);
+	}
+	const char *pid = pkgflat_bundle_get(root, PKGFLAT_F_IDENTIFIER);
+	if (pkgflat_bundle_kind(root) != PKGFLAT_BUNDLE_COMPONENT && pid) {
+		xmlTextWriterStartElement(w, BAD_CAST "product");
+		attr(w, "id", pid);
+		attr(w, "version", pkgflat_bundle_get(root, PKGFLAT_F_VERSION));
+		xmlTextWriterEndElement(w);
+	}
+	xmlTextWriterEndElement(w);
+	return xml_store(c, w, buf, 0, "Distribution");
+}
+
+/* ------------------------------------------------------------------ */
+/* The product                                                        */
+
+static int has_phase_scripts(const pkgflat_bundle *b, int phase)
+{
+	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++)
+		if (pkgflat_bundle_script(b, s) && scripts_phase_includes(phase, s))
+			return 1;
+	return 0;
+}
+
+/* An archive-safe, unique component directory name. */
+static char *component_name(struct conv *c, const char *base, const char *suffix)
+{
+	strbuf sb = { 0 };
+	const char *n = base;
+
+	for (; *n; n++)
+		sb_add(&sb, *n == '/' || *n == ':' ? "_" : n, 1);
+	if (suffix)
+		sb_adds(&sb, suffix);
+	if (!str_has_suffix(sb.buf ? sb.buf : "", ".pkg")) {
+		if (str_has_suffix(sb.buf ? sb.buf : "", ".mpkg"))
+			sb.len -= 5;
+		sb_adds(&sb, ".pkg");
+	}
+	char *name = sb_detach(&sb);
+	/* Apple's xar drops siblings whose names differ only in case. */
+	for (int k = 2; name; k++) {
+		int clash = !str_casecmp_ascii(name, "Distribution") ||
+		    !str_casecmp_ascii(name, "Resources");
+		for (size_t i = 0; i < c->ncomps && !clash; i++)
+			if (c->comps[i].name && !str_casecmp_ascii(c->comps[i].name, name))
+				clash = 1;
+		if (!clash)
+			break;
+		char *stem = pf_strndup(name, strlen(name) - 4);
+		char *next = stem ? pf_asprintf("%s-%d.pkg", stem, k) : NULL;
+		free(stem);
+		free(name);
+		name = next;
+		if (k > 10000)
+			break;
+	}
+	return name;
+}
+
+static void collect(struct conv *c, const pkgflat_bundle *b,
+    const char *parent_sel)
+{
+	size_t n = pkgflat_bundle_child_count(b);
+
+	if (pkgflat_bundle_kind(b) == PKGFLAT_BUNDLE_COMPONENT) {
+		struct comp *k = &c->comps[c->ncomps++];
+		const char *sel = pkgflat_bundle_get(b, PKGFLAT_F_SELECTION);
+		if (!sel)
+			sel = "selected";
+		if (pkgflat_bundle_flag(b, PKGFLAT_FLAG_REQUIRED) > 0)
+			sel = "required";
+		/* An unselected metapackage leaves its parts unselected. */
+		if (parent_sel && !strcmp(parent_sel, "unselected") &&
+		    strcmp(sel, "required"))
+			sel = "unselected";
+		k->b = b;
+		k->selection = sel;
+		return;
+	}
+	const char *sel = pkgflat_bundle_get(b, PKGFLAT_F_SELECTION);
+	if (parent_sel && !strcmp(parent_sel, "unselected"))
+		sel = parent_sel;
+	for (size_t i = 0; i < n; i++)
+		collect(c, pkgflat_bundle_child(b, i), sel);
+}
+
+static pkgflat_status plan(struct conv *c)
+{
+	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
+	size_t n = pkgflat_package_component_count(c->pkg);
+	int meta = pkgflat_bundle_kind(root) != PKGFLAT_BUNDLE_COMPONENT;
+	int pre = meta && has_phase_scripts(root, SCRIPTS_PRE);
+	int post = meta && has_phase_scripts(root, SCRIPTS_POST);
+
+	if (!(c->comps = pf_calloc(n + 2, sizeof *c->comps)))
+		return fail_nomem(c->err);
+	if (c->opt->identifier && n != 1)
+		return fail(c->err, PKGFLAT_E_USAGE, NULL, NULL,
+		    "--identifier is for a single component; this package has %zu",
+		    n);
+	/* Metapackage scripts run before and after all components. */
+	if (pre) {
+		struct comp *k = &c->comps[c->ncomps++];
+		k->b = root;
+		k->scripts_only = 1;
+		k->phases = SCRIPTS_PRE;
+		k->selection = "required";
+	}
+	collect(c, root, NULL);
+	if (post) {
+		struct comp *k = &c->comps[c->ncomps++];
+		k->b = root;
+		k->scripts_only = 1;
+		k->phases = SCRIPTS_POST;
+		k->selection = "required";
+	}
+	for (size_t i = 0; i < c->ncomps; i++) {
+		struct comp *k = &c->comps[i];
+		const char *id = pkgflat_bundle_get(k->b, PKGFLAT_F_IDENTIFIER);
+		const char *name = pkgflat_bundle_get(k->b, PKGFLAT_F_NAME);
+		if (k->scripts_only) {
+			k->name = component_name(c, name, k->phases == SCRIPTS_PRE ?
+			    "-preflight" : "-postflight");
+			k->id = pf_asprintf("%s.%s", id ? id : "pkgflat.metapackage",
+			    k->phases == SCRIPTS_PRE ? "preflight" : "postflight");
+			k->title = pf_strdup(k->phases == SCRIPTS_PRE ?
+			    "Preparation" : "Completion");
+			map(c, name, "metapackage scripts", NULL, k->name,
+			    k->phases == SCRIPTS_PRE ? "a scripts-only component "
+			    "that runs first" : "a scripts-only component that runs last");
+		} else {
+			k->name = component_name(c, name, NULL);
+			if (c->opt->identifier)
+				k->id = pf_strdup(c->opt->identifier);
+			else if (id)
+				k->id = pf_strdup(id);
+			else {
+				char *stem = pf_strndup(k->name, strlen(k->name) - 4);
+				strbuf sb = { 0 };
+				sb_adds(&sb, "pkgflat.");
+				for (const char *p = stem ? stem : ""; *p; p++)
+					sb_add(&sb, (*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
+					    *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+					    *p == '-' ? p : "-", 1);
+				free(stem);
+				k->id = sb_detach(&sb);
+				warn(c, "%s: no identifier; using %s", name,
+				    k->id ? k->id : "");
+			}
+			const char *v = pkgflat_bundle_get(k->b, PKGFLAT_F_VERSION);
+			k->title = pf_strdup(pkgflat_bundle_get(k->b, PKGFLAT_F_TITLE));
+			k->desc = pf_strdup(pkgflat_bundle_get(k->b,
+			    PKGFLAT_F_DESCRIPTION));
+			if (!v)
+				warn(c, "%s: no version; using 0", name);
+			k->version = pf_strdup(v ? v : "0");
+		}
+		if (!k->version)
+			k->version = pf_strdup(pkgflat_bundle_get(k->b,
+			    PKGFLAT_F_VERSION) ? pkgflat_bundle_get(k->b,
+			    PKGFLAT_F_VERSION) : "0");
+		if (!k->name || !k->id || !k->version)
+			return fail_nomem(c->err);
+		if (strpbrk(k->id, " \t"))
+			warn(c, "%s: identifier \"%s\" contains spaces; kept so that "
+			    "receipts of the legacy package still match", k->name, k->id);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(c->comps[j].id, k->id))
+				return fail(c->err, PKGFLAT_E_UNSUPPORTED, NULL, NULL,
+				    "two components share the identifier %s (%s and %s); "
+				    "a product archive needs distinct ones", k->id,
+				    c->comps[j].name, k->name);
+	}
+	return PKGFLAT_OK;
+}
+
+/* "10.5", "10.13.6", "11": a version macOS understands, compared with 10.5. */
+static pkgflat_status check_min_os(const char *v, pkgflat_error *err)
+{
+	char *end;
+	long major = strtol(v, &end, 10), minor = 0;
+
+	if (end == v || (*end && *end != '.'))
+		goto bad;
+	if (*end == '.') {
+		const char *p = end + 1;
+		minor = strtol(p, &end, 10);
+		if (end == p || (*end && *end != '.'))
+			goto bad;
+		if (*end == '.') {
+			p = end + 1;
+			strtol(p, &end, 10);
+			if (end == p || *end)
+				goto bad;
+		}
+	}
+	if (major < 10 || (major == 10 && minor < 5))
+		return fail(err, PKGFLAT_E_USAGE, NULL, "--min-os",
+		    "flat packages need Mac OS X 10.5 or later; %s cannot be "
+		    "honoured (only bundle packages installed on older systems)", v);
+	return PKGFLAT_OK;
+bad:
+	return fail(err, PKGFLAT_E_USAGE, NULL, "--min-os",
+	    "\"%s\" is not a version like 10.9 or 11.0", v);
+}
+
+static int64_t pick_time(const pkgflat_convert_options *opt)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+
+	if (opt->timestamp >= 0)
+		return opt->timestamp;
+	if (sde && *sde) {
+		long long v = strtoll(sde, &end, 10);
+		if (!*end && v >= 0)
+			return v;
+	}
+	return (int64_t)time(NULL);
+}
+
+pkgflat_status pkgflat_convert(pkgflat_package *pkg,
+    const pkgflat_convert_options *opt, pkgflat_convert_result **result,
+    pkgflat_error *err)
+{
+	struct conv c = { 0 };
+	struct xar_options xo = { 0 };
+	struct shown shown[5] = {
+		{ "welcome", NULL, NULL }, { "readme", NULL, NULL },
+		{ "license", NULL, NULL }, { "conclusion", NULL, NULL },
+		{ "background", NULL, NULL },
+	};
+	pkgflat_status rc;
+	char *dir = NULL, *tmp = NULL;
+	int fd = -1;
+
+	*result = NULL;
+	if (!opt || !opt->output || !opt->output[0])
+		return fail(err, PKGFLAT_E_USAGE, NULL, NULL, "no output file named");
+	if (opt->min_os && (rc = check_min_os(opt->min_os, err)))
+		return rc;
+	if (!(c.res = pf_calloc(1, sizeof *c.res)))
+		return fail_nomem(err);
+	c.pkg = pkg;
+	c.opt = opt;
+	c.err = err;
+	c.now = pick_time(opt);
+	if (opt->toc_checksum != PKGFLAT_TOC_SHA1)
+		warn(&c, "a %s TOC checksum is not readable before OS X 10.10; "
+		    "SHA-1 is what every macOS reads",
+		    opt->toc_checksum == PKGFLAT_TOC_SHA256 ? "SHA-256" : "SHA-512");
+	for (size_t i = 0; i < pkgflat_package_warning_count(pkg); i++)
+		warn(&c, "%s", pkgflat_package_warning(pkg, i));
+	if ((rc = plan(&c)))
+		goto out;
+
+	/* The output appears only when complete: a temp file, then rename. */
+	if (!(dir = path_dir(opt->output)) ||
+	    !(tmp = pf_asprintf("%s%s.%s.XXXXXX", dir, dir[0] ? "/" : "",
+	    path_base(opt->output)))) {
+		rc = fail_nomem(err);
+		goto out;
+	}
+	if ((fd = mkstemp(tmp)) < 0) {
+		rc = fail_errno(err, opt->output, "cannot create");
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	xo.toc_cksum = (enum xar_cksum)opt->toc_checksum;
+	xo.creation_time = c.now;
+	if ((rc = xarw_new(dir[0] ? dir : ".", opt->output, &xo, &c.xw, err)))
+		goto out;
+
+	for (size_t i = 0; i < c.ncomps; i++)
+		if ((rc = convert_component(&c, &c.comps[i])))
+			goto out;
+	const pkgflat_bundle *root = pkgflat_package_root(pkg);
+	if ((rc = write_resources(&c, root, shown, 5)))
+		goto out;
+	for (size_t i = 0; i < pkgflat_bundle_resource_count(root); i++) {
+		const pkgflat_resource *r = pkgflat_bundle_resource(root, i);
+		if (!strcmp(r->role, "other") && !r->is_dir && !strchr(r->path, '/'))
+			map(&c, NULL, r->path, NULL, NULL, pkgflat_bundle_kind(root) ==
+			    PKGFLAT_BUNDLE_COMPONENT ? "kept only in Scripts" :
+			    "not used by Installer; dropped");
+	}
+	if ((rc = write_distribution(&c, shown, 5)))
+		goto out;
+	for (size_t i = 0; i < c.ncomps; i++)
+		if (!c.comps[i].scripts_only)
+			map_component(&c, &c.comps[i]);
+
+	if ((rc = xarw_finish(c.xw, fd, err)))
+		goto out;
+	if (fsync(fd) != 0) {
+		rc = fail_errno(err, opt->output, "cannot write");
+		goto out;
+	}
+	if (fchmod(fd, 0644) != 0 || close(fd) != 0) {
+		fd = -1;
+		rc = fail_errno(err, opt->output, "cannot write");
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, opt->output) != 0) {
+		rc = fail_errno(err, opt->output, "cannot rename into place");
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	*result = c.res;
+	c.res = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	xarw_free(c.xw);
+	for (size_t i = 0; i < c.ncomps; i++) {
+		free(c.comps[i].name);
+		free(c.comps[i].id);
+		free(c.comps[i].version);
+		free(c.comps[i].title);
+		free(c.comps[i].desc);
+	}
+	free(c.comps);
+	for (size_t i = 0; i < 5; i++)
+		free(shown[i].file);
+	free(dir);
+	pkgflat_convert_result_free(c.res);
+	return rc;
+}

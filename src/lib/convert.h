@@ -1,0 +1,40 @@
+/* Internals shared by the converter's modules. */
+#ifndef PKGFLAT_CONVERT_H
+#define PKGFLAT_CONVERT_H
+
+#include "bomw.h"
+#include "bundle.h"
+#include "source.h"
+#include "xar.h"
+
+/* One payload to convert into the component directory `parent`. */
+struct payload_job {
+	/* Opens the legacy payload; called again when a pass starts over. */
+	pkgflat_status (*open)(void *ctx, src_stream **out, pkgflat_error *err);
+	void *open_ctx;
+	const char *name;        /* the payload as error messages name it */
+	xar_writer *xw;
+	uint64_t parent;
+	int recommended;         /* --ownership recommended: root:wheel */
+	int force_transcode;
+	int64_t mtime;           /* for a "." the payload lacks */
+	const char *gzip_level;  /* "6", "9" */
+	pkgflat_error *err;
+};
+
+struct payload_result {
+	pkgflat_payload_stats stats;
+	int copied;              /* fast path taken: bytes copied unchanged */
+	unsigned char *bom;      /* the Bom for what was written (malloc'd) */
+	size_t bom_len;
+	uint64_t nonroot;        /* entries not owned by root, as written */
+	char *nonroot_path;      /* the first of them (malloc'd) */
+	uint32_t nonroot_uid;
+	uint64_t dups;           /* paths stored more than once */
+	char *dup_path;          /* the first of them (malloc'd) */
+};
+
+pkgflat_status payload_convert(const struct payload_job *job,
+    struct payload_result *res);
+
+#endif

@@ -1,0 +1,633 @@
+/*
+ * A legacy payload into a flat Payload: gzip'd odc cpio, "." first, "./"
+ * names, TRAILER!!! (flat-format.md §3.2), with the Bom built on the way.
+ *
+ * Fast path: an Archive.pax.gz that already is such a stream is copied
+ * byte for byte into the heap while libarchive decodes the same bytes once
+ * for the BOM (paths, modes, owners, CRCs). If anything turns out not to
+ * fit on the way (a name without "./", another format, --ownership
+ * recommended), the copy is dropped and the payload is transcoded instead:
+ * decoded with libarchive and written again as odc cpio through gzip.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cksum.h"
+#include "convert.h"
+#include "payload.h"
+
+#define IO_BUF (256 * 1024)
+#define ODC_MAX_FILE ((uint64_t)077777777777) /* 11 octal digits */
+
+struct tee {
+	src_stream *in;
+	xar_writer *xw;      /* non-NULL: copy raw bytes here (fast path) */
+	pkgflat_error *err;
+	int failed;
+	unsigned char buf[IO_BUF];
+};
+
+static la_ssize_t tee_read(struct archive *a, void *p, const void **out)
+{
+	struct tee *t = p;
+	long n = t->in->read(t->in, t->buf, sizeof t->buf);
+
+	if (n < 0) {
+		t->failed = 1;
+		archive_set_error(a, EIO, "read error");
+		return -1;
+	}
+	if (n > 0 && t->xw && xarw_file_write(t->xw, t->buf, (size_t)n, t->err)) {
+		t->failed = 1;
+		archive_set_error(a, EIO, "write error");
+		return -1;
+	}
+	*out = t->buf;
+	return n;
+}
+
+static struct archive *reader_new(struct tee *t, const char *name,
+    pkgflat_error *err)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a) {
+		fail_nomem(err);
+		return NULL;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_empty(a);
+	if (archive_read_open(a, t, NULL, tee_read, NULL) != ARCHIVE_OK) {
+		if (!t->failed)
+			fail(err, PKGFLAT_E_FORMAT, name, "offset 0",
+			    "not a cpio or tar payload: %s", archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static const char *la_err(struct archive *a)
+{
+	const char *m = archive_error_string(a);
+	return m ? m : "unreadable archive";
+}
+
+struct target {
+	char *path;
+	uint64_t ino;
+};
+
+static int target_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct target *)a)->path,
+	    ((const struct target *)b)->path);
+}
+
+static struct target *find_target(struct target *t, size_t n, const char *p)
+{
+	struct target key = { (char *)p, 0 };
+
+	return n ? bsearch(&key, t, n, sizeof *t, target_cmp) : NULL;
+}
+
+/* Everything a pass needs to know and produce. */
+struct pass {
+	const struct payload_job *job;
+	struct payload_result *res;
+	bom_writer *bw;
+	struct archive *out;      /* transcode: the cpio writer */
+	int out_failed;           /* the heap write under the cpio writer failed */
+	uint64_t next_ino;
+	int saw_root;
+	/* Hard links. odc links entries that share an inode and say nlink > 1,
+	 * so a link's target must be written knowing it will be linked. tar
+	 * only says so at the link: a pass that meets an unknown target
+	 * records it, and the payload is written once more. */
+	struct target *targets;   /* sorted by path: known link targets */
+	size_t ntargets;
+	ptrvec missed;            /* targets met too late in this pass */
+	unsigned char buf[IO_BUF];
+};
+
+/* Where an entry sits, for messages. */
+static void where_entry(char *w, size_t n, uint64_t index, const char *path)
+{
+	snprintf(w, n, "entry %llu (%s)", (unsigned long long)index,
+	    path ? path : "?");
+}
+
+static la_ssize_t xar_write_cb(struct archive *a, void *p, const void *buf,
+    size_t n)
+{
+	struct pass *ps = p;
+
+	if (xarw_file_write(ps->job->xw, buf, n, ps->job->err)) {
+		archive_set_error(a, EIO, "write error");
+		ps->out_failed = 1;
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static pkgflat_status out_open(struct pass *ps)
+{
+	struct archive *w = archive_write_new();
+	pkgflat_error *err = ps->job->err;
+
+	if (!w)
+		return fail_nomem(err);
+	ps->out = w;
+	if (archive_write_set_format_cpio_odc(w) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(w) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(w, "gzip", "timestamp", NULL) !=
+	    ARCHIVE_OK ||
+	    archive_write_set_filter_option(w, "gzip", "compression-level",
+	    ps->job->gzip_level) != ARCHIVE_OK ||
+	    /* pkgbuild pads the cpio to 512 bytes, not tar's 10240. */
+	    archive_write_set_bytes_per_block(w, 512) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w, 512) != ARCHIVE_OK)
+		return fail(err, PKGFLAT_E_INTERNAL, ps->job->name, NULL,
+		    "cannot set up the cpio writer: %s", la_err(w));
+	if (archive_write_open(w, ps, NULL, xar_write_cb, NULL) != ARCHIVE_OK)
+		return fail(err, PKGFLAT_E_IO, ps->job->name, NULL,
+		    "cannot start the payload: %s", la_err(w));
+	return PKGFLAT_OK;
+}
+
+static pkgflat_status out_entry(struct pass *ps, struct archive_entry *e,
+    const char *what)
+{
+	if (archive_write_header(ps->out, e) < ARCHIVE_WARN)
+		return ps->out_failed ? ps->job->err->status :
+		    fail(ps->job->err, PKGFLAT_E_FORMAT, ps->job->name, what,
+		    "cannot write the entry: %s", la_err(ps->out));
+	return PKGFLAT_OK;
+}
+
+static pkgflat_status bom_add(struct pass *ps, const pkgflat_entry *e)
+{
+	pkgflat_status rc = bomw_add(ps->bw, e, ps->job->err);
+
+	if (rc == PKGFLAT_E_USAGE || rc == PKGFLAT_E_FORMAT) {
+		/* The BOM writer's complaint is about the payload: say where. */
+		ps->job->err->status = PKGFLAT_E_FORMAT;
+		if (!ps->job->err->file[0])
+			snprintf(ps->job->err->file, sizeof ps->job->err->file, "%s",
+			    ps->job->name);
+	}
+	return rc;
+}
+
+static void count(struct payload_result *r, const pkgflat_entry *e)
+{
+	pkgflat_payload_stats *s = &r->stats;
+
+	if (e->uid != 0 && r->nonroot++ == 0) {
+		r->nonroot_path = pf_strdup(e->path);
+		r->nonroot_uid = e->uid;
+	}
+	s->entries++;
+	switch (e->type) {
+	case PKGFLAT_ENTRY_FILE:
+		s->files++;
+		s->file_bytes += e->size;
+		break;
+	case PKGFLAT_ENTRY_DIR: s->dirs++; break;
+	case PKGFLAT_ENTRY_SYMLINK: s->symlinks++; break;
+	case PKGFLAT_ENTRY_HARDLINK: s->hardlinks++; break;
+	default: s->others++; break;
+	}
+}
+
+static int entry_type(mode_t m, int hardlink)
+{
+	if (hardlink)
+		return PKGFLAT_ENTRY_HARDLINK;
+	switch (m & AE_IFMT) {
+	case AE_IFREG: return PKGFLAT_ENTRY_FILE;
+	case AE_IFDIR: return PKGFLAT_ENTRY_DIR;
+	case AE_IFLNK: return PKGFLAT_ENTRY_SYMLINK;
+	case AE_IFCHR:
+	case AE_IFBLK: return PKGFLAT_ENTRY_DEVICE;
+	case AE_IFIFO: return PKGFLAT_ENTRY_FIFO;
+	default: return 0;
+	}
+}
+
+/* The "." entry a payload without one gets: root-owned, like pkgbuild's. */
+static pkgflat_status add_root(struct pass *ps)
+{
+	const struct payload_job *job = ps->job;
+	pkgflat_entry e = { 0 };
+	pkgflat_status rc;
+
+	e.path = ".";
+	e.type = PKGFLAT_ENTRY_DIR;
+	e.mode = AE_IFDIR | 0755;
+	e.mtime = job->mtime;
+	e.nlink = 2;
+	if (ps->out) {
+		struct archive_entry *ae = archive_entry_new();
+		if (!ae)
+			return fail_nomem(job->err);
+		archive_entry_set_pathname(ae, ".");
+		archive_entry_set_mode(ae, e.mode);
+		archive_entry_set_mtime(ae, e.mtime, 0);
+		archive_entry_set_nlink(ae, 2);
+		archive_entry_set_ino64(ae, (la_int64_t)ps->next_ino++);
+		rc = out_entry(ps, ae, "entry 0 (.)");
+		archive_entry_free(ae);
+		if (rc)
+			return rc;
+	}
+	if ((rc = bom_add(ps, &e)))
+		return rc;
+	count(ps->res, &e);
+	ps->saw_root = 1;
+	return PKGFLAT_OK;
+}
+
+/*
+ * One pass over the payload. fast != 0: the raw bytes are being copied into
+ * the heap and this pass only checks and indexes them; *unfit is set (and
+ * the pass stops) at the first thing that needs a transcode.
+ */
+static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
+    int *unfit)
+{
+	const struct payload_job *job = ps->job;
+	pkgflat_error *err = job->err;
+	struct archive_entry *ent;
+	pkgflat_status rc = PKGFLAT_OK;
+	char *path = NULL, *link = NULL, *last = NULL;
+	char where[512];
+	uint64_t index = 0;
+	int r;
+
+	for (;; index++) {
+		r = archive_read_next_header(a, &ent);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r == ARCHIVE_WARN && !strstr(la_err(a), "can't be converted"))
+			r = ARCHIVE_FATAL;
+		if (r < ARCHIVE_WARN) {
+			if (last)
+				snprintf(where, sizeof where, "entry %llu (after %s)",
+				    (unsigned long long)index, last);
+			else
+				snprintf(where, sizeof where, "entry %llu",
+				    (unsigned long long)index);
+			rc = err->status ? err->status : fail(err, PKGFLAT_E_FORMAT,
+			    job->name, where, "%s", la_err(a));
+			goto out;
+		}
+		int fmt = archive_format(a);
+		const char *raw = archive_entry_pathname(ent);
+		if (index == 0) {
+			ps->res->stats.compression =
+			    archive_filter_code(a, 0) == ARCHIVE_FILTER_GZIP ? "gzip" :
+			    archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE ? "none" :
+			    "other";
+			ps->res->stats.format = fmt == ARCHIVE_FORMAT_CPIO_POSIX ?
+			    "odc cpio" : (fmt & ARCHIVE_FORMAT_BASE_MASK) ==
+			    ARCHIVE_FORMAT_TAR ? "tar" : (fmt &
+			    ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_CPIO ?
+			    "cpio" : "other";
+		}
+		if (fast && (fmt != ARCHIVE_FORMAT_CPIO_POSIX ||
+		    archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP ||
+		    !raw || (index == 0 ? strcmp(raw, ".") != 0 :
+		    strncmp(raw, "./", 2) != 0))) {
+			*unfit = 1;
+			goto out;
+		}
+		free(path);
+		path = payload_norm_path(raw);
+		if (!path) {
+			snprintf(where, sizeof where, "entry %llu",
+			    (unsigned long long)index);
+			rc = fail(err, PKGFLAT_E_FORMAT, job->name, where,
+			    "member name \"%s\" climbs out of the install root",
+			    raw ? raw : "");
+			goto out;
+		}
+		where_entry(where, sizeof where, index, path);
+		if (!strcmp(path, ".")) {
+			if (ps->saw_root) {
+				/* A late or second "." would repeat the root: skip. */
+				if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+					rc = fail(err, PKGFLAT_E_FORMAT, job->name, where,
+					    "%s", la_err(a));
+					goto out;
+				}
+				continue;
+			}
+		} else if (!ps->saw_root && (rc = add_root(ps)))
+			goto out;
+
+		const char *hl = archive_entry_hardlink(ent);
+		free(link);
+		link = NULL;
+		if (hl && !(link = payload_norm_path(hl))) {
+			rc = fail(err, PKGFLAT_E_FORMAT, job->name, where,
+			    "hard link target \"%s\" climbs out of the install root",
+			    hl);
+			goto out;
+		}
+		pkgflat_entry e = { 0 };
+		e.path = path;
+		e.hardlink = link;
+		e.mode = (uint32_t)archive_entry_mode(ent);
+		e.type = entry_type(archive_entry_filetype(ent), hl != NULL);
+		e.link_target = archive_entry_symlink(ent);
+		e.uid = (uint32_t)archive_entry_uid(ent);
+		e.gid = (uint32_t)archive_entry_gid(ent);
+		e.mtime = archive_entry_mtime(ent);
+		e.size = archive_entry_size(ent) > 0 ?
+		    (uint64_t)archive_entry_size(ent) : 0;
+		e.rdev = (uint32_t)archive_entry_rdev(ent);
+		e.nlink = archive_entry_nlink(ent);
+		if (!e.type) {
+			rc = fail(err, PKGFLAT_E_UNSUPPORTED, job->name, where,
+			    "file type %06o cannot go into a flat payload", e.mode);
+			goto out;
+		}
+		if (e.type == PKGFLAT_ENTRY_SYMLINK)
+			e.size = e.link_target ? strlen(e.link_target) : 0;
+		if (e.type == PKGFLAT_ENTRY_FILE && e.size > ODC_MAX_FILE) {
+			rc = fail(err, PKGFLAT_E_UNSUPPORTED, job->name, where,
+			    "file of %llu bytes is too large for a flat payload "
+			    "(odc cpio stores at most 8 GiB - 1)",
+			    (unsigned long long)e.size);
+			goto out;
+		}
+		if (job->recommended) {
+			e.uid = 0;
+			e.gid = 0;
+		}
+
+		/* Transcode: the header goes out before the data. */
+		struct archive_entry *oe = NULL;
+		if (ps->out) {
+			oe = archive_entry_clone(ent);
+			if (!oe) {
+				rc = fail_nomem(err);
+				goto out;
+			}
+			archive_entry_set_pathname(oe, path);
+			archive_entry_set_hardlink(oe, NULL);
+			archive_entry_set_uid(oe, e.uid);
+			archive_entry_set_gid(oe, e.gid);
+			archive_entry_set_uname(oe, NULL);
+			archive_entry_set_gname(oe, NULL);
+			archive_entry_set_dev(oe, 0);
+			archive_entry_xattr_clear(oe);
+			archive_entry_acl_clear(oe);
+			archive_entry_sparse_clear(oe);
+			uint64_t ino = ps->next_ino++;
+			struct target *tg;
+			if (link) {
+				/* odc: the same inode, no data, nlink > 1. */
+				tg = find_target(ps->targets, ps->ntargets, link);
+				if (!tg) {
+					char *m = pf_strdup(link);
+					if (!m || pv_push(&ps->missed, m)) {
+						free(m);
+						archive_entry_free(oe);
+						rc = fail_nomem(err);
+						goto out;
+					}
+				} else
+					ino = tg->ino;
+				archive_entry_set_filetype(oe, AE_IFREG);
+				archive_entry_set_size(oe, 0);
+				archive_entry_set_nlink(oe, 2);
+			} else if ((tg = find_target(ps->targets, ps->ntargets, path))) {
+				tg->ino = ino;
+				archive_entry_set_nlink(oe, 2);
+			} else
+				archive_entry_set_nlink(oe, e.type == PKGFLAT_ENTRY_DIR ? 2 : 1);
+			archive_entry_set_ino64(oe, (la_int64_t)ino);
+			if ((rc = out_entry(ps, oe, where))) {
+				archive_entry_free(oe);
+				goto out;
+			}
+		}
+
+		/* Data: CRC for the BOM, and copied out when transcoding. */
+		if (e.type == PKGFLAT_ENTRY_FILE) {
+			cksum_ctx ck;
+			uint64_t got = 0;
+			cksum_init(&ck);
+			for (;;) {
+				la_ssize_t n = archive_read_data(a, ps->buf, sizeof ps->buf);
+				if (n < 0) {
+					rc = err->status ? err->status : fail(err,
+					    PKGFLAT_E_FORMAT, job->name, where, "%s", la_err(a));
+					archive_entry_free(oe);
+					goto out;
+				}
+				if (n == 0)
+					break;
+				cksum_update(&ck, ps->buf, (size_t)n);
+				got += (uint64_t)n;
+				if (ps->out && archive_write_data(ps->out, ps->buf,
+				    (size_t)n) != n) {
+					rc = err->status ? err->status : fail(err,
+					    PKGFLAT_E_IO, job->name, where,
+					    "cannot write the payload: %s", la_err(ps->out));
+					archive_entry_free(oe);
+					goto out;
+				}
+			}
+			if (got != e.size) {
+				rc = fail(err, PKGFLAT_E_FORMAT, job->name, where,
+				    "entry holds %llu bytes, its header says %llu",
+				    (unsigned long long)got, (unsigned long long)e.size);
+				archive_entry_free(oe);
+				goto out;
+			}
+			e.crc = cksum_final(&ck);
+			e.has_crc = 1;
+		} else if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+			rc = err->status ? err->status : fail(err, PKGFLAT_E_FORMAT,
+			    job->name, where, "%s", la_err(a));
+			archive_entry_free(oe);
+			goto out;
+		}
+		archive_entry_free(oe);
+		if (strcmp(path, ".") && bomw_contains(ps->bw, path)) {
+			/* Stored twice: Installer keeps the later copy, Apple's
+			 * mkbom listed the first. Do as mkbom did, and say so. */
+			if (ps->res->dups++ == 0)
+				ps->res->dup_path = pf_strdup(path);
+		} else if ((rc = bom_add(ps, &e)))
+			goto out;
+		count(ps->res, &e);
+		if (!strcmp(path, "."))
+			ps->saw_root = 1;
+		free(last);
+		last = pf_strdup(path);
+	}
+	if (!ps->saw_root && (rc = add_root(ps)))
+		goto out;
+out:
+	free(path);
+	free(link);
+	free(last);
+	return rc;
+}
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void pass_free(struct pass *ps)
+{
+	if (ps->out)
+		archive_write_free(ps->out);
+	bomw_free(ps->bw);
+	pv_free(&ps->missed, free);
+	ps->out = NULL;
+	ps->bw = NULL;
+}
+
+static pkgflat_status attempt(const struct payload_job *job,
+    struct payload_result *res, int fast, int *unfit, struct target *targets,
+    size_t ntargets, ptrvec *missed)
+{
+	struct pass *ps = pf_calloc(1, sizeof *ps);
+	struct tee *t = pf_calloc(1, sizeof *t);
+	struct archive *a = NULL;
+	pkgflat_status rc;
+
+	free(res->nonroot_path);
+	free(res->dup_path);
+	memset(res, 0, sizeof *res);
+	if (!ps || !t) {
+		rc = fail_nomem(job->err);
+		goto out;
+	}
+	ps->job = job;
+	ps->res = res;
+	ps->next_ino = 1;
+	ps->targets = targets;
+	ps->ntargets = ntargets;
+	if ((rc = bomw_new(&ps->bw, job->err)))
+		goto out;
+	if ((rc = job->open(job->open_ctx, &t->in, job->err)))
+		goto out;
+	t->err = job->err;
+	t->xw = fast ? job->xw : NULL;
+	if ((rc = xarw_file_begin(job->xw, job->parent, "Payload", XAR_ENC_RAW,
+	    job->err)))
+		goto out;
+	if (!fast && (rc = out_open(ps)))
+		goto out;
+	if (!(a = reader_new(t, job->name, job->err))) {
+		rc = job->err->status ? job->err->status : PKGFLAT_E_FORMAT;
+		goto out;
+	}
+	if ((rc = run_pass(ps, a, fast, unfit)) || *unfit)
+		goto out;
+	if (ps->missed.n) {
+		/* Hand the late-found link targets back and start over. */
+		*missed = ps->missed;
+		memset(&ps->missed, 0, sizeof ps->missed);
+		*unfit = 1;
+		goto out;
+	}
+	if (fast) {
+		/* Copy what libarchive left unread: padding, the gzip trailer. */
+		for (;;) {
+			long n = t->in->read(t->in, t->buf, sizeof t->buf);
+			if (n < 0) {
+				rc = job->err->status;
+				goto out;
+			}
+			if (n == 0)
+				break;
+			if ((rc = xarw_file_write(job->xw, t->buf, (size_t)n, job->err)))
+				goto out;
+		}
+	} else if (archive_write_close(ps->out) != ARCHIVE_OK) {
+		rc = job->err->status ? job->err->status : fail(job->err,
+		    PKGFLAT_E_IO, job->name, NULL, "cannot finish the payload: %s",
+		    la_err(ps->out));
+		goto out;
+	}
+	if ((rc = xarw_file_end(job->xw, job->err)))
+		goto out;
+	res->copied = fast;
+	res->stats.install_kbytes = (res->stats.file_bytes + 1023) / 1024;
+	res->stats.has_dot_root = 1;
+	res->stats.dot_slash_names = 1;
+	rc = bomw_finish(ps->bw, &res->bom, &res->bom_len, job->err);
+out:
+	/* The cpio writer flushes into the heap file when freed: free it
+	 * before that file is dropped. */
+	if (ps)
+		pass_free(ps);
+	if (rc || *unfit)
+		xarw_file_abort(job->xw);
+	if (a)
+		archive_read_free(a);
+	if (t && t->in)
+		src_stream_close(t->in);
+	free(ps);
+	free(t);
+	return rc;
+}
+
+pkgflat_status payload_convert(const struct payload_job *job,
+    struct payload_result *res)
+{
+	int unfit = 0;
+	pkgflat_status rc;
+	ptrvec missed = { 0 };
+	struct target *targets = NULL;
+	size_t ntargets = 0;
+
+	if (!job->recommended && !job->force_transcode) {
+		rc = attempt(job, res, 1, &unfit, NULL, 0, &missed);
+		if (rc || !unfit)
+			return rc;
+		free(res->bom);
+		res->bom = NULL;
+	}
+	unfit = 0;
+	rc = attempt(job, res, 0, &unfit, NULL, 0, &missed);
+	if (!rc && unfit) {
+		/* Hard links found: write the payload once more, knowing them. */
+		free(res->bom);
+		res->bom = NULL;
+		qsort(missed.v, missed.n, sizeof *missed.v, str_ptr_cmp);
+		if (!(targets = pf_calloc(missed.n, sizeof *targets))) {
+			rc = fail_nomem(job->err);
+			goto out;
+		}
+		for (size_t i = 0; i < missed.n; i++)
+			if (!ntargets || strcmp(targets[ntargets - 1].path, missed.v[i]))
+				targets[ntargets++].path = missed.v[i];
+		ptrvec again = { 0 };
+		unfit = 0;
+		rc = attempt(job, res, 0, &unfit, targets, ntargets, &again);
+		pv_free(&again, free);
+		if (!rc && unfit)
+			rc = fail(job->err, PKGFLAT_E_FORMAT, job->name, NULL,
+			    "a hard link names a file the payload does not hold");
+	}
+out:
+	pv_free(&missed, free);
+	free(targets);
+	return rc;
+}

@@ -1,0 +1,129 @@
+# pkgflat convert, checked with independent tools (tests/cli/check_convert.py:
+# bsdtar, 7zz, xmllint, gzip, cksum) and the XAR layout checker.
+. tests/cli/lib.sh
+
+EXIF="$TD/legacy/ExifTool-9.47.pkg"
+ZIPS="Keychain_Minder_1_3 Keychain_Minder_1_5 Retrospect_Client_Uninstaller
+Reset_User_and_System_Font_Caches Office_2011_SP_2_World-Writable_Permissions_Fix
+First_Boot_Package_Install"
+XARCHECK="$ROOT/${BUILD:-build}/xarcheck"
+export SOURCE_DATE_EPOCH=1700000000
+
+convert_ok() { # INPUT OUT [options]: convert and check everything
+	in=$1 out=$2; shift 2
+	run 0 "$PKGFLAT" convert "$@" --report "$out.json" "$in" -o "$out"
+	"$XARCHECK" "$out" >"$T/xc" 2>&1 || { cat "$T/xc"; fail "xarcheck: $out"; }
+	python3 "$ROOT/tests/cli/check_convert.py" "$PKGFLAT" "$in" "$out" $CHECK_FLAGS ||
+		fail "check_convert: $in"
+	python3 -m json.tool "$out.json" >/dev/null || fail "report is not JSON"
+}
+
+exiftool_fast_path() {
+	CHECK_FLAGS= convert_ok "$EXIF" e.pkg
+	mkdir x && bsdtar -xf e.pkg -C x
+	# The odc payload went through unchanged.
+	cmp "$EXIF/Contents/Archive.pax.gz" x/ExifTool-9.47.pkg/Payload ||
+		fail "fast path did not copy the payload byte for byte"
+	has e.pkg.json '"payload": "copied"'
+	has x/Distribution '<background file="background.tiff" mime-type="image/tiff" alignment="topleft" scaling="none"/>'
+	[ -f x/Resources/en.lproj/ReadMe.rtf ] || fail "ReadMe.rtf not in Resources/en.lproj"
+	cmp x/Resources/en.lproj/ReadMe.rtf "$EXIF/Contents/Resources/en.lproj/ReadMe" ||
+		fail "ReadMe changed"
+	has e.pkg.json '"legacy": "IFPkgFlagInstallFat"'
+	# Owners preserved: "." keeps the builder's 501/20, and we say so.
+	bsdtar -tvf x/ExifTool-9.47.pkg/Payload --numeric-owner | head -1 | grep -q ' 501 *20 ' ||
+		fail "owner of . not preserved"
+	has "$T/err" "not owned by root"
+}
+
+corpus_zips() {
+	for z in $ZIPS; do
+		CHECK_FLAGS= convert_ok "$TD/legacy/zips/$z.zip" "$z.pkg"
+	done
+}
+
+cpython() {
+	for f in ustar odc; do
+		"$ROOT/scripts/make-cpython-mpkg" --format $f $f >/dev/null || fail "generator"
+		CHECK_FLAGS= convert_ok $f/Python.mpkg py-$f.pkg
+	done
+	has py-ustar.pkg.json '"payload": "transcoded"'
+	has py-odc.pkg.json '"payload": "copied"'
+	mkdir x && bsdtar -xf py-ustar.pkg -C x
+	has x/Distribution '<title>Python</title>'
+	has x/Distribution 'alignment="left" scaling="proportional"'
+	has x/Distribution '<options customize="allow" require-scripts="false" rootVolumeOnly="true"/>'
+	# python.org style: the framework is required, PythonT starts off.
+	grep -q 'id="org.python.Python.PythonFramework-3.13".*selected="true" enabled="false"' x/Distribution ||
+		fail "framework choice not required"
+	grep -q 'id="org.python.Python.PythonTFramework-3.13".*start_selected="false"' x/Distribution ||
+		fail "PythonT choice not unselected"
+	has x/Distribution '#PythonFramework-3.13.pkg</pkg-ref>'
+	has x/PythonFramework-3.13.pkg/PackageInfo 'install-location="/Library/Frameworks/Python.framework"'
+	has x/PythonFramework-3.13.pkg/PackageInfo '<postinstall file="./postinstall"/>'
+	# The ustar and the odc input give the same installed tree.
+	mkdir y && bsdtar -xf py-odc.pkg -C y
+	for p in x/*.pkg/Payload; do
+		n=${p#x/}
+		bsdtar -tvf "$p" --numeric-owner | awk '{print $1, $3, $4, $9, $10, $11}' | sort >a
+		bsdtar -tvf "y/$n" --numeric-owner | awk '{print $1, $3, $4, $9, $10, $11}' | sort >b
+		diff a b >/dev/null || fail "$n differs between ustar and odc input"
+	done
+}
+
+ownership_recommended() {
+	CHECK_FLAGS=--root-owned convert_ok "$EXIF" r.pkg --ownership recommended
+	has r.pkg.json '"payload": "transcoded"'
+	hasnt "$T/err" "not owned by root"
+}
+
+reproducible() {
+	"$ROOT/scripts/make-cpython-mpkg" cp >/dev/null || fail "generator"
+	run 0 "$PKGFLAT" convert cp/Python.mpkg -o a.pkg
+	run 0 "$PKGFLAT" convert cp/Python.mpkg -o b.pkg
+	cmp a.pkg b.pkg || fail "two conversions differ"
+	SOURCE_DATE_EPOCH=1700000001 run 0 "$PKGFLAT" convert cp/Python.mpkg -o c.pkg
+	! cmp -s a.pkg c.pkg || fail "the time stamp is not used"
+}
+
+min_os_and_options() {
+	run 2 "$PKGFLAT" convert "$EXIF" -o o.pkg --min-os 10.4
+	has "$T/err" "flat packages need Mac OS X 10.5 or later"
+	[ ! -e o.pkg ] || fail "output written on a usage error"
+	run 2 "$PKGFLAT" convert "$EXIF" -o o.pkg --min-os banana
+	run 2 "$PKGFLAT" convert "$EXIF" -o o.pkg --ownership mine
+	run 2 "$PKGFLAT" convert "$EXIF"
+	has "$T/err" "no output file"
+	run 0 "$PKGFLAT" convert "$EXIF" -o o.pkg --min-os 10.9 --title "Exif" \
+	    --identifier org.example.exif --arch arm64,x86_64 --toc-checksum sha1
+	mkdir x && bsdtar -xf o.pkg -C x
+	has x/Distribution '<os-version min="10.9"/>'
+	has x/Distribution '<title>Exif</title>'
+	has x/Distribution 'hostArchitectures="arm64,x86_64"'
+	has x/ExifTool-9.47.pkg/PackageInfo 'identifier="org.example.exif"'
+	"$ROOT/scripts/make-cpython-mpkg" cp >/dev/null
+	run 2 "$PKGFLAT" convert cp/Python.mpkg -o p.pkg --identifier x.y
+	has "$T/err" "--identifier is for a single component"
+	run 0 "$PKGFLAT" convert "$EXIF" -o s.pkg --toc-checksum sha256
+	has "$T/err" "not readable before OS X 10.10"
+	"$XARCHECK" s.pkg >/dev/null || fail "sha256 archive does not check"
+}
+
+failure_leaves_nothing() {
+	cp -a "$EXIF" x.pkg
+	head -c 100000 "$EXIF/Contents/Archive.pax.gz" >x.pkg/Contents/Archive.pax.gz
+	before=$(tree_sum x.pkg)
+	mkdir outdir
+	bad_input "x.pkg/Contents/Archive.pax.gz: entry " "$PKGFLAT" convert x.pkg -o outdir/x.pkg
+	[ -z "$(ls -A outdir)" ] || fail "left behind: $(ls -A outdir)"
+	[ "$before" = "$(tree_sum x.pkg)" ] || fail "input modified"
+	bad_input "cannot create" "$PKGFLAT" convert "$EXIF" -o /nonexistent/dir/x.pkg
+}
+
+t exiftool_fast_path exiftool_fast_path
+t corpus_zips corpus_zips
+t cpython cpython
+t ownership_recommended ownership_recommended
+t reproducible reproducible
+t min_os_and_options min_os_and_options
+t failure_leaves_nothing failure_leaves_nothing
