@@ -1087,8 +1087,13 @@ static char *component_name(struct conv *c, const char *base, const char *suffix
 {
 	strbuf sb = { 0 };
 	const char *n = base;
+	size_t len = strlen(base);
 
-	for (; *n; n++)
+	if (suffix && str_has_suffix(base, ".mpkg"))
+		len -= 5;
+	else if (suffix && str_has_suffix(base, ".pkg"))
+		len -= 4;
+	for (; n < base + len; n++)
 		sb_add(&sb, *n == '/' || *n == ':' ? "_" : n, 1);
 	if (suffix)
 		sb_adds(&sb, suffix);

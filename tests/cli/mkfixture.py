@@ -134,6 +134,18 @@ def build(kind, out):
         os.makedirs(os.path.join(res, "License.rtfd"))
         with open(os.path.join(res, "License.rtfd", "TXT.rtf"), "w") as f:
             f.write("{\\rtf1 license}")
+    elif kind == "mpkg-scripts":
+        # A metapackage with scripts of its own, before and after its parts.
+        top = mpkg(os.path.join(out, "Suite.mpkg"), [("A.pkg", "selected"),
+                                                     ("B.pkg", "selected")])
+        pk = os.path.join(top, "Contents", "Packages")
+        component(os.path.join(pk, "A.pkg"), "org.example.a")
+        component(os.path.join(pk, "B.pkg"), "org.example.b")
+        res = os.path.join(top, "Contents", "Resources")
+        for n in ("preflight", "postflight"):
+            with open(os.path.join(res, n), "w") as f:
+                f.write("#!/bin/sh\necho %s >>\"$PKGFLAT_TEST_LOG\"\n" % n)
+            os.chmod(os.path.join(res, n), 0o755)
     elif kind == "scripts":
         # Every legacy script, each logging its name and arguments; the
         # preflight uses a helper through "$1/Contents/Resources".

@@ -120,6 +120,98 @@ failure_leaves_nothing() {
 	bad_input "cannot create" "$PKGFLAT" convert "$EXIF" -o /nonexistent/dir/x.pkg
 }
 
+MK="python3 $ROOT/tests/cli/mkfixture.py"
+
+metapackage_shapes() {
+	for k in nested siblings dist checks; do
+		$MK $k $k
+	done
+	CHECK_FLAGS= convert_ok nested/Suite.mpkg n.pkg
+	CHECK_FLAGS= convert_ok siblings/Suite.mpkg s.pkg
+	CHECK_FLAGS= convert_ok dist/Tiger.mpkg d.pkg
+	CHECK_FLAGS= convert_ok checks/Checks.pkg c.pkg
+	mkdir n && bsdtar -xf n.pkg -C n
+	# Nested metapackages flatten in order; an unselected part stays so.
+	[ "$(grep -o 'line choice="[^"]*"' n/Distribution | tr '\n' ' ')" = \
+	    'line choice="org.example.a" line choice="org.example.b" line choice="org.example.c" line choice="org.example.d" ' ] ||
+		fail "outline: $(grep -o 'line choice="[^"]*"' n/Distribution)"
+	grep -q 'id="org.example.a".*selected="true" enabled="false"' n/Distribution ||
+		fail "required choice"
+	grep -q 'id="org.example.c".*start_selected="false"' n/Distribution || fail "unselected"
+	mkdir d && bsdtar -xf d.pkg -C d
+	has d/Distribution '#Two%20Words.pkg</pkg-ref>'
+	[ -d "d/Two Words.pkg" ] || fail "component with a space in its name"
+}
+
+# The Distribution's JavaScript parses (node), and says what it should.
+distribution_javascript() {
+	command -v node >/dev/null || { echo "node missing"; exit 1; }
+	$MK checks c
+	run 0 "$PKGFLAT" convert c/Checks.pkg -o c.pkg
+	mkdir x && bsdtar -xf c.pkg -C x
+	has x/Distribution '<installation-check script="pkgflat_installation_check()"/>'
+	has x/Distribution '<volume-check script="pkgflat_volume_check()"/>'
+	python3 - x/Distribution >check.js <<'PY'
+import sys, xml.etree.ElementTree as ET
+print(ET.parse(sys.argv[1]).getroot().find("script").text)
+PY
+	node --check check.js || fail "the Distribution script does not parse"
+	grep -q "system.sysctl('hw.machine')" check.js || fail "sysctl check missing"
+	grep -q "my.target.mountpoint + '/Applications'" check.js || fail "file check missing"
+	# Run the checks under a stand-in for Installer's JavaScript objects.
+	cat >run.js <<'JS'
+var fs = require('fs');
+var my = { result: {}, target: { mountpoint: '/Volumes/X', receiptForIdentifier: function () { return null; } } };
+var system = { sysctl: function (k) { return k == 'hw.machine' ? 'x86_64' : ''; },
+  gestalt: function () { return 0; }, compareVersions: function (a, b) { return a < b ? -1 : a > b ? 1 : 0; },
+  files: { fileExistsAtPath: function () { return true; } } };
+eval(fs.readFileSync('check.js', 'utf8'));
+console.log(pkgflat_installation_check(), my.result.type, pkgflat_volume_check());
+JS
+	[ "$(node run.js)" = "false Fatal true" ] || fail "checks evaluate to: $(node run.js)"
+	# CPython forbids downgrades (IFPkgFlagAllowBackRev false).
+	"$ROOT/scripts/make-cpython-mpkg" cp >/dev/null
+	run 0 "$PKGFLAT" convert cp/Python.mpkg -o p.pkg
+	mkdir y && bsdtar -xf p.pkg -C y
+	has y/Distribution "my.target.receiptForIdentifier('org.python.Python.PythonFramework-3.13')"
+}
+
+metapackage_scripts() {
+	$MK mpkg-scripts m
+	CHECK_FLAGS= convert_ok m/Suite.mpkg m.pkg
+	mkdir x && bsdtar -xf m.pkg -C x
+	outline=$(grep -o 'line choice="[^"]*"' x/Distribution | tr '\n' ' ')
+	[ "$outline" = 'line choice="org.example.meta.preflight" line choice="org.example.a" line choice="org.example.b" line choice="org.example.meta.postflight" ' ] ||
+		fail "outline: $outline"
+	bsdtar -tf x/Suite-preflight.pkg/Scripts | grep -qx './preinstall' || fail "no preinstall"
+	bsdtar -tf x/Suite-preflight.pkg/Scripts | grep -qx './postinstall' && fail "post in pre"
+	bsdtar -tf x/Suite-postflight.pkg/Scripts | grep -qx './postinstall' || fail "no postinstall"
+	[ ! -e x/Suite-preflight.pkg/Payload ] || fail "scripts-only component has a payload"
+}
+
+payload_too_large() {
+	cp -a "$EXIF" x.pkg
+	# A pax header announcing a 9 GiB file; no data needs to follow for the
+	# converter to refuse it at the header.
+	python3 - x.pkg/Contents/Archive.pax.gz <<'PY'
+import gzip, io, sys, tarfile
+buf = io.BytesIO()
+t = tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT)
+d = tarfile.TarInfo("."); d.type = tarfile.DIRTYPE; t.addfile(d)
+ti = tarfile.TarInfo("./big.bin"); ti.size = 9 << 30
+t.fileobj.write(ti.tobuf(tarfile.PAX_FORMAT, t.encoding, t.errors))
+open(sys.argv[1], "wb").write(gzip.compress(buf.getvalue()))
+PY
+	mkdir o
+	bad_input "x.pkg/Contents/Archive.pax.gz: entry 1 (./big.bin): file of 9663676416 bytes is too large for a flat payload" \
+	    "$PKGFLAT" convert x.pkg -o o/x.pkg
+	[ -z "$(ls -A o)" ] || fail "output left behind"
+}
+
+t metapackage_shapes metapackage_shapes
+t distribution_javascript distribution_javascript
+t metapackage_scripts metapackage_scripts
+t payload_too_large payload_too_large
 t exiftool_fast_path exiftool_fast_path
 t corpus_zips corpus_zips
 t cpython cpython
