@@ -30,9 +30,9 @@ endif
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wvla
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 $(WARN) $(EXTRA_CFLAGS)
+CFLAGS  += -std=c11 -pthread $(WARN) $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(DEP_CFLAGS)
-LDLIBS  += $(DEP_LIBS)
+LDLIBS  += $(DEP_LIBS) -pthread
 
 LIB_SRC := $(sort $(wildcard src/lib/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -87,7 +87,7 @@ $(BUILD)/xarcheck: tests/tools/xarcheck.c
 write_pc = printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: pkgflat' 'Description: legacy macOS bundle packages to flat product archives' \
 	  'Version: 0.1.0' 'Requires.private: $(DEPS)' \
-	  'Libs: -L$${libdir} -lpkgflat' 'Cflags: -I$${includedir}' > $(1)
+	  'Libs: -L$${libdir} -lpkgflat' 'Libs.private: -pthread' 'Cflags: -I$${includedir}' > $(1)
 
 $(BUILD)/pkgflat.pc: Makefile
 	@mkdir -p $(dir $@)

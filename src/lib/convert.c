@@ -468,7 +468,7 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 		job.parent = dir;
 		job.recommended = c->opt->ownership == PKGFLAT_OWNERSHIP_RECOMMENDED;
 		job.mtime = c->now;
-		job.gzip_level = "6";
+		job.gzip_level = 6;
 		job.err = c->err;
 		if ((rc = payload_convert(&job, &pr)))
 			goto out;

@@ -18,7 +18,7 @@ struct payload_job {
 	int recommended;         /* --ownership recommended: root:wheel */
 	int force_transcode;
 	int64_t mtime;           /* for a "." the payload lacks */
-	const char *gzip_level;  /* "6", "9" */
+	int gzip_level;          /* 1-9 */
 	pkgflat_error *err;
 };
 

@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cksum.h"
 #include "convert.h"
 #include "payload.h"
+#include "pgz.h"
 
 #define IO_BUF (256 * 1024)
 #define ODC_MAX_FILE ((uint64_t)077777777777) /* 11 octal digits */
@@ -104,6 +106,7 @@ struct pass {
 	struct payload_result *res;
 	bom_writer *bw;
 	struct archive *out;      /* transcode: the cpio writer */
+	pgz *gz;                  /* and the gzip compressor behind it */
 	int out_failed;           /* the heap write under the cpio writer failed */
 	uint64_t next_ino;
 	int saw_root;
@@ -124,17 +127,36 @@ static void where_entry(char *w, size_t n, uint64_t index, const char *path)
 	    path ? path : "?");
 }
 
-static la_ssize_t xar_write_cb(struct archive *a, void *p, const void *buf,
+static int gz_out(void *ctx, const void *buf, size_t n)
+{
+	struct pass *ps = ctx;
+
+	if (xarw_file_write(ps->job->xw, buf, n, ps->job->err)) {
+		ps->out_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* libarchive writes plain cpio; pgz compresses it on the other cores. */
+static la_ssize_t cpio_write_cb(struct archive *a, void *p, const void *buf,
     size_t n)
 {
 	struct pass *ps = p;
 
-	if (xarw_file_write(ps->job->xw, buf, n, ps->job->err)) {
+	if (pgz_write(ps->gz, buf, n)) {
 		archive_set_error(a, EIO, "write error");
 		ps->out_failed = 1;
 		return -1;
 	}
 	return (la_ssize_t)n;
+}
+
+static int threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
 }
 
 static pkgflat_status out_open(struct pass *ps)
@@ -145,18 +167,15 @@ static pkgflat_status out_open(struct pass *ps)
 	if (!w)
 		return fail_nomem(err);
 	ps->out = w;
+	if (!(ps->gz = pgz_new(ps->job->gzip_level, threads(), gz_out, ps)))
+		return fail_nomem(err);
 	if (archive_write_set_format_cpio_odc(w) != ARCHIVE_OK ||
-	    archive_write_add_filter_gzip(w) != ARCHIVE_OK ||
-	    archive_write_set_filter_option(w, "gzip", "timestamp", NULL) !=
-	    ARCHIVE_OK ||
-	    archive_write_set_filter_option(w, "gzip", "compression-level",
-	    ps->job->gzip_level) != ARCHIVE_OK ||
 	    /* pkgbuild pads the cpio to 512 bytes, not tar's 10240. */
 	    archive_write_set_bytes_per_block(w, 512) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(w, 512) != ARCHIVE_OK)
 		return fail(err, PKGFLAT_E_INTERNAL, ps->job->name, NULL,
 		    "cannot set up the cpio writer: %s", la_err(w));
-	if (archive_write_open(w, ps, NULL, xar_write_cb, NULL) != ARCHIVE_OK)
+	if (archive_write_open(w, ps, NULL, cpio_write_cb, NULL) != ARCHIVE_OK)
 		return fail(err, PKGFLAT_E_IO, ps->job->name, NULL,
 		    "cannot start the payload: %s", la_err(w));
 	return PKGFLAT_OK;
@@ -495,6 +514,8 @@ static void pass_free(struct pass *ps)
 {
 	if (ps->out)
 		archive_write_free(ps->out);
+	pgz_free(ps->gz);
+	ps->gz = NULL;
 	bomw_free(ps->bw);
 	pv_free(&ps->missed, free);
 	ps->out = NULL;
@@ -559,7 +580,8 @@ static pkgflat_status attempt(const struct payload_job *job,
 			if ((rc = xarw_file_write(job->xw, t->buf, (size_t)n, job->err)))
 				goto out;
 		}
-	} else if (archive_write_close(ps->out) != ARCHIVE_OK) {
+	} else if (archive_write_close(ps->out) != ARCHIVE_OK ||
+	    pgz_finish(ps->gz)) {
 		rc = job->err->status ? job->err->status : fail(job->err,
 		    PKGFLAT_E_IO, job->name, NULL, "cannot finish the payload: %s",
 		    la_err(ps->out));
@@ -588,6 +610,68 @@ out:
 	return rc;
 }
 
+/*
+ * tar says a file is hard-linked only at the link, after the file itself
+ * went out; odc needs to know at the file. So for tar input, read the
+ * headers once first and note every link target. cpio input says nlink
+ * at each file and needs no such pass: the scan stops at its first header.
+ */
+static pkgflat_status scan_links(const struct payload_job *job,
+    ptrvec *targets)
+{
+	struct tee *t = pf_calloc(1, sizeof *t);
+	struct archive *a = NULL;
+	struct archive_entry *ent;
+	pkgflat_status rc = PKGFLAT_OK;
+	int r;
+
+	if (!t)
+		return fail_nomem(job->err);
+	t->err = job->err;
+	if ((rc = job->open(job->open_ctx, &t->in, job->err)))
+		goto out;
+	if (!(a = reader_new(t, job->name, job->err))) {
+		rc = job->err->status ? job->err->status : PKGFLAT_E_FORMAT;
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ent)) >= ARCHIVE_WARN) {
+		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) !=
+		    ARCHIVE_FORMAT_TAR)
+			break;
+		const char *hl = archive_entry_hardlink(ent);
+		char *n = hl ? payload_norm_path(hl) : NULL;
+		if (n && pv_push(targets, n)) {
+			free(n);
+			rc = fail_nomem(job->err);
+			goto out;
+		}
+	}
+	/* Errors are the main pass's to report, with its context. */
+out:
+	if (a)
+		archive_read_free(a);
+	if (t->in)
+		src_stream_close(t->in);
+	free(t);
+	return rc;
+}
+
+static pkgflat_status make_targets(ptrvec *names, struct target **out,
+    size_t *n, pkgflat_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (!names->n)
+		return PKGFLAT_OK;
+	qsort(names->v, names->n, sizeof *names->v, str_ptr_cmp);
+	if (!(*out = pf_calloc(names->n, sizeof **out)))
+		return fail_nomem(err);
+	for (size_t i = 0; i < names->n; i++)
+		if (!*n || strcmp((*out)[*n - 1].path, names->v[i]))
+			(*out)[(*n)++].path = names->v[i];
+	return PKGFLAT_OK;
+}
+
 pkgflat_status payload_convert(const struct payload_job *job,
     struct payload_result *res)
 {
@@ -604,20 +688,19 @@ pkgflat_status payload_convert(const struct payload_job *job,
 		free(res->bom);
 		res->bom = NULL;
 	}
+	ptrvec known = { 0 };
+	if ((rc = scan_links(job, &known)) ||
+	    (rc = make_targets(&known, &targets, &ntargets, job->err)))
+		goto out;
 	unfit = 0;
-	rc = attempt(job, res, 0, &unfit, NULL, 0, &missed);
+	rc = attempt(job, res, 0, &unfit, targets, ntargets, &missed);
 	if (!rc && unfit) {
-		/* Hard links found: write the payload once more, knowing them. */
+		/* cpio links to a file that did not say nlink > 1: once more. */
 		free(res->bom);
 		res->bom = NULL;
-		qsort(missed.v, missed.n, sizeof *missed.v, str_ptr_cmp);
-		if (!(targets = pf_calloc(missed.n, sizeof *targets))) {
-			rc = fail_nomem(job->err);
+		free(targets);
+		if ((rc = make_targets(&missed, &targets, &ntargets, job->err)))
 			goto out;
-		}
-		for (size_t i = 0; i < missed.n; i++)
-			if (!ntargets || strcmp(targets[ntargets - 1].path, missed.v[i]))
-				targets[ntargets++].path = missed.v[i];
 		ptrvec again = { 0 };
 		unfit = 0;
 		rc = attempt(job, res, 0, &unfit, targets, ntargets, &again);
@@ -627,6 +710,7 @@ pkgflat_status payload_convert(const struct payload_job *job,
 			    "a hard link names a file the payload does not hold");
 	}
 out:
+	pv_free(&known, free);
 	pv_free(&missed, free);
 	free(targets);
 	return rc;
