@@ -248,6 +248,11 @@ const char *pkgflat_bundle_localization(const pkgflat_bundle *b, size_t i);
 size_t pkgflat_bundle_requirement_count(const pkgflat_bundle *b);
 const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
     size_t i);
+/* Every top-level key of Info.plist, in file order, with its value as text
+ * ("(array)", "(dictionary)" for containers). */
+size_t pkgflat_bundle_key_count(const pkgflat_bundle *b);
+const char *pkgflat_bundle_key(const pkgflat_bundle *b, size_t i,
+    const char **value);
 size_t pkgflat_bundle_string_count(const pkgflat_bundle *b);
 const pkgflat_string *pkgflat_bundle_string(const pkgflat_bundle *b, size_t i);
 /* The installed size the package claims (IFPkgFlagInstalledSize or

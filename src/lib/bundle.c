@@ -149,6 +149,7 @@ static void bundle_free(void *p)
 	pv_free(&b->localizations, free);
 	pv_free(&b->requirements, requirement_free);
 	pv_free(&b->strings, string_free);
+	pv_free(&b->keys, free);
 	free(b);
 }
 
@@ -318,7 +319,22 @@ static pkgflat_status apply_info_plist(pkgflat_bundle *b, plist_t info,
 			break;
 		if (!is_known_key(key))
 			package_warn(pkg, "%s: unknown key %s", rel, key);
-		free(key);
+		plist_type t = plist_get_node_type(val);
+		char *v = t == PLIST_ARRAY ? pf_strdup("(array)") :
+		    t == PLIST_DICT ? pf_strdup("(dictionary)") : pl_text(val);
+		if (!v)
+			v = pf_strdup("");
+		if (!v || pv_push(&b->keys, key)) {
+			free(key);
+			free(v);
+			free(it);
+			return fail_nomem(err);
+		}
+		if (pv_push(&b->keys, v)) {
+			free(v);
+			free(it);
+			return fail_nomem(err);
+		}
 	}
 	free(it);
 

@@ -16,6 +16,7 @@ struct pkgflat_bundle {
 	ptrvec localizations; /* char * */
 	ptrvec requirements;  /* pkgflat_requirement * */
 	ptrvec strings;       /* pkgflat_string * */
+	ptrvec keys;          /* Info.plist: key, value, key, value, ... */
 	int64_t claimed_kbytes;
 	int has_payload, has_bom;
 	int scanned;

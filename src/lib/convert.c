@@ -334,6 +334,49 @@ static pkgflat_status write_package_info(struct conv *c, struct comp *k,
 	return xml_store(c, w, buf, dir, "PackageInfo");
 }
 
+/* Every Info.plist key not mapped by name above: say it was dropped, and
+ * why. Keys that are handled elsewhere are listed here to be skipped. */
+static void map_remaining_keys(struct conv *c, const pkgflat_bundle *b,
+    const char *n)
+{
+	static const char *const handled[] = {
+		"CFBundleIdentifier", "CFBundleShortVersionString",
+		"IFPkgFlagDefaultLocation", "IFPkgFlagAuthorizationAction",
+		"IFPkgFlagRestartAction", "IFPkgFlagRelocatable",
+		"IFPkgFlagOverwritePermissions", "IFPkgFlagFollowLinks",
+		"IFPkgFlagRootVolumeOnly", "IFPkgFlagIsRequired",
+		"IFPkgFlagAllowBackRev", "IFPkgFlagInstallFat", "IFPkgFlagUseUserMask",
+		"IFPkgFlagUpdateInstalledLanguages", "IFPkgFlagInstalledSize",
+		"IFRequirementDicts", "IFPkgFlagBackgroundAlignment",
+		"IFPkgFlagBackgroundScaling", "IFPkgFlagComponentDirectory",
+		"IFPkgFlagPackageList",
+	};
+	static const char *const informational[] = {
+		"CFBundleGetInfoString", "CFBundleName", "CFBundleVersion",
+		"CFBundleDevelopmentRegion", "CFBundleInfoDictionaryVersion",
+		"CFBundleSignature", "CFBundlePackageType", "IFMajorVersion",
+		"IFMinorVersion", "IFMinorRevision", "IFPkgFormatVersion",
+		"IFPkgBuildDate", "IFPkgBuildVersion", "IFPkgCreator",
+		"Bundle identifier",
+	};
+	for (size_t i = 0; i < pkgflat_bundle_key_count(b); i++) {
+		const char *v = NULL, *k = pkgflat_bundle_key(b, i, &v);
+		size_t j;
+		for (j = 0; j < sizeof handled / sizeof *handled; j++)
+			if (!strcmp(k, handled[j]))
+				break;
+		if (j < sizeof handled / sizeof *handled)
+			continue;
+		const char *why = "unknown key; no flat equivalent";
+		for (j = 0; j < sizeof informational / sizeof *informational; j++)
+			if (!strcmp(k, informational[j]))
+				why = "informational; no flat equivalent";
+		if (!strcmp(k, "IFPkgFlagUpdateInstalledLangauges"))
+			why = "misspelled key that Installer never read";
+		map(c, n, k, v, NULL, why);
+	}
+}
+
 /* Record how a component's Info.plist keys were mapped. */
 static void map_component(struct conv *c, struct comp *k)
 {
@@ -412,9 +455,15 @@ static void map_component(struct conv *c, struct comp *k)
 		map(c, n, "IFPkgFlagInstalledSize", v2, NULL,
 		    "recomputed from the payload");
 	}
-	if (pkgflat_bundle_get(b, PKGFLAT_F_CREATOR))
-		map(c, n, "IFPkgCreator", pkgflat_bundle_get(b, PKGFLAT_F_CREATOR),
-		    NULL, "informational");
+	map(c, n, "IFPkgDescriptionTitle", pkgflat_bundle_get(b, PKGFLAT_F_TITLE),
+	    "Distribution choice title", NULL);
+	if (pkgflat_bundle_get(b, PKGFLAT_F_DESCRIPTION))
+		map(c, n, "IFPkgDescriptionDescription", pkgflat_bundle_get(b,
+		    PKGFLAT_F_DESCRIPTION), "Distribution choice description", NULL);
+	if (pkgflat_bundle_get(b, PKGFLAT_F_DELETE_WARNING))
+		map(c, n, "IFPkgDescriptionDeleteWarning", pkgflat_bundle_get(b,
+		    PKGFLAT_F_DELETE_WARNING), NULL, "informational");
+	map_remaining_keys(c, b, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1356,6 +1405,8 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 	for (size_t i = 0; i < c.ncomps; i++)
 		if (!c.comps[i].scripts_only)
 			map_component(&c, &c.comps[i]);
+	if (pkgflat_bundle_kind(root) != PKGFLAT_BUNDLE_COMPONENT)
+		map_remaining_keys(&c, root, NULL);
 
 	if ((rc = xarw_finish(c.xw, fd, err)))
 		goto out;

@@ -167,6 +167,21 @@ const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
 	return i < b->requirements.n ? b->requirements.v[i] : NULL;
 }
 
+size_t pkgflat_bundle_key_count(const pkgflat_bundle *b)
+{
+	return b->keys.n / 2;
+}
+
+const char *pkgflat_bundle_key(const pkgflat_bundle *b, size_t i,
+    const char **value)
+{
+	if (i >= b->keys.n / 2)
+		return NULL;
+	if (value)
+		*value = b->keys.v[2 * i + 1];
+	return b->keys.v[2 * i];
+}
+
 size_t pkgflat_bundle_string_count(const pkgflat_bundle *b)
 {
 	return b->strings.n;

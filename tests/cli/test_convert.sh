@@ -61,6 +61,23 @@ cpython() {
 	has x/Distribution '#PythonFramework-3.13.pkg</pkg-ref>'
 	has x/PythonFramework-3.13.pkg/PackageInfo 'install-location="/Library/Frameworks/Python.framework"'
 	has x/PythonFramework-3.13.pkg/PackageInfo '<postinstall file="./postinstall"/>'
+	# Every Info.plist key of every bundle is in the report, mapped or
+	# dropped with a reason.
+	python3 - ustar/Python.mpkg py-ustar.pkg.json <<'PY' || exit 1
+import glob, json, os, plistlib, sys
+mpkg, report = sys.argv[1], json.load(open(sys.argv[2]))
+seen = {(m["component"], m["legacy"]) for m in report["mappings"]}
+for m in report["mappings"]:
+    assert m["flat"] or m["note"], m          # a drop always says why
+for info in glob.glob(mpkg + "/Contents/Packages/*.pkg/Contents/Info.plist"):
+    comp = info.split("/")[-3]
+    for k in plistlib.load(open(info, "rb")):
+        assert (comp, k) in seen, (comp, k)
+for k in plistlib.load(open(mpkg + "/Contents/Info.plist", "rb")):
+    assert (None, k) in seen or k in ("CFBundleIdentifier", "CFBundleShortVersionString",
+        "IFPkgFlagComponentDirectory", "IFPkgFlagPackageList", "IFPkgFlagBackgroundAlignment",
+        "IFPkgFlagBackgroundScaling", "IFPkgFlagAuthorizationAction"), k
+PY
 	# The ustar and the odc input give the same installed tree.
 	mkdir y && bsdtar -xf py-odc.pkg -C y
 	for p in x/*.pkg/Payload; do
