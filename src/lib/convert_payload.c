@@ -226,21 +226,6 @@ static void count(struct payload_result *r, const pkgflat_entry *e)
 	}
 }
 
-static int entry_type(mode_t m, int hardlink)
-{
-	if (hardlink)
-		return PKGFLAT_ENTRY_HARDLINK;
-	switch (m & AE_IFMT) {
-	case AE_IFREG: return PKGFLAT_ENTRY_FILE;
-	case AE_IFDIR: return PKGFLAT_ENTRY_DIR;
-	case AE_IFLNK: return PKGFLAT_ENTRY_SYMLINK;
-	case AE_IFCHR:
-	case AE_IFBLK: return PKGFLAT_ENTRY_DEVICE;
-	case AE_IFIFO: return PKGFLAT_ENTRY_FIFO;
-	default: return 0;
-	}
-}
-
 /* The "." entry a payload without one gets: root-owned, like pkgbuild's. */
 static pkgflat_status add_root(struct pass *ps)
 {
@@ -365,7 +350,7 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 		e.path = path;
 		e.hardlink = link;
 		e.mode = (uint32_t)archive_entry_mode(ent);
-		e.type = entry_type(archive_entry_filetype(ent), hl != NULL);
+		e.type = payload_entry_type(archive_entry_filetype(ent), hl != NULL);
 		e.link_target = archive_entry_symlink(ent);
 		e.uid = (uint32_t)archive_entry_uid(ent);
 		e.gid = (uint32_t)archive_entry_gid(ent);

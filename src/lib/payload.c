@@ -100,7 +100,7 @@ static const char *filter_name(int code)
 	}
 }
 
-static int entry_type(mode_t m, int hardlink)
+int payload_entry_type(unsigned int m, int hardlink)
 {
 	if (hardlink)
 		return PKGFLAT_ENTRY_HARDLINK;
@@ -208,7 +208,7 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
 		e.path = path;
 		e.hardlink = link;
 		e.mode = (uint32_t)archive_entry_mode(ent);
-		e.type = entry_type(archive_entry_filetype(ent), hl != NULL);
+		e.type = payload_entry_type(archive_entry_filetype(ent), hl != NULL);
 		e.link_target = archive_entry_symlink(ent);
 		e.uid = (uint32_t)archive_entry_uid(ent);
 		e.gid = (uint32_t)archive_entry_gid(ent);

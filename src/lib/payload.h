@@ -16,6 +16,9 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
 
+/* PKGFLAT_ENTRY_* for a file type (AE_IFREG, ...); 0 when unknown. */
+int payload_entry_type(unsigned int filetype, int hardlink);
+
 /* "./a/b" form of an archive member name; NULL if it climbs out with "..". */
 char *payload_norm_path(const char *name);
 
