@@ -316,6 +316,30 @@ enum pkgflat_toc_checksum {
 	PKGFLAT_TOC_SHA512 = 4
 };
 
+/* ------------------------------------------------------------------ */
+/* Signing identities                                                 */
+
+typedef struct pkgflat_identity pkgflat_identity;
+
+typedef struct pkgflat_identity_spec {
+	const char *p12;    /* PKCS#12 with key, leaf and chain, or */
+	const char *key;    /* a private key (PEM or DER) ... */
+	const char *cert;   /* ... and its certificate (PEM/DER; more PEM
+	                       certificates after it are taken as chain) */
+	const char *chain;  /* intermediates and root; replaces any other */
+	const char *pass;   /* "env:VAR", "file:PATH" or "fd:N"; never the
+	                       passphrase itself */
+} pkgflat_identity_spec;
+
+pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
+    pkgflat_identity **out, pkgflat_error *err);
+void pkgflat_identity_free(pkgflat_identity *id);
+/* Refuse a leaf that cannot sign installers at time `now`: outside its
+ * validity, no digitalSignature, or neither the Developer ID Installer nor
+ * the Mac Installer Distribution EKU. */
+pkgflat_status pkgflat_identity_check(const pkgflat_identity *id,
+    int64_t now, pkgflat_error *err);
+
 typedef struct pkgflat_convert_options {
 	const char *output;          /* the .pkg to write (required) */
 	enum pkgflat_ownership ownership;
@@ -326,6 +350,7 @@ typedef struct pkgflat_convert_options {
 	const char *host_arch;       /* hostArchitectures, e.g. "arm64,x86_64" */
 	int64_t timestamp;           /* creation time; -1 means now, or
 	                                SOURCE_DATE_EPOCH when set */
+	const pkgflat_identity *identity; /* sign while writing, or NULL */
 } pkgflat_convert_options;
 
 /* Defaults: preserve owners, SHA-1, no minimum OS, timestamp -1. */
@@ -370,6 +395,19 @@ const pkgflat_mapping *pkgflat_convert_mapping(const pkgflat_convert_result *r,
     size_t i);
 size_t pkgflat_convert_warning_count(const pkgflat_convert_result *r);
 const char *pkgflat_convert_warning(const pkgflat_convert_result *r, size_t i);
+
+/* ------------------------------------------------------------------ */
+/* Signing an existing flat package                                   */
+
+/*
+ * Sign (or re-sign) the flat package `in` into `out` as productsign does:
+ * old signatures, checksum and any stapled ticket are dropped, the TOC is
+ * rewritten with every file offset shifted, the heap is copied once. `out`
+ * may equal `in`; it is replaced only when the new file is complete.
+ * timestamp: creation/signing time as in pkgflat_convert_options.
+ */
+pkgflat_status pkgflat_sign_file(const char *in, const char *out,
+    const pkgflat_identity *id, int64_t timestamp, pkgflat_error *err);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,35 @@ int report_error(const pkgflat_error *err);
 int cmd_info(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+
+/* Identity options (identity.c): long options 'P' --p12, 'K' --key,
+ * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */
+#define IDENTITY_OPTIONS \
+	{ "p12", required_argument, NULL, 'P' }, \
+	{ "key", required_argument, NULL, 'K' }, \
+	{ "cert", required_argument, NULL, 'C' }, \
+	{ "chain", required_argument, NULL, 'H' }, \
+	{ "pass", required_argument, NULL, 'S' }, \
+	{ "force", no_argument, NULL, 'F' }
+
+/* Takes one identity option; 1 if c was one. */
+static inline int identity_option(int c, pkgflat_identity_spec *s, int *force)
+{
+	extern char *optarg;
+	switch (c) {
+	case 'P': s->p12 = optarg; return 1;
+	case 'K': s->key = optarg; return 1;
+	case 'C': s->cert = optarg; return 1;
+	case 'H': s->chain = optarg; return 1;
+	case 'S': s->pass = optarg; return 1;
+	case 'F': *force = 1; return 1;
+	default: return 0;
+	}
+}
+int identity_load(const pkgflat_identity_spec *spec, int force, int64_t now,
+    pkgflat_identity **out);
+int64_t now_or_epoch(void);
 
 /* A streaming JSON writer with two-space indentation. */
 typedef struct json {

@@ -32,6 +32,10 @@ static const char convert_help[] =
     "  --arch LIST              hostArchitectures, e.g. arm64,x86_64\n"
     "  --toc-checksum ALG       sha1 (default), sha256 or sha512; only sha1 is\n"
     "                           read by macOS before 10.10\n"
+    "  --sign                   sign while writing, as productsign does (RSA\n"
+    "                           and CMS); the identity is given by --p12, or\n"
+    "                           --key and --cert, with --chain, --pass and\n"
+    "                           --force as for 'pkgflat sign'\n"
     "  -q, --quiet              no warnings on standard error\n"
     "  -h, --help               show this help\n"
     "\n"
@@ -115,6 +119,8 @@ int cmd_convert(int argc, char **argv)
 		{ "arch", required_argument, NULL, 'a' },
 		{ "toc-checksum", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "sign", no_argument, NULL, 's' },
+		IDENTITY_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,13 +130,19 @@ int cmd_convert(int argc, char **argv)
 	pkgflat_error err;
 	pkgflat_package *pkg = NULL;
 	pkgflat_convert_result *res = NULL;
+	pkgflat_identity_spec spec = { 0 };
+	pkgflat_identity *id = NULL;
+	int sign = 0, force = 0;
 
 	pkgflat_convert_options_init(&opt);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+		if (identity_option(c, &spec, &force))
+			continue;
 		switch (c) {
 		case 'o': opt.output = optarg; break;
+		case 's': sign = 1; break;
 		case 'r': report = optarg; break;
 		case 'O':
 			if (!strcmp(optarg, "preserve"))
@@ -173,11 +185,22 @@ int cmd_convert(int argc, char **argv)
 		    "one package at a time");
 	if (!opt.output)
 		return usage_error("convert", "no output file: use -o OUT.pkg");
+	if (!sign && (spec.p12 || spec.key || spec.cert))
+		return usage_error("convert", "identity options go with --sign");
+	if (sign) {
+		int rc = identity_load(&spec, force, now_or_epoch(), &id);
+		if (rc)
+			return rc;
+		opt.identity = id;
+	}
 	pkgflat_error_clear(&err);
-	if (pkgflat_package_open(argv[optind], &pkg, &err))
+	if (pkgflat_package_open(argv[optind], &pkg, &err)) {
+		pkgflat_identity_free(id);
 		return report_error(&err);
+	}
 	pkgflat_status st = pkgflat_convert(pkg, &opt, &res, &err);
 	pkgflat_package_free(pkg);
+	pkgflat_identity_free(id);
 	if (st)
 		return report_error(&err);
 	if (!quiet)

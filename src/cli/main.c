@@ -15,6 +15,7 @@ static const struct command {
 	{ "info", cmd_info, "describe a legacy bundle package (.pkg, .mpkg, or a zip/tar of one)" },
 	{ "ls", cmd_ls, "list the files a package installs, from its BOM or its payload" },
 	{ "convert", cmd_convert, "turn a legacy package into a flat product archive" },
+	{ "sign", cmd_sign, "sign or re-sign a flat package as productsign does" },
 };
 
 static void usage(FILE *f)

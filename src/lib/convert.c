@@ -26,6 +26,7 @@
 
 #include "convert.h"
 #include "convert_scripts.h"
+#include "sign.h"
 
 struct pkgflat_convert_result {
 	ptrvec comps;     /* pkgflat_converted * */
@@ -1348,6 +1349,7 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 	pkgflat_status rc;
 	char *dir = NULL, *tmp = NULL;
 	int fd = -1;
+	struct sign_ctx *sctx = NULL;
 
 	*result = NULL;
 	if (!opt || !opt->output || !opt->output[0])
@@ -1384,6 +1386,9 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 	}
 	xo.toc_cksum = (enum xar_cksum)opt->toc_checksum;
 	xo.creation_time = c.now;
+	if (opt->identity && (rc = signer_new(opt->identity, c.now, &sctx,
+	    &xo.signer, err)))
+		goto out;
 	if ((rc = xarw_new(dir[0] ? dir : ".", opt->output, &xo, &c.xw, err)))
 		goto out;
 
@@ -1436,6 +1441,7 @@ out:
 		free(tmp);
 	}
 	xarw_free(c.xw);
+	signer_free(sctx);
 	for (size_t i = 0; i < c.ncomps; i++) {
 		free(c.comps[i].name);
 		free(c.comps[i].id);

@@ -1,0 +1,43 @@
+/* The signing-identity options shared by convert and sign. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+int identity_load(const pkgflat_identity_spec *spec, int force, int64_t now,
+    pkgflat_identity **out)
+{
+	pkgflat_error err;
+
+	pkgflat_error_clear(&err);
+	if (spec->p12 && (spec->key || spec->cert))
+		return usage_error(NULL, "--p12 excludes --key and --cert");
+	if (!spec->p12 && (!spec->key || !spec->cert))
+		return usage_error(NULL, "signing needs --p12 FILE, or --key FILE "
+		    "with --cert FILE");
+	if (pkgflat_identity_load(spec, out, &err))
+		return report_error(&err);
+	if (!force && pkgflat_identity_check(*out, now, &err)) {
+		pkgflat_identity_free(*out);
+		*out = NULL;
+		report_error(&err);
+		fprintf(stderr, "%s: refusing to sign; --force signs anyway\n",
+		    progname);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+int64_t now_or_epoch(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+
+	if (s && *s) {
+		long long v = strtoll(s, &end, 10);
+		if (!*end && v >= 0)
+			return v;
+	}
+	return (int64_t)time(NULL);
+}

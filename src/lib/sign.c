@@ -1,0 +1,542 @@
+/*
+ * Signing flat packages as productsign does (flat-format.md §2):
+ *
+ *   heap offset 0           TOC checksum, SHA-1 of the compressed TOC (H)
+ *   heap offset 20          <signature style="RSA">: PKCS#1 v1.5 over
+ *                           DigestInfo(sha1) || H, H not hashed again
+ *   heap offset 20 + RSA    <x-signature style="CMS">: detached SignedData
+ *                           over the 20 bytes of H, SHA-1, signed attributes
+ *                           contentType, signingTime, messageDigest, no
+ *                           S/MIME capabilities, sha1WithRSAEncryption,
+ *                           zero-padded to a fixed reservation (9216)
+ *
+ * Both signature elements carry KeyInfo/X509Data with the whole chain, leaf
+ * first, base64 in 72-column lines.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sign.h"
+
+#define CMS_RESERVE 9216
+
+struct pkgflat_identity {
+	EVP_PKEY *key;
+	X509 *leaf;
+	STACK_OF(X509) *chain;   /* intermediates and root, leaf excluded */
+};
+
+static pkgflat_status ssl_fail(pkgflat_error *err, const char *file,
+    const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[256] = "";
+
+	if (e)
+		ERR_error_string_n(e, buf, sizeof buf);
+	ERR_clear_error();
+	return fail(err, PKGFLAT_E_CRYPTO, file, NULL, "%s%s%s", what,
+	    buf[0] ? ": " : "", buf);
+}
+
+/* --pass env:VAR | file:PATH | fd:N, like openssl's -passin. */
+static pkgflat_status read_pass(const char *spec, char **out,
+    pkgflat_error *err)
+{
+	char buf[1024];
+	size_t n = 0;
+
+	*out = NULL;
+	if (!spec)
+		return PKGFLAT_OK;
+	if (!strncmp(spec, "env:", 4)) {
+		const char *v = getenv(spec + 4);
+		if (!v)
+			return fail(err, PKGFLAT_E_USAGE, NULL, "--pass",
+			    "environment variable %s is not set", spec + 4);
+		if (!(*out = pf_strdup(v)))
+			return fail_nomem(err);
+		return PKGFLAT_OK;
+	}
+	int fd = -1, own = 0;
+	if (!strncmp(spec, "file:", 5)) {
+		if ((fd = open(spec + 5, O_RDONLY | O_CLOEXEC)) < 0)
+			return fail_errno(err, spec + 5, "cannot read the passphrase");
+		own = 1;
+	} else if (!strncmp(spec, "fd:", 3)) {
+		char *end;
+		long v = strtol(spec + 3, &end, 10);
+		if (end == spec + 3 || *end || v < 0)
+			return fail(err, PKGFLAT_E_USAGE, NULL, "--pass",
+			    "\"%s\" is not a file descriptor number", spec + 3);
+		fd = (int)v;
+	} else
+		return fail(err, PKGFLAT_E_USAGE, NULL, "--pass",
+		    "use env:VAR, file:PATH or fd:N (never the passphrase itself)");
+	for (;;) {
+		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(buf, '\n', n) || n == sizeof buf - 1)
+			break;
+	}
+	if (own)
+		close(fd);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	*out = pf_strdup(buf);
+	OPENSSL_cleanse(buf, sizeof buf);
+	return *out ? PKGFLAT_OK : fail_nomem(err);
+}
+
+static void wipe(char *s)
+{
+	if (s) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+static pkgflat_status load_certs(const char *path, STACK_OF(X509) *into,
+    pkgflat_error *err)
+{
+	BIO *b = BIO_new_file(path, "rb");
+	X509 *x;
+	int n = 0;
+
+	if (!b)
+		return fail_errno(err, path, "cannot open");
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		sk_X509_push(into, x);
+		n++;
+	}
+	ERR_clear_error();
+	if (!n) {
+		/* One DER certificate. */
+		BIO_reset(b);
+		if ((x = d2i_X509_bio(b, NULL))) {
+			sk_X509_push(into, x);
+			n++;
+		}
+	}
+	BIO_free(b);
+	if (!n)
+		return ssl_fail(err, path, "no certificate in PEM or DER form");
+	return PKGFLAT_OK;
+}
+
+static int pass_cb(char *buf, int size, int rw, void *u)
+{
+	const char *p = u;
+	(void)rw;
+	if (!p)
+		return 0;
+	int n = (int)strlen(p);
+	if (n > size)
+		n = size;
+	memcpy(buf, p, (size_t)n);
+	return n;
+}
+
+static pkgflat_status load_key(const char *path, const char *pass,
+    EVP_PKEY **out, pkgflat_error *err)
+{
+	BIO *b = BIO_new_file(path, "rb");
+	char head[4096];
+	int n;
+
+	if (!b)
+		return fail_errno(err, path, "cannot open");
+	n = BIO_read(b, head, sizeof head - 1);
+	head[n > 0 ? n : 0] = '\0';
+	int encrypted = strstr(head, "ENCRYPTED") != NULL;
+	BIO_reset(b);
+	*out = PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *)pass);
+	if (!*out && !encrypted) {
+		ERR_clear_error();
+		BIO_reset(b);
+		*out = d2i_PrivateKey_bio(b, NULL);
+	}
+	BIO_free(b);
+	if (!*out && encrypted) {
+		ERR_clear_error();
+		return fail(err, PKGFLAT_E_CRYPTO, path, NULL, pass ?
+		    "cannot decrypt the key: wrong passphrase" :
+		    "the key is encrypted: give its passphrase with --pass");
+	}
+	if (!*out)
+		return ssl_fail(err, path, "no private key in PEM or DER form "
+		    "(an encrypted key needs --pass)");
+	return PKGFLAT_OK;
+}
+
+pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
+    pkgflat_identity **out, pkgflat_error *err)
+{
+	pkgflat_identity *id = pf_calloc(1, sizeof *id);
+	pkgflat_status rc = PKGFLAT_OK;
+	char *pass = NULL;
+
+	*out = NULL;
+	if (!id || !(id->chain = sk_X509_new_null())) {
+		free(id);
+		return fail_nomem(err);
+	}
+	if ((rc = read_pass(spec->pass, &pass, err)))
+		goto out;
+	if (spec->p12) {
+		BIO *b = BIO_new_file(spec->p12, "rb");
+		PKCS12 *p12 = b ? d2i_PKCS12_bio(b, NULL) : NULL;
+		BIO_free(b);
+		if (!p12) {
+			rc = b ? ssl_fail(err, spec->p12, "not a PKCS#12 file") :
+			    fail_errno(err, spec->p12, "cannot open");
+			goto out;
+		}
+		STACK_OF(X509) *ca = NULL;
+		if (!PKCS12_parse(p12, pass ? pass : "", &id->key, &id->leaf, &ca)) {
+			unsigned long e = ERR_peek_last_error();
+			ERR_clear_error();
+			PKCS12_free(p12);
+			rc = fail(err, PKGFLAT_E_CRYPTO, spec->p12, NULL, "%s",
+			    ERR_GET_REASON(e) == PKCS12_R_MAC_VERIFY_FAILURE ?
+			    "cannot open: wrong passphrase" : "cannot parse the PKCS#12 file");
+			goto out;
+		}
+		PKCS12_free(p12);
+		for (int i = 0; ca && i < sk_X509_num(ca); i++)
+			sk_X509_push(id->chain, X509_dup(sk_X509_value(ca, i)));
+		sk_X509_pop_free(ca, X509_free);
+		if (!id->key || !id->leaf) {
+			rc = fail(err, PKGFLAT_E_CRYPTO, spec->p12, NULL,
+			    "holds no private key with its certificate");
+			goto out;
+		}
+	} else {
+		if (!spec->key || !spec->cert) {
+			rc = fail(err, PKGFLAT_E_USAGE, NULL, NULL,
+			    "an identity needs --p12, or --key with --cert");
+			goto out;
+		}
+		STACK_OF(X509) *certs = sk_X509_new_null();
+		if (!certs) {
+			rc = fail_nomem(err);
+			goto out;
+		}
+		if ((rc = load_key(spec->key, pass, &id->key, err)) ||
+		    (rc = load_certs(spec->cert, certs, err))) {
+			sk_X509_pop_free(certs, X509_free);
+			goto out;
+		}
+		/* The first certificate is the leaf; any others are chain. */
+		id->leaf = sk_X509_shift(certs);
+		while (sk_X509_num(certs))
+			sk_X509_push(id->chain, sk_X509_shift(certs));
+		sk_X509_free(certs);
+	}
+	if (spec->chain) {
+		/* --chain always wins over what came with the identity. */
+		sk_X509_pop_free(id->chain, X509_free);
+		if (!(id->chain = sk_X509_new_null())) {
+			rc = fail_nomem(err);
+			goto out;
+		}
+		if ((rc = load_certs(spec->chain, id->chain, err)))
+			goto out;
+	}
+	if (X509_check_private_key(id->leaf, id->key) != 1) {
+		ERR_clear_error();
+		rc = fail(err, PKGFLAT_E_CRYPTO, spec->p12 ? spec->p12 : spec->key,
+		    NULL, "the private key does not match the certificate");
+		goto out;
+	}
+	if (EVP_PKEY_get_base_id(id->key) != EVP_PKEY_RSA) {
+		rc = fail(err, PKGFLAT_E_UNSUPPORTED, spec->p12 ? spec->p12 :
+		    spec->key, NULL, "installer signatures need an RSA key");
+		goto out;
+	}
+	*out = id;
+	id = NULL;
+out:
+	wipe(pass);
+	pkgflat_identity_free(id);
+	return rc;
+}
+
+void pkgflat_identity_free(pkgflat_identity *id)
+{
+	if (!id)
+		return;
+	EVP_PKEY_free(id->key);
+	X509_free(id->leaf);
+	sk_X509_pop_free(id->chain, X509_free);
+	free(id);
+}
+
+/* The leaf must be able to sign installers now. */
+pkgflat_status pkgflat_identity_check(const pkgflat_identity *id,
+    int64_t now, pkgflat_error *err)
+{
+	X509 *x = id->leaf;
+	time_t t = (time_t)now;
+	char name[256];
+
+	X509_NAME_oneline(X509_get_subject_name(x), name, sizeof name);
+	if (X509_cmp_time(X509_get0_notBefore(x), &t) > 0 ||
+	    X509_cmp_time(X509_get0_notAfter(x), &t) < 0)
+		return fail(err, PKGFLAT_E_CRYPTO, name, NULL,
+		    "the certificate is not valid now (see its notBefore/notAfter)");
+	if (!(X509_get_key_usage(x) & X509v3_KU_DIGITAL_SIGNATURE))
+		return fail(err, PKGFLAT_E_CRYPTO, name, NULL,
+		    "the certificate may not make digital signatures (KeyUsage)");
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL,
+	    NULL);
+	int ok = 0;
+	for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); i++) {
+		char oid[64];
+		OBJ_obj2txt(oid, sizeof oid, sk_ASN1_OBJECT_value(eku, i), 1);
+		if (!strcmp(oid, "1.2.840.113635.100.4.13") ||
+		    !strcmp(oid, "1.2.840.113635.100.4.9"))
+			ok = 1;
+	}
+	EXTENDED_KEY_USAGE_free(eku);
+	if (!ok)
+		return fail(err, PKGFLAT_E_CRYPTO, name, NULL,
+		    "not a Developer ID Installer or Mac Installer Distribution "
+		    "certificate (EKU 1.2.840.113635.100.4.13 or .4.9 missing)");
+	return PKGFLAT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The signer behind the XAR writer                                   */
+
+struct signer {
+	const pkgflat_identity *id;
+	size_t rsa_len, cms_len;
+	int64_t signing_time;
+	char **b64;   /* certificates, leaf first, 72-column base64 */
+	int ncerts;
+};
+
+static char *cert_b64(X509 *x)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	strbuf sb = { 0 };
+
+	if (n <= 0)
+		return NULL;
+	char *b = malloc((size_t)(4 * ((n + 2) / 3)) + 1);
+	if (!b) {
+		OPENSSL_free(der);
+		return NULL;
+	}
+	int bl = EVP_EncodeBlock((unsigned char *)b, der, n);
+	OPENSSL_free(der);
+	for (int i = 0; i < bl; i += 72) {
+		if (i)
+			sb_add(&sb, "\n", 1);
+		sb_add(&sb, b + i, (size_t)(bl - i < 72 ? bl - i : 72));
+	}
+	free(b);
+	return sb_detach(&sb);
+}
+
+static void key_info(xmlTextWriterPtr w, const struct signer *s)
+{
+	xmlTextWriterStartElement(w, BAD_CAST "KeyInfo");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns",
+	    BAD_CAST "http://www.w3.org/2000/09/xmldsig#");
+	xmlTextWriterStartElement(w, BAD_CAST "X509Data");
+	for (int i = 0; i < s->ncerts; i++)
+		xmlTextWriterWriteElement(w, BAD_CAST "X509Certificate",
+		    BAD_CAST s->b64[i]);
+	xmlTextWriterEndElement(w);
+	xmlTextWriterEndElement(w);
+}
+
+static pkgflat_status signer_toc(void *ctx, xmlTextWriterPtr w,
+    uint64_t offset, pkgflat_error *err)
+{
+	struct signer *s = ctx;
+	(void)err;
+
+	xmlTextWriterStartElement(w, BAD_CAST "signature");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "style", BAD_CAST "RSA");
+	xmlTextWriterWriteFormatElement(w, BAD_CAST "offset", "%llu",
+	    (unsigned long long)offset);
+	xmlTextWriterWriteFormatElement(w, BAD_CAST "size", "%zu", s->rsa_len);
+	key_info(w, s);
+	xmlTextWriterEndElement(w);
+	xmlTextWriterStartElement(w, BAD_CAST "x-signature");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "style", BAD_CAST "CMS");
+	xmlTextWriterWriteFormatElement(w, BAD_CAST "offset", "%llu",
+	    (unsigned long long)(offset + s->rsa_len));
+	xmlTextWriterWriteFormatElement(w, BAD_CAST "size", "%zu", s->cms_len);
+	key_info(w, s);
+	return xmlTextWriterEndElement(w) < 0 ? fail(err, PKGFLAT_E_INTERNAL,
+	    NULL, NULL, "cannot write the signature elements") : PKGFLAT_OK;
+}
+
+/* RSA: PKCS#1 v1.5 with the SHA-1 DigestInfo around H itself. */
+static pkgflat_status rsa_sign(const struct signer *s, const unsigned char *h,
+    size_t hlen, unsigned char *out, pkgflat_error *err)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(s->id->key, NULL);
+	size_t len = s->rsa_len;
+	int ok = c && EVP_PKEY_sign_init(c) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+	    EVP_PKEY_CTX_set_signature_md(c, EVP_sha1()) == 1 &&
+	    EVP_PKEY_sign(c, out, &len, h, hlen) == 1 && len == s->rsa_len;
+
+	EVP_PKEY_CTX_free(c);
+	return ok ? PKGFLAT_OK : ssl_fail(err, NULL, "RSA signing failed");
+}
+
+/* CMS: detached SignedData over H. Returns the DER in *der. */
+static pkgflat_status cms_sign(const struct signer *s, const unsigned char *h,
+    size_t hlen, unsigned char **der, int *derlen, pkgflat_error *err)
+{
+	const unsigned int flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL |
+	    CMS_NOSMIMECAP;
+	CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL, flags);
+	BIO *data = BIO_new_mem_buf(h, (int)hlen);
+	pkgflat_status rc = PKGFLAT_OK;
+	CMS_SignerInfo *si;
+	ASN1_TIME *at = NULL;
+
+	*der = NULL;
+	if (!cms || !data || !(si = CMS_add1_signer(cms, s->id->leaf, s->id->key,
+	    EVP_sha1(), flags))) {
+		rc = ssl_fail(err, NULL, "cannot set up the CMS signature");
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_num(s->id->chain); i++)
+		if (!CMS_add1_cert(cms, sk_X509_value(s->id->chain, i))) {
+			rc = ssl_fail(err, NULL, "cannot add the chain to the CMS");
+			goto out;
+		}
+	/* A fixed signingTime (SOURCE_DATE_EPOCH) keeps output reproducible;
+	 * OpenSSL adds the current time only when none is there. */
+	if (!(at = ASN1_TIME_set(NULL, (time_t)s->signing_time)) ||
+	    !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
+	    at->type, at, -1)) {
+		rc = ssl_fail(err, NULL, "cannot set the signing time");
+		goto out;
+	}
+	/* Apple writes sha1WithRSAEncryption, OpenSSL rsaEncryption. */
+	X509_ALGOR *sigalg = NULL;
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &sigalg);
+	if (sigalg)
+		X509_ALGOR_set0(sigalg, OBJ_nid2obj(NID_sha1WithRSAEncryption),
+		    V_ASN1_NULL, NULL);
+	if (!CMS_final(cms, data, NULL, flags)) {
+		rc = ssl_fail(err, NULL, "CMS signing failed");
+		goto out;
+	}
+	if ((*derlen = i2d_CMS_ContentInfo(cms, der)) <= 0) {
+		rc = ssl_fail(err, NULL, "cannot encode the CMS signature");
+		goto out;
+	}
+out:
+	ASN1_TIME_free(at);
+	BIO_free(data);
+	CMS_ContentInfo_free(cms);
+	return rc;
+}
+
+static pkgflat_status signer_sign(void *ctx, const unsigned char *h,
+    size_t hlen, unsigned char *out, pkgflat_error *err)
+{
+	struct signer *s = ctx;
+	unsigned char *der = NULL;
+	int derlen = 0;
+	pkgflat_status rc;
+
+	memset(out, 0, s->rsa_len + s->cms_len);
+	if ((rc = rsa_sign(s, h, hlen, out, err)) ||
+	    (rc = cms_sign(s, h, hlen, &der, &derlen, err)))
+		return rc;
+	if ((size_t)derlen > s->cms_len)
+		rc = fail(err, PKGFLAT_E_INTERNAL, NULL, NULL,
+		    "the CMS signature (%d bytes) does not fit its reservation "
+		    "(%zu)", derlen, s->cms_len);
+	else
+		memcpy(out + s->rsa_len, der, (size_t)derlen);
+	OPENSSL_free(der);
+	return rc;
+}
+
+struct sign_ctx {
+	struct xar_signer xs;
+	struct signer s;
+};
+
+pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
+    struct sign_ctx **out, const struct xar_signer **xs, pkgflat_error *err)
+{
+	struct sign_ctx *c = pf_calloc(1, sizeof *c);
+	pkgflat_status rc;
+
+	if (!c)
+		return fail_nomem(err);
+	c->s.id = id;
+	c->s.signing_time = signing_time;
+	c->s.rsa_len = (size_t)EVP_PKEY_get_size(id->key);
+	c->s.ncerts = 1 + sk_X509_num(id->chain);
+	if (!(c->s.b64 = pf_calloc((size_t)c->s.ncerts, sizeof *c->s.b64)))
+		goto nomem;
+	for (int i = 0; i < c->s.ncerts; i++)
+		if (!(c->s.b64[i] = cert_b64(i ? sk_X509_value(id->chain, i - 1) :
+		    id->leaf)))
+			goto nomem;
+	/* Size the CMS once with a dummy checksum: its length does not depend
+	 * on the bytes signed. Reserve like productsign, more if needed. */
+	unsigned char zero[64] = { 0 }, *der = NULL;
+	int derlen = 0;
+	c->s.cms_len = CMS_RESERVE;
+	if ((rc = cms_sign(&c->s, zero, 20, &der, &derlen, err))) {
+		signer_free(c);
+		return rc;
+	}
+	OPENSSL_free(der);
+	if ((size_t)derlen + 512 > c->s.cms_len)
+		c->s.cms_len = ((size_t)derlen + 512 + 1023) / 1024 * 1024;
+	c->xs.reserve = c->s.rsa_len + c->s.cms_len;
+	c->xs.write_toc = signer_toc;
+	c->xs.sign = signer_sign;
+	c->xs.ctx = &c->s;
+	*out = c;
+	*xs = &c->xs;
+	return PKGFLAT_OK;
+nomem:
+	signer_free(c);
+	return fail_nomem(err);
+}
+
+void signer_free(struct sign_ctx *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; c->s.b64 && i < c->s.ncerts; i++)
+		free(c->s.b64[i]);
+	free(c->s.b64);
+	free(c);
+}

@@ -1,0 +1,15 @@
+/* productsign-style signatures for the XAR writer (see sign.c). */
+#ifndef PKGFLAT_SIGN_H
+#define PKGFLAT_SIGN_H
+
+#include "internal.h"
+#include "xar.h"
+
+struct sign_ctx;
+
+/* A signer for xar_options.signer; signing_time goes into the CMS. */
+pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
+    struct sign_ctx **out, const struct xar_signer **xs, pkgflat_error *err);
+void signer_free(struct sign_ctx *c);
+
+#endif

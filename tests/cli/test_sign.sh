@@ -1,0 +1,114 @@
+# Signing as productsign does, checked with openssl (pkeyutl -verifyrecover,
+# cms -verify against the test root) and bsdtar.
+. tests/cli/lib.sh
+
+EXIF="$TD/legacy/ExifTool-9.47.pkg"
+XARCHECK="$ROOT/${BUILD:-build}/xarcheck"
+export SOURCE_DATE_EPOCH=1700000000
+
+pki() { "$ROOT/scripts/make-test-pki" "$T/pki" >/dev/null 2>&1 || true; P=$T/pki; }
+
+# check_signed PKG: both signatures verify, the layout is productsign's.
+check_signed() {
+	"$XARCHECK" "$1" >/dev/null || fail "xarcheck: $1"
+	rm -rf parts && python3 "$ROOT/tests/cli/sigparts.py" "$1" parts >summary || fail "sigparts"
+	has summary "order:creation-time,checksum,signature,x-signature,file"
+	has summary "rsa RSA 20 256 certs 3"
+	has summary "cms CMS 276 9216"
+	has summary "first-data 9492"
+	openssl x509 -in "$P/leaf.pem" -pubkey -noout >pub.pem
+	openssl pkeyutl -verifyrecover -pubin -inkey pub.pem -in parts/rsa.bin -out rec.bin ||
+		fail "RSA signature does not verify"
+	# DigestInfo(sha1) followed by the checksum itself, not hashed again.
+	printf '\060\041\060\011\006\005\053\016\003\002\032\005\000\004\024' | cat - parts/checksum.bin >want.bin
+	cmp rec.bin want.bin || fail "RSA block is not DigestInfo(sha1) || checksum"
+	openssl cms -verify -inform DER -in parts/cms.der -content parts/checksum.bin -binary \
+	    -CAfile "$P/root.pem" -purpose any -ignore_critical -out /dev/null 2>cms.err ||
+		{ cat cms.err; fail "CMS signature does not verify"; }
+	openssl cms -cmsout -print -inform DER -in parts/cms.der >cms.txt
+	has cms.txt "sha1WithRSAEncryption"
+	has cms.txt "signingTime"
+	hasnt cms.txt "SMIMECapabilities"
+	cmp parts/certs/0.pem "$P/leaf.pem" >/dev/null 2>&1 ||
+		[ "$(openssl x509 -in parts/certs/0.pem -noout -fingerprint)" = \
+		  "$(openssl x509 -in "$P/leaf.pem" -noout -fingerprint)" ] || fail "leaf not first"
+	mkdir -p ex && bsdtar -xf "$1" -C ex || fail "bsdtar cannot extract $1"
+}
+
+convert_and_sign() {
+	pki
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o s.pkg --sign --key "$P/leaf.key" \
+	    --cert "$P/leaf.pem" --chain "$P/chain.pem"
+	check_signed s.pkg
+	# Signing twice with a fixed time gives the same bytes.
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o t.pkg --sign --key "$P/leaf.key" \
+	    --cert "$P/leaf.pem" --chain "$P/chain.pem"
+	cmp s.pkg t.pkg || fail "not reproducible"
+	# The PKCS#12 identity, passphrase from a file and from a descriptor.
+	printf 'test-pass\n' >pw
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o p.pkg --sign --p12 "$P/leaf.p12" --pass file:pw
+	check_signed p.pkg
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o q.pkg --sign --p12 "$P/leaf.p12" --pass fd:3 3<pw
+	cmp p.pkg q.pkg || fail "fd: and file: passphrases differ"
+}
+
+resign_apple_package() {
+	pki
+	orig="$TD/flat/Installomator-0.5.pkg"
+	before=$(sha256sum "$orig")
+	PW=test-pass run 0 "$PKGFLAT" sign --p12 "$P/leaf.p12" --pass env:PW "$orig" -o r.pkg
+	check_signed r.pkg
+	[ "$before" = "$(sha256sum "$orig")" ] || fail "input modified"
+	python3 "$ROOT/tests/cli/sigparts.py" --same-data "$orig" r.pkg || fail "file data changed"
+	# The stapled ticket after the heap is gone.
+	[ "$(stat -c %s r.pkg)" -lt "$(stat -c %s "$orig")" ] || true
+	tail -c 16 r.pkg | grep -q t8lr && fail "stapled ticket kept"
+	# In place.
+	cp r.pkg inplace.pkg
+	run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    inplace.pkg -o inplace.pkg
+	check_signed inplace.pkg
+	python3 "$ROOT/tests/cli/sigparts.py" --same-data "$orig" inplace.pkg || fail "data changed"
+	# Every corpus package re-signs.
+	for f in "$TD"/flat/*.pkg; do
+		run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+		    "$f" -o x.pkg
+		check_signed x.pkg
+		python3 "$ROOT/tests/cli/sigparts.py" --same-data "$f" x.pkg >/dev/null || fail "$f data"
+	done
+}
+
+bad_identities() {
+	pki
+	mkdir o
+	cp "$TD/flat/Installomator-0.5.pkg" in.pkg
+	sum=$(sha256sum in.pkg)
+	PW=wrong bad_input "leaf.p12: cannot open: wrong passphrase" \
+	    "$PKGFLAT" sign --p12 "$P/leaf.p12" --pass env:PW in.pkg -o o/x.pkg
+	bad_input "the private key does not match the certificate" \
+	    "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/expired.pem" in.pkg -o o/x.pkg
+	bad_input "not a Developer ID Installer or Mac Installer Distribution certificate" \
+	    "$PKGFLAT" sign --key "$P/wrong-eku.key" --cert "$P/wrong-eku.pem" in.pkg -o o/x.pkg
+	has "$T/err" "--force signs anyway"
+	bad_input "the certificate is not valid now" \
+	    "$PKGFLAT" sign --key "$P/expired.key" --cert "$P/expired.pem" in.pkg -o o/x.pkg
+	bad_input "cannot decrypt the key: wrong passphrase" \
+	    "$PKGFLAT" sign --key "$P/leaf-enc.key" --cert "$P/leaf.pem" --pass file:/dev/null in.pkg -o o/x.pkg
+	run 2 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --pass test-pass in.pkg -o o/x.pkg
+	has "$T/err" "never the passphrase itself"
+	# A Mac Installer Distribution certificate is accepted; --force signs anything.
+	run 0 "$PKGFLAT" sign --key "$P/mas.key" --cert "$P/mas.pem" --chain "$P/chain.pem" in.pkg -o o/mas.pkg
+	run 0 "$PKGFLAT" sign --force --key "$P/expired.key" --cert "$P/expired.pem" in.pkg -o o/forced.pkg
+	rm o/mas.pkg o/forced.pkg
+	# Not a flat package, a truncated one: clean errors, nothing written.
+	bad_input "not a flat package" "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
+	    "$EXIF/Contents/Archive.bom" -o o/x.pkg
+	head -c 2000 in.pkg >short.pkg
+	bad_input "short.pkg" "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" short.pkg -o o/x.pkg
+	[ -z "$(ls -A o)" ] || fail "output left: $(ls -A o)"
+	[ "$sum" = "$(sha256sum in.pkg)" ] || fail "input modified"
+}
+
+t convert_and_sign convert_and_sign
+t resign_apple_package resign_apple_package
+t bad_identities bad_identities
