@@ -351,6 +351,8 @@ typedef struct pkgflat_convert_options {
 	int64_t timestamp;           /* creation time; -1 means now, or
 	                                SOURCE_DATE_EPOCH when set */
 	const pkgflat_identity *identity; /* sign while writing, or NULL */
+	const char *timestamp_url;   /* RFC 3161 server for the CMS, or NULL */
+	int timestamp_timeout;       /* seconds; 0 means 30 */
 } pkgflat_convert_options;
 
 /* Defaults: preserve owners, SHA-1, no minimum OS, timestamp -1. */
@@ -404,10 +406,16 @@ const char *pkgflat_convert_warning(const pkgflat_convert_result *r, size_t i);
  * old signatures, checksum and any stapled ticket are dropped, the TOC is
  * rewritten with every file offset shifted, the heap is copied once. `out`
  * may equal `in`; it is replaced only when the new file is complete.
- * timestamp: creation/signing time as in pkgflat_convert_options.
+ * timestamp: creation/signing time as in pkgflat_convert_options; tsa_url:
+ * an RFC 3161 server to timestamp the CMS signature (NULL: none), waited
+ * for at most tsa_timeout seconds (0: 30).
  */
 pkgflat_status pkgflat_sign_file(const char *in, const char *out,
-    const pkgflat_identity *id, int64_t timestamp, pkgflat_error *err);
+    const pkgflat_identity *id, int64_t timestamp, const char *tsa_url,
+    int tsa_timeout, pkgflat_error *err);
+
+/* The RFC 3161 server productsign uses. */
+#define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "pkgflat.h"
 
@@ -34,13 +35,24 @@ int cmd_sign(int argc, char **argv);
 	{ "cert", required_argument, NULL, 'C' }, \
 	{ "chain", required_argument, NULL, 'H' }, \
 	{ "pass", required_argument, NULL, 'S' }, \
-	{ "force", no_argument, NULL, 'F' }
+	{ "force", no_argument, NULL, 'F' }, \
+	{ "timestamp", optional_argument, NULL, 'T' }, \
+	{ "timestamp-timeout", required_argument, NULL, 'W' }
+
+/* Where and how long to ask for a timestamp. */
+struct tsa_opts {
+	const char *url;
+	int timeout;
+};
 
 /* Takes one identity option; 1 if c was one. */
-static inline int identity_option(int c, pkgflat_identity_spec *s, int *force)
+static inline int identity_option(int c, pkgflat_identity_spec *s, int *force,
+    struct tsa_opts *t)
 {
 	extern char *optarg;
 	switch (c) {
+	case 'T': t->url = optarg ? optarg : PKGFLAT_APPLE_TSA; return 1;
+	case 'W': t->timeout = atoi(optarg); return 1;
 	case 'P': s->p12 = optarg; return 1;
 	case 'K': s->key = optarg; return 1;
 	case 'C': s->cert = optarg; return 1;

@@ -35,7 +35,7 @@ static const char convert_help[] =
     "  --sign                   sign while writing, as productsign does (RSA\n"
     "                           and CMS); the identity is given by --p12, or\n"
     "                           --key and --cert, with --chain, --pass and\n"
-    "                           --force as for 'pkgflat sign'\n"
+    "                           --force, --timestamp[=URL] as for 'pkgflat sign'\n"
     "  -q, --quiet              no warnings on standard error\n"
     "  -h, --help               show this help\n"
     "\n"
@@ -131,6 +131,7 @@ int cmd_convert(int argc, char **argv)
 	pkgflat_package *pkg = NULL;
 	pkgflat_convert_result *res = NULL;
 	pkgflat_identity_spec spec = { 0 };
+	struct tsa_opts tsa = { 0 };
 	pkgflat_identity *id = NULL;
 	int sign = 0, force = 0;
 
@@ -138,7 +139,7 @@ int cmd_convert(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
-		if (identity_option(c, &spec, &force))
+		if (identity_option(c, &spec, &force, &tsa))
 			continue;
 		switch (c) {
 		case 'o': opt.output = optarg; break;
@@ -192,7 +193,10 @@ int cmd_convert(int argc, char **argv)
 		if (rc)
 			return rc;
 		opt.identity = id;
-	}
+		opt.timestamp_url = tsa.url;
+		opt.timestamp_timeout = tsa.timeout;
+	} else if (tsa.url)
+		return usage_error("convert", "--timestamp goes with --sign");
 	pkgflat_error_clear(&err);
 	if (pkgflat_package_open(argv[optind], &pkg, &err)) {
 		pkgflat_identity_free(id);

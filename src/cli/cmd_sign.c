@@ -21,11 +21,16 @@ static const char sign_help[] =
     "                           passphrase itself)\n"
     "  --force                  sign even if the certificate is expired or is\n"
     "                           not a Developer ID Installer certificate\n"
+    "  --timestamp[=URL]        add an RFC 3161 timestamp to the CMS signature\n"
+    "                           (default server: Apple's, as productsign uses;\n"
+    "                           http_proxy is honoured); failing to get one is\n"
+    "                           an error and nothing is written\n"
+    "  --timestamp-timeout SEC  how long to wait for the server (default 30)\n"
     "\n"
     "SOURCE_DATE_EPOCH fixes the time written into the signature, so that\n"
     "signing twice gives identical files.\n"
     "\n"
-    "Not yet: --timestamp (RFC 3161), pkcs11: keys, --sign-command.\n"
+    "Not yet: pkcs11: keys, --sign-command, stapling.\n"
     "\n"
     "exit status: 0 signed, 2 usage error, 3 unreadable input, bad identity,\n"
     "or the output could not be written\n";
@@ -39,6 +44,7 @@ int cmd_sign(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	pkgflat_identity_spec spec = { 0 };
+	struct tsa_opts tsa = { 0 };
 	const char *out = NULL;
 	int force = 0, c, rc;
 	pkgflat_identity *id = NULL;
@@ -47,7 +53,7 @@ int cmd_sign(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		if (identity_option(c, &spec, &force))
+		if (identity_option(c, &spec, &force, &tsa))
 			continue;
 		switch (c) {
 		case 'o': out = optarg; break;
@@ -66,7 +72,8 @@ int cmd_sign(int argc, char **argv)
 	if ((rc = identity_load(&spec, force, now, &id)))
 		return rc;
 	pkgflat_error_clear(&err);
-	rc = pkgflat_sign_file(argv[optind], out, id, now, &err) ?
+	rc = pkgflat_sign_file(argv[optind], out, id, now, tsa.url, tsa.timeout,
+	    &err) ?
 	    report_error(&err) : EXIT_OK;
 	pkgflat_identity_free(id);
 	return rc;

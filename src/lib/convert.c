@@ -1386,8 +1386,8 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 	}
 	xo.toc_cksum = (enum xar_cksum)opt->toc_checksum;
 	xo.creation_time = c.now;
-	if (opt->identity && (rc = signer_new(opt->identity, c.now, &sctx,
-	    &xo.signer, err)))
+	if (opt->identity && (rc = signer_new(opt->identity, c.now,
+	    opt->timestamp_url, opt->timestamp_timeout, &sctx, &xo.signer, err)))
 		goto out;
 	if ((rc = xarw_new(dir[0] ? dir : ".", opt->output, &xo, &c.xw, err)))
 		goto out;

@@ -190,7 +190,8 @@ static pkgflat_status copy_range(int in, uint64_t off, uint64_t len, int out,
 }
 
 pkgflat_status pkgflat_sign_file(const char *in, const char *out,
-    const pkgflat_identity *id, int64_t timestamp, pkgflat_error *err)
+    const pkgflat_identity *id, int64_t timestamp, const char *tsa_url,
+    int tsa_timeout, pkgflat_error *err)
 {
 	unsigned char hdr[28], *ctoc = NULL, *toc = NULL, *ntoc = NULL;
 	pkgflat_status rc = PKGFLAT_OK;
@@ -290,7 +291,8 @@ pkgflat_status pkgflat_sign_file(const char *in, const char *out,
 		goto out;
 	}
 
-	if ((rc = signer_new(id, timestamp, &sctx, &xs, err)))
+	if ((rc = signer_new(id, timestamp, tsa_url, tsa_timeout, &sctx, &xs,
+	    err)))
 		goto out;
 	uint64_t new_base = 20 + xs->reserve;
 	struct walk w2 = { (int64_t)new_base - (int64_t)old_base, UINT64_MAX, 0,

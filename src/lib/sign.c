@@ -18,6 +18,9 @@
 #include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
+#include <openssl/http.h>
+#include <openssl/rand.h>
+#include <openssl/ts.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -331,6 +334,8 @@ struct signer {
 	const pkgflat_identity *id;
 	size_t rsa_len, cms_len;
 	int64_t signing_time;
+	const char *tsa_url;      /* RFC 3161 server, or NULL */
+	int tsa_timeout;
 	char **b64;   /* certificates, leaf first, 72-column base64 */
 	int ncerts;
 };
@@ -410,9 +415,114 @@ static pkgflat_status rsa_sign(const struct signer *s, const unsigned char *h,
 	return ok ? PKGFLAT_OK : ssl_fail(err, NULL, "RSA signing failed");
 }
 
+/*
+ * RFC 3161: ask the TSA for a token over SHA-1 of the SignerInfo's
+ * signature value, as productsign does, and add it as the unsigned
+ * attribute id-smime-aa-timeStampToken. OpenSSL's HTTP client honours
+ * http_proxy/no_proxy and the timeout.
+ */
+static pkgflat_status timestamp(const struct signer *s, CMS_SignerInfo *si,
+    pkgflat_error *err)
+{
+	ASN1_OCTET_STRING *sigv = CMS_SignerInfo_get0_signature(si);
+	unsigned char md[20], *reqder = NULL, nonce[8];
+	unsigned int mdlen = 0;
+	TS_REQ *req = TS_REQ_new();
+	TS_MSG_IMPRINT *imp = TS_MSG_IMPRINT_new();
+	X509_ALGOR *alg = X509_ALGOR_new();
+	ASN1_INTEGER *n = NULL;
+	BIO *reqbio = NULL, *resp = NULL;
+	TS_RESP *tr = NULL;
+	char *host = NULL, *port = NULL, *path = NULL;
+	pkgflat_status rc = PKGFLAT_OK;
+	int ssl = 0;
+
+	if (!req || !imp || !alg || !sigv ||
+	    !EVP_Digest(ASN1_STRING_get0_data(sigv), (size_t)ASN1_STRING_length(sigv),
+	    md, &mdlen, EVP_sha1(), NULL) ||
+	    !X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha1), V_ASN1_NULL, NULL) ||
+	    !TS_MSG_IMPRINT_set_algo(imp, alg) ||
+	    !TS_MSG_IMPRINT_set_msg(imp, md, (int)mdlen) ||
+	    !TS_REQ_set_version(req, 1) || !TS_REQ_set_msg_imprint(req, imp) ||
+	    !TS_REQ_set_cert_req(req, 1) || RAND_bytes(nonce, sizeof nonce) != 1 ||
+	    !(n = ASN1_INTEGER_new()) ||
+	    !ASN1_INTEGER_set_uint64(n, ((uint64_t)nonce[0] << 48 |
+	    (uint64_t)nonce[1] << 40 | (uint64_t)nonce[2] << 32 |
+	    (uint64_t)nonce[3] << 24 | (uint64_t)nonce[4] << 16 |
+	    (uint64_t)nonce[5] << 8 | nonce[6])) || !TS_REQ_set_nonce(req, n)) {
+		rc = ssl_fail(err, s->tsa_url, "cannot build the timestamp request");
+		goto out;
+	}
+	int len = i2d_TS_REQ(req, &reqder);
+	if (len <= 0 || !(reqbio = BIO_new_mem_buf(reqder, len))) {
+		rc = ssl_fail(err, s->tsa_url, "cannot encode the timestamp request");
+		goto out;
+	}
+	if (!OSSL_HTTP_parse_url(s->tsa_url, &ssl, NULL, &host, &port, NULL, &path,
+	    NULL, NULL)) {
+		ERR_clear_error();
+		rc = fail(err, PKGFLAT_E_USAGE, s->tsa_url, NULL,
+		    "not an http:// or https:// URL");
+		goto out;
+	}
+	resp = OSSL_HTTP_transfer(NULL, host, port, path, ssl, NULL, NULL, NULL,
+	    NULL, NULL, NULL, 0, NULL, "application/timestamp-query", reqbio,
+	    "application/timestamp-reply", 1, 1 << 20, s->tsa_timeout, 0);
+	if (!resp) {
+		rc = ssl_fail(err, s->tsa_url, "the timestamp server did not answer "
+		    "with a timestamp");
+		goto out;
+	}
+	if (!(tr = d2i_TS_RESP_bio(resp, NULL))) {
+		rc = ssl_fail(err, s->tsa_url, "the timestamp server's answer is not "
+		    "an RFC 3161 response");
+		goto out;
+	}
+	long status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(
+	    TS_RESP_get_status_info(tr)));
+	if (status != 0 && status != 1) {
+		rc = fail(err, PKGFLAT_E_CRYPTO, s->tsa_url, NULL,
+		    "the timestamp server refused (status %ld)", status);
+		goto out;
+	}
+	/* The token must be for what was asked. */
+	TS_TST_INFO *ti = TS_RESP_get_tst_info(tr);
+	TS_MSG_IMPRINT *got = ti ? TS_TST_INFO_get_msg_imprint(ti) : NULL;
+	ASN1_OCTET_STRING *gm = got ? TS_MSG_IMPRINT_get_msg(got) : NULL;
+	const ASN1_INTEGER *gn = ti ? TS_TST_INFO_get_nonce(ti) : NULL;
+	if (!gm || ASN1_STRING_length(gm) != (int)mdlen ||
+	    memcmp(ASN1_STRING_get0_data(gm), md, mdlen) ||
+	    !gn || ASN1_INTEGER_cmp(gn, n)) {
+		rc = fail(err, PKGFLAT_E_CRYPTO, s->tsa_url, NULL,
+		    "the timestamp does not cover this signature (imprint or nonce "
+		    "differ)");
+		goto out;
+	}
+	unsigned char *tok = NULL;
+	int toklen = i2d_PKCS7(TS_RESP_get_token(tr), &tok);
+	if (toklen <= 0 || !CMS_unsigned_add1_attr_by_NID(si,
+	    NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE, tok, toklen))
+		rc = ssl_fail(err, s->tsa_url, "cannot add the timestamp");
+	OPENSSL_free(tok);
+out:
+	TS_RESP_free(tr);
+	BIO_free(resp);
+	BIO_free(reqbio);
+	OPENSSL_free(reqder);
+	OPENSSL_free(host);
+	OPENSSL_free(port);
+	OPENSSL_free(path);
+	ASN1_INTEGER_free(n);
+	X509_ALGOR_free(alg);
+	TS_MSG_IMPRINT_free(imp);
+	TS_REQ_free(req);
+	return rc;
+}
+
 /* CMS: detached SignedData over H. Returns the DER in *der. */
 static pkgflat_status cms_sign(const struct signer *s, const unsigned char *h,
-    size_t hlen, unsigned char **der, int *derlen, pkgflat_error *err)
+    size_t hlen, int with_ts, unsigned char **der, int *derlen,
+    pkgflat_error *err)
 {
 	const unsigned int flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL |
 	    CMS_NOSMIMECAP;
@@ -451,6 +561,8 @@ static pkgflat_status cms_sign(const struct signer *s, const unsigned char *h,
 		rc = ssl_fail(err, NULL, "CMS signing failed");
 		goto out;
 	}
+	if (with_ts && s->tsa_url && (rc = timestamp(s, si, err)))
+		goto out;
 	if ((*derlen = i2d_CMS_ContentInfo(cms, der)) <= 0) {
 		rc = ssl_fail(err, NULL, "cannot encode the CMS signature");
 		goto out;
@@ -472,12 +584,13 @@ static pkgflat_status signer_sign(void *ctx, const unsigned char *h,
 
 	memset(out, 0, s->rsa_len + s->cms_len);
 	if ((rc = rsa_sign(s, h, hlen, out, err)) ||
-	    (rc = cms_sign(s, h, hlen, &der, &derlen, err)))
+	    (rc = cms_sign(s, h, hlen, 1, &der, &derlen, err)))
 		return rc;
 	if ((size_t)derlen > s->cms_len)
-		rc = fail(err, PKGFLAT_E_INTERNAL, NULL, NULL,
-		    "the CMS signature (%d bytes) does not fit its reservation "
-		    "(%zu)", derlen, s->cms_len);
+		rc = fail(err, PKGFLAT_E_CRYPTO, s->tsa_url, NULL,
+		    "the CMS signature with its timestamp (%d bytes) does not fit "
+		    "the %zu bytes reserved for it; the timestamp token is unusually "
+		    "large", derlen, s->cms_len);
 	else
 		memcpy(out + s->rsa_len, der, (size_t)derlen);
 	OPENSSL_free(der);
@@ -490,7 +603,8 @@ struct sign_ctx {
 };
 
 pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
-    struct sign_ctx **out, const struct xar_signer **xs, pkgflat_error *err)
+    const char *tsa_url, int tsa_timeout, struct sign_ctx **out,
+    const struct xar_signer **xs, pkgflat_error *err)
 {
 	struct sign_ctx *c = pf_calloc(1, sizeof *c);
 	pkgflat_status rc;
@@ -499,6 +613,8 @@ pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
 		return fail_nomem(err);
 	c->s.id = id;
 	c->s.signing_time = signing_time;
+	c->s.tsa_url = tsa_url;
+	c->s.tsa_timeout = tsa_timeout > 0 ? tsa_timeout : 30;
 	c->s.rsa_len = (size_t)EVP_PKEY_get_size(id->key);
 	c->s.ncerts = 1 + sk_X509_num(id->chain);
 	if (!(c->s.b64 = pf_calloc((size_t)c->s.ncerts, sizeof *c->s.b64)))
@@ -512,13 +628,15 @@ pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
 	unsigned char zero[64] = { 0 }, *der = NULL;
 	int derlen = 0;
 	c->s.cms_len = CMS_RESERVE;
-	if ((rc = cms_sign(&c->s, zero, 20, &der, &derlen, err))) {
+	if ((rc = cms_sign(&c->s, zero, 20, 0, &der, &derlen, err))) {
 		signer_free(c);
 		return rc;
 	}
 	OPENSSL_free(der);
-	if ((size_t)derlen + 512 > c->s.cms_len)
-		c->s.cms_len = ((size_t)derlen + 512 + 1023) / 1024 * 1024;
+	/* A timestamp token brings its own chain: Apple's is 4284 bytes. */
+	size_t need = (size_t)derlen + (tsa_url ? 5120 : 512);
+	if (need > c->s.cms_len)
+		c->s.cms_len = (need + 1023) / 1024 * 1024;
 	c->xs.reserve = c->s.rsa_len + c->s.cms_len;
 	c->xs.write_toc = signer_toc;
 	c->xs.sign = signer_sign;

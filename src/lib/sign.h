@@ -7,9 +7,11 @@
 
 struct sign_ctx;
 
-/* A signer for xar_options.signer; signing_time goes into the CMS. */
+/* A signer for xar_options.signer; signing_time goes into the CMS, and a
+ * timestamp from tsa_url (NULL: none), waiting at most tsa_timeout s. */
 pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
-    struct sign_ctx **out, const struct xar_signer **xs, pkgflat_error *err);
+    const char *tsa_url, int tsa_timeout, struct sign_ctx **out,
+    const struct xar_signer **xs, pkgflat_error *err);
 void signer_free(struct sign_ctx *c);
 
 #endif

@@ -76,3 +76,30 @@ tree_sum() {
 unzip_to() { # unzip_to ZIP DIR: extract with bsdtar, keeping modes and links
 	mkdir -p "$2" && bsdtar -xpf "$1" -C "$2"
 }
+
+# start_tsa MODE [ARGS...]: start tests/tools/tsa_server.py for the test PKI
+# in $PKI in the background (killed when
+# the test ends), wait for its port file; sets $url and $tsa_pid. A KILL
+# after 90 s is the last-resort bound should everything else fail.
+start_tsa() {
+	mode=$1; shift
+	rm -f port
+	timeout -s KILL 90 python3 "$ROOT/tests/tools/tsa_server.py" --pki "$PKI" --mode "$mode" \
+	    --port-file port --max-seconds 60 "$@" >server.out 2>server.log &
+	tsa_pid=$!
+	trap 'kill $tsa_pid 2>/dev/null' EXIT
+	i=0
+	while [ ! -s port ]; do
+		kill -0 "$tsa_pid" 2>/dev/null || { cat server.log; fail "tsa_server died"; }
+		i=$((i + 1))
+		[ $i -le 100 ] || { cat server.log; fail "no port file after 10 s"; }
+		sleep 0.1
+	done
+	url=$(cat port)
+	case $url in
+	http://127.0.0.1:[0-9]*/ts) ;;
+	*) fail "bad URL in the port file: $url" ;;
+	esac
+	has server.out "$url"
+}
+

@@ -47,31 +47,6 @@ print(r.status, r.headers.get("Content-Type"))
 PY
 }
 
-# start_tsa MODE [ARGS...]: start the server in the background (killed when
-# the test ends), wait for its port file; sets $url and $tsa_pid. A KILL
-# after 90 s is the last-resort bound should everything else fail.
-start_tsa() {
-	mode=$1; shift
-	rm -f port
-	timeout -s KILL 90 python3 "$TSA" --pki "$PKI" --mode "$mode" \
-	    --port-file port --max-seconds 60 "$@" >server.out 2>server.log &
-	tsa_pid=$!
-	trap 'kill $tsa_pid 2>/dev/null' EXIT
-	i=0
-	while [ ! -s port ]; do
-		kill -0 "$tsa_pid" 2>/dev/null || { cat server.log; fail "tsa_server died"; }
-		i=$((i + 1))
-		[ $i -le 100 ] || { cat server.log; fail "no port file after 10 s"; }
-		sleep 0.1
-	done
-	url=$(cat port)
-	case $url in
-	http://127.0.0.1:[0-9]*/ts) ;;
-	*) fail "bad URL in the port file: $url" ;;
-	esac
-	has server.out "$url"
-}
-
 # stopped_by_itself SECS: the server exits with status 0 within SECS seconds.
 stopped_by_itself() {
 	i=0

@@ -112,3 +112,71 @@ bad_identities() {
 t convert_and_sign convert_and_sign
 t resign_apple_package resign_apple_package
 t bad_identities bad_identities
+
+# RFC 3161: a real server on 127.0.0.1 (openssl ts -reply behind it).
+timestamped() {
+	pki
+	PKI=$P
+	start_tsa ok
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o ts.pkg --sign --key "$P/leaf.key" \
+	    --cert "$P/leaf.pem" --chain "$P/chain.pem" --timestamp="$url"
+	check_signed ts.pkg
+	has cms.txt "id-smime-aa-timeStampToken"
+	# The token, checked by openssl ts against the test root: its imprint
+	# is SHA-1 of the SignerInfo's signature value.
+	python3 - parts/cms.der <<'PY' || fail "cannot pick the token apart"
+import subprocess, sys
+der = open(sys.argv[1], "rb").read()
+out = subprocess.run(["openssl", "asn1parse", "-inform", "DER", "-in", sys.argv[1]],
+                     capture_output=True, text=True).stdout.splitlines()
+tok = sig = None
+for i, l in enumerate(out):
+    if "id-smime-aa-timeStampToken" in l:
+        tok = int(out[i + 2].split(":")[0])       # SET, then the SEQUENCE
+    if "sha1WithRSAEncryption" in l and sig is None and i + 2 < len(out) and "OCTET STRING" in out[i + 2]:
+        sig = out[i + 2]
+def tlv(off):
+    b = der[off + 1]
+    if b & 0x80:
+        n = b & 0x7f
+        return off + 2 + n, int.from_bytes(der[off + 2:off + 2 + n], "big")
+    return off + 2, b
+s, n = tlv(tok)
+open("token.der", "wb").write(der[tok:s + n])
+off = int(sig.split(":")[0])
+s, n = tlv(off)
+open("sigvalue.bin", "wb").write(der[s:s + n])
+PY
+	cp "$P/tsa.pem" tsa.pem
+	openssl ts -verify -token_in -in token.der -data sigvalue.bin -CAfile "$P/root.pem" \
+	    -untrusted tsa.pem >tsv.out 2>&1 || { cat tsv.out; fail "timestamp does not verify"; }
+	# Re-signing with a timestamp works too.
+	run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    --timestamp="$url" "$TD/flat/Installomator-0.5.pkg" -o rts.pkg
+	check_signed rts.pkg
+}
+
+timestamp_failures() {
+	pki
+	PKI=$P
+	mkdir o
+	start_tsa garbage
+	bad_input "did not answer with a timestamp" "$PKGFLAT" convert -q "$EXIF" -o o/x.pkg --sign \
+	    --key "$P/leaf.key" --cert "$P/leaf.pem" --timestamp="$url"
+	kill $tsa_pid 2>/dev/null
+	start_tsa http500
+	bad_input "did not answer with a timestamp" "$PKGFLAT" sign --key "$P/leaf.key" \
+	    --cert "$P/leaf.pem" --timestamp="$url" "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	kill $tsa_pid 2>/dev/null
+	# Nobody listening: a clear error, quickly.
+	bad_input "did not answer" "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
+	    --timestamp=http://127.0.0.1:9/ts "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	start_tsa slow
+	bad_input "did not answer" "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
+	    --timestamp="$url" --timestamp-timeout 2 "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	kill $tsa_pid 2>/dev/null
+	[ -z "$(ls -A o)" ] || fail "output left: $(ls -A o)"
+}
+
+t timestamped timestamped
+t timestamp_failures timestamp_failures
