@@ -263,7 +263,8 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 		}
 		if ((rc = load_certs(spec->chain, id->chain, err)))
 			goto out;
-	}
+	} else
+		sign_complete_chain(id->leaf, id->chain);
 	if (X509_check_private_key(id->leaf, id->key) != 1) {
 		ERR_clear_error();
 		rc = fail(err, PKGFLAT_E_CRYPTO, spec->p12 ? spec->p12 : spec->key,
@@ -281,6 +282,35 @@ out:
 	wipe(pass);
 	pkgflat_identity_free(id);
 	return rc;
+}
+
+int sign_complete_chain(X509 *leaf, STACK_OF(X509) *chain)
+{
+	BIO *b = BIO_new_mem_buf(apple_certs_pem, -1);
+	STACK_OF(X509) *apple = sk_X509_new_null();
+	X509 *x, *cur = sk_X509_num(chain) ? sk_X509_value(chain,
+	    sk_X509_num(chain) - 1) : leaf;
+	int added = 0;
+
+	while (b && apple && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+		sk_X509_push(apple, x);
+	ERR_clear_error();
+	for (int depth = 0; apple && depth < 8; depth++) {
+		if (X509_check_issued(cur, cur) == X509_V_OK)
+			break; /* a root: done */
+		X509 *next = NULL;
+		for (int i = 0; i < sk_X509_num(apple) && !next; i++)
+			if (X509_check_issued(sk_X509_value(apple, i), cur) == X509_V_OK)
+				next = sk_X509_value(apple, i);
+		if (!next)
+			break;
+		sk_X509_push(chain, X509_dup(next));
+		added++;
+		cur = next;
+	}
+	sk_X509_pop_free(apple, X509_free);
+	BIO_free(b);
+	return added;
 }
 
 void pkgflat_identity_free(pkgflat_identity *id)

@@ -5,7 +5,16 @@
 #include "internal.h"
 #include "xar.h"
 
+#include <openssl/x509.h>
+
 struct sign_ctx;
+
+/* Apple Root CA and the Developer ID Certification Authority (PEM). */
+extern const char apple_certs_pem[];
+
+/* Append to chain the Apple certificates it lacks between leaf and a root;
+ * returns how many were added. */
+int sign_complete_chain(X509 *leaf, STACK_OF(X509) *chain);
 
 /* A signer for xar_options.signer; signing_time goes into the CMS, and a
  * timestamp from tsa_url (NULL: none), waiting at most tsa_timeout s. */
