@@ -414,6 +414,36 @@ pkgflat_status pkgflat_sign_file(const char *in, const char *out,
     const pkgflat_identity *id, int64_t timestamp, const char *tsa_url,
     int tsa_timeout, pkgflat_error *err);
 
+/* What a flat package is, from its header and TOC (no checks: see
+ * verify). */
+typedef struct pkgflat_flat_info {
+	unsigned int toc_checksum;  /* header algorithm: 1 sha1, 3 sha256, ... */
+	uint64_t toc_length;        /* compressed */
+	uint64_t heap_offset;       /* where the heap starts in the file */
+	uint64_t heap_used;         /* end of the last range in the heap */
+	uint64_t file_size;
+	uint64_t files;             /* <file> elements, directories included */
+	int product;                /* has a Distribution: a product archive */
+	int has_rsa, has_cms;       /* <signature>, <x-signature> */
+	int certs;                  /* certificates in the first KeyInfo */
+	char signer[256];           /* subject of the first certificate */
+	uint64_t trailing;          /* bytes after heap_used */
+	int stapled;                /* ...that are a notarization ticket */
+	uint64_t ticket_length;
+	char ticket_key[64];        /* CloudKit record name: "2/1/<hex>" */
+} pkgflat_flat_info;
+
+pkgflat_status pkgflat_flat_inspect(const char *path, pkgflat_flat_info *info,
+    pkgflat_error *err);
+
+/*
+ * Staple a notarization ticket to a flat package (the "t8lr" trailer after
+ * the heap that stapler writes), replacing any ticket already there; with
+ * ticket NULL, remove it. The file is replaced only when complete.
+ */
+pkgflat_status pkgflat_staple(const char *path, const char *ticket,
+    pkgflat_error *err);
+
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"
 

@@ -9,6 +9,8 @@ static const char info_help[] =
     "\n"
     "Describe a legacy bundle package: a Foo.pkg or Foo.mpkg directory, or\n"
     "a .zip, .tar, .tar.gz or .tgz holding one (read in place, not unpacked).\n"
+    "For a flat package: its kind, TOC checksum, signatures, signer and\n"
+    "stapled ticket (checking them is verify's job).\n"
     "\n"
     "For every component: identifier, version, install location, auth,\n"
     "restart action, flags, selection, scripts, resources, localizations,\n"
@@ -293,6 +295,62 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 	json_end_object(j);
 }
 
+/* A flat package: what its header and TOC say (verify checks it). */
+static int info_flat(const char *path, int as_json)
+{
+	static const char *const algs[] = { "none", "sha1", "md5", "sha256",
+	    "sha512" };
+	pkgflat_flat_info fi;
+	pkgflat_error err;
+
+	pkgflat_error_clear(&err);
+	if (pkgflat_flat_inspect(path, &fi, &err))
+		return report_error(&err);
+	const char *a = fi.toc_checksum < 5 ? algs[fi.toc_checksum] : "unknown";
+	const char *sig = fi.has_rsa && fi.has_cms ? "RSA and CMS" : fi.has_rsa ?
+	    "RSA only" : fi.has_cms ? "CMS only" : "none";
+	if (as_json) {
+		json j = { .f = stdout };
+		json_begin_object(&j, NULL);
+		json_string(&j, "package", path);
+		json_string(&j, "kind", fi.product ? "flat product" :
+		    "flat component");
+		json_string(&j, "toc-checksum", a);
+		json_uint(&j, "files", fi.files);
+		json_string(&j, "signatures", sig);
+		json_uint(&j, "certificates", (unsigned long long)fi.certs);
+		json_string(&j, "signer", fi.certs ? fi.signer : NULL);
+		json_uint(&j, "trailing-bytes", fi.trailing);
+		json_bool(&j, "stapled", fi.stapled);
+		if (fi.stapled)
+			json_uint(&j, "ticket-bytes", fi.ticket_length);
+		json_string(&j, "ticket-key", fi.ticket_key[0] ? fi.ticket_key : NULL);
+		json_end_object(&j);
+		json_finish(&j);
+		return EXIT_OK;
+	}
+	printf("package %s\n", path);
+	printf("  %-26s %s\n", "kind", fi.product ? "flat product archive" :
+	    "flat component package");
+	printf("  %-26s %s\n", "toc-checksum", a);
+	printf("  %-26s %llu\n", "files", (unsigned long long)fi.files);
+	printf("  %-26s %s\n", "signatures", sig);
+	if (fi.certs) {
+		printf("  %-26s ", "signer");
+		print_text(stdout, fi.signer);
+		printf(" (%d certificates)\n", fi.certs);
+	}
+	if (fi.stapled)
+		printf("  %-26s %llu bytes, record %s\n", "stapled-ticket",
+		    (unsigned long long)fi.ticket_length, fi.ticket_key);
+	else
+		printf("  %-26s none\n", "stapled-ticket");
+	if (fi.trailing && !fi.stapled)
+		printf("  %-26s %llu (not a ticket)\n", "trailing-bytes",
+		    (unsigned long long)fi.trailing);
+	return EXIT_OK;
+}
+
 int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -321,6 +379,8 @@ int cmd_info(int argc, char **argv)
 		return usage_error("info", optind == argc ? "no package named" :
 		    "one package at a time");
 	pkgflat_error_clear(&err);
+	if (pkgflat_file_sniff(argv[optind]) == PKGFLAT_FILE_XAR)
+		return info_flat(argv[optind], as_json);
 	if (pkgflat_package_open(argv[optind], &pkg, &err))
 		return report_error(&err);
 	if (scan && pkgflat_package_scan(pkg, &err)) {

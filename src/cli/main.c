@@ -12,10 +12,11 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "info", cmd_info, "describe a legacy bundle package (.pkg, .mpkg, or a zip/tar of one)" },
+	{ "info", cmd_info, "describe a package: legacy bundle (or a zip/tar of one), or flat" },
 	{ "ls", cmd_ls, "list the files a package installs, from its BOM or its payload" },
 	{ "convert", cmd_convert, "turn a legacy package into a flat product archive" },
 	{ "sign", cmd_sign, "sign or re-sign a flat package as productsign does" },
+	{ "staple", cmd_staple, "attach or remove a notarization ticket" },
 };
 
 static void usage(FILE *f)

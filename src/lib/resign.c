@@ -20,37 +20,7 @@
 #include <zlib.h>
 
 #include "sign.h"
-
-#define MAX_TOC (64u << 20)
-
-static int is_elem(xmlNodePtr n, const char *name)
-{
-	return n && n->type == XML_ELEMENT_NODE &&
-	    !strcmp((const char *)n->name, name);
-}
-
-static xmlNodePtr child(xmlNodePtr n, const char *name)
-{
-	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-		if (is_elem(c, name))
-			return c;
-	return NULL;
-}
-
-static int child_u64(xmlNodePtr n, const char *name, uint64_t *v)
-{
-	xmlNodePtr c = child(n, name);
-	xmlChar *t;
-	char *end;
-
-	if (!c || !(t = xmlNodeGetContent(c)))
-		return 0;
-	errno = 0;
-	*v = strtoull((const char *)t, &end, 10);
-	int ok = end != (char *)t && !*end && !errno;
-	xmlFree(t);
-	return ok;
-}
+#include "xar_read.h"
 
 struct walk {
 	int64_t delta;
@@ -64,9 +34,9 @@ static void shift(xmlNodePtr n, struct walk *w)
 	for (xmlNodePtr c = n->children; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (is_elem(c, "data") || is_elem(c, "ea")) {
+		if (xar_is_elem(c, "data") || xar_is_elem(c, "ea")) {
 			uint64_t off, len;
-			if (!child_u64(c, "offset", &off) || !child_u64(c, "length",
+			if (!xar_child_u64(c, "offset", &off) || !xar_child_u64(c, "length",
 			    &len)) {
 				w->bad = 1;
 				continue;
@@ -79,7 +49,7 @@ static void shift(xmlNodePtr n, struct walk *w)
 				char buf[32];
 				snprintf(buf, sizeof buf, "%llu",
 				    (unsigned long long)((int64_t)off + w->delta));
-				xmlNodeSetContent(child(c, "offset"), BAD_CAST buf);
+				xmlNodeSetContent(xar_child(c, "offset"), BAD_CAST buf);
 			}
 			continue;
 		}
@@ -119,26 +89,6 @@ static void emit(xmlTextWriterPtr w, xmlNodePtr n)
 	xmlTextWriterEndElement(w);
 }
 
-static pkgflat_status read_all(int fd, uint64_t off, void *buf, size_t n,
-    const char *name, pkgflat_error *err)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return fail_errno(err, name, "cannot read");
-		if (r == 0)
-			return fail(err, PKGFLAT_E_FORMAT, name, NULL,
-			    "file ends early (at byte %llu)",
-			    (unsigned long long)(off + got));
-		got += (size_t)r;
-	}
-	return PKGFLAT_OK;
-}
-
 static pkgflat_status write_all(int fd, const void *buf, size_t n,
     const char *name, pkgflat_error *err)
 {
@@ -175,7 +125,7 @@ static pkgflat_status copy_range(int in, uint64_t off, uint64_t len, int out,
 		return fail_nomem(err);
 	while (len) {
 		size_t k = len < (1u << 20) ? (size_t)len : (1u << 20);
-		pkgflat_status rc = read_all(in, (uint64_t)ioff, buf, k, name, err);
+		pkgflat_status rc = xar_pread(in, (uint64_t)ioff, buf, k, name, err);
 		if (!rc)
 			rc = write_all(out, buf, k, name, err);
 		if (rc) {
@@ -193,9 +143,9 @@ pkgflat_status pkgflat_sign_file(const char *in, const char *out,
     const pkgflat_identity *id, int64_t timestamp, const char *tsa_url,
     int tsa_timeout, pkgflat_error *err)
 {
-	unsigned char hdr[28], *ctoc = NULL, *toc = NULL, *ntoc = NULL;
+	unsigned char *ntoc = NULL;
 	pkgflat_status rc = PKGFLAT_OK;
-	xmlDocPtr doc = NULL;
+	struct xar_toc xt = { 0 };
 	xmlBufferPtr xb = NULL;
 	xmlTextWriterPtr w = NULL;
 	struct sign_ctx *sctx = NULL;
@@ -203,69 +153,21 @@ pkgflat_status pkgflat_sign_file(const char *in, const char *out,
 	char *dir = NULL, *tmp = NULL;
 	unsigned char *sig = NULL;
 	int fd = -1, ofd = -1;
-	struct stat st;
 
 	if ((fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
 		return fail_errno(err, in, "cannot open");
-	if (fstat(fd, &st) != 0) {
-		rc = fail_errno(err, in, "cannot stat");
+	if ((rc = xar_toc_read(fd, in, &xt, err)))
 		goto out;
-	}
-	if ((rc = read_all(fd, 0, hdr, sizeof hdr, in, err)))
-		goto out;
-	if (memcmp(hdr, "xar!", 4)) {
-		rc = fail(err, PKGFLAT_E_FORMAT, in, "offset 0",
-		    "not a flat package (no \"xar!\" magic)");
-		goto out;
-	}
-	if (be16(hdr + 4) != 28 || be16(hdr + 6) != 1) {
-		rc = fail(err, PKGFLAT_E_UNSUPPORTED, in, "offset 4",
-		    "XAR header size %u, version %u (28 and 1 expected)",
-		    be16(hdr + 4), be16(hdr + 6));
-		goto out;
-	}
-	uint64_t clen = be64(hdr + 8), ulen = be64(hdr + 16);
-	if (clen == 0 || clen > MAX_TOC || ulen == 0 || ulen > MAX_TOC ||
-	    28 + clen > (uint64_t)st.st_size) {
-		rc = fail(err, PKGFLAT_E_FORMAT, in, "offset 8",
-		    "TOC length %llu/%llu does not fit the file (%lld bytes)",
-		    (unsigned long long)clen, (unsigned long long)ulen,
-		    (long long)st.st_size);
-		goto out;
-	}
-	if (!(ctoc = malloc(clen)) || !(toc = malloc(ulen + 1))) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	if ((rc = read_all(fd, 28, ctoc, clen, in, err)))
-		goto out;
-	uLongf dl = (uLongf)ulen;
-	if (uncompress(toc, &dl, ctoc, (uLong)clen) != Z_OK || dl != ulen) {
-		rc = fail(err, PKGFLAT_E_FORMAT, in, "offset 28",
-		    "the TOC does not inflate to its declared %llu bytes",
-		    (unsigned long long)ulen);
-		goto out;
-	}
-	if (!(doc = xmlReadMemory((const char *)toc, (int)ulen, NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-	    XML_PARSE_NOBLANKS | XML_PARSE_HUGE))) {
-		rc = fail(err, PKGFLAT_E_FORMAT, in, "TOC", "not well-formed XML");
-		goto out;
-	}
-	xmlNodePtr root = xmlDocGetRootElement(doc), tocn = child(root, "toc");
-	if (!is_elem(root, "xar") || !tocn) {
-		rc = fail(err, PKGFLAT_E_FORMAT, in, "TOC", "no <xar><toc>");
-		goto out;
-	}
+	xmlNodePtr tocn = xt.toc;
 	/* The old checksum and signatures: their space goes. */
 	uint64_t old_base = 0;
 	for (xmlNodePtr c = tocn->children, next; c; c = next) {
 		next = c->next;
-		if (!is_elem(c, "checksum") && !is_elem(c, "signature") &&
-		    !is_elem(c, "x-signature"))
+		if (!xar_is_elem(c, "checksum") && !xar_is_elem(c, "signature") &&
+		    !xar_is_elem(c, "x-signature"))
 			continue;
 		uint64_t off, size;
-		if (!child_u64(c, "offset", &off) || !child_u64(c, "size", &size)) {
+		if (!xar_child_u64(c, "offset", &off) || !xar_child_u64(c, "size", &size)) {
 			rc = fail(err, PKGFLAT_E_FORMAT, in, "TOC",
 			    "<%s> without a readable offset and size", c->name);
 			goto out;
@@ -282,10 +184,10 @@ pkgflat_status pkgflat_sign_file(const char *in, const char *out,
 		    "a <data> or <ea> without a readable offset and length");
 		goto out;
 	}
-	uint64_t heap = 28 + clen;
+	uint64_t heap = xt.heap;
 	if (wk.min_off == UINT64_MAX)
 		wk.min_off = wk.max_end = old_base;
-	if (wk.min_off < old_base || heap + wk.max_end > (uint64_t)st.st_size) {
+	if (wk.min_off < old_base || heap + wk.max_end > xt.file_size) {
 		rc = fail(err, PKGFLAT_E_FORMAT, in, "TOC",
 		    "file data overlaps the signatures or runs past the end");
 		goto out;
@@ -310,7 +212,7 @@ pkgflat_status pkgflat_sign_file(const char *in, const char *out,
 	xmlTextWriterStartElement(w, BAD_CAST "xar");
 	xmlTextWriterStartElement(w, BAD_CAST "toc");
 	xmlNodePtr first = tocn->children;
-	if (is_elem(first, "creation-time")) {
+	if (xar_is_elem(first, "creation-time")) {
 		emit(w, first);
 		first = first->next;
 	}
@@ -411,10 +313,8 @@ out:
 		xmlFreeTextWriter(w);
 	if (xb)
 		xmlBufferFree(xb);
-	xmlFreeDoc(doc);
+	xar_toc_free(&xt);
 	signer_free(sctx);
-	free(ctoc);
-	free(toc);
 	free(ntoc);
 	free(sig);
 	free(dir);

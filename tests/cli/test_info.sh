@@ -140,9 +140,20 @@ usage_errors() {
 	run 0 "$PKGFLAT" --version
 }
 
-flat_refused() {
+flat_info() {
+	run 0 "$PKGFLAT" info "$TD/flat/Installomator-0.5.pkg"
+	has "$T/out" "flat product archive"
+	has "$T/out" "RSA and CMS"
+	has "$T/out" "Developer ID Installer: Armin Briegel (JME5BW3F3R)"
+	has "$T/out" "stapled-ticket             1652 bytes"
+	run 0 "$PKGFLAT" info --json "$TD/flat/Re-Enable Java 6.pkg"
+	python3 -m json.tool "$T/out" >/dev/null || fail "not JSON"
+	has "$T/out" '"signatures": "RSA only"'
+	run 0 "$PKGFLAT" info "$TD/flat/Install Joyent Pkgsrc.pkg"
+	has "$T/out" "trailing-bytes             2249 (not a ticket)"
+	# The bundle reader still says what it cannot do with one.
 	bad_input "a flat (xar) package, not a bundle package" \
-		"$PKGFLAT" info "$TD/flat/Installomator-0.5.pkg"
+		"$PKGFLAT" ls "$TD/flat/Installomator-0.5.pkg"
 }
 
 # Uncompressed payloads (Archive.pax), cpio and tar alike.
@@ -176,4 +187,4 @@ t warnings_real warnings_real
 t cheetah_symlinks cheetah_symlinks
 t standalone_files standalone_files
 t usage_errors usage_errors
-t flat_refused flat_refused
+t flat_info flat_info

@@ -180,3 +180,37 @@ timestamp_failures() {
 
 t timestamped timestamped
 t timestamp_failures timestamp_failures
+
+stapling() {
+	pki
+	orig="$TD/flat/Installomator-0.5.pkg"
+	cp "$orig" a.pkg
+	# Apple's own ticket: take it off, put it back, get the same bytes.
+	python3 -c "import sys; d=open(sys.argv[1],'rb').read(); open('ticket','wb').write(d[-1668:-16])" "$orig"
+	run 0 "$PKGFLAT" staple --remove a.pkg
+	[ "$(stat -c %s a.pkg)" -eq $(( $(stat -c %s "$orig") - 1684 )) ] || fail "trailer not removed"
+	run 0 "$PKGFLAT" info a.pkg
+	has "$T/out" "stapled-ticket             none"
+	run 0 "$PKGFLAT" staple --ticket ticket a.pkg
+	cmp a.pkg "$orig" || fail "re-stapling Apple's ticket does not give Apple's file back"
+	# Our own signed package: the record key is the TOC checksum.
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o s.pkg --sign --key "$P/leaf.key" \
+	    --cert "$P/leaf.pem" --chain "$P/chain.pem"
+	run 0 "$PKGFLAT" staple --ticket ticket s.pkg
+	check_signed s.pkg
+	key=$(od -An -v -tx1 parts/checksum.bin | tr -d ' \n')
+	run 0 "$PKGFLAT" info s.pkg
+	has "$T/out" "stapled-ticket             1652 bytes, record 2/1/$key"
+	# Errors: nothing to remove; stale bytes after the heap; no ticket file.
+	run 0 "$PKGFLAT" staple --remove s.pkg
+	run 2 "$PKGFLAT" staple --remove s.pkg
+	has "$T/err" "no stapled ticket to remove"
+	cp "$TD/flat/Install Joyent Pkgsrc.pkg" j.pkg
+	bad_input "2249 bytes after the heap are not a stapled ticket" \
+	    "$PKGFLAT" staple --ticket ticket j.pkg
+	cmp j.pkg "$TD/flat/Install Joyent Pkgsrc.pkg" || fail "modified on error"
+	bad_input "nope: cannot open" "$PKGFLAT" staple --ticket nope s.pkg
+	run 2 "$PKGFLAT" staple s.pkg
+}
+
+t stapling stapling

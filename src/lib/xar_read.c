@@ -1,0 +1,164 @@
+/*
+ * The reading side of XAR (flat-format.md §1): 28-byte big-endian header
+ * ("xar!", size 28, version 1, compressed and plain TOC lengths, checksum
+ * algorithm), then the zlib TOC, then the heap. Only what signing and
+ * inspecting need; verify (issue 5) builds on it.
+ */
+#include <errno.h>
+#include <libxml/parser.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "xar_read.h"
+
+#define MAX_TOC (64u << 20)
+
+int xar_is_elem(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE &&
+	    !strcmp((const char *)n->name, name);
+}
+
+xmlNodePtr xar_child(xmlNodePtr n, const char *name)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (xar_is_elem(c, name))
+			return c;
+	return NULL;
+}
+
+int xar_child_u64(xmlNodePtr n, const char *name, uint64_t *v)
+{
+	xmlNodePtr c = xar_child(n, name);
+	xmlChar *t;
+	char *end;
+
+	if (!c || !(t = xmlNodeGetContent(c)))
+		return 0;
+	errno = 0;
+	*v = strtoull((const char *)t, &end, 10);
+	int ok = end != (char *)t && !*end && !errno;
+	xmlFree(t);
+	return ok;
+}
+
+static void used(xmlNodePtr n, uint64_t *end)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		uint64_t off, len;
+		if ((xar_is_elem(c, "data") || xar_is_elem(c, "ea")) &&
+		    xar_child_u64(c, "offset", &off) &&
+		    xar_child_u64(c, "length", &len)) {
+			if (off + len > *end)
+				*end = off + len;
+		} else if ((xar_is_elem(c, "checksum") || xar_is_elem(c, "signature") ||
+		    xar_is_elem(c, "x-signature")) && xar_child_u64(c, "offset", &off) &&
+		    xar_child_u64(c, "size", &len)) {
+			if (off + len > *end)
+				*end = off + len;
+		} else
+			used(c, end);
+	}
+}
+
+uint64_t xar_heap_used(xmlNodePtr toc)
+{
+	uint64_t end = 0;
+
+	used(toc, &end);
+	return end;
+}
+
+pkgflat_status xar_pread(int fd, uint64_t off, void *buf, size_t n,
+    const char *name, pkgflat_error *err)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return fail_errno(err, name, "cannot read");
+		if (r == 0)
+			return fail(err, PKGFLAT_E_FORMAT, name, NULL,
+			    "file ends early (at byte %llu)",
+			    (unsigned long long)(off + got));
+		got += (size_t)r;
+	}
+	return PKGFLAT_OK;
+}
+
+pkgflat_status xar_toc_read(int fd, const char *name, struct xar_toc *t,
+    pkgflat_error *err)
+{
+	unsigned char hdr[28], *toc = NULL;
+	struct stat st;
+	pkgflat_status rc;
+
+	memset(t, 0, sizeof *t);
+	if (fstat(fd, &st) != 0)
+		return fail_errno(err, name, "cannot stat");
+	t->file_size = (uint64_t)st.st_size;
+	if ((rc = xar_pread(fd, 0, hdr, sizeof hdr, name, err)))
+		return rc;
+	if (memcmp(hdr, "xar!", 4))
+		return fail(err, PKGFLAT_E_FORMAT, name, "offset 0",
+		    "not a flat package (no \"xar!\" magic)");
+	if (be16(hdr + 4) != 28 || be16(hdr + 6) != 1)
+		return fail(err, PKGFLAT_E_UNSUPPORTED, name, "offset 4",
+		    "XAR header size %u, version %u (28 and 1 expected)",
+		    be16(hdr + 4), be16(hdr + 6));
+	t->clen = be64(hdr + 8);
+	t->ulen = be64(hdr + 16);
+	t->alg = be32(hdr + 24);
+	if (t->clen == 0 || t->clen > MAX_TOC || t->ulen == 0 ||
+	    t->ulen > MAX_TOC || 28 + t->clen > t->file_size)
+		return fail(err, PKGFLAT_E_FORMAT, name, "offset 8",
+		    "TOC length %llu/%llu does not fit the file (%llu bytes)",
+		    (unsigned long long)t->clen, (unsigned long long)t->ulen,
+		    (unsigned long long)t->file_size);
+	t->heap = 28 + t->clen;
+	if (!(t->ctoc = malloc(t->clen)) || !(toc = malloc(t->ulen + 1))) {
+		rc = fail_nomem(err);
+		goto out;
+	}
+	if ((rc = xar_pread(fd, 28, t->ctoc, t->clen, name, err)))
+		goto out;
+	uLongf dl = (uLongf)t->ulen;
+	if (uncompress(toc, &dl, t->ctoc, (uLong)t->clen) != Z_OK ||
+	    dl != t->ulen) {
+		rc = fail(err, PKGFLAT_E_FORMAT, name, "offset 28",
+		    "the TOC does not inflate to its declared %llu bytes",
+		    (unsigned long long)t->ulen);
+		goto out;
+	}
+	if (!(t->doc = xmlReadMemory((const char *)toc, (int)t->ulen, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+	    XML_PARSE_NOBLANKS | XML_PARSE_HUGE))) {
+		rc = fail(err, PKGFLAT_E_FORMAT, name, "TOC", "not well-formed XML");
+		goto out;
+	}
+	xmlNodePtr root = xmlDocGetRootElement(t->doc);
+	if (!xar_is_elem(root, "xar") || !(t->toc = xar_child(root, "toc"))) {
+		rc = fail(err, PKGFLAT_E_FORMAT, name, "TOC", "no <xar><toc>");
+		goto out;
+	}
+out:
+	free(toc);
+	if (rc)
+		xar_toc_free(t);
+	return rc;
+}
+
+void xar_toc_free(struct xar_toc *t)
+{
+	xmlFreeDoc(t->doc);
+	free(t->ctoc);
+	memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,34 @@
+/* Reading the header and TOC of a XAR (flat package). */
+#ifndef PKGFLAT_XAR_READ_H
+#define PKGFLAT_XAR_READ_H
+
+#include <libxml/tree.h>
+
+#include "internal.h"
+
+struct xar_toc {
+	uint64_t clen, ulen;   /* compressed and XML TOC lengths */
+	uint64_t heap;         /* file offset of the heap */
+	uint64_t file_size;
+	unsigned int alg;      /* header checksum algorithm */
+	unsigned char *ctoc;   /* the compressed TOC as stored */
+	xmlDocPtr doc;
+	xmlNodePtr toc;        /* <toc> */
+};
+
+/* Read and check header and TOC of the XAR open on fd. */
+pkgflat_status xar_toc_read(int fd, const char *name, struct xar_toc *t,
+    pkgflat_error *err);
+void xar_toc_free(struct xar_toc *t);
+
+/* Helpers over the TOC tree. */
+int xar_is_elem(xmlNodePtr n, const char *name);
+xmlNodePtr xar_child(xmlNodePtr n, const char *name);
+int xar_child_u64(xmlNodePtr n, const char *name, uint64_t *v);
+/* The end of the last range any <data>, <ea>, <checksum> or signature
+ * element claims in the heap. */
+uint64_t xar_heap_used(xmlNodePtr toc);
+pkgflat_status xar_pread(int fd, uint64_t off, void *buf, size_t n,
+    const char *name, pkgflat_error *err);
+
+#endif
