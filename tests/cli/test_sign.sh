@@ -214,3 +214,33 @@ stapling() {
 }
 
 t stapling stapling
+
+# The signed TOC has the shape of productsign's (Installomator, 2020):
+# the same top-level order and the same elements under each signature.
+toc_shaped_like_apple() {
+	pki
+	run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    "$TD/flat/Installomator-0.5.pkg" -o ours.pkg
+	python3 - "$TD/flat/Installomator-0.5.pkg" ours.pkg <<'PY' || exit 1
+import struct, sys, zlib, xml.etree.ElementTree as ET
+def shape(path):
+    d = open(path, "rb").read()
+    clen, = struct.unpack(">Q", d[8:16])
+    toc = ET.fromstring(zlib.decompress(d[28:28 + clen])).find("toc")
+    def walk(e, depth=0):
+        yield "  " * depth + e.tag + "".join(" %s=%s" % kv for kv in sorted(e.attrib.items())
+                                             if kv[0] != "id")
+        for c in e:
+            yield from walk(c, depth + 1)
+    top = [c.tag for c in toc]
+    sigs = [l for t in ("signature", "x-signature", "checksum") for l in walk(toc.find(t))]
+    return top[:top.index("file")], sigs, [ (c.find("offset").text, c.find("size").text) for c in (toc.find("checksum"), toc.find("signature"), toc.find("x-signature"))]
+a, b = shape(sys.argv[1]), shape(sys.argv[2])
+assert a[0] == b[0], (a[0], b[0])
+assert a[1] == b[1], "\n".join(a[1]) + "\n----\n" + "\n".join(b[1])
+assert a[2] == b[2], (a[2], b[2])
+print("same shape:", a[0], a[2])
+PY
+}
+
+t toc_shaped_like_apple toc_shaped_like_apple
