@@ -329,6 +329,16 @@ typedef struct pkgflat_identity_spec {
 	const char *chain;  /* intermediates and root; replaces any other */
 	const char *pass;   /* "env:VAR", "file:PATH" or "fd:N"; never the
 	                       passphrase itself */
+	/*
+	 * An external signer instead of a key (with cert): run through
+	 * /bin/sh -c, it gets a DER DigestInfo (SHA-1, 35 bytes) on standard
+	 * input and must write the RSA PKCS#1 v1.5 signature of it, as many
+	 * bytes as the key's modulus, on standard output, and exit 0; as
+	 * `openssl pkeyutl -sign -inkey KEY` does. It runs twice: for the RSA
+	 * signature and for the CMS one. Every signature is checked against
+	 * the certificate's public key.
+	 */
+	const char *sign_command;
 } pkgflat_identity_spec;
 
 pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,

@@ -38,6 +38,7 @@ int cmd_staple(int argc, char **argv);
 	{ "pass", required_argument, NULL, 'S' }, \
 	{ "force", no_argument, NULL, 'F' }, \
 	{ "timestamp", optional_argument, NULL, 'T' }, \
+	{ "sign-command", required_argument, NULL, 'X' }, \
 	{ "timestamp-timeout", required_argument, NULL, 'W' }
 
 /* Where and how long to ask for a timestamp. */
@@ -59,6 +60,7 @@ static inline int identity_option(int c, pkgflat_identity_spec *s, int *force,
 	case 'C': s->cert = optarg; return 1;
 	case 'H': s->chain = optarg; return 1;
 	case 'S': s->pass = optarg; return 1;
+	case 'X': s->sign_command = optarg; return 1;
 	case 'F': *force = 1; return 1;
 	default: return 0;
 	}

@@ -5,7 +5,7 @@
 #include "cli.h"
 
 static const char sign_help[] =
-    "usage: pkgflat sign IDENTITY [--force] IN.pkg -o OUT.pkg\n"
+    "usage: pkgflat sign IDENTITY [--force] [--timestamp[=URL]] IN.pkg -o OUT.pkg\n"
     "\n"
     "Sign a flat package the way productsign does: a SHA-1 TOC checksum, an\n"
     "RSA signature (PKCS#1 v1.5 over the checksum) and a detached CMS\n"
@@ -16,6 +16,14 @@ static const char sign_help[] =
     "identity:\n"
     "  --p12 FILE               PKCS#12 with key, certificate and chain\n"
     "  --key FILE --cert FILE   private key and certificate (PEM or DER)\n"
+    "  --sign-command CMD --cert FILE\n"
+    "                           an external signer (HSM, remote service): CMD\n"
+    "                           runs under /bin/sh, reads a DER DigestInfo\n"
+    "                           (SHA-1, 35 bytes) on stdin and writes its RSA\n"
+    "                           PKCS#1 v1.5 signature (modulus size) on stdout,\n"
+    "                           like 'openssl pkeyutl -sign -inkey KEY'; it\n"
+    "                           runs twice (RSA, then CMS) and every signature\n"
+    "                           is checked against the certificate\n"
     "  --chain FILE             intermediates and root (PEM); replaces others\n"
     "  --pass SPEC              env:VAR, file:PATH or fd:N (never the\n"
     "                           passphrase itself)\n"
@@ -30,7 +38,7 @@ static const char sign_help[] =
     "SOURCE_DATE_EPOCH fixes the time written into the signature, so that\n"
     "signing twice gives identical files.\n"
     "\n"
-    "Not yet: pkcs11: keys, --sign-command, stapling.\n"
+    "Not yet: pkcs11: keys, --prepare/--inject.\n"
     "\n"
     "exit status: 0 signed, 2 usage error, 3 unreadable input, bad identity,\n"
     "or the output could not be written\n";

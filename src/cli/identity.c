@@ -11,11 +11,14 @@ int identity_load(const pkgflat_identity_spec *spec, int force, int64_t now,
 	pkgflat_error err;
 
 	pkgflat_error_clear(&err);
-	if (spec->p12 && (spec->key || spec->cert))
-		return usage_error(NULL, "--p12 excludes --key and --cert");
-	if (!spec->p12 && (!spec->key || !spec->cert))
-		return usage_error(NULL, "signing needs --p12 FILE, or --key FILE "
-		    "with --cert FILE");
+	if (spec->p12 && (spec->key || spec->cert || spec->sign_command))
+		return usage_error(NULL, "--p12 excludes --key, --cert and "
+		    "--sign-command");
+	if (spec->key && spec->sign_command)
+		return usage_error(NULL, "--key and --sign-command exclude each other");
+	if (!spec->p12 && (!spec->cert || (!spec->key && !spec->sign_command)))
+		return usage_error(NULL, "signing needs --p12 FILE, or --cert FILE "
+		    "with --key FILE or --sign-command CMD");
 	if (pkgflat_identity_load(spec, out, &err))
 		return report_error(&err);
 	if (!force && pkgflat_identity_check(*out, now, &err)) {

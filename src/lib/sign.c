@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sign.h"
@@ -38,9 +39,13 @@
 #define CMS_RESERVE 9216
 
 struct pkgflat_identity {
-	EVP_PKEY *key;
+	EVP_PKEY *key;           /* the signing key, or with a command: */
 	X509 *leaf;
 	STACK_OF(X509) *chain;   /* intermediates and root, leaf excluded */
+	char *command;           /* an external signer, and */
+	EVP_PKEY *stand_in;      /* a throwaway key of the same size that lets
+	                            OpenSSL lay out the CMS before the real
+	                            signature replaces its own */
 };
 
 static pkgflat_status ssl_fail(pkgflat_error *err, const char *file,
@@ -233,9 +238,11 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 			goto out;
 		}
 	} else {
-		if (!spec->key || !spec->cert) {
+		if ((!spec->key && !spec->sign_command) || !spec->cert ||
+		    (spec->key && spec->sign_command)) {
 			rc = fail(err, PKGFLAT_E_USAGE, NULL, NULL,
-			    "an identity needs --p12, or --key with --cert");
+			    "an identity needs --p12, or --cert with either --key or "
+			    "--sign-command");
 			goto out;
 		}
 		STACK_OF(X509) *certs = sk_X509_new_null();
@@ -243,7 +250,7 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 			rc = fail_nomem(err);
 			goto out;
 		}
-		if ((rc = load_key(spec->key, pass, &id->key, err)) ||
+		if ((spec->key && (rc = load_key(spec->key, pass, &id->key, err))) ||
 		    (rc = load_certs(spec->cert, certs, err))) {
 			sk_X509_pop_free(certs, X509_free);
 			goto out;
@@ -265,6 +272,22 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 			goto out;
 	} else
 		sign_complete_chain(id->leaf, id->chain);
+	if (spec->sign_command) {
+		EVP_PKEY *pub = X509_get0_pubkey(id->leaf);
+		if (!pub || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
+			rc = fail(err, PKGFLAT_E_UNSUPPORTED, spec->cert, NULL,
+			    "installer signatures need an RSA key");
+			goto out;
+		}
+		if (!(id->command = pf_strdup(spec->sign_command)) ||
+		    !(id->stand_in = EVP_RSA_gen((unsigned int)EVP_PKEY_get_bits(pub)))) {
+			rc = ssl_fail(err, NULL, "cannot prepare for the external signer");
+			goto out;
+		}
+		*out = id;
+		id = NULL;
+		goto out;
+	}
 	if (X509_check_private_key(id->leaf, id->key) != 1) {
 		ERR_clear_error();
 		rc = fail(err, PKGFLAT_E_CRYPTO, spec->p12 ? spec->p12 : spec->key,
@@ -318,6 +341,8 @@ void pkgflat_identity_free(pkgflat_identity *id)
 	if (!id)
 		return;
 	EVP_PKEY_free(id->key);
+	EVP_PKEY_free(id->stand_in);
+	free(id->command);
 	X509_free(id->leaf);
 	sk_X509_pop_free(id->chain, X509_free);
 	free(id);
@@ -430,10 +455,92 @@ static pkgflat_status signer_toc(void *ctx, xmlTextWriterPtr w,
 	    NULL, NULL, "cannot write the signature elements") : PKGFLAT_OK;
 }
 
+/* Run the external signer on a DigestInfo; check what it returns. */
+static pkgflat_status ext_sign(const pkgflat_identity *id,
+    const unsigned char *di, size_t dilen, unsigned char *out, size_t siglen,
+    pkgflat_error *err)
+{
+	int in[2], outp[2];
+	pid_t pid;
+	size_t got = 0;
+	int status;
+
+	if (pipe(in) || pipe(outp))
+		return fail_errno(err, id->command, "cannot start the signer");
+	if ((pid = fork()) < 0)
+		return fail_errno(err, id->command, "cannot start the signer");
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(outp[0]);
+		close(outp[1]);
+		execl("/bin/sh", "sh", "-c", id->command, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	/* 35 bytes fit any pipe buffer: write, then read. */
+	ssize_t w = write(in[1], di, dilen);
+	close(in[1]);
+	for (;;) {
+		unsigned char buf[4096];
+		ssize_t r = read(outp[0], buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (got + (size_t)r <= siglen)
+			memcpy(out + got, buf, (size_t)r);
+		got += (size_t)r;
+	}
+	close(outp[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (w != (ssize_t)dilen || !WIFEXITED(status) || WEXITSTATUS(status))
+		return fail(err, PKGFLAT_E_CRYPTO, id->command, NULL,
+		    "the signing command failed (exit status %d)",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (got != siglen)
+		return fail(err, PKGFLAT_E_CRYPTO, id->command, NULL,
+		    "the signing command wrote %zu bytes, not a %zu-byte signature",
+		    got, siglen);
+	/* The signature must recover to what was asked for. */
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(X509_get0_pubkey(id->leaf), NULL);
+	unsigned char rec[512];
+	size_t rl = sizeof rec;
+	int ok = c && EVP_PKEY_verify_recover_init(c) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+	    EVP_PKEY_verify_recover(c, rec, &rl, out, siglen) == 1 &&
+	    rl == dilen && !memcmp(rec, di, dilen);
+	EVP_PKEY_CTX_free(c);
+	ERR_clear_error();
+	if (!ok)
+		return fail(err, PKGFLAT_E_CRYPTO, id->command, NULL,
+		    "the signing command's signature does not verify with the "
+		    "certificate's key (wrong key, or not PKCS#1 v1.5 over its input)");
+	return PKGFLAT_OK;
+}
+
+static const unsigned char sha1_prefix[15] = {
+	0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
+	0x00, 0x04, 0x14
+};
+
 /* RSA: PKCS#1 v1.5 with the SHA-1 DigestInfo around H itself. */
 static pkgflat_status rsa_sign(const struct signer *s, const unsigned char *h,
     size_t hlen, unsigned char *out, pkgflat_error *err)
 {
+	if (s->id->command) {
+		unsigned char di[sizeof sha1_prefix + 20];
+		if (hlen != 20)
+			return fail(err, PKGFLAT_E_USAGE, NULL, NULL,
+			    "external signing needs a SHA-1 checksum");
+		memcpy(di, sha1_prefix, sizeof sha1_prefix);
+		memcpy(di + sizeof sha1_prefix, h, 20);
+		return ext_sign(s->id, di, sizeof di, out, s->rsa_len, err);
+	}
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(s->id->key, NULL);
 	size_t len = s->rsa_len;
 	int ok = c && EVP_PKEY_sign_init(c) == 1 &&
@@ -549,6 +656,31 @@ out:
 	return rc;
 }
 
+/* Replace the stand-in's CMS signature by the external signer's: the
+ * stand-in's signature recovers to the DigestInfo that was signed. */
+static pkgflat_status cms_resign(const struct signer *s, CMS_SignerInfo *si,
+    pkgflat_error *err)
+{
+	ASN1_OCTET_STRING *sig = CMS_SignerInfo_get0_signature(si);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(s->id->stand_in, NULL);
+	unsigned char di[512], real[1024];
+	size_t dl = sizeof di;
+	int ok = sig && c && EVP_PKEY_verify_recover_init(c) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+	    EVP_PKEY_verify_recover(c, di, &dl, ASN1_STRING_get0_data(sig),
+	    (size_t)ASN1_STRING_length(sig)) == 1;
+	pkgflat_status rc;
+
+	EVP_PKEY_CTX_free(c);
+	if (!ok || s->rsa_len > sizeof real)
+		return ssl_fail(err, NULL, "cannot lay out the CMS signature");
+	if ((rc = ext_sign(s->id, di, dl, real, s->rsa_len, err)))
+		return rc;
+	if (!ASN1_STRING_set(sig, real, (int)s->rsa_len))
+		return fail_nomem(err);
+	return PKGFLAT_OK;
+}
+
 /* CMS: detached SignedData over H. Returns the DER in *der. */
 static pkgflat_status cms_sign(const struct signer *s, const unsigned char *h,
     size_t hlen, int with_ts, unsigned char **der, int *derlen,
@@ -561,11 +693,28 @@ static pkgflat_status cms_sign(const struct signer *s, const unsigned char *h,
 	pkgflat_status rc = PKGFLAT_OK;
 	CMS_SignerInfo *si;
 	ASN1_TIME *at = NULL;
+	X509 *stand_cert = NULL;
 
 	*der = NULL;
-	if (!cms || !data || !(si = CMS_add1_signer(cms, s->id->leaf, s->id->key,
-	    EVP_sha1(), flags))) {
+	/* With an external signer, OpenSSL signs with a stand-in key under a
+	 * copy of the leaf carrying the stand-in's public key; the SignerInfo
+	 * names the leaf by issuer and serial only, so swapping in the real
+	 * signature afterwards leaves a CMS made with the real leaf. */
+	if (s->id->command) {
+		if (!(stand_cert = X509_dup(s->id->leaf)) ||
+		    !X509_set_pubkey(stand_cert, s->id->stand_in)) {
+			rc = ssl_fail(err, NULL, "cannot set up the CMS signature");
+			goto out;
+		}
+	}
+	if (!cms || !data || !(si = CMS_add1_signer(cms, s->id->command ?
+	    stand_cert : s->id->leaf, s->id->command ? s->id->stand_in :
+	    s->id->key, EVP_sha1(), flags | (s->id->command ? CMS_NOCERTS : 0)))) {
 		rc = ssl_fail(err, NULL, "cannot set up the CMS signature");
+		goto out;
+	}
+	if (s->id->command && !CMS_add1_cert(cms, s->id->leaf)) {
+		rc = ssl_fail(err, NULL, "cannot add the leaf to the CMS");
 		goto out;
 	}
 	for (int i = 0; i < sk_X509_num(s->id->chain); i++)
@@ -591,6 +740,9 @@ static pkgflat_status cms_sign(const struct signer *s, const unsigned char *h,
 		rc = ssl_fail(err, NULL, "CMS signing failed");
 		goto out;
 	}
+	/* Sizing (with_ts 0) keeps the stand-in's signature: same length. */
+	if (s->id->command && with_ts && (rc = cms_resign(s, si, err)))
+		goto out;
 	if (with_ts && s->tsa_url && (rc = timestamp(s, si, err)))
 		goto out;
 	if ((*derlen = i2d_CMS_ContentInfo(cms, der)) <= 0) {
@@ -598,6 +750,7 @@ static pkgflat_status cms_sign(const struct signer *s, const unsigned char *h,
 		goto out;
 	}
 out:
+	X509_free(stand_cert);
 	ASN1_TIME_free(at);
 	BIO_free(data);
 	CMS_ContentInfo_free(cms);
@@ -645,7 +798,8 @@ pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
 	c->s.signing_time = signing_time;
 	c->s.tsa_url = tsa_url;
 	c->s.tsa_timeout = tsa_timeout > 0 ? tsa_timeout : 30;
-	c->s.rsa_len = (size_t)EVP_PKEY_get_size(id->key);
+	c->s.rsa_len = (size_t)EVP_PKEY_get_size(id->key ? id->key :
+	    X509_get0_pubkey(id->leaf));
 	c->s.ncerts = 1 + sk_X509_num(id->chain);
 	if (!(c->s.b64 = pf_calloc((size_t)c->s.ncerts, sizeof *c->s.b64)))
 		goto nomem;

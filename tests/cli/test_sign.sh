@@ -244,3 +244,33 @@ PY
 }
 
 t toc_shaped_like_apple toc_shaped_like_apple
+
+# An external signer: openssl pkeyutl stands in for an HSM or a service.
+sign_command() {
+	pki
+	cmd="openssl pkeyutl -sign -inkey '$P/leaf.key'"
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o ext.pkg --sign --cert "$P/leaf.pem" \
+	    --chain "$P/chain.pem" --sign-command "$cmd"
+	check_signed ext.pkg
+	# The same bytes as signing with the key itself (fixed time, no TSA):
+	# RSA PKCS#1 v1.5 is deterministic.
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o key.pkg --sign --cert "$P/leaf.pem" \
+	    --chain "$P/chain.pem" --key "$P/leaf.key"
+	cmp ext.pkg key.pkg || fail "external and key signing differ"
+	run 0 "$PKGFLAT" sign --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    --sign-command "$cmd" "$TD/flat/Installomator-0.5.pkg" -o re.pkg
+	check_signed re.pkg
+	# A signer with the wrong key, one that fails, one that writes junk.
+	mkdir o
+	bad_input "does not verify with the certificate's key" "$PKGFLAT" sign --cert "$P/leaf.pem" \
+	    --sign-command "openssl pkeyutl -sign -inkey '$P/mas.key'" "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	bad_input "the signing command failed (exit status 3)" "$PKGFLAT" sign --cert "$P/leaf.pem" \
+	    --sign-command "exit 3" "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	bad_input "wrote 5 bytes, not a 256-byte signature" "$PKGFLAT" sign --cert "$P/leaf.pem" \
+	    --sign-command "printf hello" "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	run 2 "$PKGFLAT" sign --cert "$P/leaf.pem" --key "$P/leaf.key" --sign-command true \
+	    "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	[ -z "$(ls -A o)" ] || fail "output left"
+}
+
+t sign_command sign_command
