@@ -323,7 +323,10 @@ typedef struct pkgflat_identity pkgflat_identity;
 
 typedef struct pkgflat_identity_spec {
 	const char *p12;    /* PKCS#12 with key, leaf and chain, or */
-	const char *key;    /* a private key (PEM or DER) ... */
+	const char *key;    /* a private key (PEM or DER file, or a pkcs11:
+	                       URI for a token; the module is p11-kit's unless
+	                       PKGFLAT_PKCS11_MODULE names one; --pass gives
+	                       the PIN) ... */
 	const char *cert;   /* ... and its certificate (PEM/DER; more PEM
 	                       certificates after it are taken as chain) */
 	const char *chain;  /* intermediates and root; replaces any other */

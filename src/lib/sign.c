@@ -46,6 +46,7 @@ struct pkgflat_identity {
 	EVP_PKEY *stand_in;      /* a throwaway key of the same size that lets
 	                            OpenSSL lay out the CMS before the real
 	                            signature replaces its own */
+	void *engine;            /* pkcs11 keys: the engine holding them */
 };
 
 static pkgflat_status ssl_fail(pkgflat_error *err, const char *file,
@@ -250,8 +251,11 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 			rc = fail_nomem(err);
 			goto out;
 		}
-		if ((spec->key && (rc = load_key(spec->key, pass, &id->key, err))) ||
-		    (rc = load_certs(spec->cert, certs, err))) {
+		int p11 = spec->key && !strncmp(spec->key, "pkcs11:", 7);
+		if ((p11 && (rc = pkcs11_load_key(spec->key, pass, &id->key,
+		    &id->engine, err))) ||
+		    (spec->key && !p11 && (rc = load_key(spec->key, pass, &id->key,
+		    err))) || (rc = load_certs(spec->cert, certs, err))) {
 			sk_X509_pop_free(certs, X509_free);
 			goto out;
 		}
@@ -341,6 +345,7 @@ void pkgflat_identity_free(pkgflat_identity *id)
 	if (!id)
 		return;
 	EVP_PKEY_free(id->key);
+	pkcs11_release(id->engine);
 	EVP_PKEY_free(id->stand_in);
 	free(id->command);
 	X509_free(id->leaf);

@@ -9,6 +9,12 @@
 
 struct sign_ctx;
 
+/* A private key named by a pkcs11: URI (pkcs11.c); *engine is released
+ * with pkcs11_release() after the key is freed. */
+pkgflat_status pkcs11_load_key(const char *uri, const char *pin,
+    EVP_PKEY **out, void **engine, pkgflat_error *err);
+void pkcs11_release(void *engine);
+
 /* Apple Root CA and the Developer ID Certification Authority (PEM). */
 extern const char apple_certs_pem[];
 

@@ -274,3 +274,37 @@ sign_command() {
 }
 
 t sign_command sign_command
+
+# A key in a PKCS#11 token (SoftHSM 2, set up here) through OpenSSL's
+# pkcs11 engine.
+pkcs11_key() {
+	pki
+	command -v softhsm2-util >/dev/null || fail "softhsm2 missing (scripts/install-deps)"
+	mkdir tokens
+	printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+	    "$PWD" >softhsm2.conf
+	export SOFTHSM2_CONF="$PWD/softhsm2.conf"
+	export PKGFLAT_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
+	softhsm2-util --init-token --free --label pkgflat --pin 1234 --so-pin 5678 >/dev/null ||
+		fail "cannot make a token"
+	openssl pkcs8 -topk8 -nocrypt -in "$P/leaf.key" -out leaf.p8
+	softhsm2-util --import leaf.p8 --token pkgflat --label leaf --id 01 --pin 1234 >/dev/null ||
+		fail "cannot import the key"
+	uri="pkcs11:token=pkgflat;object=leaf;type=private"
+	PIN=1234 run 0 "$PKGFLAT" convert -q "$EXIF" -o hsm.pkg --sign --key "$uri" \
+	    --pass env:PIN --cert "$P/leaf.pem" --chain "$P/chain.pem"
+	check_signed hsm.pkg
+	# The token signs exactly as the key file does.
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o file.pkg --sign --key "$P/leaf.key" \
+	    --cert "$P/leaf.pem" --chain "$P/chain.pem"
+	cmp hsm.pkg file.pkg || fail "token and key file signatures differ"
+	mkdir o
+	PIN=1234 bad_input "no such private key in the PKCS#11 token" "$PKGFLAT" sign \
+	    --key "pkcs11:token=pkgflat;object=nothere;type=private" --pass env:PIN \
+	    --cert "$P/leaf.pem" "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	PIN=9999 bad_input "pkcs11:token=pkgflat" "$PKGFLAT" sign --key "$uri" --pass env:PIN \
+	    --cert "$P/leaf.pem" "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	[ -z "$(ls -A o)" ] || fail "output left"
+}
+
+t pkcs11_key pkcs11_key
