@@ -188,3 +188,36 @@ t cheetah_symlinks cheetah_symlinks
 t standalone_files standalone_files
 t usage_errors usage_errors
 t flat_info flat_info
+
+# Malformed flat packages: info, sign and staple refuse them cleanly.
+flat_malformed() {
+	"$ROOT/scripts/make-test-pki" pki >/dev/null 2>&1
+	python3 - "$TD/flat/Installomator-0.5.pkg" <<'PY'
+import struct, sys, zlib
+d = bytearray(open(sys.argv[1], "rb").read())
+clen, ulen = struct.unpack(">QQ", d[8:24])
+def save(name, b): open(name, "wb").write(bytes(b))
+b = bytearray(d); b[8:16] = struct.pack(">Q", len(d) * 2); save("toolong.pkg", b)
+b = bytearray(d); b[16:24] = struct.pack(">Q", ulen + 1); save("ulen.pkg", b)
+b = bytearray(d); b[4:6] = struct.pack(">H", 64); save("hdr64.pkg", b)
+raw = b"<xar><toc><file>not closed"
+toc = zlib.compress(raw)
+b = bytearray(d[:8]) + struct.pack(">QQ", len(toc), len(raw)) + d[24:28] + toc; save("badxml.pkg", b)
+toc = zlib.decompress(bytes(d[28:28 + clen])).replace(b"<offset>9492</offset>", b"<offset>99999999</offset>", 1)
+z = zlib.compress(toc)
+b = bytearray(d[:8]) + struct.pack(">QQ", len(z), len(toc)) + d[24:28] + z + d[28 + clen:]; save("pastend.pkg", b)
+PY
+	for f in toolong ulen hdr64 badxml; do
+		cp $f.pkg keep.pkg
+		bad_input "$f.pkg: " "$PKGFLAT" info $f.pkg
+		bad_input "$f.pkg: " "$PKGFLAT" sign --key pki/leaf.key --cert pki/leaf.pem $f.pkg -o out.pkg
+		cmp $f.pkg keep.pkg || fail "$f modified"
+	done
+	has "$T/err" "badxml.pkg: TOC: not well-formed XML"
+	bad_input "file data overlaps the signatures or runs past the end" \
+	    "$PKGFLAT" sign --key pki/leaf.key --cert pki/leaf.pem pastend.pkg -o out.pkg
+	bad_input "claims more heap than the file holds" "$PKGFLAT" staple --remove pastend.pkg
+	[ ! -e out.pkg ] || fail "output written"
+}
+
+t flat_malformed flat_malformed
