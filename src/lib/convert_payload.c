@@ -346,26 +346,13 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			    hl);
 			goto out;
 		}
-		pkgflat_entry e = { 0 };
-		e.path = path;
-		e.hardlink = link;
-		e.mode = (uint32_t)archive_entry_mode(ent);
-		e.type = payload_entry_type(archive_entry_filetype(ent), hl != NULL);
-		e.link_target = archive_entry_symlink(ent);
-		e.uid = (uint32_t)archive_entry_uid(ent);
-		e.gid = (uint32_t)archive_entry_gid(ent);
-		e.mtime = archive_entry_mtime(ent);
-		e.size = archive_entry_size(ent) > 0 ?
-		    (uint64_t)archive_entry_size(ent) : 0;
-		e.rdev = (uint32_t)archive_entry_rdev(ent);
-		e.nlink = archive_entry_nlink(ent);
+		pkgflat_entry e;
+		payload_fill_entry(ent, path, link, &e);
 		if (!e.type) {
 			rc = fail(err, PKGFLAT_E_UNSUPPORTED, job->name, where,
 			    "file type %06o cannot go into a flat payload", e.mode);
 			goto out;
 		}
-		if (e.type == PKGFLAT_ENTRY_SYMLINK)
-			e.size = e.link_target ? strlen(e.link_target) : 0;
 		if (e.type == PKGFLAT_ENTRY_FILE && e.size > ODC_MAX_FILE) {
 			rc = fail(err, PKGFLAT_E_UNSUPPORTED, job->name, where,
 			    "file of %llu bytes is too large for a flat payload "

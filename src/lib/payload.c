@@ -116,6 +116,30 @@ int payload_entry_type(unsigned int m, int hardlink)
 	}
 }
 
+void payload_fill_entry(struct archive_entry *ent, const char *path,
+    const char *hardlink, pkgflat_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->path = path;
+	e->hardlink = hardlink;
+	e->mode = (uint32_t)archive_entry_mode(ent);
+	e->type = payload_entry_type(archive_entry_filetype(ent),
+	    hardlink != NULL);
+	e->link_target = archive_entry_symlink(ent);
+	e->uid = (uint32_t)archive_entry_uid(ent);
+	e->gid = (uint32_t)archive_entry_gid(ent);
+	e->mtime = archive_entry_mtime(ent);
+	e->size = archive_entry_size(ent) > 0 ?
+	    (uint64_t)archive_entry_size(ent) : 0;
+	e->rdev = (uint32_t)archive_entry_rdev(ent);
+	e->ino = (uint64_t)archive_entry_ino64(ent);
+	e->nlink = archive_entry_nlink(ent);
+	/* cpio stores a symlink's target as its data, tar does not: report
+	 * the target length either way, as a BOM does. */
+	if (e->type == PKGFLAT_ENTRY_SYMLINK)
+		e->size = e->link_target ? strlen(e->link_target) : 0;
+}
+
 pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
@@ -205,23 +229,7 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
 			    "hard link target \"%s\" climbs out of the install root", hl);
 			goto out;
 		}
-		e.path = path;
-		e.hardlink = link;
-		e.mode = (uint32_t)archive_entry_mode(ent);
-		e.type = payload_entry_type(archive_entry_filetype(ent), hl != NULL);
-		e.link_target = archive_entry_symlink(ent);
-		e.uid = (uint32_t)archive_entry_uid(ent);
-		e.gid = (uint32_t)archive_entry_gid(ent);
-		e.mtime = archive_entry_mtime(ent);
-		e.size = archive_entry_size(ent) > 0 ?
-		    (uint64_t)archive_entry_size(ent) : 0;
-		e.rdev = (uint32_t)archive_entry_rdev(ent);
-		e.ino = (uint64_t)archive_entry_ino64(ent);
-		e.nlink = archive_entry_nlink(ent);
-		/* cpio stores a symlink's target as its data, tar does not:
-		 * report the target length either way, as a BOM does. */
-		if (e.type == PKGFLAT_ENTRY_SYMLINK)
-			e.size = e.link_target ? strlen(e.link_target) : 0;
+		payload_fill_entry(ent, path, link, &e);
 		if (!e.type) {
 			snprintf(where, sizeof where, "entry %llu (%s)",
 			    (unsigned long long)s.entries, path);

@@ -16,6 +16,12 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
 
+struct archive_entry;
+
+/* A libarchive entry as a pkgflat_entry (path and hardlink borrowed). */
+void payload_fill_entry(struct archive_entry *ent, const char *path,
+    const char *hardlink, pkgflat_entry *e);
+
 /* PKGFLAT_ENTRY_* for a file type (AE_IFREG, ...); 0 when unknown. */
 int payload_entry_type(unsigned int filetype, int hardlink);
 
