@@ -628,12 +628,24 @@ static pkgflat_status copy_tree(struct conv *c, const char *inner,
 	if ((rc = src_stat(s, inner, &st, c->err)))
 		return rc;
 	if (st.type == SRC_FILE) {
-		unsigned char *d = NULL;
-		size_t n = 0;
-		if ((rc = src_read(s, inner, (size_t)1 << 30, &d, &n, c->err)))
+		/* Streamed: a background image or a PDF can be large. */
+		src_stream *in = NULL;
+		unsigned char buf[64 * 1024];
+		if ((rc = src_open_stream(s, inner, &in, c->err)))
 			return rc;
-		rc = xarw_add_file(c->xw, parent, name, XAR_ENC_ZLIB, d, n, c->err);
-		free(d);
+		rc = xarw_file_begin(c->xw, parent, name, XAR_ENC_ZLIB, c->err);
+		while (!rc) {
+			long n = in->read(in, buf, sizeof buf);
+			if (n < 0)
+				rc = c->err->status ? c->err->status : PKGFLAT_E_IO;
+			else if (n == 0)
+				rc = xarw_file_end(c->xw, c->err);
+			else
+				rc = xarw_file_write(c->xw, buf, (size_t)n, c->err);
+			if (n == 0)
+				break;
+		}
+		src_stream_close(in);
 		return rc;
 	}
 	if (st.type != SRC_DIR || depth > 8)
