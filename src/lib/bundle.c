@@ -706,15 +706,26 @@ static pkgflat_status walk_resources(pkgflat_bundle *b, const char *res,
 			} else
 				rc = walk_resources(b, res, r->path, lang, depth + 1, err);
 		} else if (st.type == SRC_FILE) {
-			if (st.size <= MAX_META_FILE) {
-				unsigned char *d = NULL;
-				size_t n = 0;
-				if ((rc = read_small(pkg, full, &d, &n, err)))
-					goto next;
-				r->mime = mime_sniff(d, n, name);
-				free(d);
-			} else
-				r->mime = "application/octet-stream";
+			/* The first bytes tell the type; no need for the rest. */
+			unsigned char head[1024];
+			size_t n = 0;
+			src_stream *in = NULL;
+			if ((rc = src_open_stream(pkg->src, full, &in, err)))
+				goto next;
+			while (n < sizeof head) {
+				long k = in->read(in, head + n, sizeof head - n);
+				if (k < 0) {
+					rc = err && err->status ? err->status : PKGFLAT_E_IO;
+					break;
+				}
+				if (k == 0)
+					break;
+				n += (size_t)k;
+			}
+			src_stream_close(in);
+			if (rc)
+				goto next;
+			r->mime = mime_sniff(head, n, name);
 		}
 next:
 		free(rpath);
