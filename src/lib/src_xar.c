@@ -35,6 +35,7 @@ struct xar_entry {
 	uint64_t offset;     /* absolute file offset of the stored bytes */
 	uint64_t length;     /* stored bytes */
 	enum xar_enc enc;
+	int filter;          /* libarchive filter for XENC_OTHER */
 	int has_data;
 	char *link;
 };
@@ -86,18 +87,37 @@ static xmlNodePtr last_child(xmlNodePtr n, const char *name)
 	return found;
 }
 
-static enum xar_enc encoding_of(xmlNodePtr data)
+/* Member encodings (flat-format.md §1.5): the decoder and, for those
+ * libarchive decodes, its filter. */
+static const struct {
+	const char *style;
+	enum xar_enc enc;
+	int filter;
+} encodings[] = {
+	{ "application/octet-stream", XENC_RAW, 0 },
+	{ "application/x-gzip", XENC_ZLIB, 0 },
+	{ "application/x-bzip2", XENC_OTHER, ARCHIVE_FILTER_BZIP2 },
+	{ "application/x-xz", XENC_OTHER, ARCHIVE_FILTER_XZ },
+	{ "application/x-lzma", XENC_OTHER, ARCHIVE_FILTER_LZMA },
+};
+
+/* 0 when the style is unknown. */
+static int encoding_of(xmlNodePtr data, enum xar_enc *enc, int *filter)
 {
 	xmlNodePtr e = xar_child(data, "encoding");
 	xmlChar *style = e ? xmlGetProp(e, BAD_CAST "style") : NULL;
-	enum xar_enc r = XENC_RAW;
+	int found = !style;
 
-	if (style && !strcmp((const char *)style, "application/x-gzip"))
-		r = XENC_ZLIB;
-	else if (style && strcmp((const char *)style, "application/octet-stream"))
-		r = XENC_OTHER;
+	*enc = XENC_RAW;
+	*filter = 0;
+	for (size_t i = 0; style && i < sizeof encodings / sizeof *encodings; i++)
+		if (!strcmp((const char *)style, encodings[i].style)) {
+			*enc = encodings[i].enc;
+			*filter = encodings[i].filter;
+			found = 1;
+		}
 	xmlFree(style);
-	return r;
+	return found;
 }
 
 struct toc_walk {
@@ -141,7 +161,8 @@ static pkgflat_status walk_files(struct toc_walk *w, xmlNodePtr parent,
 		char *name = node_text(nm);
 		if (!name || !name[0] || b64 || strchr(name, '/') ||
 		    !strcmp(name, ".") || !strcmp(name, "..")) {
-			pkgflat_status rc = bad_toc(w, f, dir[0] ? dir : NULL, !name ||
+			pkgflat_status rc = bad_toc(w, f, name && name[0] ? name : NULL,
+			    !name ||
 			    !name[0] ? "file has no name" : b64 ?
 			    "file name is not UTF-8 (base64)" :
 			    "file name is not a single path component");
@@ -211,7 +232,8 @@ static pkgflat_status walk_files(struct toc_walk *w, xmlNodePtr parent,
 			e->offset = w->heap + off;
 			e->length = len;
 			e->size = size;
-			e->enc = encoding_of(data);
+			if (!encoding_of(data, &e->enc, &e->filter))
+				return bad_toc(w, f, path, "unknown <encoding> style");
 			if (e->enc == XENC_RAW && size != len)
 				return bad_toc(w, f, path, "stored and extracted sizes "
 				    "differ for an uncompressed member");
@@ -279,6 +301,7 @@ struct xar_stream {
 	z_stream z;
 	int z_init, z_done;
 	struct archive *ar;       /* XENC_OTHER */
+	int filter;
 	unsigned char in[XAR_BUF];
 };
 
@@ -452,6 +475,7 @@ static pkgflat_status xar_open_stream(src *src_, const char *path,
 	s->end = e->offset + e->length;
 	s->left = e->has_data ? e->size : 0;
 	s->enc = e->has_data ? e->enc : XENC_RAW;
+	s->filter = e->filter;
 	if (s->enc == XENC_ZLIB) {
 		/* 15 + 32: zlib as Apple writes it, or gzip as some tools do. */
 		if (inflateInit2(&s->z, 15 + 32) != Z_OK) {
@@ -465,7 +489,9 @@ static pkgflat_status xar_open_stream(src *src_, const char *path,
 			xar_stream_close(&s->base);
 			return fail_nomem(err);
 		}
-		archive_read_support_filter_all(s->ar);
+		/* Exactly this filter: bidding would also unpack a gzip'd
+		 * Payload stored inside a bzip2 member. */
+		archive_read_append_filter(s->ar, s->filter);
 		archive_read_support_format_raw(s->ar);
 		if (archive_read_open(s->ar, s, NULL, la_pull, NULL) != ARCHIVE_OK ||
 		    archive_read_next_header(s->ar, &ent) != ARCHIVE_OK) {
