@@ -217,10 +217,20 @@ typedef struct pkgflat_bom_stats {
 } pkgflat_bom_stats;
 
 /*
- * Open a legacy package: a .pkg or .mpkg directory, or such a directory
- * inside a .zip, .tar, .tar.gz or .tgz file. Reads and checks all metadata
- * (plists, resources, scripts, the package tree); payloads and BOMs are read
- * only when asked for.
+ * Open a package: a legacy .pkg or .mpkg directory, or such a directory
+ * inside a .zip, .tar, .tar.gz or .tgz file; a flat package file (XAR,
+ * container PKGFLAT_CONTAINER_XAR), or a directory expanded from one
+ * (Distribution or PackageInfo at its top). Reads and checks all metadata
+ * (plists or Distribution and PackageInfo, resources, scripts, the package
+ * tree); payloads and BOMs are read only when asked for.
+ *
+ * A flat product's root is a PKGFLAT_BUNDLE_PRODUCT whose children are
+ * PKGFLAT_BUNDLE_FLAT_COMPONENTs in choices-outline order; a lone flat
+ * component is the root itself. For those, fields map back the way
+ * convert maps them out: restart from the Distribution's onConclusion (or
+ * PackageInfo postinstall-action), selection and required from the choice,
+ * claimed size from installKBytes, creator from generator-version, and the
+ * bundle keys are PackageInfo's attributes.
  */
 pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
     pkgflat_error *err);
@@ -246,7 +256,11 @@ const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f);
 const char *pkgflat_field_name(enum pkgflat_field f);
 int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f);
 const char *pkgflat_flag_name(enum pkgflat_flag f);
-/* Path (inside the input) of the script, or NULL when the bundle has none. */
+/* Path (inside the input) of the script, or NULL when the bundle has none.
+ * A flat component has only preinstall and postinstall, as PackageInfo
+ * names them; their path is the Scripts archive's joined with the member
+ * name ("Foo.pkg/Scripts/postinstall"): read them with
+ * pkgflat_bundle_list_scripts(). */
 const char *pkgflat_bundle_script(const pkgflat_bundle *b,
     enum pkgflat_script s);
 size_t pkgflat_bundle_child_count(const pkgflat_bundle *b);
@@ -345,6 +359,11 @@ pkgflat_status pkgflat_bom_list_file(const char *path, pkgflat_entry_fn fn,
 /* List a payload file (Archive.pax.gz, or Payload from a flat package). */
 pkgflat_status pkgflat_payload_list_file(const char *path, pkgflat_entry_fn fn,
     void *ctx, pkgflat_payload_stats *stats, pkgflat_error *err);
+/* The same with each regular file's SHA-256 (see
+ * pkgflat_bundle_list_payload_digest). */
+pkgflat_status pkgflat_payload_list_file_digest(const char *path,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err);
 
 
 /* ------------------------------------------------------------------ */

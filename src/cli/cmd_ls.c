@@ -253,6 +253,9 @@ int cmd_ls(int argc, char **argv)
 		}
 		pkgflat_status st = kind == PKGFLAT_FILE_BOM ?
 		    pkgflat_bom_list_file(path, print_entry, &ctx, NULL, &err) :
+		    ctx.sha256 ?
+		    pkgflat_payload_list_file_digest(path, print_entry, &ctx, NULL,
+		        &err) :
 		    pkgflat_payload_list_file(path, print_entry, &ctx, NULL, &err);
 		if (st) {
 			fflush(stdout);

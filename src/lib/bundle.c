@@ -1599,6 +1599,8 @@ enum pkgflat_file_kind pkgflat_file_sniff(const char *path)
 		return PKGFLAT_FILE_BOM;
 	if (!memcmp(b, "xar!", 4))
 		return PKGFLAT_FILE_XAR;
+	if (!memcmp(b, "pbzx", 4))
+		return PKGFLAT_FILE_PAYLOAD;
 	if (!memcmp(b, "PK\3\4", 4) || !memcmp(b, "PK\5\6", 4))
 		return PKGFLAT_FILE_ARCHIVE;
 	if (n >= 6 && (!memcmp(b, "070707", 6) || !memcmp(b, "070701", 6) ||

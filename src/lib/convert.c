@@ -1366,6 +1366,10 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 	*result = NULL;
 	if (!opt || !opt->output || !opt->output[0])
 		return fail(err, PKGFLAT_E_USAGE, NULL, NULL, "no output file named");
+	enum pkgflat_bundle_kind rk = pkgflat_bundle_kind(pkg->root);
+	if (rk == PKGFLAT_BUNDLE_PRODUCT || rk == PKGFLAT_BUNDLE_FLAT_COMPONENT)
+		return fail(err, PKGFLAT_E_UNSUPPORTED, pkg->path, NULL,
+		    "already a flat package: nothing to convert");
 	if (opt->min_os && (rc = check_min_os(opt->min_os, err)))
 		return rc;
 	if (!(c.res = pf_calloc(1, sizeof *c.res)))

@@ -174,7 +174,9 @@ static int keep_attrs(pkgflat_bundle *b, xmlNodePtr n)
 {
 	for (xmlAttrPtr a = n->properties; a; a = a->next) {
 		char *k = pf_strdup((const char *)a->name);
-		char *v = attr(n, (const char *)a->name);
+		xmlChar *t = xmlNodeListGetString(n->doc, a->children, 1);
+		char *v = pf_strdup(t ? (const char *)t : "");
+		xmlFree(t);
 		if (!k || !v || pv_push(&b->keys, k)) {
 			free(k);
 			free(v);

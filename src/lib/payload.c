@@ -23,12 +23,21 @@
 struct rd_state {
 	payload_read_fn rd;
 	void *ctx;
+	unsigned char head[64];   /* read ahead to sniff pbzx */
+	size_t nhead;
 	unsigned char buf[PAYLOAD_BUF];
 };
 
 static la_ssize_t la_read(struct archive *a, void *p, const void **out)
 {
 	struct rd_state *s = p;
+
+	if (s->nhead) {
+		*out = s->head;
+		la_ssize_t k = (la_ssize_t)s->nhead;
+		s->nhead = 0;
+		return k;
+	}
 	long n = s->rd(s->ctx, s->buf, sizeof s->buf);
 
 	if (n < 0) {
@@ -192,6 +201,7 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
     pkgflat_error *err)
 {
 	static const struct payload_opts plain = { 0 };
+	struct pbzx *pz = NULL;
 	EVP_MD_CTX *md = NULL;
 	unsigned char *keep = NULL, *dbuf = NULL;
 	struct archive *a = archive_read_new();
@@ -213,6 +223,25 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 	}
 	st->rd = rd;
 	st->ctx = rdctx;
+	st->nhead = 0;
+	/* pbzx (macOS 10.10+ payloads) is decoded in front of libarchive. */
+	while (st->nhead < 4) {
+		long k = rd(rdctx, st->head + st->nhead, sizeof st->head - st->nhead);
+		if (k < 0) {
+			rc = err && err->status ? err->status : PKGFLAT_E_IO;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		st->nhead += (size_t)k;
+	}
+	if (st->nhead >= 4 && !memcmp(st->head, "pbzx", 4)) {
+		if ((rc = pbzx_open(rd, rdctx, st->head, st->nhead, file, &pz, err)))
+			goto out;
+		st->rd = pbzx_read;
+		st->ctx = pz;
+		st->nhead = 0;
+	}
 	archive_read_support_filter_all(a);
 	archive_read_support_format_cpio(a);
 	archive_read_support_format_tar(a);
@@ -246,7 +275,8 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 			goto out;
 		}
 		if (s.entries == 0)
-			s.compression = filter_name(archive_filter_code(a, 0));
+			s.compression = pz ? "pbzx" :
+			    filter_name(archive_filter_code(a, 0));
 		int fmt = archive_format(a);
 		if (fmt == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE ||
 		    fmt == ARCHIVE_FORMAT_TAR_PAX_RESTRICTED)
@@ -342,7 +372,7 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 	}
 	s.dot_slash_names = s.entries > (uint64_t)s.has_dot_root && all_dot_slash;
 	if (!s.compression)
-		s.compression = filter_name(archive_filter_code(a, 0));
+		s.compression = pz ? "pbzx" : filter_name(archive_filter_code(a, 0));
 	s.install_kbytes = (s.file_bytes + 1023) / 1024;
 	if (stats)
 		*stats = s;
@@ -355,6 +385,7 @@ out:
 	EVP_MD_CTX_free(md);
 	if (a)
 		archive_read_free(a);
+	pbzx_free(pz);
 	free(st);
 	return rc;
 }
@@ -380,8 +411,9 @@ static long fd_read(void *p, void *buf, size_t n)
 	}
 }
 
-pkgflat_status pkgflat_payload_list_file(const char *path, pkgflat_entry_fn fn,
-    void *ctx, pkgflat_payload_stats *stats, pkgflat_error *err)
+static pkgflat_status list_file(const char *path, pkgflat_entry_fn fn,
+    void *ctx, pkgflat_payload_stats *stats, const struct payload_opts *opt,
+    pkgflat_error *err)
 {
 	struct fd_ctx c = { .file = path, .err = err };
 	pkgflat_status rc;
@@ -389,7 +421,22 @@ pkgflat_status pkgflat_payload_list_file(const char *path, pkgflat_entry_fn fn,
 	c.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (c.fd < 0)
 		return fail_errno(err, path, "cannot open");
-	rc = payload_walk(fd_read, &c, path, fn, ctx, stats, err);
+	rc = payload_walk_ex(fd_read, &c, path, fn, ctx, stats, opt, err);
 	close(c.fd);
 	return rc;
+}
+
+pkgflat_status pkgflat_payload_list_file(const char *path, pkgflat_entry_fn fn,
+    void *ctx, pkgflat_payload_stats *stats, pkgflat_error *err)
+{
+	return list_file(path, fn, ctx, stats, NULL, err);
+}
+
+pkgflat_status pkgflat_payload_list_file_digest(const char *path,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err)
+{
+	static const struct payload_opts digest = { .digest = 1 };
+
+	return list_file(path, fn, ctx, stats, &digest, err);
 }

@@ -31,6 +31,15 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
     pkgflat_payload_stats *stats, const struct payload_opts *opt,
     pkgflat_error *err);
 
+/* pbzx (pbzx.c): a pull reader decoding another; pre/npre are bytes the
+ * caller already read from it (the magic included). */
+struct pbzx;
+pkgflat_status pbzx_open(payload_read_fn rd, void *ctx,
+    const unsigned char *pre, size_t npre, const char *file,
+    struct pbzx **out, pkgflat_error *err);
+long pbzx_read(void *pbzx, void *buf, size_t n);
+void pbzx_free(struct pbzx *p);
+
 struct archive_entry;
 
 /* A libarchive entry as a pkgflat_entry (path and hardlink borrowed). */

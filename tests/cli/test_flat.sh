@@ -200,6 +200,39 @@ bsdtar_written() {
 	done
 }
 
+# pbzx payloads (xz chunks, one chunk stored raw) read like gzip'd ones.
+pbzx_payload() {
+	rm -rf d && mkdir d && bsdtar -xf "$IOM" -C d || fail "bsdtar -x"
+	pl=d/Installomator.pkg/Payload
+	cp "$pl" orig.gz
+	python3 - "$pl" <<'PY' || exit 1
+import gzip, lzma, struct, sys
+p = sys.argv[1]
+cpio = gzip.decompress(open(p, "rb").read())
+out = bytearray(b"pbzx" + struct.pack(">Q", 16384))
+for i in range(0, len(cpio), 16384):
+    c = cpio[i:i + 16384]
+    z = c if i == 16384 else lzma.compress(c, format=lzma.FORMAT_XZ)
+    out += struct.pack(">QQ", len(c), len(z)) + z
+open(p, "wb").write(out)
+PY
+	run 0 "$PKGFLAT" info d
+	has "$T/out" "Installomator.pkg/Payload (odc cpio, pbzx)"
+	has "$T/out" "entries                    3 (2 files"
+	"$PKGFLAT" ls --payload --json d >ls.json || fail "ls"
+	bsdtar -tvf orig.gz --numeric-owner >bsdtar.txt
+	python3 "$ROOT/tests/cli/cmp_bsdtar.py" ls.json bsdtar.txt || fail "pbzx listing"
+	mkdir root && bsdtar -xf orig.gz -C root
+	sum=$(sha256sum <root/Installomator.sh | cut -d' ' -f1)
+	run 0 "$PKGFLAT" ls --payload --sha256 "$pl"
+	has "$T/out" "$sum ./Installomator.sh"
+	# Cut short, or a chunk that is not xz: a clear error.
+	head -c 3000 "$pl" >short
+	bad_input "short: pbzx chunk 1: stream ends inside a chunk" "$PKGFLAT" ls short
+	python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[40:44]=b"JUNK"; open("junk","wb").write(d)' "$pl"
+	bad_input "junk: pbzx chunk 1: not xz data" "$PKGFLAT" ls junk
+}
+
 t info_real info_real
 t info_vs_xmllint info_vs_xmllint
 t payload_vs_bsdtar payload_vs_bsdtar
@@ -209,3 +242,4 @@ t scripts_listing scripts_listing
 t expanded_dirs expanded_dirs
 t converted converted
 t bsdtar_written bsdtar_written
+t pbzx_payload pbzx_payload

@@ -135,6 +135,13 @@ payload_not_archive() {
 	    "$PKGFLAT" ls --payload d
 }
 
+# convert takes legacy packages only, and writes nothing for a flat one.
+convert_flat() {
+	bad_input "Installomator-0.5.pkg: already a flat package: nothing to convert" \
+	    "$PKGFLAT" convert "$IOM" -o out.pkg
+	[ ! -e out.pkg ] || fail "convert left an output"
+}
+
 t truncated_header truncated_header
 t truncated_heap truncated_heap
 t range_past_eof range_past_eof
@@ -151,3 +158,4 @@ t component_outside component_outside
 t no_identifier no_identifier
 t script_outside script_outside
 t payload_not_archive payload_not_archive
+t convert_flat convert_flat
