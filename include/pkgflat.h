@@ -77,6 +77,8 @@ typedef struct pkgflat_entry {
 	uint32_t rdev;           /* device number for devices */
 	uint64_t ino;
 	uint32_t nlink;
+	unsigned char sha256[32]; /* file content, when asked for */
+	int has_sha256;
 } pkgflat_entry;
 
 /* Return 0 to go on; anything else stops the walk, which then fails with
@@ -276,6 +278,11 @@ const pkgflat_bom_stats *pkgflat_bundle_bom_stats(const pkgflat_bundle *b);
 pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
+/* The same, with every regular file's SHA-256 in entry->sha256 (the
+ * callback then comes after the file's data has been read). */
+pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err);
 /* Walk the component's Archive.bom. */
 pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
@@ -456,6 +463,88 @@ pkgflat_status pkgflat_flat_inspect(const char *path, pkgflat_flat_info *info,
  */
 pkgflat_status pkgflat_staple(const char *path, const char *ticket,
     pkgflat_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Comparing two packages                                             */
+
+/* What pkgflat_diff may leave out (bits for pkgflat_diff_options.ignore). */
+enum pkgflat_diff_ignore {
+	PKGFLAT_DIFF_IGNORE_MTIME = 1 << 0,
+	PKGFLAT_DIFF_IGNORE_OWNER = 1 << 1,    /* uid and gid */
+	PKGFLAT_DIFF_IGNORE_MODE = 1 << 2,     /* permission bits */
+	PKGFLAT_DIFF_IGNORE_CONTENT = 1 << 3,  /* size and SHA-256 of files */
+	PKGFLAT_DIFF_IGNORE_LINKS = 1 << 4,    /* symlink targets, hard links */
+	PKGFLAT_DIFF_IGNORE_BOM = 1 << 5,      /* each side's BOM vs its payload */
+	PKGFLAT_DIFF_IGNORE_SCRIPTS = 1 << 6,
+	PKGFLAT_DIFF_IGNORE_VERSION = 1 << 7,
+	PKGFLAT_DIFF_IGNORE_CHECKS = 1 << 8    /* requirement checks */
+};
+
+enum pkgflat_diff_only {
+	PKGFLAT_DIFF_ALL = 0,
+	PKGFLAT_DIFF_ONLY_PAYLOAD,  /* installed files (and BOM agreement) */
+	PKGFLAT_DIFF_ONLY_METADATA  /* identifiers, versions, scripts, ... */
+};
+
+typedef struct pkgflat_diff_options {
+	unsigned int ignore;            /* enum pkgflat_diff_ignore bits */
+	int only;                       /* enum pkgflat_diff_only */
+	const char *const *map;         /* "OLD=NEW" component identifier renames */
+	size_t map_count;
+} pkgflat_diff_options;
+
+/* The names --ignore takes ("mtime", "owner", ...), and their bit; 0 for
+ * an unknown name. */
+unsigned int pkgflat_diff_ignore_bit(const char *name);
+
+/* One difference. Values are text in a fixed form ("0644", "501", a hex
+ * SHA-256, a path); a or b is NULL when that side has nothing. */
+typedef struct pkgflat_difference {
+	const char *component;  /* identifier on side A (B's when only there) */
+	const char *category;   /* "component", "metadata", "script", "payload",
+	                           "within-a", "within-b" */
+	const char *change;     /* "added" (only in B), "removed" (only in A),
+	                           "changed" */
+	const char *attribute;  /* "file", "type", "mode", "uid", "gid", "mtime",
+	                           "size", "content", "link", "hardlink", "rdev",
+	                           or a metadata name ("install-location", ...) */
+	const char *path;       /* install path or script name, or NULL */
+	const char *a, *b;
+} pkgflat_difference;
+
+/* A pair of components (or one without a partner). */
+typedef struct pkgflat_diff_pair {
+	const char *a, *b;          /* identifiers; NULL when unmatched */
+	uint64_t entries_a, entries_b; /* payload entries */
+	uint64_t differences;
+} pkgflat_diff_pair;
+
+typedef struct pkgflat_diff_result pkgflat_diff_result;
+
+/*
+ * Compare what a and b install: components matched by identifier (or
+ * opt->map), for each pair the full installed file set (install path,
+ * type, mode, owner, mtime, size, SHA-256 of the content, symlink target,
+ * hard-link groups, device numbers), each side's BOM against its own
+ * payload, and the metadata that changes install behaviour. Each payload is
+ * read once, streamed; memory grows with the number of entries only.
+ * Succeeds whether or not there are differences: count them.
+ */
+pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
+    const pkgflat_diff_options *opt, pkgflat_diff_result **result,
+    pkgflat_error *err);
+void pkgflat_diff_result_free(pkgflat_diff_result *r);
+size_t pkgflat_diff_count(const pkgflat_diff_result *r);
+const pkgflat_difference *pkgflat_diff_get(const pkgflat_diff_result *r,
+    size_t i);
+/* One line of text: "changed mode 0644 -> 0664: /usr/local/bin/x",
+ * "removed file: PATH", "within A: BOM and payload disagree on gid ...";
+ * truncated with "..." to fit; returns buf. */
+const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
+    size_t size);
+size_t pkgflat_diff_pair_count(const pkgflat_diff_result *r);
+const pkgflat_diff_pair *pkgflat_diff_pair_get(const pkgflat_diff_result *r,
+    size_t i);
 
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"

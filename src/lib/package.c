@@ -226,7 +226,7 @@ static long stream_read(void *ctx, void *buf, size_t n)
 	return ((src_stream *)ctx)->read(ctx, buf, n);
 }
 
-pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
+static pkgflat_status list_payload(const pkgflat_bundle *b, int digest,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
 {
@@ -243,10 +243,25 @@ pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
 	if (!name)
 		rc = fail_nomem(err);
 	else
-		rc = payload_walk(stream_read, st, name, fn, ctx, stats, err);
+		rc = payload_walk_digest(stream_read, st, name, digest, fn, ctx,
+		    stats, err);
 	free(name);
 	src_stream_close(st);
 	return rc;
+}
+
+pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err)
+{
+	return list_payload(b, 0, fn, ctx, stats, err);
+}
+
+pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err)
+{
+	return list_payload(b, 1, fn, ctx, stats, err);
 }
 
 pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "payload.h"
 
 #define PAYLOAD_BUF (128 * 1024)
@@ -140,10 +142,41 @@ void payload_fill_entry(struct archive_entry *ent, const char *path,
 		e->size = e->link_target ? strlen(e->link_target) : 0;
 }
 
+/* Read an entry's data through SHA-256 (digest) or just skip it. */
+static int read_data(struct archive *a, pkgflat_entry *e, EVP_MD_CTX *md)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+
+	if (!md || e->type != PKGFLAT_ENTRY_FILE)
+		return archive_read_data_skip(a);
+	if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		return ARCHIVE_FATAL;
+	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+		if (!EVP_DigestUpdate(md, buf, len))
+			return ARCHIVE_FATAL;
+	if (r != ARCHIVE_EOF)
+		return r;
+	if (!EVP_DigestFinal_ex(md, e->sha256, NULL))
+		return ARCHIVE_FATAL;
+	e->has_sha256 = 1;
+	return ARCHIVE_OK;
+}
+
 pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
 {
+	return payload_walk_digest(rd, rdctx, file, 0, fn, ctx, stats, err);
+}
+
+pkgflat_status payload_walk_digest(payload_read_fn rd, void *rdctx,
+    const char *file, int digest, pkgflat_entry_fn fn, void *ctx,
+    pkgflat_payload_stats *stats, pkgflat_error *err)
+{
+	EVP_MD_CTX *md = digest ? EVP_MD_CTX_new() : NULL;
 	struct archive *a = archive_read_new();
 	struct rd_state *st = malloc(sizeof *st);
 	struct archive_entry *ent;
@@ -153,7 +186,7 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
 	int r, saw_pax = 0, all_dot_slash = 1;
 	char where[160];
 
-	if (!a || !st) {
+	if (!a || !st || (digest && !md)) {
 		rc = fail_nomem(err);
 		goto out;
 	}
@@ -249,16 +282,20 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
 		case PKGFLAT_ENTRY_HARDLINK: s.hardlinks++; break;
 		default: s.others++; break;
 		}
-		if (fn && fn(&e, ctx)) {
+		if (!md && fn && fn(&e, ctx)) {
 			rc = fail(err, PKGFLAT_E_USAGE, file, NULL, "stopped by the caller");
 			goto out;
 		}
 		/* Read through the data: corruption shows only when decoded. */
-		if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+		if (read_data(a, &e, md) < ARCHIVE_WARN) {
 			snprintf(where, sizeof where, "entry %llu (%s)",
 			    (unsigned long long)s.entries - 1, path);
 			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
 			    la_message(a));
+			goto out;
+		}
+		if (md && fn && fn(&e, ctx)) {
+			rc = fail(err, PKGFLAT_E_USAGE, file, NULL, "stopped by the caller");
 			goto out;
 		}
 		free(last);
@@ -277,6 +314,7 @@ out:
 	if (a)
 		archive_read_free(a);
 	free(st);
+	EVP_MD_CTX_free(md);
 	return rc;
 }
 

@@ -16,6 +16,12 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
 
+/* Same, with digest set: every regular file's data is read through
+ * SHA-256 and fn is called after it (e->sha256, e->has_sha256). */
+pkgflat_status payload_walk_digest(payload_read_fn rd, void *rdctx,
+    const char *file, int digest, pkgflat_entry_fn fn, void *ctx,
+    pkgflat_payload_stats *stats, pkgflat_error *err);
+
 struct archive_entry;
 
 /* A libarchive entry as a pkgflat_entry (path and hardlink borrowed). */

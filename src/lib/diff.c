@@ -1,0 +1,850 @@
+/*
+ * Comparing what two packages install.
+ *
+ * Either side is anything pkgflat_package_open() reads: a legacy bundle, a
+ * flat product or component package, or a directory expanded from one.
+ * Components pair up by identifier (or through OLD=NEW renames). For each
+ * pair both payloads are walked once, in two threads, with the SHA-256 of
+ * every regular file, into arrays of records keyed by the full install
+ * path (install location joined with the payload path); a merge pass over
+ * the sorted arrays then names every difference. Each side's BOM is set
+ * against its own payload the same way, since Installer trusts the BOM for
+ * some decisions and the payload for others. Memory grows with the number
+ * of entries, never with file bytes.
+ */
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "diff.h"
+
+/* ------------------------------------------------------------------ */
+/* Records                                                            */
+
+struct rec {
+	char *path;          /* full install path */
+	char *link;          /* symlink target */
+	char *hl;            /* hard link target as a full install path */
+	int type;            /* PKGFLAT_ENTRY_*, hard links counted as files */
+	uint32_t mode, uid, gid, rdev;
+	int64_t mtime;
+	uint64_t size;
+	unsigned char sha[32];
+	int has_sha;
+	size_t leader;       /* first path (sorted) of its hard-link group */
+};
+
+struct rset {
+	struct rec *r;
+	size_t n, cap;
+	char *root;          /* install location, "/" or "/Library/..." */
+	int oom;
+};
+
+static void rset_free(struct rset *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->r[i].path);
+		free(s->r[i].link);
+		free(s->r[i].hl);
+	}
+	free(s->r);
+	free(s->root);
+	memset(s, 0, sizeof *s);
+}
+
+/* "/" + location + payload path, normalised. */
+static char *install_path(const char *root, const char *rel)
+{
+	if (!strcmp(rel, "."))
+		return pf_strdup(root);
+	if (!strncmp(rel, "./", 2))
+		rel += 2;
+	return pf_asprintf("%s%s%s", root, strcmp(root, "/") ? "/" : "", rel);
+}
+
+static char *norm_root(const char *loc)
+{
+	char *n = path_normalize(loc && loc[0] == '/' ? loc + 1 :
+	    loc ? loc : "");
+	char *out;
+
+	if (!n)
+		return pf_asprintf("/%s", loc ? loc : "");
+	out = pf_asprintf("/%s", n);
+	free(n);
+	return out;
+}
+
+static int collect(const pkgflat_entry *e, void *ctx)
+{
+	struct rset *s = ctx;
+	struct rec *r;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct rec *v = realloc(s->r, cap * sizeof *v);
+		if (!v) {
+			s->oom = 1;
+			return 1;
+		}
+		s->r = v;
+		s->cap = cap;
+	}
+	r = &s->r[s->n];
+	memset(r, 0, sizeof *r);
+	r->path = install_path(s->root, e->path);
+	r->link = e->link_target ? pf_strdup(e->link_target) : NULL;
+	r->hl = e->hardlink ? install_path(s->root, e->hardlink) : NULL;
+	if (!r->path || (e->link_target && !r->link) ||
+	    (e->hardlink && !r->hl)) {
+		free(r->path);
+		free(r->link);
+		free(r->hl);
+		s->oom = 1;
+		return 1;
+	}
+	r->type = e->type == PKGFLAT_ENTRY_HARDLINK ? PKGFLAT_ENTRY_FILE : e->type;
+	r->mode = e->mode & 07777;
+	r->uid = e->uid;
+	r->gid = e->gid;
+	r->rdev = e->type == PKGFLAT_ENTRY_DEVICE ? e->rdev : 0;
+	r->mtime = e->mtime;
+	r->size = r->type == PKGFLAT_ENTRY_FILE ? e->size : 0;
+	r->has_sha = e->has_sha256;
+	if (e->has_sha256)
+		memcpy(r->sha, e->sha256, sizeof r->sha);
+	s->n++;
+	return 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rec *)a)->path, ((const struct rec *)b)->path);
+}
+
+static struct rec *rset_find(const struct rset *s, const char *path)
+{
+	struct rec key = { .path = (char *)path };
+
+	return s->n ? bsearch(&key, s->r, s->n, sizeof *s->r, rec_cmp) : NULL;
+}
+
+static size_t uf_find(size_t *parent, size_t i)
+{
+	while (parent[i] != i)
+		i = parent[i] = parent[parent[i]];
+	return i;
+}
+
+/*
+ * Sort, then join hard-link groups: every member takes the group's first
+ * path as its leader, and the content of the member that carried the data
+ * (cpio and tar store it once per group).
+ */
+static pkgflat_status rset_finish(struct rset *s, pkgflat_error *err)
+{
+	size_t *parent;
+
+	qsort(s->r, s->n, sizeof *s->r, rec_cmp);
+	if (!(parent = malloc((s->n ? s->n : 1) * sizeof *parent)))
+		return fail_nomem(err);
+	for (size_t i = 0; i < s->n; i++)
+		parent[i] = i;
+	for (size_t i = 0; i < s->n; i++) {
+		struct rec *t;
+		if (!s->r[i].hl || !(t = rset_find(s, s->r[i].hl)))
+			continue;
+		size_t a = uf_find(parent, i), b = uf_find(parent, (size_t)(t - s->r));
+		/* The root is always the smaller index: the first path. */
+		if (a < b)
+			parent[b] = a;
+		else
+			parent[a] = b;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		s->r[i].leader = uf_find(parent, i);
+	/* Content: the member with data wins; members read as links have 0
+	 * bytes in the archive. */
+	for (size_t i = 0; i < s->n; i++) {
+		struct rec *r = &s->r[i], *l = &s->r[s->r[i].leader];
+		if (r->leader == i || r->type != PKGFLAT_ENTRY_FILE)
+			continue;
+		if (!r->hl && r->has_sha && (!l->has_sha || l->hl)) {
+			l->size = r->size;
+			memcpy(l->sha, r->sha, sizeof l->sha);
+			l->has_sha = 1;
+		}
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct rec *r = &s->r[i], *l = &s->r[r->leader];
+		if (r->leader != i && r->type == PKGFLAT_ENTRY_FILE) {
+			r->size = l->size;
+			r->has_sha = l->has_sha;
+			memcpy(r->sha, l->sha, sizeof r->sha);
+		}
+	}
+	free(parent);
+	return PKGFLAT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Results                                                            */
+
+struct pkgflat_diff_result {
+	ptrvec diffs;   /* pkgflat_difference *, strings allocated with it */
+	ptrvec pairs;   /* pkgflat_diff_pair * */
+	ptrvec strings; /* everything the two above point at */
+	int oom;
+};
+
+static const char *keep(pkgflat_diff_result *r, const char *s)
+{
+	char *c;
+
+	if (!s)
+		return NULL;
+	if (!(c = pf_strdup(s)) || pv_push(&r->strings, c)) {
+		free(c);
+		r->oom = 1;
+		return NULL;
+	}
+	return c;
+}
+
+static void add(pkgflat_diff_result *r, pkgflat_diff_pair *p,
+    const char *component, const char *category, const char *change,
+    const char *attribute, const char *path, const char *a, const char *b)
+{
+	pkgflat_difference *d = calloc(1, sizeof *d);
+
+	if (!d || pv_push(&r->diffs, d)) {
+		free(d);
+		r->oom = 1;
+		return;
+	}
+	d->component = keep(r, component);
+	d->category = category;
+	d->change = change;
+	d->attribute = attribute;
+	d->path = keep(r, path);
+	d->a = keep(r, a);
+	d->b = keep(r, b);
+	if (p)
+		p->differences++;
+}
+
+static const char *type_name(int t)
+{
+	static const char *const names[] = {
+		[PKGFLAT_ENTRY_FILE] = "file", [PKGFLAT_ENTRY_DIR] = "directory",
+		[PKGFLAT_ENTRY_SYMLINK] = "symlink",
+		[PKGFLAT_ENTRY_HARDLINK] = "file", [PKGFLAT_ENTRY_DEVICE] = "device",
+		[PKGFLAT_ENTRY_FIFO] = "fifo", [PKGFLAT_ENTRY_SOCKET] = "socket",
+	};
+	return t > 0 && t < (int)(sizeof names / sizeof *names) && names[t] ?
+	    names[t] : "unknown";
+}
+
+static void hex(const unsigned char *sha, char *out)
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", sha[i]);
+}
+
+struct cmp {
+	pkgflat_diff_result *res;
+	pkgflat_diff_pair *pair;
+	const char *component;
+	const char *category;   /* "payload", "within-a", "within-b" */
+	unsigned int ignore;
+};
+
+#define NUM(attr, fmt, x, y) do { \
+	char va_[32], vb_[32]; \
+	snprintf(va_, sizeof va_, fmt, x); \
+	snprintf(vb_, sizeof vb_, fmt, y); \
+	add(c->res, c->pair, c->component, c->category, "changed", attr, \
+	    a->path, va_, vb_); \
+} while (0)
+
+/* Compare two records of one path. sa/sb are the sets they belong to (for
+ * hard-link leaders); within a package a is the BOM's record, which has no
+ * content digest, mtime or hard links to compare. */
+static void cmp_rec(struct cmp *c, const struct rset *sa, const struct rec *a,
+    const struct rset *sb, const struct rec *b)
+{
+	int within = strcmp(c->category, "payload") != 0;
+
+	if (a->type != b->type) {
+		add(c->res, c->pair, c->component, c->category, "changed", "type",
+		    a->path, type_name(a->type), type_name(b->type));
+		return;
+	}
+	if (!(c->ignore & PKGFLAT_DIFF_IGNORE_MODE) && a->mode != b->mode &&
+	    a->type != PKGFLAT_ENTRY_SYMLINK)
+		NUM("mode", "%04o", a->mode, b->mode);
+	if (!(c->ignore & PKGFLAT_DIFF_IGNORE_OWNER)) {
+		if (a->uid != b->uid)
+			NUM("uid", "%u", a->uid, b->uid);
+		if (a->gid != b->gid)
+			NUM("gid", "%u", a->gid, b->gid);
+	}
+	if (!within && !(c->ignore & PKGFLAT_DIFF_IGNORE_MTIME) &&
+	    a->mtime != b->mtime)
+		NUM("mtime", "%lld", (long long)a->mtime, (long long)b->mtime);
+	if (a->type == PKGFLAT_ENTRY_FILE && !(c->ignore & PKGFLAT_DIFF_IGNORE_CONTENT)) {
+		if (a->size != b->size)
+			NUM("size", "%llu", (unsigned long long)a->size,
+			    (unsigned long long)b->size);
+		else if (!within && a->has_sha && b->has_sha &&
+		    memcmp(a->sha, b->sha, sizeof a->sha)) {
+			char ha[65], hb[65];
+			hex(a->sha, ha);
+			hex(b->sha, hb);
+			add(c->res, c->pair, c->component, c->category, "changed",
+			    "content", a->path, ha, hb);
+		}
+	}
+	if (a->type == PKGFLAT_ENTRY_SYMLINK &&
+	    !(c->ignore & PKGFLAT_DIFF_IGNORE_LINKS) &&
+	    strcmp(a->link ? a->link : "", b->link ? b->link : ""))
+		add(c->res, c->pair, c->component, c->category, "changed", "link",
+		    a->path, a->link ? a->link : "", b->link ? b->link : "");
+	if (a->type == PKGFLAT_ENTRY_DEVICE && a->rdev != b->rdev)
+		NUM("rdev", "%u", a->rdev, b->rdev);
+	if (!within && a->type == PKGFLAT_ENTRY_FILE &&
+	    !(c->ignore & PKGFLAT_DIFF_IGNORE_LINKS)) {
+		const char *la = sa->r[a->leader].path, *lb = sb->r[b->leader].path;
+		if (strcmp(la, lb)) {
+			/* Name what each path is linked with: its leader, or, for
+			 * the leader itself, "not linked" unless others follow. */
+			add(c->res, c->pair, c->component, c->category, "changed",
+			    "hardlink", a->path, la, lb);
+		}
+	}
+}
+
+/* Merge two sorted sets; within a package, a is the BOM. */
+static void cmp_sets(struct cmp *c, const struct rset *a, const struct rset *b)
+{
+	size_t i = 0, j = 0;
+	int within = strcmp(c->category, "payload") != 0;
+
+	while (i < a->n || j < b->n) {
+		int d = i == a->n ? 1 : j == b->n ? -1 :
+		    strcmp(a->r[i].path, b->r[j].path);
+		if (d < 0) {
+			add(c->res, c->pair, c->component, c->category, "removed",
+			    type_name(a->r[i].type), a->r[i].path,
+			    within ? "in the BOM" : NULL, within ? "not in the payload" : NULL);
+			i++;
+		} else if (d > 0) {
+			add(c->res, c->pair, c->component, c->category, "added",
+			    type_name(b->r[j].type), b->r[j].path,
+			    within ? "not in the BOM" : NULL, within ? "in the payload" : NULL);
+			j++;
+		} else {
+			/* A path stored twice: compare the first with the first. */
+			cmp_rec(c, a, &a->r[i], b, &b->r[j]);
+			while (++i < a->n && !strcmp(a->r[i].path, a->r[i - 1].path))
+				;
+			while (++j < b->n && !strcmp(b->r[j].path, b->r[j - 1].path))
+				;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading one side                                                   */
+
+struct side {
+	const pkgflat_bundle *b;
+	int want_bom;
+	struct rset payload, bom;
+	pkgflat_error err;
+	pkgflat_status rc;
+};
+
+static void *read_side(void *p)
+{
+	struct side *s = p;
+	const char *loc = pkgflat_bundle_get(s->b, PKGFLAT_F_INSTALL_LOCATION);
+
+	s->rc = PKGFLAT_OK;
+	if (!(s->payload.root = norm_root(loc)) || !(s->bom.root = pf_strdup(s->payload.root))) {
+		s->rc = fail_nomem(&s->err);
+		return NULL;
+	}
+	if (pkgflat_bundle_has_payload(s->b)) {
+		s->rc = pkgflat_bundle_list_payload_digest(s->b, collect, &s->payload,
+		    NULL, &s->err);
+		if (s->payload.oom)
+			s->rc = fail_nomem(&s->err);
+		if (!s->rc)
+			s->rc = rset_finish(&s->payload, &s->err);
+	}
+	if (!s->rc && s->want_bom && pkgflat_bundle_has_bom(s->b)) {
+		s->rc = pkgflat_bundle_list_bom(s->b, collect, &s->bom, NULL, &s->err);
+		if (s->bom.oom)
+			s->rc = fail_nomem(&s->err);
+		if (!s->rc)
+			qsort(s->bom.r, s->bom.n, sizeof *s->bom.r, rec_cmp);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Metadata                                                           */
+
+/* A field's value as Installer acts on it. */
+static const char *field_value(const pkgflat_bundle *b, enum pkgflat_field f,
+    char *buf, size_t size)
+{
+	const char *v = pkgflat_bundle_get(b, f);
+
+	switch (f) {
+	case PKGFLAT_F_AUTH:
+		/* Flat packages have no separate admin level: both ask for an
+		 * administrator and run as root. */
+		if (v && !strcmp(v, "admin"))
+			v = "root";
+		return v ? v : "none";
+	case PKGFLAT_F_RESTART:
+		return v ? v : "none";
+	case PKGFLAT_F_INSTALL_LOCATION: {
+		char *n = norm_root(v ? v : "/");
+		snprintf(buf, size, "%s", n ? n : "");
+		free(n);
+		return buf;
+	}
+	case PKGFLAT_F_SELECTION:
+		return v ? v : "selected";
+	default:
+		return v;
+	}
+}
+
+static const char *flag_value(const pkgflat_bundle *b, enum pkgflat_flag f)
+{
+	/* Not saying means no for every flag Installer acts on here. */
+	return pkgflat_bundle_flag(b, f) > 0 ? "yes" : "no";
+}
+
+static void requirement_text(const pkgflat_requirement *q, strbuf *sb)
+{
+	sb_addf(sb, "%s %s", q->level ? q->level : "", q->spec_type ? q->spec_type : "");
+	if (q->spec_argument)
+		sb_addf(sb, " %s", q->spec_argument);
+	if (q->spec_property)
+		sb_addf(sb, " [%s]", q->spec_property);
+	sb_addf(sb, " %s %s", q->test_operator ? q->test_operator : "",
+	    q->test_object ? q->test_object : "");
+}
+
+static void cmp_metadata(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
+    const char *id, const pkgflat_bundle *a, const pkgflat_bundle *b,
+    unsigned int ignore, int renamed)
+{
+	static const struct {
+		enum pkgflat_field f;
+		const char *name;
+		unsigned int ignore;
+	} fields[] = {
+		{ PKGFLAT_F_IDENTIFIER, "identifier", 0 },
+		{ PKGFLAT_F_VERSION, "version", PKGFLAT_DIFF_IGNORE_VERSION },
+		{ PKGFLAT_F_INSTALL_LOCATION, "install-location", 0 },
+		{ PKGFLAT_F_AUTH, "auth", 0 },
+		{ PKGFLAT_F_RESTART, "restart", 0 },
+		{ PKGFLAT_F_SELECTION, "selection", 0 },
+	};
+	static const struct {
+		enum pkgflat_flag f;
+		const char *name;
+	} flags[] = {
+		{ PKGFLAT_FLAG_RELOCATABLE, "relocatable" },
+		{ PKGFLAT_FLAG_REQUIRED, "required" },
+	};
+	char ba[1024], bb[1024];
+
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+		if ((fields[i].ignore & ignore) ||
+		    (renamed && fields[i].f == PKGFLAT_F_IDENTIFIER))
+			continue;
+		const char *va = field_value(a, fields[i].f, ba, sizeof ba);
+		const char *vb = field_value(b, fields[i].f, bb, sizeof bb);
+		if (strcmp(va ? va : "", vb ? vb : ""))
+			add(res, pair, id, "metadata", "changed", fields[i].name, NULL,
+			    va, vb);
+	}
+	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+		const char *va = flag_value(a, flags[i].f);
+		const char *vb = flag_value(b, flags[i].f);
+		if (strcmp(va, vb))
+			add(res, pair, id, "metadata", "changed", flags[i].name, NULL,
+			    va, vb);
+	}
+	if (!(ignore & PKGFLAT_DIFF_IGNORE_CHECKS)) {
+		size_t na = pkgflat_bundle_requirement_count(a);
+		size_t nb = pkgflat_bundle_requirement_count(b);
+		for (size_t i = 0; i < na || i < nb; i++) {
+			strbuf sa = { 0 }, sb = { 0 };
+			if (i < na)
+				requirement_text(pkgflat_bundle_requirement(a, i), &sa);
+			if (i < nb)
+				requirement_text(pkgflat_bundle_requirement(b, i), &sb);
+			if (sa.oom || sb.oom)
+				res->oom = 1;
+			else if (strcmp(sa.buf ? sa.buf : "", sb.buf ? sb.buf : ""))
+				add(res, pair, id, "metadata",
+				    i >= na ? "added" : i >= nb ? "removed" : "changed",
+				    "requirement", NULL, sa.buf, sb.buf);
+			sb_free(&sa);
+			sb_free(&sb);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Scripts                                                            */
+
+/* What a bundle runs, by name, with a digest of each script's bytes. */
+struct script_set {
+	char *name[PKGFLAT_DIFF_MAX_SCRIPTS];
+	unsigned char sha[PKGFLAT_DIFF_MAX_SCRIPTS][32];
+	size_t n;
+};
+
+static int script_cb(const char *name, const unsigned char *sha, void *ctx)
+{
+	struct script_set *s = ctx;
+
+	if (s->n == PKGFLAT_DIFF_MAX_SCRIPTS)
+		return 0;
+	if (!(s->name[s->n] = pf_strdup(name)))
+		return 1;
+	memcpy(s->sha[s->n], sha, 32);
+	s->n++;
+	return 0;
+}
+
+static void script_set_free(struct script_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->name[i]);
+}
+
+static pkgflat_status cmp_scripts(pkgflat_diff_result *res,
+    pkgflat_diff_pair *pair, const char *id, const pkgflat_bundle *a,
+    const pkgflat_bundle *b, pkgflat_error *err)
+{
+	struct script_set sa = { 0 }, sb = { 0 };
+	pkgflat_status rc;
+
+	if (!(rc = diff_bundle_scripts(a, script_cb, &sa, err)))
+		rc = diff_bundle_scripts(b, script_cb, &sb, err);
+	if (!rc) {
+		for (size_t i = 0; i < sa.n; i++) {
+			size_t j;
+			for (j = 0; j < sb.n && strcmp(sa.name[i], sb.name[j]); j++)
+				;
+			char ha[65], hb[65];
+			hex(sa.sha[i], ha);
+			if (j == sb.n) {
+				add(res, pair, id, "script", "removed", "script",
+				    sa.name[i], ha, NULL);
+				continue;
+			}
+			hex(sb.sha[j], hb);
+			if (memcmp(sa.sha[i], sb.sha[j], 32))
+				add(res, pair, id, "script", "changed", "content",
+				    sa.name[i], ha, hb);
+		}
+		for (size_t j = 0; j < sb.n; j++) {
+			size_t i;
+			for (i = 0; i < sa.n && strcmp(sa.name[i], sb.name[j]); i++)
+				;
+			if (i == sa.n) {
+				char hb[65];
+				hex(sb.sha[j], hb);
+				add(res, pair, id, "script", "added", "script",
+				    sb.name[j], NULL, hb);
+			}
+		}
+	}
+	script_set_free(&sa);
+	script_set_free(&sb);
+	return rc;
+}
+
+pkgflat_status diff_bundle_scripts(const pkgflat_bundle *b,
+    int (*fn)(const char *name, const unsigned char *sha, void *ctx),
+    void *ctx, pkgflat_error *err)
+{
+	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++) {
+		unsigned char *data = NULL, sha[32];
+		size_t len = 0;
+		pkgflat_status rc;
+		if (!b->script[i])
+			continue;
+		if ((rc = src_read(b->pkg->src, b->script[i], (size_t)64 << 20, &data,
+		    &len, err)))
+			return rc;
+		if (!EVP_Digest(data, len, sha, NULL, EVP_sha256(), NULL)) {
+			free(data);
+			return fail(err, PKGFLAT_E_CRYPTO, b->script[i], NULL,
+			    "cannot hash script");
+		}
+		free(data);
+		if (fn(pkgflat_script_name(i), sha, ctx))
+			return fail_nomem(err);
+	}
+	return PKGFLAT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pairing components                                                 */
+
+static const char *mapped(const pkgflat_diff_options *o, const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	for (size_t i = 0; id && i < o->map_count; i++)
+		if (!strncmp(o->map[i], id, n) && o->map[i][n] == '=')
+			return o->map[i] + n + 1;
+	return id;
+}
+
+static const char *bundle_id(const pkgflat_bundle *b)
+{
+	const char *id = pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER);
+
+	return id ? id : pkgflat_bundle_get(b, PKGFLAT_F_NAME);
+}
+
+static pkgflat_status diff_pair(pkgflat_diff_result *res,
+    const pkgflat_diff_options *o, const pkgflat_bundle *a,
+    const pkgflat_bundle *b, pkgflat_error *err)
+{
+	pkgflat_diff_pair *pair = calloc(1, sizeof *pair);
+	const char *ida = a ? bundle_id(a) : NULL, *idb = b ? bundle_id(b) : NULL;
+	const char *id = ida ? ida : idb;
+	struct side sa = { .b = a, .want_bom = !(o->ignore & PKGFLAT_DIFF_IGNORE_BOM) };
+	struct side sb = { .b = b, .want_bom = sa.want_bom };
+	pkgflat_status rc = PKGFLAT_OK;
+	int payload = o->only != PKGFLAT_DIFF_ONLY_METADATA;
+
+	if (!pair || pv_push(&res->pairs, pair)) {
+		free(pair);
+		return fail_nomem(err);
+	}
+	pair->a = keep(res, ida);
+	pair->b = keep(res, idb);
+	if (!a || !b) {
+		add(res, pair, id, "component", a ? "removed" : "added",
+		    "component", NULL, ida, idb);
+		return res->oom ? fail_nomem(err) : PKGFLAT_OK;
+	}
+	if (o->only != PKGFLAT_DIFF_ONLY_PAYLOAD) {
+		cmp_metadata(res, pair, id, a, b, o->ignore, strcmp(ida, idb) != 0);
+		if (!(o->ignore & PKGFLAT_DIFF_IGNORE_SCRIPTS) &&
+		    (rc = cmp_scripts(res, pair, id, a, b, err)))
+			return rc;
+	}
+	if (!payload)
+		return res->oom ? fail_nomem(err) : PKGFLAT_OK;
+
+	/* Both payloads at once: decoding is the cost, and there are two. */
+	pthread_t t;
+	int threaded = pthread_create(&t, NULL, read_side, &sb) == 0;
+	read_side(&sa);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		read_side(&sb);
+	if (sa.rc || sb.rc) {
+		const pkgflat_error *e = sa.rc ? &sa.err : &sb.err;
+		rc = sa.rc ? sa.rc : sb.rc;
+		if (err)
+			*err = *e;
+		goto out;
+	}
+	pair->entries_a = sa.payload.n;
+	pair->entries_b = sb.payload.n;
+	struct cmp c = { res, pair, id, "payload", o->ignore };
+	cmp_sets(&c, &sa.payload, &sb.payload);
+	if (sa.want_bom) {
+		c.category = "within-a";
+		if (pkgflat_bundle_has_bom(a) && pkgflat_bundle_has_payload(a))
+			cmp_sets(&c, &sa.bom, &sa.payload);
+		c.category = "within-b";
+		if (pkgflat_bundle_has_bom(b) && pkgflat_bundle_has_payload(b))
+			cmp_sets(&c, &sb.bom, &sb.payload);
+	}
+	if (res->oom)
+		rc = fail_nomem(err);
+out:
+	rset_free(&sa.payload);
+	rset_free(&sa.bom);
+	rset_free(&sb.payload);
+	rset_free(&sb.bom);
+	return rc;
+}
+
+pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
+    const pkgflat_diff_options *opt, pkgflat_diff_result **result,
+    pkgflat_error *err)
+{
+	static const pkgflat_diff_options defaults = { 0 };
+	const pkgflat_diff_options *o = opt ? opt : &defaults;
+	pkgflat_diff_result *res = calloc(1, sizeof *res);
+	size_t na = pkgflat_package_component_count(a);
+	size_t nb = pkgflat_package_component_count(b);
+	char *used = calloc(nb ? nb : 1, 1);
+	pkgflat_status rc = PKGFLAT_OK;
+
+	*result = NULL;
+	if (!res || !used) {
+		free(res);
+		free(used);
+		return fail_nomem(err);
+	}
+	for (size_t i = 0; i < o->map_count; i++)
+		if (!strchr(o->map[i], '=') || o->map[i][0] == '=') {
+			rc = fail(err, PKGFLAT_E_USAGE, NULL, NULL,
+			    "component map \"%s\" is not OLD=NEW", o->map[i]);
+			goto out;
+		}
+	/* A's order first, then what only B has, in B's order. */
+	for (size_t i = 0; i < na && !rc; i++) {
+		const pkgflat_bundle *ca = pkgflat_package_component(a, i);
+		const char *want = mapped(o, bundle_id(ca));
+		const pkgflat_bundle *cb = NULL;
+		for (size_t j = 0; j < nb; j++) {
+			const pkgflat_bundle *x = pkgflat_package_component(b, j);
+			if (!used[j] && want && !strcmp(bundle_id(x), want)) {
+				used[j] = 1;
+				cb = x;
+				break;
+			}
+		}
+		rc = diff_pair(res, o, ca, cb, err);
+	}
+	for (size_t j = 0; j < nb && !rc; j++)
+		if (!used[j])
+			rc = diff_pair(res, o, NULL, pkgflat_package_component(b, j), err);
+	if (!rc && res->oom)
+		rc = fail_nomem(err);
+out:
+	free(used);
+	if (rc) {
+		pkgflat_diff_result_free(res);
+		return rc;
+	}
+	*result = res;
+	return PKGFLAT_OK;
+}
+
+void pkgflat_diff_result_free(pkgflat_diff_result *r)
+{
+	if (!r)
+		return;
+	pv_free(&r->diffs, free);
+	pv_free(&r->pairs, free);
+	pv_free(&r->strings, free);
+	free(r);
+}
+
+size_t pkgflat_diff_count(const pkgflat_diff_result *r)
+{
+	return r ? r->diffs.n : 0;
+}
+
+const pkgflat_difference *pkgflat_diff_get(const pkgflat_diff_result *r,
+    size_t i)
+{
+	return r && i < r->diffs.n ? r->diffs.v[i] : NULL;
+}
+
+size_t pkgflat_diff_pair_count(const pkgflat_diff_result *r)
+{
+	return r ? r->pairs.n : 0;
+}
+
+const pkgflat_diff_pair *pkgflat_diff_pair_get(const pkgflat_diff_result *r,
+    size_t i)
+{
+	return r && i < r->pairs.n ? r->pairs.v[i] : NULL;
+}
+
+unsigned int pkgflat_diff_ignore_bit(const char *name)
+{
+	static const struct {
+		const char *name;
+		unsigned int bit;
+	} names[] = {
+		{ "mtime", PKGFLAT_DIFF_IGNORE_MTIME },
+		{ "owner", PKGFLAT_DIFF_IGNORE_OWNER },
+		{ "mode", PKGFLAT_DIFF_IGNORE_MODE },
+		{ "content", PKGFLAT_DIFF_IGNORE_CONTENT },
+		{ "links", PKGFLAT_DIFF_IGNORE_LINKS },
+		{ "bom", PKGFLAT_DIFF_IGNORE_BOM },
+		{ "scripts", PKGFLAT_DIFF_IGNORE_SCRIPTS },
+		{ "version", PKGFLAT_DIFF_IGNORE_VERSION },
+		{ "checks", PKGFLAT_DIFF_IGNORE_CHECKS },
+	};
+
+	for (size_t i = 0; name && i < sizeof names / sizeof *names; i++)
+		if (!strcmp(name, names[i].name))
+			return names[i].bit;
+	return 0;
+}
+
+const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
+    size_t size)
+{
+	int within = !strncmp(d->category, "within-", 7);
+	int changed = !strcmp(d->change, "changed");
+	size_t n = 0;
+	int w;
+
+#define PUT(...) do { \
+	w = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__); \
+	n += w > 0 ? (size_t)w : 0; \
+} while (0)
+	if (!size)
+		return buf;
+	buf[0] = 0;
+	if (within)
+		PUT("within %c: ", d->category[7] == 'a' ? 'A' : 'B');
+	if (!strcmp(d->category, "component"))
+		PUT("%s component: %s", d->change, d->a ? d->a : d->b);
+	else if (within && !changed)
+		PUT("%s only in the %s: %s", d->attribute,
+		    !strcmp(d->change, "removed") ? "BOM" : "payload", d->path);
+	else if (within)
+		PUT("BOM and payload disagree on %s %s -> %s: %s", d->attribute,
+		    d->a, d->b, d->path);
+	else if (!strcmp(d->category, "script"))
+		PUT("%s script%s: %s", d->change, changed ? " content" : "", d->path);
+	else if (!changed && d->path)
+		PUT("%s %s: %s", d->change, d->attribute, d->path);
+	else if (!changed)
+		PUT("%s %s: %s", d->change, d->attribute, d->a ? d->a : d->b);
+	else if (!strcmp(d->attribute, "hardlink"))
+		PUT("changed hard-link group (first member %s -> %s): %s", d->a,
+		    d->b, d->path);
+	else if (d->path)
+		PUT("changed %s %s -> %s: %s", d->attribute, d->a ? d->a : "-",
+		    d->b ? d->b : "-", d->path);
+	else
+		PUT("changed %s %s -> %s", d->attribute, d->a ? d->a : "-",
+		    d->b ? d->b : "-");
+#undef PUT
+	if (n >= size && size > 4)
+		memcpy(buf + size - 4, "...", 4);
+	return buf;
+}
