@@ -34,7 +34,8 @@ typedef enum pkgflat_status {
 	PKGFLAT_E_UNSUPPORTED, /* well-formed, but not something we handle */
 	PKGFLAT_E_NOMEM,
 	PKGFLAT_E_CRYPTO,
-	PKGFLAT_E_INTERNAL
+	PKGFLAT_E_INTERNAL,
+	PKGFLAT_E_DIFFERS      /* a comparison found differences (convert --check) */
 } pkgflat_status;
 
 typedef struct pkgflat_error {
@@ -373,6 +374,11 @@ typedef struct pkgflat_convert_options {
 	const pkgflat_identity *identity; /* sign while writing, or NULL */
 	const char *timestamp_url;   /* RFC 3161 server for the CMS, or NULL */
 	int timestamp_timeout;       /* seconds; 0 means 30 */
+	int check;                   /* before renaming the output into place,
+	                                compare it with the input (pkgflat_diff)
+	                                and fail with PKGFLAT_E_DIFFERS when it
+	                                would install anything differently */
+	unsigned int check_ignore;   /* pkgflat_diff_ignore bits for the check */
 } pkgflat_convert_options;
 
 /* Defaults: preserve owners, SHA-1, no minimum OS, timestamp -1. */

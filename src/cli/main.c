@@ -64,7 +64,8 @@ int report_error(const pkgflat_error *err)
 	fprintf(stderr, "%s: ", progname);
 	print_text(stderr, pkgflat_error_text(err, buf, sizeof buf));
 	fputc('\n', stderr);
-	return err->status == PKGFLAT_E_USAGE ? EXIT_USAGE : EXIT_ERROR;
+	return err->status == PKGFLAT_E_USAGE ? EXIT_USAGE :
+	    err->status == PKGFLAT_E_DIFFERS ? EXIT_NEGATIVE : EXIT_ERROR;
 }
 
 int main(int argc, char **argv)
