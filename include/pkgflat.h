@@ -96,12 +96,15 @@ enum pkgflat_bundle_kind {
 	PKGFLAT_BUNDLE_COMPONENT = 1, /* Foo.pkg: one payload */
 	PKGFLAT_BUNDLE_METAPACKAGE,   /* Foo.mpkg with IFPkgFlagPackageList */
 	PKGFLAT_BUNDLE_DISTRIBUTION,  /* Foo.mpkg with a Tiger .dist only */
-	PKGFLAT_BUNDLE_HYBRID         /* both a package list and a .dist */
+	PKGFLAT_BUNDLE_HYBRID,        /* both a package list and a .dist */
+	PKGFLAT_BUNDLE_PRODUCT,       /* flat product archive (Distribution) */
+	PKGFLAT_BUNDLE_FLAT_COMPONENT /* flat component (PackageInfo) */
 };
 
 enum pkgflat_container {
 	PKGFLAT_CONTAINER_DIRECTORY = 1,
-	PKGFLAT_CONTAINER_ARCHIVE     /* .zip, .tar, .tar.gz, .tgz */
+	PKGFLAT_CONTAINER_ARCHIVE,    /* .zip, .tar, .tar.gz, .tgz */
+	PKGFLAT_CONTAINER_XAR         /* a flat package file */
 };
 
 /* Text fields of a bundle; NULL when the package does not say. */
@@ -234,6 +237,9 @@ const char *pkgflat_package_warning(const pkgflat_package *pkg, size_t i);
 
 enum pkgflat_bundle_kind pkgflat_bundle_kind(const pkgflat_bundle *b);
 const char *pkgflat_bundle_kind_name(enum pkgflat_bundle_kind kind);
+/* A leaf that installs something: PKGFLAT_BUNDLE_COMPONENT or
+ * PKGFLAT_BUNDLE_FLAT_COMPONENT. */
+int pkgflat_bundle_is_component(const pkgflat_bundle *b);
 const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f);
 const char *pkgflat_field_name(enum pkgflat_field f);
 int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f);

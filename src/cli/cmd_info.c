@@ -1,4 +1,4 @@
-/* pkgflat info: what a legacy package is and what it would install. */
+/* pkgflat info: what a package is and what it would install. */
 #include <getopt.h>
 #include <string.h>
 
@@ -7,10 +7,12 @@
 static const char info_help[] =
     "usage: pkgflat info [--json] [--no-scan] PACKAGE\n"
     "\n"
-    "Describe a legacy bundle package: a Foo.pkg or Foo.mpkg directory, or\n"
-    "a .zip, .tar, .tar.gz or .tgz holding one (read in place, not unpacked).\n"
-    "For a flat package: its kind, TOC checksum, signatures, signer and\n"
-    "stapled ticket (checking them is verify's job).\n"
+    "Describe a package: a legacy bundle (a Foo.pkg or Foo.mpkg directory, or\n"
+    "a .zip, .tar, .tar.gz or .tgz holding one), a flat product archive or\n"
+    "component package (read in place, not unpacked), or a directory\n"
+    "expanded from one (pkgutil --expand, xar -x). A flat package file also\n"
+    "shows its TOC checksum, signatures, signer and stapled ticket (checking\n"
+    "them is verify's job).\n"
     "\n"
     "For every component: identifier, version, install location, auth,\n"
     "restart action, flags, selection, scripts, resources, localizations,\n"
@@ -55,7 +57,7 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 		if (fields[i] == PKGFLAT_F_SELECTION && !v)
 			continue;
 		if (fields[i] == PKGFLAT_F_INSTALL_LOCATION && !v &&
-		    kind == PKGFLAT_BUNDLE_COMPONENT)
+		    pkgflat_bundle_is_component(b))
 			v = "/ (default)";
 		text_field(pkgflat_field_name(fields[i]), v);
 	}
@@ -134,7 +136,7 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 		}
 	}
 
-	if (kind != PKGFLAT_BUNDLE_COMPONENT) {
+	if (!pkgflat_bundle_is_component(b)) {
 		printf("  %-26s %zu\n", "packages", pkgflat_bundle_child_count(b));
 		return;
 	}
@@ -250,7 +252,7 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 		json_end_object(j);
 	}
 	json_end_array(j);
-	if (kind == PKGFLAT_BUNDLE_COMPONENT) {
+	if (pkgflat_bundle_is_component(b)) {
 		int64_t claimed = pkgflat_bundle_claimed_kbytes(b);
 		if (claimed >= 0)
 			json_int(j, "claimed-kbytes", claimed);
@@ -295,41 +297,32 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 	json_end_object(j);
 }
 
-/* A flat package: what its header and TOC say (verify checks it). */
-static int info_flat(const char *path, int as_json)
+/* A flat package file: what its header and TOC say (verify checks it). */
+static void flat_header(const pkgflat_flat_info *p, json *j)
 {
 	static const char *const algs[] = { "none", "sha1", "md5", "sha256",
 	    "sha512" };
-	pkgflat_flat_info fi;
-	pkgflat_error err;
-
-	pkgflat_error_clear(&err);
-	if (pkgflat_flat_inspect(path, &fi, &err))
-		return report_error(&err);
+	pkgflat_flat_info fi = *p;
 	const char *a = fi.toc_checksum < 5 ? algs[fi.toc_checksum] : "unknown";
 	const char *sig = fi.has_rsa && fi.has_cms ? "RSA and CMS" : fi.has_rsa ?
 	    "RSA only" : fi.has_cms ? "CMS only" : "none";
-	if (as_json) {
-		json j = { .f = stdout };
-		json_begin_object(&j, NULL);
-		json_string(&j, "package", path);
-		json_string(&j, "kind", fi.product ? "flat product" :
+	if (j) {
+		json_begin_object(j, "flat");
+		json_string(j, "kind", fi.product ? "flat product" :
 		    "flat component");
-		json_string(&j, "toc-checksum", a);
-		json_uint(&j, "files", fi.files);
-		json_string(&j, "signatures", sig);
-		json_uint(&j, "certificates", (unsigned long long)fi.certs);
-		json_string(&j, "signer", fi.certs ? fi.signer : NULL);
-		json_uint(&j, "trailing-bytes", fi.trailing);
-		json_bool(&j, "stapled", fi.stapled);
+		json_string(j, "toc-checksum", a);
+		json_uint(j, "files", fi.files);
+		json_string(j, "signatures", sig);
+		json_uint(j, "certificates", (unsigned long long)fi.certs);
+		json_string(j, "signer", fi.certs ? fi.signer : NULL);
+		json_uint(j, "trailing-bytes", fi.trailing);
+		json_bool(j, "stapled", fi.stapled);
 		if (fi.stapled)
-			json_uint(&j, "ticket-bytes", fi.ticket_length);
-		json_string(&j, "ticket-key", fi.ticket_key[0] ? fi.ticket_key : NULL);
-		json_end_object(&j);
-		json_finish(&j);
-		return EXIT_OK;
+			json_uint(j, "ticket-bytes", fi.ticket_length);
+		json_string(j, "ticket-key", fi.ticket_key[0] ? fi.ticket_key : NULL);
+		json_end_object(j);
+		return;
 	}
-	printf("package %s\n", path);
 	printf("  %-26s %s\n", "kind", fi.product ? "flat product archive" :
 	    "flat component package");
 	printf("  %-26s %s\n", "toc-checksum", a);
@@ -348,7 +341,17 @@ static int info_flat(const char *path, int as_json)
 	if (fi.trailing && !fi.stapled)
 		printf("  %-26s %llu (not a ticket)\n", "trailing-bytes",
 		    (unsigned long long)fi.trailing);
-	return EXIT_OK;
+}
+
+static const char *container_name(enum pkgflat_container c)
+{
+	static const char *const names[] = {
+		[PKGFLAT_CONTAINER_DIRECTORY] = "directory",
+		[PKGFLAT_CONTAINER_ARCHIVE] = "archive",
+		[PKGFLAT_CONTAINER_XAR] = "xar",
+	};
+	return (unsigned)c < sizeof names / sizeof *names && names[c] ?
+	    names[c] : "unknown";
 }
 
 int cmd_info(int argc, char **argv)
@@ -379,11 +382,16 @@ int cmd_info(int argc, char **argv)
 		return usage_error("info", optind == argc ? "no package named" :
 		    "one package at a time");
 	pkgflat_error_clear(&err);
-	if (pkgflat_file_sniff(argv[optind]) == PKGFLAT_FILE_XAR)
-		return info_flat(argv[optind], as_json);
 	if (pkgflat_package_open(argv[optind], &pkg, &err))
 		return report_error(&err);
 	if (scan && pkgflat_package_scan(pkg, &err)) {
+		pkgflat_package_free(pkg);
+		return report_error(&err);
+	}
+	/* A flat package file: its header too, read before anything prints. */
+	pkgflat_flat_info fi;
+	int xar = pkgflat_package_container(pkg) == PKGFLAT_CONTAINER_XAR;
+	if (xar && pkgflat_flat_inspect(argv[optind], &fi, &err)) {
 		pkgflat_package_free(pkg);
 		return report_error(&err);
 	}
@@ -393,11 +401,13 @@ int cmd_info(int argc, char **argv)
 		json j = { .f = stdout };
 		json_begin_object(&j, NULL);
 		json_string(&j, "package", pkgflat_package_path(pkg));
-		json_string(&j, "container", pkgflat_package_container(pkg) ==
-		    PKGFLAT_CONTAINER_ARCHIVE ? "archive" : "directory");
+		json_string(&j, "container", container_name(
+		    pkgflat_package_container(pkg)));
 		json_string(&j, "kind", pkgflat_bundle_kind_name(
 		    pkgflat_bundle_kind(root)));
 		json_uint(&j, "component-count", pkgflat_package_component_count(pkg));
+		if (xar)
+			flat_header(&fi, &j);
 		json_bundle(&j, "root", root, scan);
 		json_begin_array(&j, "warnings");
 		for (size_t i = 0; i < nw; i++)
@@ -407,10 +417,12 @@ int cmd_info(int argc, char **argv)
 		json_finish(&j);
 	} else {
 		printf("package %s\n", pkgflat_package_path(pkg));
-		printf("  %-26s %s\n", "container", pkgflat_package_container(pkg) ==
-		    PKGFLAT_CONTAINER_ARCHIVE ? "archive" : "directory");
+		printf("  %-26s %s\n", "container", container_name(
+		    pkgflat_package_container(pkg)));
 		printf("  %-26s %zu\n", "components",
 		    pkgflat_package_component_count(pkg));
+		if (xar)
+			flat_header(&fi, NULL);
 		putchar('\n');
 		text_tree(root, 0, scan);
 		printf("\nwarnings %zu\n", nw);

@@ -16,10 +16,11 @@ static const char ls_help[] =
     "there is none: payloads, directories). Hard links read from a payload\n"
     "show '=> TARGET'.\n"
     "\n"
-    "PATH is a legacy package (directory, or a zip/tar of one), or a single\n"
-    "BOM file (Archive.bom, Bom) or payload file (Archive.pax.gz, Payload).\n"
-    "For a metapackage, each component is listed after a '# NAME IDENTIFIER'\n"
-    "line.\n"
+    "PATH is a legacy package (directory, or a zip/tar of one), a flat\n"
+    "package (product or component, or a directory expanded from one), or a\n"
+    "single BOM file (Archive.bom, Bom) or payload file (Archive.pax.gz,\n"
+    "Payload). For a metapackage or product, each component is listed after\n"
+    "a '# NAME IDENTIFIER' line.\n"
     "\n"
     "options:\n"
     "  --bom       list the BOM (the default when the component has one)\n"
@@ -111,7 +112,7 @@ static int list_component(const pkgflat_bundle *b, enum source which,
 	pkgflat_error_clear(&err);
 	if (use_bom && !pkgflat_bundle_has_bom(b)) {
 		fflush(stdout);
-		fprintf(stderr, "%s ls: %s: no Archive.bom (try --payload)\n",
+		fprintf(stderr, "%s ls: %s: no BOM (try --payload)\n",
 		    progname, name);
 		return EXIT_ERROR;
 	}
@@ -201,8 +202,7 @@ int cmd_ls(int argc, char **argv)
 		if (pkgflat_package_open(path, &pkg, &err))
 			return report_error(&err);
 		size_t n = pkgflat_package_component_count(pkg);
-		int header = pkgflat_bundle_kind(pkgflat_package_root(pkg)) !=
-		    PKGFLAT_BUNDLE_COMPONENT;
+		int header = !pkgflat_bundle_is_component(pkgflat_package_root(pkg));
 		for (size_t i = 0; i < n && rc == EXIT_OK; i++)
 			rc = list_component(pkgflat_package_component(pkg, i), which,
 			    &ctx, header);

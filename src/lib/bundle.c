@@ -134,7 +134,7 @@ static void string_free(void *p)
 	free(s);
 }
 
-static void bundle_free(void *p)
+void bundle_free(void *p)
 {
 	pkgflat_bundle *b = p;
 
@@ -153,7 +153,7 @@ static void bundle_free(void *p)
 	free(b);
 }
 
-static pkgflat_bundle *bundle_new(pkgflat_package *pkg)
+pkgflat_bundle *bundle_new(pkgflat_package *pkg)
 {
 	pkgflat_bundle *b = pf_calloc(1, sizeof *b);
 
@@ -166,7 +166,7 @@ static pkgflat_bundle *bundle_new(pkgflat_package *pkg)
 	return b;
 }
 
-static int set_field(pkgflat_bundle *b, enum pkgflat_field f, const char *v)
+int bundle_set(pkgflat_bundle *b, enum pkgflat_field f, const char *v)
 {
 	free(b->field[f]);
 	b->field[f] = NULL;
@@ -342,13 +342,13 @@ static pkgflat_status apply_info_plist(pkgflat_bundle *b, plist_t info,
 	if (!s && (s = pl_str(info, "Bundle identifier")))
 		package_warn(pkg, "%s: no CFBundleIdentifier; using \"Bundle "
 		    "identifier\" (%s)", rel, s);
-	if (set_field(b, PKGFLAT_F_IDENTIFIER, s))
+	if (bundle_set(b, PKGFLAT_F_IDENTIFIER, s))
 		return fail_nomem(err);
 
 	s = pl_str(info, "CFBundleShortVersionString");
 	if (!s)
 		s = pl_str(info, "CFBundleVersion");
-	if (set_field(b, PKGFLAT_F_VERSION, s))
+	if (bundle_set(b, PKGFLAT_F_VERSION, s))
 		return fail_nomem(err);
 	if (!b->field[PKGFLAT_F_VERSION]) {
 		int64_t maj, min;
@@ -365,7 +365,7 @@ static pkgflat_status apply_info_plist(pkgflat_bundle *b, plist_t info,
 	}
 
 	s = pl_str(info, "IFPkgFlagDefaultLocation");
-	if (set_field(b, PKGFLAT_F_INSTALL_LOCATION, s))
+	if (bundle_set(b, PKGFLAT_F_INSTALL_LOCATION, s))
 		return fail_nomem(err);
 
 	s = pl_str(info, "IFPkgFlagAuthorizationAction");
@@ -379,7 +379,7 @@ static pkgflat_status apply_info_plist(pkgflat_bundle *b, plist_t info,
 			    "value \"%s\", read as RootAuthorization", rel, s);
 			v = "root";
 		}
-		if (set_field(b, PKGFLAT_F_AUTH, v))
+		if (bundle_set(b, PKGFLAT_F_AUTH, v))
 			return fail_nomem(err);
 	}
 
@@ -399,7 +399,7 @@ static pkgflat_status apply_info_plist(pkgflat_bundle *b, plist_t info,
 			    "\"%s\", read as NoRestart", rel, s);
 			v = "none";
 		}
-		if (set_field(b, PKGFLAT_F_RESTART, v))
+		if (bundle_set(b, PKGFLAT_F_RESTART, v))
 			return fail_nomem(err);
 	}
 
@@ -421,14 +421,14 @@ static pkgflat_status apply_info_plist(pkgflat_bundle *b, plist_t info,
 
 	if (pl_int(info, "IFPkgFlagInstalledSize", &n))
 		b->claimed_kbytes = n;
-	if (set_field(b, PKGFLAT_F_BACKGROUND_ALIGNMENT,
+	if (bundle_set(b, PKGFLAT_F_BACKGROUND_ALIGNMENT,
 	        pl_str(info, "IFPkgFlagBackgroundAlignment")) ||
-	    set_field(b, PKGFLAT_F_BACKGROUND_SCALING,
+	    bundle_set(b, PKGFLAT_F_BACKGROUND_SCALING,
 	        pl_str(info, "IFPkgFlagBackgroundScaling")) ||
-	    set_field(b, PKGFLAT_F_CREATOR, pl_str(info, "IFPkgCreator")) ||
-	    set_field(b, PKGFLAT_F_DEVELOPMENT_REGION,
+	    bundle_set(b, PKGFLAT_F_CREATOR, pl_str(info, "IFPkgCreator")) ||
+	    bundle_set(b, PKGFLAT_F_DEVELOPMENT_REGION,
 	        pl_str(info, "CFBundleDevelopmentRegion")) ||
-	    set_field(b, PKGFLAT_F_COMPONENT_DIRECTORY,
+	    bundle_set(b, PKGFLAT_F_COMPONENT_DIRECTORY,
 	        pl_str(info, "IFPkgFlagComponentDirectory")))
 		return fail_nomem(err);
 	return read_requirements(b, info, rel, err);
@@ -463,19 +463,19 @@ static pkgflat_status apply_cheetah_info(pkgflat_bundle *b, char *text,
 		int yes = !strcasecmp(v, "YES"), no = !strcasecmp(v, "NO");
 		int r = 0;
 		if (!strcmp(line, "Title"))
-			r = set_field(b, PKGFLAT_F_TITLE, v);
+			r = bundle_set(b, PKGFLAT_F_TITLE, v);
 		else if (!strcmp(line, "Version"))
-			r = set_field(b, PKGFLAT_F_VERSION, v);
+			r = bundle_set(b, PKGFLAT_F_VERSION, v);
 		else if (!strcmp(line, "Description"))
-			r = set_field(b, PKGFLAT_F_DESCRIPTION, v);
+			r = bundle_set(b, PKGFLAT_F_DESCRIPTION, v);
 		else if (!strcmp(line, "DefaultLocation"))
-			r = set_field(b, PKGFLAT_F_INSTALL_LOCATION, v);
+			r = bundle_set(b, PKGFLAT_F_INSTALL_LOCATION, v);
 		else if (!strcmp(line, "DeleteWarning"))
-			r = set_field(b, PKGFLAT_F_DELETE_WARNING, v);
+			r = bundle_set(b, PKGFLAT_F_DELETE_WARNING, v);
 		else if (!strcmp(line, "NeedsAuthorization"))
-			r = set_field(b, PKGFLAT_F_AUTH, yes ? "root" : "none");
+			r = bundle_set(b, PKGFLAT_F_AUTH, yes ? "root" : "none");
 		else if (!strcmp(line, "RequiresReboot"))
-			r = set_field(b, PKGFLAT_F_RESTART, yes ? "restart" : "none");
+			r = bundle_set(b, PKGFLAT_F_RESTART, yes ? "restart" : "none");
 		else {
 			size_t i;
 			for (i = 0; i < sizeof flags / sizeof *flags; i++)
@@ -550,10 +550,10 @@ static pkgflat_status read_description(pkgflat_bundle *b, const char *res,
 		plist_t d = NULL;
 		if ((rc = load_plist(pkg, cands[i], &d, err)))
 			break;
-		if (set_field(b, PKGFLAT_F_TITLE, pl_str(d, "IFPkgDescriptionTitle")) ||
-		    set_field(b, PKGFLAT_F_DESCRIPTION,
+		if (bundle_set(b, PKGFLAT_F_TITLE, pl_str(d, "IFPkgDescriptionTitle")) ||
+		    bundle_set(b, PKGFLAT_F_DESCRIPTION,
 		        pl_str(d, "IFPkgDescriptionDescription")) ||
-		    set_field(b, PKGFLAT_F_DELETE_WARNING,
+		    bundle_set(b, PKGFLAT_F_DELETE_WARNING,
 		        pl_str(d, "IFPkgDescriptionDeleteWarning")))
 			rc = fail_nomem(err);
 		plist_free(d);
@@ -737,6 +737,12 @@ out:
 	return rc;
 }
 
+pkgflat_status bundle_read_resources(pkgflat_bundle *b, const char *res,
+    pkgflat_error *err)
+{
+	return walk_resources(b, res, "", NULL, 0, err);
+}
+
 struct strings_ctx {
 	pkgflat_bundle *b;
 	const char *table, *lang;
@@ -907,7 +913,7 @@ static pkgflat_status add_child(pkgflat_bundle *b, const char *child_path,
 		bundle_free(c);
 		return fail_nomem(err);
 	}
-	if (selection && set_field(c, PKGFLAT_F_SELECTION, selection))
+	if (selection && bundle_set(c, PKGFLAT_F_SELECTION, selection))
 		return fail_nomem(err);
 	return PKGFLAT_OK;
 }
@@ -1060,7 +1066,7 @@ static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
 			continue;
 		if (!strcmp((const char *)n->name, "title") && !b->field[PKGFLAT_F_TITLE]) {
 			xmlChar *t = xmlNodeGetContent(n);
-			if (t && set_field(b, PKGFLAT_F_TITLE, (const char *)t))
+			if (t && bundle_set(b, PKGFLAT_F_TITLE, (const char *)t))
 				rc = fail_nomem(err);
 			xmlFree(t);
 		}
@@ -1285,8 +1291,8 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 		goto out;
 	}
 	b->kind = PKGFLAT_BUNDLE_COMPONENT;
-	if (set_field(b, PKGFLAT_F_PATH, path) ||
-	    set_field(b, PKGFLAT_F_NAME, path[0] ? path_base(path) :
+	if (bundle_set(b, PKGFLAT_F_PATH, path) ||
+	    bundle_set(b, PKGFLAT_F_NAME, path[0] ? path_base(path) :
 	        path_base(pkg->path))) {
 		rc = fail_nomem(err);
 		goto out;
@@ -1311,7 +1317,7 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 	} else if (t == SRC_FILE) {
 		if ((rc = load_plist(pkg, info_path, &info, err)))
 			goto out;
-		if (set_field(b, PKGFLAT_F_INFO_SOURCE, "Info.plist")) {
+		if (bundle_set(b, PKGFLAT_F_INFO_SOURCE, "Info.plist")) {
 			rc = fail_nomem(err);
 			goto out;
 		}
@@ -1332,7 +1338,7 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 		size_t len = 0;
 		if ((rc = read_small(pkg, cheetah, &d, &len, err)))
 			goto out;
-		if (set_field(b, PKGFLAT_F_INFO_SOURCE, "Cheetah .info"))
+		if (bundle_set(b, PKGFLAT_F_INFO_SOURCE, "Cheetah .info"))
 			rc = fail_nomem(err);
 		else
 			rc = apply_cheetah_info(b, (char *)d, cheetah, err);
@@ -1549,7 +1555,7 @@ out:
 
 static void collect_components(pkgflat_package *pkg, pkgflat_bundle *b)
 {
-	if (b->kind == PKGFLAT_BUNDLE_COMPONENT) {
+	if (pkgflat_bundle_is_component(b)) {
 		pv_push(&pkg->components, b);
 		return;
 	}
@@ -1628,12 +1634,39 @@ enum pkgflat_file_kind pkgflat_file_sniff(const char *path)
 	return PKGFLAT_FILE_UNKNOWN;
 }
 
+static int legacy_sniff(pkgflat_package *pkg, const char *dir)
+{
+	(void)pkg;
+	(void)dir;
+	return 1; /* the fallback: its reader says what is missing */
+}
+
+static pkgflat_status legacy_read(pkgflat_package *pkg, const char *dir,
+    pkgflat_bundle **out, pkgflat_error *err)
+{
+	ptrvec stack = { 0 };
+	pkgflat_status rc = read_bundle(pkg, dir, 0, &stack, out, err);
+
+	pv_free(&stack, NULL);
+	return rc;
+}
+
+/* The kinds of package, tried in order on what the input holds. */
+static const struct input_kind {
+	const char *name;
+	int (*sniff)(pkgflat_package *pkg, const char *dir);
+	pkgflat_status (*read)(pkgflat_package *pkg, const char *dir,
+	    pkgflat_bundle **out, pkgflat_error *err);
+} input_kinds[] = {
+	{ .name = "flat", .sniff = flat_sniff, .read = flat_read },
+	{ .name = "legacy bundle", .sniff = legacy_sniff, .read = legacy_read },
+};
+
 pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
     pkgflat_error *err)
 {
 	pkgflat_package *pkg = NULL;
 	pkgflat_status rc = PKGFLAT_OK;
-	ptrvec stack = { 0 };
 	char *inner = NULL, *trimmed = NULL, *real = NULL;
 	struct stat sb;
 
@@ -1680,16 +1713,22 @@ pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
 	} else if (S_ISREG(sb.st_mode)) {
 		enum pkgflat_file_kind k = pkgflat_file_sniff(path);
 		if (k == PKGFLAT_FILE_XAR) {
-			rc = fail(err, PKGFLAT_E_UNSUPPORTED, path, NULL,
-			    "a flat (xar) package, not a bundle package");
-			goto out;
-		}
-		if (k != PKGFLAT_FILE_ARCHIVE) {
+			if ((rc = src_open_xar(path, &pkg->src, err)))
+				goto out;
+			if (!(inner = pf_strdup("")))
+				goto nomem;
+			if (!flat_sniff(pkg, inner)) {
+				rc = fail(err, PKGFLAT_E_FORMAT, path, "TOC", "neither "
+				    "Distribution nor PackageInfo at the top: not an "
+				    "installer package");
+				goto out;
+			}
+		} else if (k != PKGFLAT_FILE_ARCHIVE) {
 			rc = fail(err, PKGFLAT_E_FORMAT, path, NULL,
 			    "not a bundle package, nor a zip or tar archive of one");
 			goto out;
 		}
-		if ((rc = src_open_archive(path, &pkg->src, err)) ||
+		else if ((rc = src_open_archive(path, &pkg->src, err)) ||
 		    (rc = find_in_archive(pkg, &inner, err)))
 			goto out;
 	} else {
@@ -1697,7 +1736,12 @@ pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
 		    "not a directory or a regular file");
 		goto out;
 	}
-	if ((rc = read_bundle(pkg, inner, 0, &stack, &pkg->root, err)))
+	for (size_t i = 0; i < sizeof input_kinds / sizeof *input_kinds; i++)
+		if (input_kinds[i].sniff(pkg, inner)) {
+			rc = input_kinds[i].read(pkg, inner, &pkg->root, err);
+			break;
+		}
+	if (rc)
 		goto out;
 	collect_components(pkg, pkg->root);
 	*out = pkg;
@@ -1706,7 +1750,6 @@ pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
 nomem:
 	rc = fail_nomem(err);
 out:
-	pv_free(&stack, NULL);
 	pkgflat_package_free(pkg);
 	free(inner);
 	free(trimmed);

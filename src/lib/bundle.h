@@ -32,6 +32,24 @@ struct pkgflat_package {
 	ptrvec warnings;     /* char * */
 };
 
+/* Shared by the legacy reader (bundle.c) and the flat one (flatpkg.c). */
+pkgflat_bundle *bundle_new(pkgflat_package *pkg);
+void bundle_free(void *b);
+/* Copy v (or NULL) into a field; -1 when out of memory. */
+int bundle_set(pkgflat_bundle *b, enum pkgflat_field f, const char *v);
+/* Walk the resource directory res into b's resources and localizations. */
+pkgflat_status bundle_read_resources(pkgflat_bundle *b, const char *res,
+    pkgflat_error *err);
+
+/*
+ * The flat reader (flatpkg.c). flat_sniff: is `dir` inside the source an
+ * expanded flat package or the top of a XAR (Distribution or PackageInfo
+ * there)? flat_read: build the tree under `dir` ("" for a XAR).
+ */
+int flat_sniff(pkgflat_package *pkg, const char *dir);
+pkgflat_status flat_read(pkgflat_package *pkg, const char *dir,
+    pkgflat_bundle **out, pkgflat_error *err);
+
 void package_warn(pkgflat_package *pkg, const char *fmt, ...) PF_PRINTF(2, 3);
 
 #endif

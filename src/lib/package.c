@@ -50,6 +50,8 @@ static const char *const kind_names[] = {
 	[PKGFLAT_BUNDLE_METAPACKAGE] = "metapackage",
 	[PKGFLAT_BUNDLE_DISTRIBUTION] = "distribution",
 	[PKGFLAT_BUNDLE_HYBRID] = "hybrid",
+	[PKGFLAT_BUNDLE_PRODUCT] = "product",
+	[PKGFLAT_BUNDLE_FLAT_COMPONENT] = "flat-component",
 };
 
 const char *pkgflat_field_name(enum pkgflat_field f)
@@ -107,6 +109,12 @@ const char *pkgflat_package_warning(const pkgflat_package *p, size_t i)
 enum pkgflat_bundle_kind pkgflat_bundle_kind(const pkgflat_bundle *b)
 {
 	return b->kind;
+}
+
+int pkgflat_bundle_is_component(const pkgflat_bundle *b)
+{
+	return b->kind == PKGFLAT_BUNDLE_COMPONENT ||
+	    b->kind == PKGFLAT_BUNDLE_FLAT_COMPONENT;
 }
 
 const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f)

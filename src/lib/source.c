@@ -45,6 +45,21 @@ void src_stream_close(src_stream *st)
 		st->close(st);
 }
 
+void *src_stream_new(size_t size, src *owner, const char *path,
+    src_read_fn rd, void (*close_fn)(src_stream *))
+{
+	src_stream *st = pf_calloc(1, size);
+
+	if (!st || !(st->path = pf_strdup(path))) {
+		free(st);
+		return NULL;
+	}
+	st->owner = owner;
+	st->read = rd;
+	st->close = close_fn;
+	return st;
+}
+
 /* ------------------------------------------------------------------ */
 /* Directory source                                                   */
 
@@ -256,17 +271,13 @@ static pkgflat_status dir_open_stream(src *s, const char *path,
 
 	if (fd < 0)
 		return err ? err->status : PKGFLAT_E_IO;
-	f = pf_calloc(1, sizeof *f);
-	if (!f || !(f->base.path = pf_strdup(path))) {
-		free(f);
+	f = src_stream_new(sizeof *f, s, path, fd_stream_read, fd_stream_close);
+	if (!f) {
 		close(fd);
 		return fail_nomem(err);
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	f->fd = fd;
-	f->base.owner = s;
-	f->base.read = fd_stream_read;
-	f->base.close = fd_stream_close;
 	*out = &f->base;
 	return PKGFLAT_OK;
 }
@@ -605,16 +616,15 @@ static pkgflat_status ar_lstat(src *s, const char *path, struct src_stat *st,
 	return PKGFLAT_OK;
 }
 
-static pkgflat_status ar_list(src *s, const char *dir, ptrvec *names,
-    pkgflat_error *err)
+pkgflat_status src_list_sorted(const void *entries, size_t n, size_t stride,
+    const char *dir, ptrvec *names, pkgflat_error *err)
 {
-	struct ar_src *a = (struct ar_src *)s;
 	size_t dl = dir ? strlen(dir) : 0;
 	const char *last = NULL;
 
 	/* Sorted paths: the children of dir are one contiguous run. */
-	for (size_t i = 0; i < a->n; i++) {
-		const char *p = a->e[i].path;
+	for (size_t i = 0; i < n; i++) {
+		const char *p = *(char *const *)((const char *)entries + i * stride);
 		if (dl) {
 			if (strncmp(p, dir, dl) || p[dl] != '/')
 				continue;
@@ -625,13 +635,21 @@ static pkgflat_status ar_list(src *s, const char *dir, ptrvec *names,
 		if (last && !strcmp(last, p))
 			continue;
 		last = p;
-		char *n = pf_strdup(p);
-		if (!n || pv_push(names, n)) {
-			free(n);
+		char *c = pf_strdup(p);
+		if (!c || pv_push(names, c)) {
+			free(c);
 			return fail_nomem(err);
 		}
 	}
 	return PKGFLAT_OK;
+}
+
+static pkgflat_status ar_list(src *s, const char *dir, ptrvec *names,
+    pkgflat_error *err)
+{
+	struct ar_src *a = (struct ar_src *)s;
+
+	return src_list_sorted(a->e, a->n, sizeof *a->e, dir, names, err);
 }
 
 /* Re-read the archive up to entry e and hand back the open reader. */
@@ -766,14 +784,9 @@ static pkgflat_status ar_open_stream(src *src_, const char *path,
 
 	if (!e)
 		return err ? err->status : PKGFLAT_E_FORMAT;
-	s = pf_calloc(1, sizeof *s);
-	if (!s || !(s->base.path = pf_strdup(path))) {
-		free(s);
+	s = src_stream_new(sizeof *s, src_, path, ar_stream_read, ar_stream_close);
+	if (!s)
 		return fail_nomem(err);
-	}
-	s->base.owner = src_;
-	s->base.read = ar_stream_read;
-	s->base.close = ar_stream_close;
 	if (e->data || e->size == 0) {
 		s->mem = e->data ? e->data : (const unsigned char *)"";
 		s->len = e->size;

@@ -1,7 +1,8 @@
 /*
  * Input sources: a read-only tree of files that a bundle package lives in.
- * Two kinds plug in through struct src_ops: a directory on disk and an
- * archive (.zip, .tar, .tar.gz, .tgz) read with libarchive, never extracted.
+ * Three kinds plug in through struct src_ops: a directory on disk, an
+ * archive (.zip, .tar, .tar.gz, .tgz) read with libarchive, never extracted,
+ * and a flat package (XAR) whose TOC is the tree.
  * Paths inside a source are relative, normalised, and never leave its root.
  */
 #ifndef PKGFLAT_SOURCE_H
@@ -59,6 +60,8 @@ pkgflat_status src_open_dir(const char *dir, const char *display, src **out,
     pkgflat_error *err);
 pkgflat_status src_open_archive(const char *file, src **out,
     pkgflat_error *err);
+/* A flat package (XAR) read in place: see src_xar.c. */
+pkgflat_status src_open_xar(const char *file, src **out, pkgflat_error *err);
 void src_close(src *s);
 
 /* The name an error message uses for path inside the source. */
@@ -81,5 +84,15 @@ pkgflat_status src_read(src *s, const char *path, size_t max,
 pkgflat_status src_open_stream(src *s, const char *path, src_stream **out,
     pkgflat_error *err);
 void src_stream_close(src_stream *st);
+
+/* For backends: the names in dir, from entries sorted by path whose
+ * struct starts with a `char *path`, `stride` bytes apart. */
+pkgflat_status src_list_sorted(const void *entries, size_t n, size_t stride,
+    const char *dir, ptrvec *names, pkgflat_error *err);
+
+/* For backends: a zeroed stream object of `size` bytes whose struct starts
+ * with a src_stream, filled in; NULL when out of memory. */
+void *src_stream_new(size_t size, src *owner, const char *path,
+    src_read_fn rd, void (*close_fn)(src_stream *));
 
 #endif
