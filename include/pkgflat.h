@@ -522,13 +522,15 @@ typedef struct pkgflat_difference {
 	                           or a metadata name ("install-location", ...) */
 	const char *path;       /* install path or script name, or NULL */
 	const char *a, *b;
+	int inherited;          /* within-b: A has the same one */
 } pkgflat_difference;
 
 /* A pair of components (or one without a partner). */
 typedef struct pkgflat_diff_pair {
 	const char *a, *b;          /* identifiers; NULL when unmatched */
 	uint64_t entries_a, entries_b; /* payload entries */
-	uint64_t differences;
+	uint64_t differences;       /* all, notes included */
+	uint64_t notes;             /* those inside A alone, or inherited */
 } pkgflat_diff_pair;
 
 typedef struct pkgflat_diff_result pkgflat_diff_result;
@@ -554,6 +556,10 @@ const pkgflat_difference *pkgflat_diff_get(const pkgflat_diff_result *r,
  * truncated with "..." to fit; returns buf. */
 const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
     size_t size);
+/* 1 when B installs what A does: no differences but those inside A alone
+ * and the ones inside B that A has too (A is the reference: its own quirks
+ * are reported, not held against B). */
+int pkgflat_diff_equivalent(const pkgflat_diff_result *r);
 size_t pkgflat_diff_pair_count(const pkgflat_diff_result *r);
 const pkgflat_diff_pair *pkgflat_diff_pair_get(const pkgflat_diff_result *r,
     size_t i);

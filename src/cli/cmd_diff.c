@@ -21,6 +21,10 @@ static const char diff_help[] =
     "scripts (a legacy package's scripts against the originals a converted\n"
     "flat package keeps and calls: byte for byte).\n"
     "\n"
+    "A is the reference: disagreements inside A alone (its BOM against its\n"
+    "payload) are reported as notes but do not make the packages differ;\n"
+    "inside B they do, unless A has the very same one.\n"
+    "\n"
     "Each difference is one line, A's value first:\n"
     "  changed mode 0644 -> 0664: /Library/Frameworks/Python.framework/...\n"
     "  removed file: PATH       (A installs it, B does not)\n"
@@ -60,6 +64,7 @@ static void json_diff(json *j, const pkgflat_difference *d)
 	json_string(j, "path", d->path);
 	json_string(j, "a", d->a);
 	json_string(j, "b", d->b);
+	json_bool(j, "inherited", d->inherited);
 	json_end_object(j);
 }
 
@@ -68,13 +73,14 @@ static int report(const char *pa, const char *pb, pkgflat_diff_result *r,
 {
 	size_t n = pkgflat_diff_count(r), np = pkgflat_diff_pair_count(r);
 	size_t k = 0;
+	int same = pkgflat_diff_equivalent(r);
 
 	if (as_json) {
 		json j = { .f = stdout };
 		json_begin_object(&j, NULL);
 		json_string(&j, "a", pa);
 		json_string(&j, "b", pb);
-		json_bool(&j, "equivalent", n == 0);
+		json_bool(&j, "equivalent", same);
 		json_uint(&j, "differences", n);
 		json_begin_array(&j, "components");
 		for (size_t i = 0; i < np; i++) {
@@ -85,6 +91,7 @@ static int report(const char *pa, const char *pb, pkgflat_diff_result *r,
 			json_uint(&j, "entries_a", p->entries_a);
 			json_uint(&j, "entries_b", p->entries_b);
 			json_uint(&j, "differences", p->differences);
+			json_uint(&j, "notes", p->notes);
 			json_end_object(&j);
 		}
 		json_end_array(&j);
@@ -94,7 +101,7 @@ static int report(const char *pa, const char *pb, pkgflat_diff_result *r,
 		json_end_array(&j);
 		json_end_object(&j);
 		json_finish(&j);
-		return n ? EXIT_NEGATIVE : EXIT_OK;
+		return same ? EXIT_OK : EXIT_NEGATIVE;
 	}
 	/* Differences come grouped by pair, in pair order. */
 	for (size_t i = 0; i < np; i++) {
@@ -112,8 +119,13 @@ static int report(const char *pa, const char *pb, pkgflat_diff_result *r,
 			puts(", equivalent");
 			continue;
 		}
-		printf(", %llu difference%s\n", (unsigned long long)p->differences,
-		    p->differences == 1 ? "" : "s");
+		if (p->differences == p->notes)
+			printf(", equivalent; %llu note%s\n",
+			    (unsigned long long)p->notes, p->notes == 1 ? "" : "s");
+		else
+			printf(", %llu difference%s\n",
+			    (unsigned long long)(p->differences - p->notes),
+			    p->differences - p->notes == 1 ? "" : "s");
 		for (uint64_t m = 0; m < p->differences && k < n; m++, k++) {
 			if (max > 0 && m == (uint64_t)max) {
 				printf("  ... and %llu more (see --json)\n",
@@ -125,12 +137,15 @@ static int report(const char *pa, const char *pb, pkgflat_diff_result *r,
 			print_diff(pkgflat_diff_get(r, k));
 		}
 	}
-	if (n)
+	if (!same)
 		printf("%zu difference%s: the packages install different things\n",
 		    n, n == 1 ? "" : "s");
+	else if (n)
+		printf("equivalent: the packages install the same things (%zu "
+		    "note%s on quirks inside A)\n", n, n == 1 ? "" : "s");
 	else
 		puts("equivalent: the packages install the same things");
-	return n ? EXIT_NEGATIVE : EXIT_OK;
+	return same ? EXIT_OK : EXIT_NEGATIVE;
 }
 
 static int parse_ignore(const char *list, unsigned int *bits)
@@ -220,7 +235,7 @@ int cmd_diff(int argc, char **argv)
 	    pkgflat_diff(a, b, &o, &r, &err)) {
 		rc = report_error(&err);
 	} else if (quiet) {
-		rc = pkgflat_diff_count(r) ? EXIT_NEGATIVE : EXIT_OK;
+		rc = pkgflat_diff_equivalent(r) ? EXIT_OK : EXIT_NEGATIVE;
 	} else {
 		rc = report(argv[optind], argv[optind + 1], r, as_json, max);
 	}

@@ -1384,7 +1384,7 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 		if (!n++)
 			first = d;
 	}
-	if (!rc && n) {
+	if (!rc && !pkgflat_diff_equivalent(r)) {
 		char buf[400];
 		rc = fail(err, PKGFLAT_E_DIFFERS, opt->output, NULL,
 		    "--check: the output would not install what the input does: "

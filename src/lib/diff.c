@@ -35,6 +35,8 @@ struct rec {
 	unsigned char sha[32];
 	int has_sha;
 	size_t leader;       /* first path (sorted) of its hard-link group */
+	size_t seq;          /* order in the archive */
+	int sidecar;         /* a BOM's AppleDouble "._X" record: mode only */
 };
 
 struct rset {
@@ -117,6 +119,11 @@ static int collect(const pkgflat_entry *e, void *ctx)
 	r->has_sha = e->has_sha256;
 	if (e->has_sha256)
 		memcpy(r->sha, e->sha256, sizeof r->sha);
+	r->seq = s->n;
+	/* pkgbuild (and our writer) record "._X" sidecars with flags 1, X's
+	 * mode and nothing else: no owner, size or checksum to compare. */
+	r->sidecar = e->type == PKGFLAT_ENTRY_FILE && !e->has_crc && !e->size &&
+	    !strncmp(path_base(e->path), "._", 2);
 	s->n++;
 	return 0;
 }
@@ -124,6 +131,16 @@ static int collect(const pkgflat_entry *e, void *ctx)
 static int rec_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct rec *)a)->path, ((const struct rec *)b)->path);
+}
+
+/* Stored twice, a path keeps its archive order: the later copy is what
+ * Installer leaves on disk. */
+static int rec_order(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+	int d = strcmp(x->path, y->path);
+
+	return d ? d : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static struct rec *rset_find(const struct rset *s, const char *path)
@@ -149,7 +166,7 @@ static pkgflat_status rset_finish(struct rset *s, pkgflat_error *err)
 {
 	size_t *parent;
 
-	qsort(s->r, s->n, sizeof *s->r, rec_cmp);
+	qsort(s->r, s->n, sizeof *s->r, rec_order);
 	if (!(parent = malloc((s->n ? s->n : 1) * sizeof *parent)))
 		return fail_nomem(err);
 	for (size_t i = 0; i < s->n; i++)
@@ -284,6 +301,8 @@ static void cmp_rec(struct cmp *c, const struct rset *sa, const struct rec *a,
 		    a->path, type_name(a->type), type_name(b->type));
 		return;
 	}
+	if (within && a->sidecar)
+		return;
 	if (!(c->ignore & PKGFLAT_DIFF_IGNORE_MODE) && a->mode != b->mode &&
 	    a->type != PKGFLAT_ENTRY_SYMLINK)
 		NUM("mode", "%04o", a->mode, b->mode);
@@ -348,12 +367,50 @@ static void cmp_sets(struct cmp *c, const struct rset *a, const struct rset *b)
 			    within ? "not in the BOM" : NULL, within ? "in the payload" : NULL);
 			j++;
 		} else {
-			/* A path stored twice: compare the first with the first. */
-			cmp_rec(c, a, &a->r[i], b, &b->r[j]);
-			while (++i < a->n && !strcmp(a->r[i].path, a->r[i - 1].path))
-				;
-			while (++j < b->n && !strcmp(b->r[j].path, b->r[j - 1].path))
-				;
+			size_t i2 = i + 1, j2 = j + 1;
+			while (i2 < a->n && !strcmp(a->r[i2].path, a->r[i].path))
+				i2++;
+			while (j2 < b->n && !strcmp(b->r[j2].path, b->r[j].path))
+				j2++;
+			if (within) {
+				/* mkbom listed the first copy of a path stored twice. */
+				cmp_rec(c, a, &a->r[i], b, &b->r[j]);
+				if (j2 - j > 1) {
+					char nb[24];
+					snprintf(nb, sizeof nb, "%zu", j2 - j);
+					add(c->res, c->pair, c->component, c->category,
+					    "changed", "copies", b->r[j].path, "1", nb);
+				}
+			} else {
+				cmp_rec(c, a, &a->r[i2 - 1], b, &b->r[j2 - 1]);
+			}
+			i = i2;
+			j = j2;
+		}
+	}
+}
+
+static int same_str(const char *x, const char *y)
+{
+	return x == y || (x && y && !strcmp(x, y));
+}
+
+/* A quirk inside B that A has too (a path stored twice, copied along) was
+ * inherited, not introduced. The lists are short in practice; very long
+ * ones are left unmarked rather than compared pairwise. */
+static void mark_inherited(pkgflat_diff_result *res, size_t ka, size_t kb,
+    size_t kend)
+{
+	if ((kb - ka) * (kend - kb) > 10000000u)
+		return;
+	for (size_t i = kb; i < kend; i++) {
+		pkgflat_difference *d = res->diffs.v[i];
+		for (size_t j = ka; j < kb && !d->inherited; j++) {
+			const pkgflat_difference *e = res->diffs.v[j];
+			d->inherited = !strcmp(d->change, e->change) &&
+			    !strcmp(d->attribute, e->attribute) &&
+			    same_str(d->path, e->path) && same_str(d->a, e->a) &&
+			    same_str(d->b, e->b);
 		}
 	}
 }
@@ -392,7 +449,7 @@ static void *read_side(void *p)
 		if (s->bom.oom)
 			s->rc = fail_nomem(&s->err);
 		if (!s->rc)
-			qsort(s->bom.r, s->bom.n, sizeof *s->bom.r, rec_cmp);
+			qsort(s->bom.r, s->bom.n, sizeof *s->bom.r, rec_order);
 	}
 	return NULL;
 }
@@ -584,6 +641,9 @@ pkgflat_status diff_bundle_scripts(const pkgflat_bundle *b,
     int (*fn)(const char *name, const unsigned char *sha, void *ctx),
     void *ctx, pkgflat_error *err)
 {
+	/* Flat components: comes with the reader's Scripts walker. */
+	if (b->kind == PKGFLAT_BUNDLE_FLAT_COMPONENT)
+		return PKGFLAT_OK;
 	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++) {
 		unsigned char *data = NULL, sha[32];
 		size_t len = 0;
@@ -677,12 +737,20 @@ static pkgflat_status diff_pair(pkgflat_diff_result *res,
 	struct cmp c = { res, pair, id, "payload", o->ignore };
 	cmp_sets(&c, &sa.payload, &sb.payload);
 	if (sa.want_bom) {
+		size_t ka = res->diffs.n, kb, kend;
 		c.category = "within-a";
 		if (pkgflat_bundle_has_bom(a) && pkgflat_bundle_has_payload(a))
 			cmp_sets(&c, &sa.bom, &sa.payload);
+		kb = res->diffs.n;
 		c.category = "within-b";
 		if (pkgflat_bundle_has_bom(b) && pkgflat_bundle_has_payload(b))
 			cmp_sets(&c, &sb.bom, &sb.payload);
+		kend = res->diffs.n;
+		mark_inherited(res, ka, kb, kend);
+		for (size_t k = ka; k < kend; k++) {
+			const pkgflat_difference *d = res->diffs.v[k];
+			pair->notes += k < kb || d->inherited;
+		}
 	}
 	if (res->oom)
 		rc = fail_nomem(err);
@@ -769,6 +837,15 @@ const pkgflat_difference *pkgflat_diff_get(const pkgflat_diff_result *r,
 	return r && i < r->diffs.n ? r->diffs.v[i] : NULL;
 }
 
+int pkgflat_diff_equivalent(const pkgflat_diff_result *r)
+{
+	for (size_t i = 0; r && i < r->diffs.n; i++)
+		if (strcmp(((pkgflat_difference *)r->diffs.v[i])->category,
+		    "within-a") && !((pkgflat_difference *)r->diffs.v[i])->inherited)
+			return 0;
+	return 1;
+}
+
 size_t pkgflat_diff_pair_count(const pkgflat_diff_result *r)
 {
 	return r ? r->pairs.n : 0;
@@ -819,9 +896,12 @@ const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
 		return buf;
 	buf[0] = 0;
 	if (within)
-		PUT("within %c: ", d->category[7] == 'a' ? 'A' : 'B');
+		PUT("within %c%s: ", d->category[7] == 'a' ? 'A' : 'B',
+		    d->inherited ? " (as in A)" : "");
 	if (!strcmp(d->category, "component"))
 		PUT("%s component: %s", d->change, d->a ? d->a : d->b);
+	else if (within && !strcmp(d->attribute, "copies"))
+		PUT("stored %s times in the payload: %s", d->b, d->path);
 	else if (within && !changed)
 		PUT("%s only in the %s: %s", d->attribute,
 		    !strcmp(d->change, "removed") ? "BOM" : "payload", d->path);
