@@ -137,12 +137,15 @@ static int report(const char *pa, const char *pb, pkgflat_diff_result *r,
 			print_diff(pkgflat_diff_get(r, k));
 		}
 	}
+	size_t notes = 0;
+	for (size_t i = 0; i < np; i++)
+		notes += pkgflat_diff_pair_get(r, i)->notes;
 	if (!same)
 		printf("%zu difference%s: the packages install different things\n",
-		    n, n == 1 ? "" : "s");
+		    n - notes, n - notes == 1 ? "" : "s");
 	else if (n)
 		printf("equivalent: the packages install the same things (%zu "
-		    "note%s on quirks inside A)\n", n, n == 1 ? "" : "s");
+		    "note%s on quirks inside A)\n", notes, notes == 1 ? "" : "s");
 	else
 		puts("equivalent: the packages install the same things");
 	return same ? EXIT_OK : EXIT_NEGATIVE;

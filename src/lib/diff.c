@@ -35,6 +35,9 @@ struct rec {
 	unsigned char sha[32];
 	int has_sha;
 	size_t leader;       /* first path (sorted) of its hard-link group */
+	const char *lead;    /* that path (the leader's own string) */
+	const char *key;     /* what pairs records up: path, or the part of it
+	                        below the install location */
 	size_t seq;          /* order in the archive */
 	int sidecar;         /* a BOM's AppleDouble "._X" record: mode only */
 };
@@ -120,6 +123,7 @@ static int collect(const pkgflat_entry *e, void *ctx)
 	if (e->has_sha256)
 		memcpy(r->sha, e->sha256, sizeof r->sha);
 	r->seq = s->n;
+	r->key = r->path;
 	/* pkgbuild (and our writer) record "._X" sidecars with flags 1, X's
 	 * mode and nothing else: no owner, size or checksum to compare. */
 	r->sidecar = e->type == PKGFLAT_ENTRY_FILE && !e->has_crc && !e->size &&
@@ -138,9 +142,46 @@ static int rec_cmp(const void *a, const void *b)
 static int rec_order(const void *a, const void *b)
 {
 	const struct rec *x = a, *y = b;
-	int d = strcmp(x->path, y->path);
+	int d = strcmp(x->key, y->key);
 
 	return d ? d : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The part of a full install path below the set's install location. */
+static const char *rel_of(const struct rset *s, const char *full)
+{
+	size_t n = strlen(s->root);
+
+	if (!strcmp(s->root, "/"))
+		return full + 1;
+	return full[n] ? full + n + 1 : full + n;
+}
+
+/* Pair records by full path (rel 0) or by payload path (rel 1). */
+static void rset_key(struct rset *s, int rel)
+{
+	for (size_t i = 0; i < s->n; i++)
+		s->r[i].key = rel ? rel_of(s, s->r[i].path) : s->r[i].path;
+	qsort(s->r, s->n, sizeof *s->r, rec_order);
+}
+
+static const char *lead_key(const struct rset *s, const struct rec *r, int rel)
+{
+	return rel ? rel_of(s, r->lead) : r->lead;
+}
+
+/* How many keys two sorted sets share. */
+static size_t rset_common(const struct rset *a, const struct rset *b)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < a->n && j < b->n) {
+		int d = strcmp(a->r[i].key, b->r[j].key);
+		n += d == 0;
+		i += d <= 0;
+		j += d >= 0;
+	}
+	return n;
 }
 
 static struct rec *rset_find(const struct rset *s, const char *path)
@@ -182,8 +223,10 @@ static pkgflat_status rset_finish(struct rset *s, pkgflat_error *err)
 		else
 			parent[a] = b;
 	}
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		s->r[i].leader = uf_find(parent, i);
+		s->r[i].lead = s->r[s->r[i].leader].path;
+	}
 	/* Content: the member with data wins; members read as links have 0
 	 * bytes in the archive. */
 	for (size_t i = 0; i < s->n; i++) {
@@ -278,6 +321,7 @@ struct cmp {
 	const char *component;
 	const char *category;   /* "payload", "within-a", "within-b" */
 	unsigned int ignore;
+	int rel;                /* paired by payload path, not install path */
 };
 
 #define NUM(attr, fmt, x, y) do { \
@@ -337,8 +381,10 @@ static void cmp_rec(struct cmp *c, const struct rset *sa, const struct rec *a,
 		NUM("rdev", "%u", a->rdev, b->rdev);
 	if (!within && a->type == PKGFLAT_ENTRY_FILE &&
 	    !(c->ignore & PKGFLAT_DIFF_IGNORE_LINKS)) {
-		const char *la = sa->r[a->leader].path, *lb = sb->r[b->leader].path;
+		const char *la = lead_key(sa, a, c->rel), *lb = lead_key(sb, b, c->rel);
 		if (strcmp(la, lb)) {
+			la = a->lead;
+			lb = b->lead;
 			/* Name what each path is linked with: its leader, or, for
 			 * the leader itself, "not linked" unless others follow. */
 			add(c->res, c->pair, c->component, c->category, "changed",
@@ -355,7 +401,7 @@ static void cmp_sets(struct cmp *c, const struct rset *a, const struct rset *b)
 
 	while (i < a->n || j < b->n) {
 		int d = i == a->n ? 1 : j == b->n ? -1 :
-		    strcmp(a->r[i].path, b->r[j].path);
+		    strcmp(a->r[i].key, b->r[j].key);
 		if (d < 0) {
 			add(c->res, c->pair, c->component, c->category, "removed",
 			    type_name(a->r[i].type), a->r[i].path,
@@ -368,9 +414,9 @@ static void cmp_sets(struct cmp *c, const struct rset *a, const struct rset *b)
 			j++;
 		} else {
 			size_t i2 = i + 1, j2 = j + 1;
-			while (i2 < a->n && !strcmp(a->r[i2].path, a->r[i].path))
+			while (i2 < a->n && !strcmp(a->r[i2].key, a->r[i].key))
 				i2++;
-			while (j2 < b->n && !strcmp(b->r[j2].path, b->r[j].path))
+			while (j2 < b->n && !strcmp(b->r[j2].key, b->r[j].key))
 				j2++;
 			if (within) {
 				/* mkbom listed the first copy of a path stored twice. */
@@ -504,7 +550,7 @@ static void requirement_text(const pkgflat_requirement *q, strbuf *sb)
 
 static void cmp_metadata(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
     const char *id, const pkgflat_bundle *a, const pkgflat_bundle *b,
-    unsigned int ignore, int renamed)
+    unsigned int ignore, int renamed, int same_places)
 {
 	static const struct {
 		enum pkgflat_field f;
@@ -529,7 +575,8 @@ static void cmp_metadata(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
 
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
 		if ((fields[i].ignore & ignore) ||
-		    (renamed && fields[i].f == PKGFLAT_F_IDENTIFIER))
+		    (renamed && fields[i].f == PKGFLAT_F_IDENTIFIER) ||
+		    (same_places && fields[i].f == PKGFLAT_F_INSTALL_LOCATION))
 			continue;
 		const char *va = field_value(a, fields[i].f, ba, sizeof ba);
 		const char *vb = field_value(b, fields[i].f, bb, sizeof bb);
@@ -708,33 +755,58 @@ static pkgflat_status diff_pair(pkgflat_diff_result *res,
 		    "component", NULL, ida, idb);
 		return res->oom ? fail_nomem(err) : PKGFLAT_OK;
 	}
+	int rel = 0, moved = 0;
+	if (payload) {
+		/* Both payloads at once: decoding is the cost, and there are two. */
+		pthread_t t;
+		int threaded = pthread_create(&t, NULL, read_side, &sb) == 0;
+		read_side(&sa);
+		if (threaded)
+			pthread_join(t, NULL);
+		else
+			read_side(&sb);
+		if (sa.rc || sb.rc) {
+			const pkgflat_error *e = sa.rc ? &sa.err : &sb.err;
+			rc = sa.rc ? sa.rc : sb.rc;
+			if (err)
+				*err = *e;
+			goto out;
+		}
+		pair->entries_a = sa.payload.n;
+		pair->entries_b = sb.payload.n;
+		/*
+		 * Different install locations: the same files may still land in
+		 * the same places (location "/" and payload "./Library/X" against
+		 * location "/Library" and "./X"), or the whole payload moved.
+		 * Pair records the way that matches more of them; when the full
+		 * paths match, the location change installs nothing differently.
+		 */
+		if ((moved = strcmp(sa.payload.root, sb.payload.root) != 0)) {
+			size_t full = rset_common(&sa.payload, &sb.payload);
+			rset_key(&sa.payload, 1);
+			rset_key(&sb.payload, 1);
+			rel = rset_common(&sa.payload, &sb.payload) > full;
+			if (!rel) {
+				rset_key(&sa.payload, 0);
+				rset_key(&sb.payload, 0);
+			} else {
+				rset_key(&sa.bom, 1);
+				rset_key(&sb.bom, 1);
+			}
+		}
+	}
 	if (o->only != PKGFLAT_DIFF_ONLY_PAYLOAD) {
-		cmp_metadata(res, pair, id, a, b, o->ignore, strcmp(ida, idb) != 0);
+		cmp_metadata(res, pair, id, a, b, o->ignore, strcmp(ida, idb) != 0,
+		    payload && moved && !rel);
 		if (!(o->ignore & PKGFLAT_DIFF_IGNORE_SCRIPTS) &&
 		    (rc = cmp_scripts(res, pair, id, a, b, err)))
-			return rc;
+			goto out;
 	}
-	if (!payload)
-		return res->oom ? fail_nomem(err) : PKGFLAT_OK;
-
-	/* Both payloads at once: decoding is the cost, and there are two. */
-	pthread_t t;
-	int threaded = pthread_create(&t, NULL, read_side, &sb) == 0;
-	read_side(&sa);
-	if (threaded)
-		pthread_join(t, NULL);
-	else
-		read_side(&sb);
-	if (sa.rc || sb.rc) {
-		const pkgflat_error *e = sa.rc ? &sa.err : &sb.err;
-		rc = sa.rc ? sa.rc : sb.rc;
-		if (err)
-			*err = *e;
+	if (!payload) {
+		rc = res->oom ? fail_nomem(err) : PKGFLAT_OK;
 		goto out;
 	}
-	pair->entries_a = sa.payload.n;
-	pair->entries_b = sb.payload.n;
-	struct cmp c = { res, pair, id, "payload", o->ignore };
+	struct cmp c = { res, pair, id, "payload", o->ignore, rel };
 	cmp_sets(&c, &sa.payload, &sb.payload);
 	if (sa.want_bom) {
 		size_t ka = res->diffs.n, kb, kend;
