@@ -78,7 +78,10 @@ typedef struct pkgflat_entry {
 	uint32_t rdev;           /* device number for devices */
 	uint64_t ino;
 	uint32_t nlink;
-	unsigned char sha256[32]; /* file content, when asked for */
+	/* SHA-256 of the file's bytes: set (has_sha256 1) by
+	 * pkgflat_bundle_list_payload_digest() for regular files and hard
+	 * links that carry data. */
+	unsigned char sha256[32];
 	int has_sha256;
 } pkgflat_entry;
 
@@ -285,11 +288,40 @@ const pkgflat_bom_stats *pkgflat_bundle_bom_stats(const pkgflat_bundle *b);
 pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
-/* The same, with every regular file's SHA-256 in entry->sha256 (the
- * callback then comes after the file's data has been read). */
+/* The same walk, with each regular file's SHA-256 computed while its bytes
+ * stream past (entry->sha256, has_sha256); memory does not grow with file
+ * sizes. Works for legacy and flat components alike. */
 pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
+
+/* One file of a component's scripts, for pkgflat_bundle_list_scripts(). */
+typedef struct pkgflat_script_file {
+	/* Where the file sits the way a flat Scripts archive holds it:
+	 * "./postinstall" (a flat script or wrapper), or
+	 * "./Contents/Resources/preflight" (a legacy script, which is also where
+	 * `pkgflat convert` puts the original inside Scripts). */
+	const char *path;
+	int script;        /* enum pkgflat_script when the bundle runs this file
+	                      as that script, else -1 */
+	uint32_t mode;     /* permission bits */
+	uint64_t size;
+	const unsigned char *data; /* the bytes, or NULL when over max_size */
+	unsigned char sha256[32];  /* of the bytes, always */
+} pkgflat_script_file;
+typedef int (*pkgflat_script_fn)(const pkgflat_script_file *f, void *ctx);
+
+/*
+ * Walk the regular files of a component's scripts with their content: for
+ * a flat component every file of its Scripts archive (helpers included),
+ * for a legacy one each install script it has (preflight, ..., with the
+ * checks InstallationCheck and VolumeCheck). Files over max_size bytes
+ * come with data NULL but their digest. fn returning non-zero stops the
+ * walk as in pkgflat_entry_fn.
+ */
+pkgflat_status pkgflat_bundle_list_scripts(const pkgflat_bundle *b,
+    size_t max_size, pkgflat_script_fn fn, void *ctx, pkgflat_error *err);
+
 /* Walk the component's Archive.bom. */
 pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,

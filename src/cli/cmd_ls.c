@@ -5,7 +5,7 @@
 #include "cli.h"
 
 static const char ls_help[] =
-    "usage: pkgflat ls [--bom | --payload] [--json] PATH\n"
+    "usage: pkgflat ls [--bom | --payload [--sha256] | --scripts] [--json] PATH\n"
     "\n"
     "List the entries a package installs, one per line, like lsbom:\n"
     "\n"
@@ -25,6 +25,12 @@ static const char ls_help[] =
     "options:\n"
     "  --bom       list the BOM (the default when the component has one)\n"
     "  --payload   list the payload archive (the default otherwise)\n"
+    "  --sha256    with --payload: add each file's SHA-256 after CRC ('-'\n"
+    "              for other entries)\n"
+    "  --scripts   list each component's scripts with their bytes' SHA-256:\n"
+    "              MODE SIZE SHA256 PATH [(SCRIPT)]; for a flat component\n"
+    "              every file of its Scripts archive, for a legacy one its\n"
+    "              install scripts, named as convert stores them\n"
     "  --json      print a JSON array of components with their entries\n"
     "  -h, --help  show this help\n"
     "\n"
@@ -32,7 +38,41 @@ static const char ls_help[] =
 
 struct ls_ctx {
 	json *j;
+	int sha256;
 };
+
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static int print_script(const pkgflat_script_file *f, void *p)
+{
+	struct ls_ctx *c = p;
+	char sum[65];
+
+	hex(f->sha256, sizeof f->sha256, sum);
+	if (c->j) {
+		char mode[16];
+		snprintf(mode, sizeof mode, "%o", f->mode);
+		json_begin_object(c->j, NULL);
+		json_string(c->j, "path", f->path);
+		json_string(c->j, "script", f->script >= 0 ?
+		    pkgflat_script_name(f->script) : NULL);
+		json_string(c->j, "mode", mode);
+		json_uint(c->j, "size", f->size);
+		json_string(c->j, "sha256", sum);
+		json_end_object(c->j);
+		return 0;
+	}
+	printf("%o %llu %s ", f->mode, (unsigned long long)f->size, sum);
+	print_text(stdout, f->path);
+	if (f->script >= 0)
+		printf(" (%s)", pkgflat_script_name(f->script));
+	putchar('\n');
+	return 0;
+}
 
 static int print_entry(const pkgflat_entry *e, void *p)
 {
@@ -63,6 +103,11 @@ static int print_entry(const pkgflat_entry *e, void *p)
 			json_string(j, "link", e->link_target);
 		if (e->hardlink)
 			json_string(j, "hardlink", e->hardlink);
+		if (e->has_sha256) {
+			char sum[65];
+			hex(e->sha256, sizeof e->sha256, sum);
+			json_string(j, "sha256", sum);
+		}
 		json_end_object(j);
 		return 0;
 	}
@@ -72,6 +117,12 @@ static int print_entry(const pkgflat_entry *e, void *p)
 		printf("%u ", e->crc);
 	else
 		fputs("- ", stdout);
+	if (c->sha256) {
+		char sum[65] = "-";
+		if (e->has_sha256)
+			hex(e->sha256, sizeof e->sha256, sum);
+		printf("%s ", sum);
+	}
 	print_text(stdout, e->path);
 	if (e->link_target) {
 		fputs(" -> ", stdout);
@@ -84,7 +135,10 @@ static int print_entry(const pkgflat_entry *e, void *p)
 	return 0;
 }
 
-enum source { SRC_DEFAULT, SRC_BOM, SRC_PAYLOAD };
+enum source { SRC_DEFAULT, SRC_BOM, SRC_PAYLOAD, SRC_SCRIPTS };
+
+/* Scripts over this size are listed with their digest only. */
+#define SCRIPT_MAX (16u << 20)
 
 static int list_component(const pkgflat_bundle *b, enum source which,
     struct ls_ctx *c, int header)
@@ -100,7 +154,8 @@ static int list_component(const pkgflat_bundle *b, enum source which,
 		json_begin_object(c->j, NULL);
 		json_string(c->j, "name", name);
 		json_string(c->j, "identifier", id);
-		json_string(c->j, "source", use_bom ? "bom" : "payload");
+		json_string(c->j, "source", which == SRC_SCRIPTS ? "scripts" :
+		    use_bom ? "bom" : "payload");
 		json_begin_array(c->j, "entries");
 	} else if (header) {
 		fputs("# ", stdout);
@@ -110,19 +165,22 @@ static int list_component(const pkgflat_bundle *b, enum source which,
 		putchar('\n');
 	}
 	pkgflat_error_clear(&err);
-	if (use_bom && !pkgflat_bundle_has_bom(b)) {
+	if (which == SRC_SCRIPTS)
+		rc = pkgflat_bundle_list_scripts(b, SCRIPT_MAX, print_script, c, &err);
+	else if (use_bom && !pkgflat_bundle_has_bom(b)) {
 		fflush(stdout);
 		fprintf(stderr, "%s ls: %s: no BOM (try --payload)\n",
 		    progname, name);
 		return EXIT_ERROR;
-	}
-	if (!use_bom && !pkgflat_bundle_has_payload(b)) {
-		/* A component without an archive installs nothing. */
 	} else if (use_bom)
 		rc = pkgflat_bundle_list_bom(b, print_entry, c, NULL, &err);
+	else if (!pkgflat_bundle_has_payload(b))
+		; /* a component without an archive installs nothing */
+	else if (c->sha256)
+		rc = pkgflat_bundle_list_payload_digest(b, print_entry, c, NULL, &err);
 	else
 		rc = pkgflat_bundle_list_payload(b, print_entry, c, NULL, &err);
-	if ((use_bom || pkgflat_bundle_has_payload(b)) && rc) {
+	if (rc) {
 		fflush(stdout);
 		return report_error(&err);
 	}
@@ -138,6 +196,8 @@ int cmd_ls(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "bom", no_argument, NULL, 'b' },
 		{ "payload", no_argument, NULL, 'p' },
+		{ "scripts", no_argument, NULL, 's' },
+		{ "sha256", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -154,10 +214,13 @@ int cmd_ls(int argc, char **argv)
 		switch (c) {
 		case 'b':
 		case 'p':
+		case 's':
 			if (which != SRC_DEFAULT)
-				return usage_error("ls", "--bom and --payload exclude each other");
-			which = c == 'b' ? SRC_BOM : SRC_PAYLOAD;
+				return usage_error("ls", "--bom, --payload and --scripts "
+				    "exclude each other");
+			which = c == 'b' ? SRC_BOM : c == 'p' ? SRC_PAYLOAD : SRC_SCRIPTS;
 			break;
+		case 'd': ctx.sha256 = 1; break;
 		case 'j': as_json = 1; break;
 		case 'h': fputs(ls_help, stdout); return EXIT_OK;
 		default:
@@ -167,6 +230,8 @@ int cmd_ls(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("ls", optind == argc ? "nothing to list" :
 		    "one path at a time");
+	if (ctx.sha256 && which != SRC_PAYLOAD)
+		return usage_error("ls", "--sha256 goes with --payload");
 	const char *path = argv[optind];
 	if (as_json) {
 		ctx.j = &j;

@@ -2,6 +2,7 @@
  * Accessors of the package model, and the scan that reads each payload and
  * BOM once and cross-checks them.
  */
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,42 +235,189 @@ static long stream_read(void *ctx, void *buf, size_t n)
 	return ((src_stream *)ctx)->read(ctx, buf, n);
 }
 
-static pkgflat_status list_payload(const pkgflat_bundle *b, int digest,
+/* Stream a file of the package through payload_walk_ex(). */
+static pkgflat_status walk_member(const pkgflat_bundle *b, const char *path,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
-    pkgflat_error *err)
+    const struct payload_opts *opt, pkgflat_error *err)
 {
 	src *s = b->pkg->src;
 	src_stream *st = NULL;
 	pkgflat_status rc;
 
-	if (!b->has_payload)
-		return fail(err, PKGFLAT_E_USAGE, b->field[PKGFLAT_F_PATH], NULL,
-		    "bundle has no payload");
-	if ((rc = src_open_stream(s, b->field[PKGFLAT_F_PAYLOAD_PATH], &st, err)))
+	if ((rc = src_open_stream(s, path, &st, err)))
 		return rc;
-	char *name = src_display(s, b->field[PKGFLAT_F_PAYLOAD_PATH]);
+	char *name = src_display(s, path);
 	if (!name)
 		rc = fail_nomem(err);
 	else
-		rc = payload_walk_digest(stream_read, st, name, digest, fn, ctx,
-		    stats, err);
+		rc = payload_walk_ex(stream_read, st, name, fn, ctx, stats, opt, err);
 	free(name);
 	src_stream_close(st);
 	return rc;
+}
+
+static pkgflat_status list_payload(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    const struct payload_opts *opt, pkgflat_error *err)
+{
+	if (!b->has_payload)
+		return fail(err, PKGFLAT_E_USAGE, b->field[PKGFLAT_F_PATH], NULL,
+		    "bundle has no payload");
+	return walk_member(b, b->field[PKGFLAT_F_PAYLOAD_PATH], fn, ctx, stats,
+	    opt, err);
 }
 
 pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
 {
-	return list_payload(b, 0, fn, ctx, stats, err);
+	return list_payload(b, fn, ctx, stats, NULL, err);
 }
 
 pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
 {
-	return list_payload(b, 1, fn, ctx, stats, err);
+	static const struct payload_opts digest = { .digest = 1 };
+
+	return list_payload(b, fn, ctx, stats, &digest, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scripts with their bytes                                           */
+
+struct scripts_walk {
+	const pkgflat_bundle *b;
+	const char *prefix;      /* script paths start with this */
+	pkgflat_script_fn fn;
+	void *ctx;
+};
+
+/* Which of the bundle's scripts lives at rel ("./postinstall"), or -1. */
+static int script_at(const pkgflat_bundle *b, const char *prefix,
+    const char *rel)
+{
+	size_t pl = strlen(prefix);
+
+	if (!strncmp(rel, "./", 2))
+		rel += 2;
+	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++) {
+		const char *p = b->script[i];
+		if (p && !strncmp(p, prefix, pl) && !strcmp(p + pl, rel))
+			return i;
+	}
+	return -1;
+}
+
+static int flat_script_file(const pkgflat_entry *e, const unsigned char *data,
+    void *p)
+{
+	struct scripts_walk *w = p;
+	pkgflat_script_file f = {
+		.path = e->path, .mode = e->mode & 07777, .size = e->size,
+		.data = data,
+		.script = script_at(w->b, w->prefix, e->path),
+	};
+
+	memcpy(f.sha256, e->sha256, sizeof f.sha256);
+	return w->fn(&f, w->ctx);
+}
+
+/* A legacy script: streamed for its digest, kept when small. */
+static pkgflat_status legacy_script_file(const pkgflat_bundle *b, int i,
+    size_t max, struct scripts_walk *w, pkgflat_error *err)
+{
+	src *s = b->pkg->src;
+	const char *path = b->script[i];
+	const char *bp = b->field[PKGFLAT_F_PATH];
+	size_t bl = strlen(bp);
+	struct src_stat stt;
+	src_stream *st = NULL;
+	unsigned char *keep = NULL, buf[16384];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	pkgflat_status rc;
+	uint64_t got = 0;
+
+	if (!md)
+		return fail_nomem(err);
+	if ((rc = src_stat(s, path, &stt, err)) ||
+	    (rc = src_open_stream(s, path, &st, err)))
+		goto out;
+	if ((stt.size <= max && !(keep = malloc(stt.size + 1))) ||
+	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		rc = fail_nomem(err);
+		goto out;
+	}
+	for (;;) {
+		long n = st->read(st, buf, sizeof buf);
+		if (n < 0) {
+			rc = err && err->status ? err->status : PKGFLAT_E_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (keep && got + (uint64_t)n <= stt.size)
+			memcpy(keep + got, buf, (size_t)n);
+		got += (uint64_t)n;
+		EVP_DigestUpdate(md, buf, (size_t)n);
+	}
+	if (keep && got != stt.size) {
+		char *name = src_display(s, path);
+		rc = fail(err, PKGFLAT_E_IO, name, NULL, "changed while reading");
+		free(name);
+		goto out;
+	}
+	if (keep)
+		keep[got] = 0;
+	/* "Foo.pkg/Contents/Resources/preflight" -> "./Contents/Resources/..." */
+	const char *rel = bl && !strncmp(path, bp, bl) && path[bl] == '/' ?
+	    path + bl + 1 : path;
+	char *dot = pf_asprintf("./%s", rel);
+	if (!dot) {
+		rc = fail_nomem(err);
+		goto out;
+	}
+	pkgflat_script_file f = {
+		.path = dot, .script = i, .mode = stt.mode, .size = got, .data = keep,
+	};
+	EVP_DigestFinal_ex(md, f.sha256, NULL);
+	if (w->fn(&f, w->ctx))
+		rc = fail(err, PKGFLAT_E_USAGE, path, NULL, "stopped by the caller");
+	free(dot);
+out:
+	src_stream_close(st);
+	EVP_MD_CTX_free(md);
+	free(keep);
+	return rc;
+}
+
+pkgflat_status pkgflat_bundle_list_scripts(const pkgflat_bundle *b,
+    size_t max_size, pkgflat_script_fn fn, void *ctx, pkgflat_error *err)
+{
+	struct scripts_walk w = { .b = b, .fn = fn, .ctx = ctx };
+	pkgflat_status rc = PKGFLAT_OK;
+
+	if (b->kind == PKGFLAT_BUNDLE_FLAT_COMPONENT) {
+		char *archive = path_join(b->field[PKGFLAT_F_PATH], "Scripts");
+		char *prefix = archive ? pf_asprintf("%s/", archive) : NULL;
+		struct src_stat st;
+		if (!archive || !prefix)
+			rc = fail_nomem(err);
+		else if (!(rc = src_stat(b->pkg->src, archive, &st, err)) &&
+		    st.type == SRC_FILE) {
+			struct payload_opts opt = { .digest = 1, .data_max = max_size,
+			    .data_fn = flat_script_file };
+			w.prefix = prefix;
+			rc = walk_member(b, archive, NULL, &w, NULL, &opt, err);
+		}
+		free(archive);
+		free(prefix);
+		return rc;
+	}
+	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_ && !rc; i++)
+		if (b->script[i])
+			rc = legacy_script_file(b, i, max_size, &w, err);
+	return rc;
 }
 
 pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,

@@ -9,13 +9,12 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "payload.h"
 
@@ -142,41 +141,59 @@ void payload_fill_entry(struct archive_entry *ent, const char *path,
 		e->size = e->link_target ? strlen(e->link_target) : 0;
 }
 
-/* Read an entry's data through SHA-256 (digest) or just skip it. */
-static int read_data(struct archive *a, pkgflat_entry *e, EVP_MD_CTX *md)
-{
-	const void *buf;
-	size_t len;
-	la_int64_t off;
-	int r;
-
-	if (!md || e->type != PKGFLAT_ENTRY_FILE)
-		return archive_read_data_skip(a);
-	if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL))
-		return ARCHIVE_FATAL;
-	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-		if (!EVP_DigestUpdate(md, buf, len))
-			return ARCHIVE_FATAL;
-	if (r != ARCHIVE_EOF)
-		return r;
-	if (!EVP_DigestFinal_ex(md, e->sha256, NULL))
-		return ARCHIVE_FATAL;
-	e->has_sha256 = 1;
-	return ARCHIVE_OK;
-}
-
 pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
 {
-	return payload_walk_digest(rd, rdctx, file, 0, fn, ctx, stats, err);
+	return payload_walk_ex(rd, rdctx, file, fn, ctx, stats, NULL, err);
 }
 
-pkgflat_status payload_walk_digest(payload_read_fn rd, void *rdctx,
-    const char *file, int digest, pkgflat_entry_fn fn, void *ctx,
-    pkgflat_payload_stats *stats, pkgflat_error *err)
+/*
+ * Read an entry's data: hash it, and keep it when asked and small enough.
+ * Memory stays one buffer per walk, plus the kept bytes of small files.
+ */
+static int read_data(struct archive *a, EVP_MD_CTX *md, unsigned char *buf,
+    size_t bufsize, pkgflat_entry *e, unsigned char *keep)
 {
-	EVP_MD_CTX *md = digest ? EVP_MD_CTX_new() : NULL;
+	uint64_t got = 0;
+
+	if (md && !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		return -1;
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, buf, bufsize);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		if (md && !EVP_DigestUpdate(md, buf, (size_t)n))
+			return -1;
+		if (keep && got + (uint64_t)n <= e->size)
+			memcpy(keep + got, buf, (size_t)n);
+		got += (uint64_t)n;
+	}
+	if (got != e->size && e->type == PKGFLAT_ENTRY_FILE) {
+		archive_set_error(a, EIO, "file data is %llu bytes, its header "
+		    "says %llu", (unsigned long long)got,
+		    (unsigned long long)e->size);
+		return -1;
+	}
+	if (md) {
+		unsigned int len = 0;
+		if (!EVP_DigestFinal_ex(md, e->sha256, &len) || len != 32)
+			return -1;
+		e->has_sha256 = 1;
+	}
+	return 0;
+}
+
+pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
+    const char *file, pkgflat_entry_fn fn, void *ctx,
+    pkgflat_payload_stats *stats, const struct payload_opts *opt,
+    pkgflat_error *err)
+{
+	static const struct payload_opts plain = { 0 };
+	EVP_MD_CTX *md = NULL;
+	unsigned char *keep = NULL, *dbuf = NULL;
 	struct archive *a = archive_read_new();
 	struct rd_state *st = malloc(sizeof *st);
 	struct archive_entry *ent;
@@ -186,7 +203,11 @@ pkgflat_status payload_walk_digest(payload_read_fn rd, void *rdctx,
 	int r, saw_pax = 0, all_dot_slash = 1;
 	char where[160];
 
-	if (!a || !st || (digest && !md)) {
+	if (!opt)
+		opt = &plain;
+	if (!a || !st || ((opt->digest || opt->data_fn) &&
+	    !(dbuf = malloc(PAYLOAD_BUF))) || (opt->digest &&
+	    !(md = EVP_MD_CTX_new()))) {
 		rc = fail_nomem(err);
 		goto out;
 	}
@@ -282,20 +303,38 @@ pkgflat_status payload_walk_digest(payload_read_fn rd, void *rdctx,
 		case PKGFLAT_ENTRY_HARDLINK: s.hardlinks++; break;
 		default: s.others++; break;
 		}
-		if (!md && fn && fn(&e, ctx)) {
+		int has_data = e.type == PKGFLAT_ENTRY_FILE ||
+		    (e.type == PKGFLAT_ENTRY_HARDLINK && e.size);
+		if (has_data && (opt->digest || opt->data_fn)) {
+			free(keep);
+			keep = NULL;
+			if (opt->data_fn && e.type == PKGFLAT_ENTRY_FILE &&
+			    e.size <= opt->data_max && !(keep = malloc(e.size + 1))) {
+				rc = fail_nomem(err);
+				goto out;
+			}
+			if (read_data(a, md, dbuf, PAYLOAD_BUF, &e, keep)) {
+				snprintf(where, sizeof where, "entry %llu (%s)",
+				    (unsigned long long)s.entries - 1, path);
+				rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
+				    la_message(a));
+				goto out;
+			}
+			if (keep)
+				keep[e.size] = 0;
+		}
+		int stop = opt->data_fn && e.type == PKGFLAT_ENTRY_FILE ?
+		    opt->data_fn(&e, keep, ctx) : fn ? fn(&e, ctx) : 0;
+		if (stop) {
 			rc = fail(err, PKGFLAT_E_USAGE, file, NULL, "stopped by the caller");
 			goto out;
 		}
 		/* Read through the data: corruption shows only when decoded. */
-		if (read_data(a, &e, md) < ARCHIVE_WARN) {
+		if (archive_read_data_skip(a) < ARCHIVE_WARN) {
 			snprintf(where, sizeof where, "entry %llu (%s)",
 			    (unsigned long long)s.entries - 1, path);
 			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
 			    la_message(a));
-			goto out;
-		}
-		if (md && fn && fn(&e, ctx)) {
-			rc = fail(err, PKGFLAT_E_USAGE, file, NULL, "stopped by the caller");
 			goto out;
 		}
 		free(last);
@@ -311,10 +350,12 @@ out:
 	free(path);
 	free(link);
 	free(last);
+	free(keep);
+	free(dbuf);
+	EVP_MD_CTX_free(md);
 	if (a)
 		archive_read_free(a);
 	free(st);
-	EVP_MD_CTX_free(md);
 	return rc;
 }
 

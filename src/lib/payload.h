@@ -16,11 +16,20 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
 
-/* Same, with digest set: every regular file's data is read through
- * SHA-256 and fn is called after it (e->sha256, e->has_sha256). */
-pkgflat_status payload_walk_digest(payload_read_fn rd, void *rdctx,
-    const char *file, int digest, pkgflat_entry_fn fn, void *ctx,
-    pkgflat_payload_stats *stats, pkgflat_error *err);
+/* What else a walk does with each regular file's bytes. */
+struct payload_opts {
+	int digest;          /* fill sha256/has_sha256 (data is read first) */
+	/* With data_fn: each regular file's bytes up to data_max (NULL when
+	 * larger) go to data_fn instead of fn. */
+	size_t data_max;
+	int (*data_fn)(const pkgflat_entry *e, const unsigned char *data,
+	    void *ctx);
+};
+
+pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
+    const char *file, pkgflat_entry_fn fn, void *ctx,
+    pkgflat_payload_stats *stats, const struct payload_opts *opt,
+    pkgflat_error *err);
 
 struct archive_entry;
 
