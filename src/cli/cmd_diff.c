@@ -112,7 +112,7 @@ static int report(const char *pa, const char *pb, pkgflat_diff_result *r,
 			fputs(" = ", stdout);
 			print_text(stdout, p->b);
 		}
-		if (p->a && p->b)
+		if (p->a && p->b && (p->entries_a || p->entries_b))
 			printf(": %llu / %llu entries", (unsigned long long)p->entries_a,
 			    (unsigned long long)p->entries_b);
 		if (!p->differences) {

@@ -141,6 +141,8 @@ static void warn(struct conv *c, const char *fmt, ...)
 	va_list ap;
 	char buf[1024];
 
+	if (!c)
+		return; /* convert_requirement_js() for diff */
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
@@ -165,8 +167,11 @@ static void warn_cb(void *ctx, const char *fmt, ...)
 static void map(struct conv *c, const char *comp, const char *legacy,
     const char *value, const char *flat, const char *note)
 {
-	pkgflat_mapping *m = pf_calloc(1, sizeof *m);
+	pkgflat_mapping *m;
 
+	if (!c)
+		return;
+	m = pf_calloc(1, sizeof *m);
 	if (!m || pv_push(&c->res->maps, m)) {
 		free(m);
 		return;
@@ -888,6 +893,12 @@ static int req_js(struct conv *c, strbuf *sb, const pkgflat_bundle *b,
 	    vol ? "volume-check" : "installation-check", level);
 	map(c, comp, "IFRequirementDicts", t, flat, NULL);
 	return vol;
+}
+
+int convert_requirement_js(const pkgflat_bundle *b,
+    const pkgflat_requirement *q, strbuf *out)
+{
+	return req_js(NULL, out, b, q, NULL);
 }
 
 static void write_checks(struct conv *c, xmlTextWriterPtr w)

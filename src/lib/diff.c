@@ -18,8 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
 #include "bundle.h"
-#include "diff.h"
+#include "convert.h"
 
 /* ------------------------------------------------------------------ */
 /* Records                                                            */
@@ -258,6 +261,7 @@ struct pkgflat_diff_result {
 	ptrvec diffs;   /* pkgflat_difference *, strings allocated with it */
 	ptrvec pairs;   /* pkgflat_diff_pair * */
 	ptrvec strings; /* everything the two above point at */
+	pkgflat_diff_pair *product; /* checks and metapackage scripts */
 	int oom;
 };
 
@@ -296,6 +300,8 @@ static void add(pkgflat_diff_result *r, pkgflat_diff_pair *p,
 	if (p)
 		p->differences++;
 }
+
+static pkgflat_diff_pair *product_pair(pkgflat_diff_result *res);
 
 static const char *type_name(int t)
 {
@@ -525,6 +531,10 @@ static const char *field_value(const pkgflat_bundle *b, enum pkgflat_field f,
 		return buf;
 	}
 	case PKGFLAT_F_SELECTION:
+		/* IFPkgFlagIsRequired and a "required" selection both leave the
+		 * user no choice, as does a disabled, selected flat choice. */
+		if (pkgflat_bundle_flag(b, PKGFLAT_FLAG_REQUIRED) > 0)
+			return "required";
 		return v ? v : "selected";
 	default:
 		return v;
@@ -569,7 +579,6 @@ static void cmp_metadata(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
 		const char *name;
 	} flags[] = {
 		{ PKGFLAT_FLAG_RELOCATABLE, "relocatable" },
-		{ PKGFLAT_FLAG_REQUIRED, "required" },
 	};
 	char ba[1024], bb[1024];
 
@@ -591,34 +600,17 @@ static void cmp_metadata(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
 			add(res, pair, id, "metadata", "changed", flags[i].name, NULL,
 			    va, vb);
 	}
-	if (!(ignore & PKGFLAT_DIFF_IGNORE_CHECKS)) {
-		size_t na = pkgflat_bundle_requirement_count(a);
-		size_t nb = pkgflat_bundle_requirement_count(b);
-		for (size_t i = 0; i < na || i < nb; i++) {
-			strbuf sa = { 0 }, sb = { 0 };
-			if (i < na)
-				requirement_text(pkgflat_bundle_requirement(a, i), &sa);
-			if (i < nb)
-				requirement_text(pkgflat_bundle_requirement(b, i), &sb);
-			if (sa.oom || sb.oom)
-				res->oom = 1;
-			else if (strcmp(sa.buf ? sa.buf : "", sb.buf ? sb.buf : ""))
-				add(res, pair, id, "metadata",
-				    i >= na ? "added" : i >= nb ? "removed" : "changed",
-				    "requirement", NULL, sa.buf, sb.buf);
-			sb_free(&sa);
-			sb_free(&sb);
-		}
-	}
 }
 
 /* ------------------------------------------------------------------ */
 /* Scripts                                                            */
 
 /* What a bundle runs, by name, with a digest of each script's bytes. */
+#define MAX_SCRIPTS 64
+
 struct script_set {
-	char *name[PKGFLAT_DIFF_MAX_SCRIPTS];
-	unsigned char sha[PKGFLAT_DIFF_MAX_SCRIPTS][32];
+	char *name[MAX_SCRIPTS];
+	unsigned char sha[MAX_SCRIPTS][32];
 	size_t n;
 };
 
@@ -626,12 +618,20 @@ static int script_cb(const char *name, const unsigned char *sha, void *ctx)
 {
 	struct script_set *s = ctx;
 
-	if (s->n == PKGFLAT_DIFF_MAX_SCRIPTS)
+	if (s->n == MAX_SCRIPTS)
 		return 0;
 	if (!(s->name[s->n] = pf_strdup(name)))
 		return 1;
 	memcpy(s->sha[s->n], sha, 32);
 	s->n++;
+	return 0;
+}
+
+static int set_has(const struct script_set *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			return 1;
 	return 0;
 }
 
@@ -641,75 +641,156 @@ static void script_set_free(struct script_set *s)
 		free(s->name[i]);
 }
 
+/*
+ * The scripts a component runs, by name: a legacy bundle's own, and for a
+ * flat component either the legacy originals our converter keeps in
+ * Scripts under Contents/Resources (its ./preinstall and ./postinstall are
+ * then wrappers that call them) or its own preinstall and postinstall.
+ */
+struct scan_scripts {
+	struct script_set *set;
+	int has_originals;
+	char *wrapper[2];      /* ./preinstall, ./postinstall text */
+	unsigned char wsha[2][32];
+	int oom;
+};
+
+static int script_index(const char *name)
+{
+	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
+		if (!strcmp(name, pkgflat_script_name(i)))
+			return i;
+	return -1;
+}
+
+static int scan_script(const pkgflat_script_file *f, void *ctx)
+{
+	struct scan_scripts *sc = ctx;
+	const char *orig = "./Contents/Resources/";
+	const char *name = NULL;
+
+	if (!strncmp(f->path, orig, strlen(orig)) &&
+	    script_index(f->path + strlen(orig)) >= 0) {
+		name = f->path + strlen(orig);
+		sc->has_originals = 1;
+	} else if (!strcmp(f->path, "./preinstall") ||
+	    !strcmp(f->path, "./postinstall")) {
+		int w = f->path[4] == 's'; /* "./po[s]tinstall" */
+		if (f->data && !(sc->wrapper[w] = pf_strndup((const char *)f->data,
+		    (size_t)f->size)))
+			return sc->oom = 1;
+		memcpy(sc->wsha[w], f->sha256, 32);
+		return 0;
+	} else if (f->script >= 0) {
+		name = pkgflat_script_name(f->script);
+	}
+	if (name && script_cb(name, f->sha256, sc->set))
+		return sc->oom = 1;
+	return 0;
+}
+
+/* Does wrapper text w run script name: "step NAME" or "check NAME" as a
+ * whole word? */
+static int calls(const char *w, const char *name)
+{
+	static const char *const verbs[] = { "step ", "check " };
+	size_t n = strlen(name);
+
+	for (size_t v = 0; w && v < 2; v++)
+		for (const char *p = w; (p = strstr(p, verbs[v])); p++) {
+			const char *q = p + strlen(verbs[v]);
+			if (!strncmp(q, name, n) && strchr(" ;\n", q[n]))
+				return 1;
+		}
+	return 0;
+}
+
+static pkgflat_status bundle_scripts(const pkgflat_bundle *b,
+    struct script_set *set, struct script_set *unrun, pkgflat_error *err)
+{
+	struct scan_scripts sc = { .set = set };
+	pkgflat_status rc = pkgflat_bundle_list_scripts(b, 1 << 20, scan_script,
+	    &sc, err);
+
+	if (sc.oom)
+		rc = fail_nomem(err);
+	if (!rc && sc.has_originals &&
+	    pkgflat_bundle_kind(b) == PKGFLAT_BUNDLE_FLAT_COMPONENT) {
+		/* Our wrappers: each original must be called by the one of its
+		 * phase ("step NAME" or "check NAME"). */
+		for (size_t i = 0; i < set->n; i++) {
+			int k = script_index(set->name[i]);
+			const char *w = sc.wrapper[k >= PKGFLAT_SCRIPT_POSTINSTALL];
+			if (!calls(w, set->name[i]) &&
+			    script_cb(set->name[i], set->sha[i], unrun))
+				rc = fail_nomem(err);
+		}
+	} else if (!rc) {
+		for (int w = 0; w < 2; w++)
+			if (sc.wrapper[w] && script_cb(w ? "postinstall" : "preinstall",
+			    sc.wsha[w], set))
+				rc = fail_nomem(err);
+	}
+	free(sc.wrapper[0]);
+	free(sc.wrapper[1]);
+	return rc;
+}
+
+/* Two script sets by name and content; unrun: B's originals that its
+ * wrappers do not call. pair NULL: the product's. */
+static void cmp_script_sets(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
+    const char *id, const struct script_set *sa, const struct script_set *sb,
+    const struct script_set *unrun)
+{
+	char ha[65], hb[65];
+
+	if (!pair && !(pair = product_pair(res)))
+		return;
+	for (size_t i = 0; i < unrun->n; i++)
+		add(res, pair, id, "script", "changed", "wrapper", unrun->name[i],
+		    "run", "not run by the wrapper");
+	for (size_t i = 0; i < sa->n; i++) {
+		size_t j;
+		for (j = 0; j < sb->n && strcmp(sa->name[i], sb->name[j]); j++)
+			;
+		hex(sa->sha[i], ha);
+		if (j == sb->n) {
+			add(res, pair, id, "script", "removed", "script", sa->name[i],
+			    ha, NULL);
+			continue;
+		}
+		hex(sb->sha[j], hb);
+		if (memcmp(sa->sha[i], sb->sha[j], 32))
+			add(res, pair, id, "script", "changed", "content", sa->name[i],
+			    ha, hb);
+	}
+	for (size_t j = 0; j < sb->n; j++) {
+		size_t i;
+		for (i = 0; i < sa->n && strcmp(sa->name[i], sb->name[j]); i++)
+			;
+		if (i == sa->n) {
+			hex(sb->sha[j], hb);
+			add(res, pair, id, "script", "added", "script", sb->name[j],
+			    NULL, hb);
+		}
+	}
+}
+
 static pkgflat_status cmp_scripts(pkgflat_diff_result *res,
     pkgflat_diff_pair *pair, const char *id, const pkgflat_bundle *a,
     const pkgflat_bundle *b, pkgflat_error *err)
 {
-	struct script_set sa = { 0 }, sb = { 0 };
+	struct script_set sa = { 0 }, sb = { 0 }, ua = { 0 }, ub = { 0 };
 	pkgflat_status rc;
 
-	if (!(rc = diff_bundle_scripts(a, script_cb, &sa, err)))
-		rc = diff_bundle_scripts(b, script_cb, &sb, err);
-	if (!rc) {
-		for (size_t i = 0; i < sa.n; i++) {
-			size_t j;
-			for (j = 0; j < sb.n && strcmp(sa.name[i], sb.name[j]); j++)
-				;
-			char ha[65], hb[65];
-			hex(sa.sha[i], ha);
-			if (j == sb.n) {
-				add(res, pair, id, "script", "removed", "script",
-				    sa.name[i], ha, NULL);
-				continue;
-			}
-			hex(sb.sha[j], hb);
-			if (memcmp(sa.sha[i], sb.sha[j], 32))
-				add(res, pair, id, "script", "changed", "content",
-				    sa.name[i], ha, hb);
-		}
-		for (size_t j = 0; j < sb.n; j++) {
-			size_t i;
-			for (i = 0; i < sa.n && strcmp(sa.name[i], sb.name[j]); i++)
-				;
-			if (i == sa.n) {
-				char hb[65];
-				hex(sb.sha[j], hb);
-				add(res, pair, id, "script", "added", "script",
-				    sb.name[j], NULL, hb);
-			}
-		}
-	}
+	if (!(rc = bundle_scripts(a, &sa, &ua, err)) &&
+	    !(rc = bundle_scripts(b, &sb, &ub, err)))
+		cmp_script_sets(res, pair, id, &sa, &sb, &ub);
 	script_set_free(&sa);
 	script_set_free(&sb);
+	script_set_free(&ua);
+	script_set_free(&ub);
 	return rc;
-}
-
-pkgflat_status diff_bundle_scripts(const pkgflat_bundle *b,
-    int (*fn)(const char *name, const unsigned char *sha, void *ctx),
-    void *ctx, pkgflat_error *err)
-{
-	/* Flat components: comes with the reader's Scripts walker. */
-	if (b->kind == PKGFLAT_BUNDLE_FLAT_COMPONENT)
-		return PKGFLAT_OK;
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++) {
-		unsigned char *data = NULL, sha[32];
-		size_t len = 0;
-		pkgflat_status rc;
-		if (!b->script[i])
-			continue;
-		if ((rc = src_read(b->pkg->src, b->script[i], (size_t)64 << 20, &data,
-		    &len, err)))
-			return rc;
-		if (!EVP_Digest(data, len, sha, NULL, EVP_sha256(), NULL)) {
-			free(data);
-			return fail(err, PKGFLAT_E_CRYPTO, b->script[i], NULL,
-			    "cannot hash script");
-		}
-		free(data);
-		if (fn(pkgflat_script_name(i), sha, ctx))
-			return fail_nomem(err);
-	}
-	return PKGFLAT_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -834,6 +915,229 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* The product: requirement checks and the metapackage's own scripts   */
+
+static int is_flat(const pkgflat_package *p)
+{
+	enum pkgflat_bundle_kind k = pkgflat_bundle_kind(pkgflat_package_root(p));
+
+	return k == PKGFLAT_BUNDLE_PRODUCT || k == PKGFLAT_BUNDLE_FLAT_COMPONENT;
+}
+
+/* The text of a flat package's Distribution <script> elements ("" when it
+ * has none). */
+static pkgflat_status dist_script(const pkgflat_package *p, strbuf *out,
+    pkgflat_error *err)
+{
+	const char *path = pkgflat_bundle_get(pkgflat_package_root(p),
+	    PKGFLAT_F_DIST_FILE);
+	unsigned char *data = NULL;
+	size_t len = 0;
+	pkgflat_status rc;
+	xmlDocPtr doc;
+
+	if (!path)
+		return PKGFLAT_OK;
+	if ((rc = src_read(p->src, path, (size_t)16 << 20, &data, &len, err)))
+		return rc;
+	doc = xmlReadMemory((const char *)data, (int)len, path, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	free(data);
+	if (!doc)
+		return fail(err, PKGFLAT_E_FORMAT, path, NULL, "not well-formed XML");
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name,
+		    "script"))
+			continue;
+		xmlChar *t = xmlNodeGetContent(n);
+		if (t)
+			sb_adds(out, (const char *)t);
+		xmlFree(t);
+	}
+	xmlFreeDoc(doc);
+	return out->oom ? fail_nomem(err) : PKGFLAT_OK;
+}
+
+/* Every requirement of a legacy package: the root's and its components'. */
+static void legacy_reqs(const pkgflat_package *p, ptrvec *bundles, ptrvec *reqs)
+{
+	const pkgflat_bundle *root = pkgflat_package_root(p);
+	size_t n = pkgflat_package_component_count(p);
+
+	for (size_t i = 0; i <= n; i++) {
+		const pkgflat_bundle *b = i ? pkgflat_package_component(p, i - 1) : root;
+		if (i && b == root)
+			continue;
+		for (size_t k = 0; k < pkgflat_bundle_requirement_count(b); k++) {
+			pv_push(bundles, (void *)b);
+			pv_push(reqs, (void *)pkgflat_bundle_requirement(b, k));
+		}
+	}
+}
+
+static pkgflat_diff_pair *product_pair(pkgflat_diff_result *res)
+{
+	static const char id[] = "(product)";
+	pkgflat_diff_pair *p;
+
+	if (res->product)
+		return res->product;
+	if (!(p = calloc(1, sizeof *p)) || pv_push(&res->pairs, p)) {
+		free(p);
+		res->oom = 1;
+		return NULL;
+	}
+	p->a = p->b = keep(res, id);
+	return res->product = p;
+}
+
+/*
+ * Requirement checks. Legacy IFRequirementDicts become Distribution
+ * JavaScript; a legacy requirement is kept when the flat side's script
+ * holds the very statement convert writes for it. Two legacy packages
+ * compare their requirement lists, two flat ones their scripts.
+ */
+static pkgflat_status cmp_checks(pkgflat_diff_result *res, pkgflat_package *a,
+    pkgflat_package *b, pkgflat_error *err)
+{
+	int fa = is_flat(a), fb = is_flat(b);
+	strbuf sa = { 0 }, sb = { 0 };
+	ptrvec ba = { 0 }, ra = { 0 }, bb = { 0 }, rb = { 0 };
+	pkgflat_status rc = PKGFLAT_OK;
+
+	if (fa && fb) {
+		if (!(rc = dist_script(a, &sa, err)) && !(rc = dist_script(b, &sb, err)) &&
+		    strcmp(sa.buf ? sa.buf : "", sb.buf ? sb.buf : "")) {
+			unsigned char ha[32], hb[32];
+			char xa[65], xb[65];
+			EVP_Digest(sa.buf ? sa.buf : "", sa.len, ha, NULL, EVP_sha256(), NULL);
+			EVP_Digest(sb.buf ? sb.buf : "", sb.len, hb, NULL, EVP_sha256(), NULL);
+			hex(ha, xa);
+			hex(hb, xb);
+			add(res, product_pair(res), "(product)", "metadata", "changed",
+			    "checks-script", NULL, xa, xb);
+		}
+		goto out;
+	}
+	legacy_reqs(fa ? b : a, fa ? &bb : &ba, fa ? &rb : &ra);
+	if (!fa && !fb)
+		legacy_reqs(b, &bb, &rb);
+	else if ((rc = dist_script(fa ? a : b, fa ? &sa : &sb, err)))
+		goto out;
+	/* Each legacy requirement of one side, looked for on the other. */
+	for (int side = 0; side < 2; side++) {
+		ptrvec *bun = side ? &bb : &ba, *req = side ? &rb : &ra;
+		ptrvec *obun = side ? &ba : &bb, *oreq = side ? &ra : &rb;
+		strbuf *oscript = side ? &sa : &sb;
+		int other_flat = side ? fa : fb;
+		for (size_t i = 0; i < req->n; i++) {
+			strbuf t = { 0 }, js = { 0 };
+			int found = 0;
+			requirement_text(req->v[i], &t);
+			if (other_flat) {
+				found = convert_requirement_js(bun->v[i], req->v[i], &js) >= 0 &&
+				    js.buf && oscript->buf && strstr(oscript->buf, js.buf);
+			} else {
+				for (size_t j = 0; j < oreq->n && !found; j++) {
+					strbuf u = { 0 };
+					requirement_text(oreq->v[j], &u);
+					found = u.buf && t.buf && !strcmp(u.buf, t.buf);
+					sb_free(&u);
+				}
+				(void)obun;
+			}
+			if (!found)
+				add(res, product_pair(res), "(product)", "metadata",
+				    side ? "added" : "removed", "requirement", NULL,
+				    side ? NULL : t.buf, side ? t.buf : NULL);
+			sb_free(&t);
+			sb_free(&js);
+		}
+	}
+out:
+	sb_free(&sa);
+	sb_free(&sb);
+	pv_free(&ba, NULL);
+	pv_free(&bb, NULL);
+	pv_free(&ra, NULL);
+	pv_free(&rb, NULL);
+	return res->oom && !rc ? fail_nomem(err) : rc;
+}
+
+/* A metapackage's own scripts: a legacy .mpkg runs them itself; convert
+ * moves each into a payload-free component of its own. */
+static int meta_scripts(const pkgflat_package *p, const pkgflat_bundle *c,
+    const pkgflat_package *other);
+
+static pkgflat_status product_scripts(const pkgflat_package *p, const char *used,
+    const pkgflat_package *other, struct script_set *set,
+    struct script_set *unrun, pkgflat_error *err)
+{
+	const pkgflat_bundle *root = pkgflat_package_root(p);
+	pkgflat_status rc = PKGFLAT_OK;
+
+	if (!is_flat(p)) {
+		if (!pkgflat_bundle_is_component(root))
+			rc = bundle_scripts(root, set, unrun, err);
+		return rc;
+	}
+	/* Each original counts where a wrapper runs it; convert copies all
+	 * of them into each such component but runs one. */
+	struct script_set notrun = { 0 };
+	for (size_t i = 0; !rc && i < pkgflat_package_component_count(p); i++) {
+		const pkgflat_bundle *c = pkgflat_package_component(p, i);
+		struct script_set cs = { 0 }, cu = { 0 };
+		if (used[i] || !meta_scripts(p, c, other))
+			continue;
+		rc = bundle_scripts(c, &cs, &cu, err);
+		for (size_t k = 0; !rc && k < cs.n; k++) {
+			int run = !set_has(&cu, cs.name[k]);
+			struct script_set *to = run ? set : &notrun;
+			if (!set_has(to, cs.name[k]) &&
+			    script_cb(cs.name[k], cs.sha[k], to))
+				rc = fail_nomem(err);
+		}
+		script_set_free(&cs);
+		script_set_free(&cu);
+	}
+	for (size_t k = 0; !rc && k < notrun.n; k++)
+		if (!set_has(set, notrun.name[k]) &&
+		    script_cb(notrun.name[k], notrun.sha[k], unrun))
+			rc = fail_nomem(err);
+	script_set_free(&notrun);
+	return rc;
+}
+
+static pkgflat_status cmp_product_scripts(pkgflat_diff_result *res,
+    pkgflat_package *a, const char *used_a, pkgflat_package *b,
+    const char *used_b, pkgflat_error *err)
+{
+	struct script_set sa = { 0 }, sb = { 0 }, ua = { 0 }, ub = { 0 };
+	pkgflat_status rc;
+
+	if (!(rc = product_scripts(a, used_a, b, &sa, &ua, err)) &&
+	    !(rc = product_scripts(b, used_b, a, &sb, &ub, err)) &&
+	    (sa.n || sb.n || ub.n))
+		cmp_script_sets(res, NULL, "(product)", &sa, &sb, &ub);
+	script_set_free(&sa);
+	script_set_free(&sb);
+	script_set_free(&ua);
+	script_set_free(&ub);
+	return rc;
+}
+
+/* Is c, a component of p without a partner, one that convert made of
+ * the other side's metapackage scripts? */
+static int meta_scripts(const pkgflat_package *p, const pkgflat_bundle *c,
+    const pkgflat_package *other)
+{
+	return is_flat(p) && !is_flat(other) &&
+	    !pkgflat_bundle_is_component(pkgflat_package_root(other)) &&
+	    !pkgflat_bundle_has_payload(c);
+}
+
 pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
     const pkgflat_diff_options *opt, pkgflat_diff_result **result,
     pkgflat_error *err)
@@ -844,12 +1148,14 @@ pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
 	size_t na = pkgflat_package_component_count(a);
 	size_t nb = pkgflat_package_component_count(b);
 	char *used = calloc(nb ? nb : 1, 1);
+	char *used_a = calloc(na ? na : 1, 1);
 	pkgflat_status rc = PKGFLAT_OK;
 
 	*result = NULL;
-	if (!res || !used) {
+	if (!res || !used || !used_a) {
 		free(res);
 		free(used);
+		free(used_a);
 		return fail_nomem(err);
 	}
 	for (size_t i = 0; i < o->map_count; i++)
@@ -866,19 +1172,29 @@ pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
 		for (size_t j = 0; j < nb; j++) {
 			const pkgflat_bundle *x = pkgflat_package_component(b, j);
 			if (!used[j] && want && !strcmp(bundle_id(x), want)) {
-				used[j] = 1;
+				used[j] = used_a[i] = 1;
 				cb = x;
 				break;
 			}
 		}
-		rc = diff_pair(res, o, ca, cb, err);
+		/* A flat side's payload-free leftovers may be a legacy
+		 * metapackage's own scripts: compared with the product's. */
+		if (cb || !meta_scripts(a, ca, b))
+			rc = diff_pair(res, o, ca, cb, err);
 	}
 	for (size_t j = 0; j < nb && !rc; j++)
-		if (!used[j])
+		if (!used[j] && !meta_scripts(b, pkgflat_package_component(b, j), a))
 			rc = diff_pair(res, o, NULL, pkgflat_package_component(b, j), err);
+	if (!rc && o->only != PKGFLAT_DIFF_ONLY_PAYLOAD) {
+		if (!(o->ignore & PKGFLAT_DIFF_IGNORE_SCRIPTS))
+			rc = cmp_product_scripts(res, a, used_a, b, used, err);
+		if (!rc && !(o->ignore & PKGFLAT_DIFF_IGNORE_CHECKS))
+			rc = cmp_checks(res, a, b, err);
+	}
 	if (!rc && res->oom)
 		rc = fail_nomem(err);
 out:
+	free(used_a);
 	free(used);
 	if (rc) {
 		pkgflat_diff_result_free(res);
@@ -980,6 +1296,8 @@ const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
 	else if (within)
 		PUT("BOM and payload disagree on %s %s -> %s: %s", d->attribute,
 		    d->a, d->b, d->path);
+	else if (!strcmp(d->category, "script") && !strcmp(d->attribute, "wrapper"))
+		PUT("script not run by the wrapper: %s", d->path);
 	else if (!strcmp(d->category, "script"))
 		PUT("%s script%s: %s", d->change, changed ? " content" : "", d->path);
 	else if (!changed && d->path)
