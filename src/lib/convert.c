@@ -1386,6 +1386,19 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 		o.map = maps;
 		o.map_count = map != NULL;
 	}
+	/* Test-only: make the check see a difference that a faithful
+	 * conversion never has, to test what a failing check leaves. */
+	const char *fault = getenv("PKGFLAT_TEST_FAULT");
+	if (fault && !strcmp(fault, "check-tamper") && !map &&
+	    pkgflat_package_component_count(pkg)) {
+		const char *id = pkgflat_bundle_get(pkgflat_package_component(pkg, 0),
+		    PKGFLAT_F_IDENTIFIER);
+		if (!(map = pf_asprintf("%s=%s.tampered", id ? id : "", id ? id : "")))
+			return fail_nomem(err);
+		maps[0] = map;
+		o.map = maps;
+		o.map_count = 1;
+	}
 	if (!(rc = pkgflat_package_open(tmp, &out, err)))
 		rc = pkgflat_diff(pkg, out, &o, &r, err);
 	for (size_t i = 0; !rc && i < pkgflat_diff_count(r); i++) {

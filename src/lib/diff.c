@@ -714,6 +714,11 @@ static pkgflat_status bundle_scripts(const pkgflat_bundle *b,
 
 	if (sc.oom)
 		rc = fail_nomem(err);
+	/* Wrappers say who wrote them; they stay wrappers when an original
+	 * they call has gone missing. */
+	for (int w = 0; w < 2; w++)
+		if (sc.wrapper[w] && strstr(sc.wrapper[w], "written by pkgflat"))
+			sc.has_originals = 1;
 	if (!rc && sc.has_originals &&
 	    pkgflat_bundle_kind(b) == PKGFLAT_BUNDLE_FLAT_COMPONENT) {
 		/* Our wrappers: each original must be called by the one of its
