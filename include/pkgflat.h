@@ -34,7 +34,8 @@ typedef enum pkgflat_status {
 	PKGFLAT_E_UNSUPPORTED, /* well-formed, but not something we handle */
 	PKGFLAT_E_NOMEM,
 	PKGFLAT_E_CRYPTO,
-	PKGFLAT_E_INTERNAL
+	PKGFLAT_E_INTERNAL,
+	PKGFLAT_E_DIFFERS      /* a comparison found differences (convert --check) */
 } pkgflat_status;
 
 typedef struct pkgflat_error {
@@ -430,6 +431,11 @@ typedef struct pkgflat_convert_options {
 	const pkgflat_identity *identity; /* sign while writing, or NULL */
 	const char *timestamp_url;   /* RFC 3161 server for the CMS, or NULL */
 	int timestamp_timeout;       /* seconds; 0 means 30 */
+	int check;                   /* before renaming the output into place,
+	                                compare it with the input (pkgflat_diff)
+	                                and fail with PKGFLAT_E_DIFFERS when it
+	                                would install anything differently */
+	unsigned int check_ignore;   /* pkgflat_diff_ignore bits for the check */
 } pkgflat_convert_options;
 
 /* Defaults: preserve owners, SHA-1, no minimum OS, timestamp -1. */
@@ -520,6 +526,94 @@ pkgflat_status pkgflat_flat_inspect(const char *path, pkgflat_flat_info *info,
  */
 pkgflat_status pkgflat_staple(const char *path, const char *ticket,
     pkgflat_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Comparing two packages                                             */
+
+/* What pkgflat_diff may leave out (bits for pkgflat_diff_options.ignore). */
+enum pkgflat_diff_ignore {
+	PKGFLAT_DIFF_IGNORE_MTIME = 1 << 0,
+	PKGFLAT_DIFF_IGNORE_OWNER = 1 << 1,    /* uid and gid */
+	PKGFLAT_DIFF_IGNORE_MODE = 1 << 2,     /* permission bits */
+	PKGFLAT_DIFF_IGNORE_CONTENT = 1 << 3,  /* size and SHA-256 of files */
+	PKGFLAT_DIFF_IGNORE_LINKS = 1 << 4,    /* symlink targets, hard links */
+	PKGFLAT_DIFF_IGNORE_BOM = 1 << 5,      /* each side's BOM vs its payload */
+	PKGFLAT_DIFF_IGNORE_SCRIPTS = 1 << 6,
+	PKGFLAT_DIFF_IGNORE_VERSION = 1 << 7,
+	PKGFLAT_DIFF_IGNORE_CHECKS = 1 << 8    /* requirement checks */
+};
+
+enum pkgflat_diff_only {
+	PKGFLAT_DIFF_ALL = 0,
+	PKGFLAT_DIFF_ONLY_PAYLOAD,  /* installed files (and BOM agreement) */
+	PKGFLAT_DIFF_ONLY_METADATA  /* identifiers, versions, scripts, ... */
+};
+
+typedef struct pkgflat_diff_options {
+	unsigned int ignore;            /* enum pkgflat_diff_ignore bits */
+	int only;                       /* enum pkgflat_diff_only */
+	const char *const *map;         /* "OLD=NEW" component identifier renames */
+	size_t map_count;
+} pkgflat_diff_options;
+
+/* The names --ignore takes ("mtime", "owner", ...), and their bit; 0 for
+ * an unknown name. */
+unsigned int pkgflat_diff_ignore_bit(const char *name);
+
+/* One difference. Values are text in a fixed form ("0644", "501", a hex
+ * SHA-256, a path); a or b is NULL when that side has nothing. */
+typedef struct pkgflat_difference {
+	const char *component;  /* identifier on side A (B's when only there) */
+	const char *category;   /* "component", "metadata", "script", "payload",
+	                           "within-a", "within-b" */
+	const char *change;     /* "added" (only in B), "removed" (only in A),
+	                           "changed" */
+	const char *attribute;  /* "file", "type", "mode", "uid", "gid", "mtime",
+	                           "size", "content", "link", "hardlink", "rdev",
+	                           or a metadata name ("install-location", ...) */
+	const char *path;       /* install path or script name, or NULL */
+	const char *a, *b;
+	int inherited;          /* within-b: A has the same one */
+} pkgflat_difference;
+
+/* A pair of components (or one without a partner). */
+typedef struct pkgflat_diff_pair {
+	const char *a, *b;          /* identifiers; NULL when unmatched */
+	uint64_t entries_a, entries_b; /* payload entries */
+	uint64_t differences;       /* all, notes included */
+	uint64_t notes;             /* those inside A alone, or inherited */
+} pkgflat_diff_pair;
+
+typedef struct pkgflat_diff_result pkgflat_diff_result;
+
+/*
+ * Compare what a and b install: components matched by identifier (or
+ * opt->map), for each pair the full installed file set (install path,
+ * type, mode, owner, mtime, size, SHA-256 of the content, symlink target,
+ * hard-link groups, device numbers), each side's BOM against its own
+ * payload, and the metadata that changes install behaviour. Each payload is
+ * read once, streamed; memory grows with the number of entries only.
+ * Succeeds whether or not there are differences: count them.
+ */
+pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
+    const pkgflat_diff_options *opt, pkgflat_diff_result **result,
+    pkgflat_error *err);
+void pkgflat_diff_result_free(pkgflat_diff_result *r);
+size_t pkgflat_diff_count(const pkgflat_diff_result *r);
+const pkgflat_difference *pkgflat_diff_get(const pkgflat_diff_result *r,
+    size_t i);
+/* One line of text: "changed mode 0644 -> 0664: /usr/local/bin/x",
+ * "removed file: PATH", "within A: BOM and payload disagree on gid ...";
+ * truncated with "..." to fit; returns buf. */
+const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
+    size_t size);
+/* 1 when B installs what A does: no differences but those inside A alone
+ * and the ones inside B that A has too (A is the reference: its own quirks
+ * are reported, not held against B). */
+int pkgflat_diff_equivalent(const pkgflat_diff_result *r);
+size_t pkgflat_diff_pair_count(const pkgflat_diff_result *r);
+const pkgflat_diff_pair *pkgflat_diff_pair_get(const pkgflat_diff_result *r,
+    size_t i);
 
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"

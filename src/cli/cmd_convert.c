@@ -36,13 +36,18 @@ static const char convert_help[] =
     "                           and CMS); the identity is given by --p12, or\n"
     "                           --key and --cert, with --chain, --pass and\n"
     "                           --force, --timestamp[=URL] as for 'pkgflat sign'\n"
+    "  --check                  before the output appears, read it back and\n"
+    "                           compare it with the input as 'pkgflat diff'\n"
+    "                           does; when it would install anything\n"
+    "                           differently, fail (exit 1) and write nothing\n"
     "  -q, --quiet              no warnings on standard error\n"
     "  -h, --help               show this help\n"
     "\n"
     "SOURCE_DATE_EPOCH, when set, fixes every time stamp: converting the same\n"
     "input twice gives byte-identical output.\n"
     "\n"
-    "exit status: 0 converted, 2 usage error, 3 unreadable or malformed\n"
+    "exit status: 0 converted, 1 --check found a difference, 2 usage error,\n"
+    "3 unreadable or malformed\n"
     "package, or the output could not be written\n";
 
 static void jstr_or_null(json *j, const char *k, const char *v)
@@ -119,6 +124,7 @@ int cmd_convert(int argc, char **argv)
 		{ "arch", required_argument, NULL, 'a' },
 		{ "toc-checksum", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "check", no_argument, NULL, 'k' },
 		{ "sign", no_argument, NULL, 's' },
 		IDENTITY_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
@@ -170,6 +176,7 @@ int cmd_convert(int argc, char **argv)
 				    "sha256 or sha512, not '%s'", optarg);
 			break;
 		case 'q': quiet = 1; break;
+		case 'k': opt.check = 1; break;
 		case 'h': fputs(convert_help, stdout); return EXIT_OK;
 		case ':':
 		case '?':

@@ -17,6 +17,7 @@ static const struct command {
 	{ "convert", cmd_convert, "turn a legacy package into a flat product archive" },
 	{ "sign", cmd_sign, "sign or re-sign a flat package as productsign does" },
 	{ "staple", cmd_staple, "attach or remove a notarization ticket" },
+	{ "diff", cmd_diff, "compare what two packages install, legacy or flat" },
 };
 
 static void usage(FILE *f)
@@ -63,7 +64,8 @@ int report_error(const pkgflat_error *err)
 	fprintf(stderr, "%s: ", progname);
 	print_text(stderr, pkgflat_error_text(err, buf, sizeof buf));
 	fputc('\n', stderr);
-	return err->status == PKGFLAT_E_USAGE ? EXIT_USAGE : EXIT_ERROR;
+	return err->status == PKGFLAT_E_USAGE ? EXIT_USAGE :
+	    err->status == PKGFLAT_E_DIFFERS ? EXIT_NEGATIVE : EXIT_ERROR;
 }
 
 int main(int argc, char **argv)

@@ -141,6 +141,8 @@ static void warn(struct conv *c, const char *fmt, ...)
 	va_list ap;
 	char buf[1024];
 
+	if (!c)
+		return; /* convert_requirement_js() for diff */
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
@@ -165,8 +167,11 @@ static void warn_cb(void *ctx, const char *fmt, ...)
 static void map(struct conv *c, const char *comp, const char *legacy,
     const char *value, const char *flat, const char *note)
 {
-	pkgflat_mapping *m = pf_calloc(1, sizeof *m);
+	pkgflat_mapping *m;
 
+	if (!c)
+		return;
+	m = pf_calloc(1, sizeof *m);
 	if (!m || pv_push(&c->res->maps, m)) {
 		free(m);
 		return;
@@ -890,6 +895,12 @@ static int req_js(struct conv *c, strbuf *sb, const pkgflat_bundle *b,
 	return vol;
 }
 
+int convert_requirement_js(const pkgflat_bundle *b,
+    const pkgflat_requirement *q, strbuf *out)
+{
+	return req_js(NULL, out, b, q, NULL);
+}
+
 static void write_checks(struct conv *c, xmlTextWriterPtr w)
 {
 	strbuf inst = { 0 }, vol = { 0 };
@@ -1347,6 +1358,69 @@ static int64_t pick_time(const pkgflat_convert_options *opt)
 	return (int64_t)time(NULL);
 }
 
+/*
+ * convert --check: read the finished output back as a flat package and
+ * compare it with the input. A difference inside the input alone (its BOM
+ * disagreeing with its payload) is the input's, not the conversion's.
+ */
+static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
+    const pkgflat_convert_options *opt, pkgflat_error *err)
+{
+	pkgflat_diff_options o = { .ignore = opt->check_ignore };
+	pkgflat_package *out = NULL;
+	pkgflat_diff_result *r = NULL;
+	const pkgflat_difference *first = NULL;
+	char *map = NULL;
+	const char *maps[1];
+	size_t n = 0;
+	pkgflat_status rc;
+
+	if (opt->ownership != PKGFLAT_OWNERSHIP_PRESERVE)
+		o.ignore |= PKGFLAT_DIFF_IGNORE_OWNER;
+	if (opt->identifier && pkgflat_package_component_count(pkg) == 1) {
+		const char *id = pkgflat_bundle_get(pkgflat_package_component(pkg, 0),
+		    PKGFLAT_F_IDENTIFIER);
+		if (id && !(map = pf_asprintf("%s=%s", id, opt->identifier)))
+			return fail_nomem(err);
+		maps[0] = map;
+		o.map = maps;
+		o.map_count = map != NULL;
+	}
+	/* Test-only: make the check see a difference that a faithful
+	 * conversion never has, to test what a failing check leaves. */
+	const char *fault = getenv("PKGFLAT_TEST_FAULT");
+	if (fault && !strcmp(fault, "check-tamper") && !map &&
+	    pkgflat_package_component_count(pkg)) {
+		const char *id = pkgflat_bundle_get(pkgflat_package_component(pkg, 0),
+		    PKGFLAT_F_IDENTIFIER);
+		if (!(map = pf_asprintf("%s=%s.tampered", id ? id : "", id ? id : "")))
+			return fail_nomem(err);
+		maps[0] = map;
+		o.map = maps;
+		o.map_count = 1;
+	}
+	if (!(rc = pkgflat_package_open(tmp, &out, err)))
+		rc = pkgflat_diff(pkg, out, &o, &r, err);
+	for (size_t i = 0; !rc && i < pkgflat_diff_count(r); i++) {
+		const pkgflat_difference *d = pkgflat_diff_get(r, i);
+		if (!strcmp(d->category, "within-a"))
+			continue;
+		if (!n++)
+			first = d;
+	}
+	if (!rc && !pkgflat_diff_equivalent(r)) {
+		char buf[400];
+		rc = fail(err, PKGFLAT_E_DIFFERS, opt->output, NULL,
+		    "--check: the output would not install what the input does: "
+		    "%zu difference%s, first: %s", n, n == 1 ? "" : "s",
+		    pkgflat_difference_text(first, buf, sizeof buf));
+	}
+	pkgflat_diff_result_free(r);
+	pkgflat_package_free(out);
+	free(map);
+	return rc;
+}
+
 pkgflat_status pkgflat_convert(pkgflat_package *pkg,
     const pkgflat_convert_options *opt, pkgflat_convert_result **result,
     pkgflat_error *err)
@@ -1441,6 +1515,8 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 		goto out;
 	}
 	fd = -1;
+	if (opt->check && (rc = check_output(pkg, tmp, opt, err)))
+		goto out;
 	if (rename(tmp, opt->output) != 0) {
 		rc = fail_errno(err, opt->output, "cannot rename into place");
 		goto out;

@@ -34,6 +34,12 @@ struct payload_result {
 	char *dup_path;          /* the first of them (malloc'd) */
 };
 
+/* The JavaScript statement convert writes into the Distribution for one
+ * IFRequirementDicts entry of bundle b (appended to out); returns 1 for a
+ * volume check, 0 for an installation check, -1 when it has none. */
+int convert_requirement_js(const pkgflat_bundle *b,
+    const pkgflat_requirement *q, strbuf *out);
+
 pkgflat_status payload_convert(const struct payload_job *job,
     struct payload_result *res);
 

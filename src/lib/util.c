@@ -15,6 +15,7 @@ static const char *const status_names[] = {
 	[PKGFLAT_E_NOMEM] = "out of memory",
 	[PKGFLAT_E_CRYPTO] = "cryptographic error",
 	[PKGFLAT_E_INTERNAL] = "internal error",
+	[PKGFLAT_E_DIFFERS] = "packages differ",
 };
 
 const char *pkgflat_status_name(pkgflat_status status)
