@@ -26,7 +26,8 @@
 enum needs {
 	NEED_TOC = 1,       /* a TOC that inflated and parsed */
 	NEED_SIGNED = 2,    /* a <signature> or <x-signature> */
-	NEED_LEAF = 4       /* a leaf certificate in a KeyInfo */
+	NEED_LEAF = 4,      /* a leaf certificate in a KeyInfo */
+	NEED_CTOC = 8       /* the compressed TOC bytes */
 };
 
 static const struct check {
@@ -38,7 +39,7 @@ static const struct check {
 } checks[] = {
 	{ .name = "xar-structure", .on_fail = PKGFLAT_VERDICT_INVALID,
 	  .run = check_xar },
-	{ .name = "toc-checksum", .needs = NEED_TOC,
+	{ .name = "toc-checksum", .needs = NEED_CTOC,
 	  .on_fail = PKGFLAT_VERDICT_INVALID, .run = check_toc_checksum },
 	{ .name = "file-checksums", .needs = NEED_TOC,
 	  .on_fail = PKGFLAT_VERDICT_INVALID, .run = check_files },
@@ -273,6 +274,8 @@ static pkgflat_status load_trust(struct vctx *v, pkgflat_error *err)
 
 static const char *unmet(const struct vctx *v, unsigned needs)
 {
+	if ((needs & NEED_CTOC) && !v->ctoc)
+		return "the compressed TOC cannot be read";
 	if ((needs & NEED_TOC) && !v->toc)
 		return "the TOC cannot be read";
 	if ((needs & NEED_SIGNED) && !v->facts.is_signed)
