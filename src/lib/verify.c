@@ -377,7 +377,7 @@ pkgflat_status pkgflat_verify(const char *path,
 	pkgflat_verify_options defaults;
 	struct vctx v = { .fd = -1 };
 	pkgflat_verify_report *r = NULL;
-	pkgflat_status rc;
+	pkgflat_status rc = PKGFLAT_OK;
 	unsigned char magic[4];
 	struct stat st;
 
@@ -400,6 +400,7 @@ pkgflat_status pkgflat_verify(const char *path,
 		goto out;
 	}
 	v.file_size = (uint64_t)st.st_size;
+	posix_fadvise(v.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	/* Not a XAR at all is an error, not a failed check. */
 	if (v.file_size < 4 || (rc = xar_pread(v.fd, 0, magic, 4, path, err)) ||
 	    memcmp(magic, "xar!", 4)) {
