@@ -354,3 +354,47 @@ PY
 }
 
 t random_damage random_damage
+
+# A XAR written here by Python with zlib, bzip2 and xz encoded files (an
+# independent writer): every extracted checksum is checked, and a wrong
+# one is caught in each encoding.
+encodings() {
+	python3 - <<'PY' || fail "cannot write the XARs"
+import bz2, hashlib, lzma, struct, zlib
+def xar(path, files, break_extracted=None):
+    heap, entries = bytearray(), []
+    for i, (name, style, plain, packed) in enumerate(files):
+        ext = hashlib.sha1(plain).hexdigest()
+        if name == break_extracted:
+            ext = "0" * 40
+        entries.append('<file id="%d"><name>%s</name><type>file</type><data>'
+            '<length>%d</length><offset>%d</offset><size>%d</size>'
+            '<encoding style="%s"/><archived-checksum style="sha1">%s</archived-checksum>'
+            '<extracted-checksum style="SHA1">%s</extracted-checksum></data></file>'
+            % (i + 1, name, len(packed), 20 + len(heap), len(plain), style,
+               hashlib.sha1(packed).hexdigest(), ext))
+        heap += packed
+    toc = ('<?xml version="1.0" encoding="UTF-8"?>\n<xar><toc><checksum style="sha1">'
+           '<offset>0</offset><size>20</size></checksum>%s</toc></xar>' % "".join(entries)).encode()
+    ctoc = zlib.compress(toc, 9)
+    hdr = b"xar!" + struct.pack(">HHQQI", 28, 1, len(ctoc), len(toc), 1)
+    open(path, "wb").write(hdr + ctoc + hashlib.sha1(ctoc).digest() + heap)
+plain = b"".join(b"line %d of some text\n" % i for i in range(5000))
+files = [("z", "application/x-gzip", plain, zlib.compress(plain)),
+         ("b", "application/x-bzip2", plain, bz2.compress(plain)),
+         ("x", "application/x-xz", plain, lzma.compress(plain)),
+         ("r", "application/octet-stream", plain, plain)]
+xar("enc.pkg", files)
+for n in "zbxr":
+    xar("bad-%s.pkg" % n, files, n)
+PY
+	run 0 "$PKGFLAT" verify --allow-unsigned enc.pkg
+	has "$T/out" "ok   file-checksums: 4 files: archived and extracted checksums match"
+	hasnt "$T/out" "not checked"
+	for n in z b x r; do
+		run 1 "$PKGFLAT" verify --allow-unsigned bad-$n.pkg
+		has "$T/out" "FAIL file-checksums: $n: extracted checksum mismatch"
+	done
+}
+
+t encodings encodings
