@@ -615,6 +615,126 @@ size_t pkgflat_diff_pair_count(const pkgflat_diff_result *r);
 const pkgflat_diff_pair *pkgflat_diff_pair_get(const pkgflat_diff_result *r,
     size_t i);
 
+/* ------------------------------------------------------------------ */
+/* Verifying a flat package                                           */
+
+/*
+ * pkgflat_verify() runs a fixed list of checks over a flat package, each
+ * with its own result, and all of them even when an earlier one fails
+ * (a check that needs what a failed one could not provide is skipped):
+ *   xar-structure   header, TOC, every heap range inside the heap and no
+ *                   two overlapping, bytes after the heap (stapled ticket)
+ *   toc-checksum    the stored TOC checksum against the compressed TOC
+ *   file-checksums  every file's archived and extracted checksums
+ *   rsa-signature   <signature style="RSA"> with the KeyInfo leaf's key
+ *   cms-signature   <x-signature style="CMS">, detached over the checksum
+ *   chain           KeyInfo leaf to a trusted root
+ *   policy          Developer ID Installer or Mac Installer Distribution
+ *   time            certificate validity at the trusted timestamp, or at
+ *                   the given time, or now
+ */
+enum pkgflat_check_result {
+	PKGFLAT_CHECK_PASS = 0,
+	PKGFLAT_CHECK_FAIL,
+	PKGFLAT_CHECK_SKIPPED,  /* not run: what it needs is missing or broken,
+	                           or options.signature_only left it out */
+	PKGFLAT_CHECK_NA        /* does not apply: no such signature */
+};
+/* "pass", "fail", "skipped", "not-applicable" */
+const char *pkgflat_check_result_name(enum pkgflat_check_result r);
+
+/* The overall answer, in pkgutil --check-signature's terms. */
+enum pkgflat_verdict {
+	PKGFLAT_VERDICT_DEVELOPER_ID = 0, /* all passed: Developer ID Installer
+	                                     under a bundled Apple root */
+	PKGFLAT_VERDICT_APPLE_TRUSTED,    /* all passed: other installer
+	                                     certificate under an Apple root */
+	PKGFLAT_VERDICT_CA_TRUSTED,       /* all passed: under a root from
+	                                     options.ca_files */
+	PKGFLAT_VERDICT_UNSIGNED,         /* no signature, nothing else wrong */
+	PKGFLAT_VERDICT_INVALID,          /* structure or checksums are wrong */
+	PKGFLAT_VERDICT_BAD_SIGNATURE,    /* a signature does not verify */
+	PKGFLAT_VERDICT_UNTRUSTED,        /* no chain to a trusted root */
+	PKGFLAT_VERDICT_NOT_INSTALLER,    /* not an installer certificate */
+	PKGFLAT_VERDICT_EXPIRED           /* not valid at the time judged */
+};
+/* "developer-id", "apple-trusted", "ca-trusted", "unsigned", "invalid",
+ * "bad-signature", "untrusted", "not-installer", "expired" */
+const char *pkgflat_verdict_name(enum pkgflat_verdict v);
+
+enum pkgflat_policy {
+	PKGFLAT_POLICY_NEITHER = 0,       /* or unknown: no leaf */
+	PKGFLAT_POLICY_DEVELOPER_ID,      /* Developer ID Installer */
+	PKGFLAT_POLICY_MAC_INSTALLER      /* Mac Installer Distribution */
+};
+
+typedef struct pkgflat_verify_options {
+	const char *const *ca_files; /* PEM files of more trusted roots */
+	size_t ca_count;
+	int no_apple_roots;    /* trust ca_files only, not the bundled roots */
+	int64_t at;            /* judge certificates at this time when there
+	                          is no timestamp; -1: now */
+	int signature_only;    /* leave out the package-structure checks */
+} pkgflat_verify_options;
+void pkgflat_verify_options_init(pkgflat_verify_options *opt);
+
+typedef struct pkgflat_check {
+	const char *name;      /* "xar-structure", "rsa-signature", ... */
+	enum pkgflat_check_result result;
+	const char *message;   /* what was found or what is wrong; never NULL */
+} pkgflat_check;
+
+typedef struct pkgflat_cert {
+	const char *subject;     /* one line, RFC 2253 */
+	const char *common_name; /* CN, or the subject when it has none */
+	char sha256[65];         /* lowercase hex of the DER */
+	int64_t not_before, not_after;
+	int from_store;          /* a trusted root added from the trust store,
+	                            not carried by the package */
+} pkgflat_cert;
+
+typedef struct pkgflat_verify_facts {
+	int is_signed;          /* <signature> or <x-signature> present */
+	int has_rsa, has_cms;
+	const char *rsa_form;   /* "digestinfo" (DigestInfo(sha1) || checksum)
+	                           or "hash-of-hash" (DigestInfo over a hash of
+	                           the checksum); NULL when not verified */
+	int has_timestamp;      /* the CMS carries an RFC 3161 token */
+	int timestamp_trusted;  /* ...and it verifies */
+	int64_t timestamp;      /* its time, when it has one */
+	int64_t judged_at;      /* when certificate validity was judged */
+	const char *judged_by;  /* "timestamp", "given time" or "now" */
+	enum pkgflat_policy policy;
+	int apple_root;         /* the chain ends at a bundled Apple root */
+	int stapled;            /* a notarization ticket after the heap */
+	uint64_t ticket_length;
+	char ticket_key[64];    /* "2/1/<hex>" */
+} pkgflat_verify_facts;
+
+typedef struct pkgflat_verify_report pkgflat_verify_report;
+
+/*
+ * Verify the flat package at path. Returns an error (and no report) only
+ * when the file cannot be read at all or is not a XAR; everything wrong
+ * inside it is a failed check in the report.
+ */
+pkgflat_status pkgflat_verify(const char *path,
+    const pkgflat_verify_options *opt, pkgflat_verify_report **out,
+    pkgflat_error *err);
+void pkgflat_verify_report_free(pkgflat_verify_report *r);
+size_t pkgflat_verify_check_count(const pkgflat_verify_report *r);
+const pkgflat_check *pkgflat_verify_check(const pkgflat_verify_report *r,
+    size_t i);
+size_t pkgflat_verify_failures(const pkgflat_verify_report *r);
+enum pkgflat_verdict pkgflat_verify_verdict(const pkgflat_verify_report *r);
+const pkgflat_verify_facts *pkgflat_verify_get_facts(
+    const pkgflat_verify_report *r);
+/* The certificate chain, leaf first: as verified when the chain check
+ * passed, else as the package carries it. */
+size_t pkgflat_verify_cert_count(const pkgflat_verify_report *r);
+const pkgflat_cert *pkgflat_verify_cert(const pkgflat_verify_report *r,
+    size_t i);
+
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"
 

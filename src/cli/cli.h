@@ -28,6 +28,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_staple(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */

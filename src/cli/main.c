@@ -18,6 +18,7 @@ static const struct command {
 	{ "sign", cmd_sign, "sign or re-sign a flat package as productsign does" },
 	{ "staple", cmd_staple, "attach or remove a notarization ticket" },
 	{ "diff", cmd_diff, "compare what two packages install, legacy or flat" },
+	{ "verify", cmd_verify, "check a flat package's structure, checksums and signatures" },
 };
 
 static void usage(FILE *f)

@@ -4,11 +4,17 @@ usage: sigparts.py PKG OUTDIR     writes checksum.bin, rsa.bin, cms.der,
                                   certs/N.pem, toc.xml; prints a summary
        sigparts.py --same-data A B   exit 0 when every file's stored bytes
                                   are identical in A and B
+       sigparts.py --ranges PKG   one line "NAME OFFSET LENGTH" (file offsets)
+                                  per part: header, toc, checksum, rsa, cms,
+                                  cms-sigvalue (the SignerInfo's signature
+                                  value inside the CMS, found with openssl
+                                  asn1parse, BER or DER), file:PATH
 """
 import base64
 import hashlib
 import os
 import struct
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 import zlib
@@ -48,6 +54,38 @@ if sys.argv[1] == "--same-data":
     if fa != fb:
         sys.exit("file data differ: %s" % sorted(k for k in set(fa) | set(fb) if fa.get(k) != fb.get(k)))
     print("%d files identical" % len(fa))
+    sys.exit(0)
+
+def cms_sigvalue(blob):
+    """(offset, length) of the SignerInfo signature value in a CMS blob."""
+    out = subprocess.run(["openssl", "asn1parse", "-inform", "DER"], input=blob,
+                         capture_output=True).stdout.decode().splitlines()
+    for i, line in enumerate(out):
+        if ("rsaEncryption" in line or "WithRSAEncryption" in line) and i + 2 < len(out) \
+                and "OCTET STRING" in out[i + 2]:
+            f = out[i + 2].split(":")
+            off = int(f[0])
+            hl = int(out[i + 2].split("hl=")[1].split()[0])
+            ln = int(out[i + 2].split(" l=")[1].split()[0])
+            return off + hl, ln
+    sys.exit("no SignerInfo signature value in the CMS")
+
+
+if sys.argv[1] == "--ranges":
+    d, heap, _, root = load(sys.argv[2])
+    t = root.find("toc")
+    print("header 0 28")
+    print("toc 28 %d" % (heap - 28))
+    for tag, name in (("checksum", "checksum"), ("signature", "rsa"), ("x-signature", "cms")):
+        e = t.find(tag)
+        if e is not None:
+            o, n = int(e.find("offset").text), int(e.find("size").text)
+            print("%s %d %d" % (name, heap + o, n))
+            if tag == "x-signature":
+                so, sn = cms_sigvalue(d[heap + o:heap + o + n])
+                print("cms-sigvalue %d %d" % (heap + o + so, sn))
+    for n, o, ln in files(t):
+        print("file:%s %d %d" % (n, heap + o, ln))
     sys.exit(0)
 
 d, heap, toc, root = load(sys.argv[1])
