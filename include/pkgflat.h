@@ -366,6 +366,9 @@ typedef struct pkgflat_convert_options {
 	const pkgflat_identity *identity; /* sign while writing, or NULL */
 	const char *timestamp_url;   /* RFC 3161 server for the CMS, or NULL */
 	int timestamp_timeout;       /* seconds; 0 means 30 */
+	int threads;                 /* compression threads (at most 8); 0
+	                                means one per online core. The output
+	                                is the same whatever the number */
 } pkgflat_convert_options;
 
 /* Defaults: preserve owners, SHA-1, no minimum OS, timestamp -1. */
@@ -456,6 +459,32 @@ pkgflat_status pkgflat_flat_inspect(const char *path, pkgflat_flat_info *info,
  */
 pkgflat_status pkgflat_staple(const char *path, const char *ticket,
     pkgflat_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Batch conversion: inputs                                           */
+
+/*
+ * The bundle packages (.pkg and .mpkg directories) inside a zip or tar,
+ * outermost only (a metapackage's components are part of it), in byte
+ * order of their paths inside the archive. *members is an array of
+ * *count allocated paths; free it with pkgflat_archive_packages_free().
+ */
+pkgflat_status pkgflat_archive_packages(const char *path, char ***members,
+    size_t *count, pkgflat_error *err);
+void pkgflat_archive_packages_free(char **members, size_t count);
+/* Open the bundle at path `member` inside the archive (as listed above);
+ * member NULL or "" is pkgflat_package_open(). */
+pkgflat_status pkgflat_package_open_member(const char *archive,
+    const char *member, pkgflat_package **out, pkgflat_error *err);
+/*
+ * SHA-256, as 64 lowercase hex digits, of a regular file's bytes or of a
+ * directory tree: a listing (relative path, type, mode, size, mtime, link
+ * target of every entry, in byte order, symlinks not followed) and the
+ * bytes of each file. *bytes (may be NULL) gets the file bytes read.
+ */
+pkgflat_status pkgflat_digest_path(const char *path, char out[65],
+    uint64_t *bytes, pkgflat_error *err);
+void pkgflat_digest_data(const void *data, size_t len, char out[65]);
 
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"

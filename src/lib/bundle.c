@@ -1631,6 +1631,12 @@ enum pkgflat_file_kind pkgflat_file_sniff(const char *path)
 pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
     pkgflat_error *err)
 {
+	return package_open(path, NULL, out, err);
+}
+
+pkgflat_status package_open(const char *path, const char *member,
+    pkgflat_package **out, pkgflat_error *err)
+{
 	pkgflat_package *pkg = NULL;
 	pkgflat_status rc = PKGFLAT_OK;
 	ptrvec stack = { 0 };
@@ -1689,9 +1695,14 @@ pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
 			    "not a bundle package, nor a zip or tar archive of one");
 			goto out;
 		}
-		if ((rc = src_open_archive(path, &pkg->src, err)) ||
-		    (rc = find_in_archive(pkg, &inner, err)))
+		if ((rc = src_open_archive(path, &pkg->src, err)))
 			goto out;
+		if (member)
+			inner = pf_strdup(member);
+		else if ((rc = find_in_archive(pkg, &inner, err)))
+			goto out;
+		if (!inner)
+			goto nomem;
 	} else {
 		rc = fail(err, PKGFLAT_E_FORMAT, path, NULL,
 		    "not a directory or a regular file");

@@ -32,6 +32,11 @@ struct pkgflat_package {
 	ptrvec warnings;     /* char * */
 };
 
+/* pkgflat_package_open(), or with member non-NULL the bundle at that path
+ * inside an archive (see pkgflat_package_open_member()). */
+pkgflat_status package_open(const char *path, const char *member,
+    pkgflat_package **out, pkgflat_error *err);
+
 void package_warn(pkgflat_package *pkg, const char *fmt, ...) PF_PRINTF(2, 3);
 
 #endif
