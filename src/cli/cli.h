@@ -94,6 +94,11 @@ void convert_opts_init(struct convert_opts *o);
 /* Take getopt_long's c: 1 when it was a conversion option, 0 when not,
  * else an exit code (the error is printed). */
 int convert_option(const char *cmd, int c, struct convert_opts *o);
+/* getopt_long() that takes the conversion options on its way: the next
+ * option that is not one, -1 at the end, -2 when one was wrong (*rc is
+ * then the exit code, the error printed). */
+int next_option(const char *cmd, int argc, char **argv, const char *shorts,
+    const struct option *table, struct convert_opts *o, int *rc);
 /* After the options: check they go together, load the identity. */
 int convert_opts_finish(const char *cmd, struct convert_opts *o);
 void convert_opts_free(struct convert_opts *o);

@@ -120,14 +120,9 @@ int cmd_convert(int argc, char **argv)
 	}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
-		int took = convert_option("convert", c, &co);
-		if (took > 1 || took < 0) {
-			rc = took;
+	while ((c = next_option("convert", argc, argv, ":o:qh", opts, &co, &rc)) != -1) {
+		if (c == -2)
 			goto out;
-		}
-		if (took)
-			continue;
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'r': report = optarg; break;

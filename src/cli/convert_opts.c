@@ -139,6 +139,24 @@ int convert_option(const char *cmd, int c, struct convert_opts *o)
 	return 1;
 }
 
+int next_option(const char *cmd, int argc, char **argv, const char *shorts,
+    const struct option *table, struct convert_opts *o, int *rc)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, shorts, table, NULL)) != -1) {
+		int took = convert_option(cmd, c, o);
+		if (took == 1)
+			continue;
+		if (took) {
+			*rc = took;
+			return -2;
+		}
+		break;
+	}
+	return c;
+}
+
 int option_error(const char *cmd, int c, char **argv)
 {
 	extern int optind;

@@ -17,6 +17,7 @@ static const struct command {
 	{ "convert", cmd_convert, "turn a legacy package into a flat product archive" },
 	{ "sign", cmd_sign, "sign or re-sign a flat package as productsign does" },
 	{ "staple", cmd_staple, "attach or remove a notarization ticket" },
+	{ "batch", cmd_batch, "convert many legacy packages, in parallel, with a report" },
 };
 
 static void usage(FILE *f)
