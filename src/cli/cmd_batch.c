@@ -290,6 +290,20 @@ static uint64_t tree_size(const char *path, int depth)
 	return sum;
 }
 
+static void item_free(struct item *it)
+{
+	free(it->input);
+	free(it->member);
+	free(it->key);
+	free(it->wanted);
+	free(it->rel);
+	free(it->out);
+	free(it->error);
+	for (size_t k = 0; k < it->nwarnings; k++)
+		free(it->warnings[k]);
+	free(it->warnings);
+}
+
 static void add_item(struct batch *b, const char *input, const char *member,
     char *wanted)
 {
@@ -457,6 +471,50 @@ static int add_path(struct batch *b, const char *path)
 	} else
 		add_file(b, path, "", 1);
 	return EXIT_OK;
+}
+
+/* A metapackage's components may sit beside it (IFPkgFlagComponentDirectory
+ * ".."): found on their own they would be converted twice. */
+static void drop_components(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct item *m = &b->items[i];
+		pkgflat_package *pkg = NULL;
+		pkgflat_error err;
+
+		if (m->member || !has_suffix_ci(m->input, ".mpkg") ||
+		    pkgflat_package_open(m->input, &pkg, &err))
+			continue; /* its worker will say what is wrong */
+		char *dir = xstrdup(m->input), *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		for (size_t c = 0; c < pkgflat_package_component_count(pkg); c++) {
+			const char *p = pkgflat_bundle_get(
+			    pkgflat_package_component(pkg, c), PKGFLAT_F_PATH);
+			char *full = slash ? xprintf("%s/%s", dir, p) : xstrdup(p);
+			char *real = realpath(full, NULL);
+			char *key = real ? xprintf("%s\n", real) : NULL;
+			for (size_t k = 0; key && k < b->n; k++) {
+				struct item *it = &b->items[k];
+				if (k == i || strcmp(it->key, key))
+					continue;
+				char *why = xprintf("a component of %s", m->input);
+				ignore(b, it->input, why);
+				free(why);
+				item_free(it);
+				memmove(it, it + 1, (b->n - k - 1) * sizeof *it);
+				b->n--;
+				if (k < i)
+					i--, m--;
+				break;
+			}
+			free(full);
+			free(real);
+			free(key);
+		}
+		free(dir);
+		pkgflat_package_free(pkg);
+	}
 }
 
 /* Foo.pkg, Foo-2.pkg, ...: the first found keeps the name. */
@@ -1110,8 +1168,10 @@ static int write_report(struct batch *b)
 		json_string(&j, "member", it->member);
 		json_string(&j, "status", status_names[it->st]);
 		json_string(&j, "output", it->out);
-		json_string(&j, "renamed_from", strcmp(it->wanted, it->rel) ?
-		    it->wanted : NULL);
+		char *wanted = strcmp(it->wanted, it->rel) ?
+		    xprintf("%s/%s", b->outdir, it->wanted) : NULL;
+		json_string(&j, "renamed_from", wanted);
+		free(wanted);
 		json_string(&j, "input_sha256", it->in_sha[0] ? it->in_sha : NULL);
 		json_string(&j, "output_sha256", done ? it->out_sha : NULL);
 		if (it->in_sha[0])
@@ -1222,19 +1282,8 @@ static int write_junit(struct batch *b)
 
 static void batch_free(struct batch *b)
 {
-	for (size_t i = 0; i < b->n; i++) {
-		struct item *it = &b->items[i];
-		free(it->input);
-		free(it->member);
-		free(it->key);
-		free(it->wanted);
-		free(it->rel);
-		free(it->out);
-		free(it->error);
-		for (size_t k = 0; k < it->nwarnings; k++)
-			free(it->warnings[k]);
-		free(it->warnings);
-	}
+	for (size_t i = 0; i < b->n; i++)
+		item_free(&b->items[i]);
 	free(b->items);
 	for (size_t i = 0; i < b->nignored; i++)
 		free(b->ignored[i]);
@@ -1326,16 +1375,16 @@ int cmd_batch(int argc, char **argv)
 	    (!strcmp(progress, "auto") && isatty(STDERR_FILENO));
 	b.plain = !b.tty;
 	b.threads = b.jobs >= cores ? 1 : (int)(cores / b.jobs);
-	if (mkdirs(b.outdir) != 0 || stat(b.outdir, &sb) != 0 ||
-	    !S_ISDIR(sb.st_mode)) {
-		fprintf(stderr, "%s: %s: cannot use as the output directory: %s\n",
-		    progname, b.outdir, errno ? strerror(errno) :
-		    "not a directory");
-		rc = EXIT_ERROR;
-		goto out;
+	if (stat(b.outdir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "%s: %s: not a directory\n", progname,
+			    b.outdir);
+			rc = EXIT_ERROR;
+			goto out;
+		}
+		b.out_dev = sb.st_dev; /* not to be searched for inputs */
+		b.out_ino = sb.st_ino;
 	}
-	b.out_dev = sb.st_dev;
-	b.out_ino = sb.st_ino;
 	for (int i = optind; i < argc; i++)
 		if ((rc = add_path(&b, argv[i])))
 			goto out;
@@ -1345,6 +1394,13 @@ int cmd_batch(int argc, char **argv)
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	if (mkdirs(b.outdir) != 0) {
+		fprintf(stderr, "%s: %s: cannot create: %s\n", progname,
+		    b.outdir, strerror(errno));
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	drop_components(&b);
 	name_outputs(&b);
 	for (size_t i = 0; i < b.n; i++) {
 		b.total_bytes += b.items[i].size;
