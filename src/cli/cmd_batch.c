@@ -54,8 +54,9 @@ static const char batch_help[] =
     "options:\n"
     "  -o, --output OUTDIR      where the flat packages go (created if needed)\n"
     "  -j, --jobs N             convert N inputs at a time (default: one per\n"
-    "                           online core); each worker compresses on\n"
-    "                           cores/N threads, at least one\n"
+    "                           online core)\n"
+    "  --threads N              compression threads of each worker (default:\n"
+    "                           cores/N, at least 1; the output is the same)\n"
     "  --force                  convert every input, even those up to date\n"
     "                           (convert's --force is --force-sign here)\n"
     "  --force-sign             sign even with an unfit certificate\n"
@@ -72,8 +73,9 @@ static const char batch_help[] =
     "An input's digest is a SHA-256 over its files (for a directory: every\n"
     "path, type, mode, size, mtime and content; for an archive: its bytes).\n"
     "SOURCE_DATE_EPOCH, when set, makes every output reproducible; it is part\n"
-    "of the options digest. PKGFLAT_BATCH_TEST_DELAY=SECONDS (tests only)\n"
-    "makes each worker wait before it starts.\n"
+    "of the options digest. For tests only: PKGFLAT_BATCH_TEST_DELAY=SECONDS\n"
+    "makes each worker wait before it starts; PKGFLAT_BATCH_TEST_CRASH=TEXT\n"
+    "makes the workers of inputs whose path holds TEXT abort.\n"
     "\n"
     "exit status: 0 every input converted or up to date, 1 some failed or\n"
     "the run was interrupted, 2 usage error, 3 the run could not start (no\n"
@@ -751,10 +753,10 @@ static void test_hooks(const struct item *it)
 			;
 	}
 	if (crash && *crash && strstr(it->input, crash)) {
+		/* abort(): sanitizers leave SIGABRT alone, unlike SIGSEGV */
 		struct rlimit no_core = { 0, 0 };
 		setrlimit(RLIMIT_CORE, &no_core);
-		signal(SIGSEGV, SIG_DFL);
-		raise(SIGSEGV);
+		abort();
 	}
 }
 
@@ -1305,7 +1307,7 @@ static int parse_jobs(const char *s, int *out)
 	return 0;
 }
 
-enum { OPT_FORCE = 256, OPT_JUNIT, OPT_PROGRESS };
+enum { OPT_FORCE = 256, OPT_JUNIT, OPT_PROGRESS, OPT_THREADS };
 
 int cmd_batch(int argc, char **argv)
 {
@@ -1316,6 +1318,7 @@ int cmd_batch(int argc, char **argv)
 		{ "force-sign", no_argument, NULL, 'F' },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1347,6 +1350,13 @@ int cmd_batch(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_THREADS:
+			if (parse_jobs(optarg, &b.threads) || b.threads > 8) {
+				rc = usage_error("batch", "--threads takes a number from "
+				    "1 to 8, not '%s'", optarg);
+				goto out;
+			}
+			break;
 		case OPT_FORCE: b.force = 1; break;
 		case OPT_JUNIT: b.junit = optarg; break;
 		case OPT_PROGRESS: progress = optarg; break;
@@ -1374,7 +1384,8 @@ int cmd_batch(int argc, char **argv)
 	b.tty = !strcmp(progress, "tty") ||
 	    (!strcmp(progress, "auto") && isatty(STDERR_FILENO));
 	b.plain = !b.tty;
-	b.threads = b.jobs >= cores ? 1 : (int)(cores / b.jobs);
+	if (!b.threads) /* the workers share the cores */
+		b.threads = b.jobs >= cores ? 1 : (int)(cores / b.jobs);
 	if (stat(b.outdir, &sb) == 0) {
 		if (!S_ISDIR(sb.st_mode)) {
 			fprintf(stderr, "%s: %s: not a directory\n", progname,

@@ -247,7 +247,7 @@ up-to-date $done1" ] || fail "rerun: $(statuses $rep)"
 crash() {
 	fixtures in
 	PKGFLAT_BATCH_TEST_CRASH=Keychain_Minder_1_5 run 1 "$PKGFLAT" batch -o out in
-	has "$T/err" "Keychain_Minder_1_5.zip: worker killed by signal SIGSEGV"
+	has "$T/err" "Keychain_Minder_1_5.zip: worker killed by signal SIGABRT"
 	[ "$(statuses out/pkgflat-report.json)" = "converted $((GOOD - 1))
 failed 1" ] || fail "$(statuses out/pkgflat-report.json)"
 	no_leftovers out
