@@ -266,6 +266,32 @@ parallel_is_serial() {
 	done <l1
 }
 
+# Convert options reach every input: signing, checked with openssl.
+sign() {
+	"$ROOT/scripts/make-test-pki" pki >/dev/null 2>&1 || fail "make-test-pki"
+	run 0 "$PKGFLAT" batch -j 2 --sign --key pki/leaf.key --cert pki/leaf.pem \
+	    --chain pki/chain.pem -o out "$TD/legacy/zips"
+	openssl x509 -in pki/leaf.pem -pubkey -noout >pub.pem
+	for p in out/*.pkg; do
+		"$XARCHECK" "$p" >/dev/null || fail "xarcheck: $p"
+		rm -rf parts && python3 "$ROOT/tests/cli/sigparts.py" "$p" parts >/dev/null ||
+			fail "sigparts $p"
+		openssl pkeyutl -verifyrecover -pubin -inkey pub.pem -in parts/rsa.bin \
+		    -out /dev/null || fail "$p: RSA signature does not verify"
+		openssl cms -verify -inform DER -in parts/cms.der -content parts/checksum.bin \
+		    -binary -CAfile pki/root.pem -purpose any -ignore_critical -out /dev/null \
+		    2>/dev/null || fail "$p: CMS signature does not verify"
+	done
+	[ "$(ls out/*.pkg | wc -l)" = 6 ] || fail "not 6 outputs"
+	# An unfit certificate: refused before anything runs, unless --force-sign.
+	bad_input "not valid now" "$PKGFLAT" batch --sign --key pki/expired.key \
+	    --cert pki/expired.pem -o out2 "$TD/legacy/zips"
+	[ ! -e out2 ] || fail "OUTDIR made for a run that did not start"
+	run 0 "$PKGFLAT" batch -q --sign --force-sign --key pki/expired.key \
+	    --cert pki/expired.pem -o out2 "$TD/legacy/zips"
+	[ "$(ls out2/*.pkg | wc -l)" = 6 ] || fail "--force-sign"
+}
+
 usage() {
 	fixtures in
 	run 2 "$PKGFLAT" batch in
@@ -309,4 +335,5 @@ t batch-resume resume
 t batch-sigterm sigterm
 t batch-crash crash
 t batch-parallel-is-serial parallel_is_serial
+t batch-sign sign
 t batch-usage usage
