@@ -96,6 +96,7 @@ static const char *const status_names[] = {
 struct item {
 	char *input;          /* as found: "dir/zips/Foo.zip" */
 	char *member;         /* the bundle inside the archive, or NULL */
+	int shared;           /* the archive holds other inputs too */
 	char *key;            /* realpath + member: finds duplicates */
 	char *wanted;         /* output name before clashes were resolved */
 	char *rel;            /* output, relative to OUTDIR */
@@ -331,8 +332,6 @@ static void add_item(struct batch *b, const char *input, const char *member,
 	it->key = key;
 	it->wanted = wanted;
 	it->size = tree_size(input, 0);
-	if (member)
-		it->size = 0; /* counted once, by the first of the archive */
 }
 
 /* An archive: one input, or one per package when it holds several. */
@@ -346,11 +345,12 @@ static void add_archive(struct batch *b, const char *path, const char *rel,
 
 	pkgflat_error_clear(&err);
 	if (pkgflat_archive_packages(path, &members, &count, &err) || count < 2) {
-		if (named || count == 1)
-			add_item(b, path, NULL, pkg_name(rel, s));
+		/* An unreadable archive is a failed input: its worker says why. */
+		if (named || err.status || count == 1)
+			add_item(b, path, count == 1 ? members[0] : NULL,
+			    pkg_name(rel, s));
 		else
-			ignore(b, path, count ? "not a readable archive" :
-			    "an archive with no bundle package in it");
+			ignore(b, path, "an archive with no bundle package in it");
 		pkgflat_archive_packages_free(members, count);
 		free(s);
 		return;
@@ -373,8 +373,11 @@ static void add_archive(struct batch *b, const char *path, const char *rel,
 		free(ms);
 		free(d2);
 	}
-	if (b->n > first)
-		b->items[first].size = tree_size(path, 0);
+	for (size_t i = first; i < b->n; i++) {
+		b->items[i].shared = 1;
+		if (i > first)
+			b->items[i].size = 0; /* the archive's bytes count once */
+	}
 	pkgflat_archive_packages_free(members, count);
 	free(s);
 }
@@ -778,7 +781,7 @@ static void worker(struct batch *b, struct item *it, const char *record)
 	text[0] = '\0';
 	if (pkgflat_digest_path(it->input, in, &in_bytes, &err))
 		goto failed;
-	if (it->member) { /* the archive's digest and the member's name */
+	if (it->shared) { /* the archive's digest and the member's name */
 		char *s = xprintf("%s\n%s", in, it->member);
 		pkgflat_digest_data(s, strlen(s), in);
 		free(s);

@@ -9,9 +9,9 @@ EPOCH=1700000000
 
 # The input tree, made once per run in $T/fixtures and copied (cp -a keeps
 # mtimes) into each test: the legacy zips, a CPython-style metapackage, a
-# zip of two packages, a name clash (Foo.pkg and Foo.zip), a flat package
+# zip of two packages, a zip of one deep inside, a name clash (Foo.pkg and Foo.zip), a flat package
 # that is no input and a file that is no package: GOOD inputs.
-GOOD=11
+GOOD=12
 fixtures() { # fixtures DIR
 	if [ ! -d "$T/fixtures" ]; then
 		f="$T/fixtures.tmp"
@@ -24,6 +24,8 @@ fixtures() { # fixtures DIR
 		mv "$f/x/Reset User and System Font Caches.pkg" "$f/x/A.pkg" &&
 		mv "$f/x/Retrospect Client Uninstaller.pkg" "$f/x/sub/B.pkg" &&
 		(cd "$f/x" && bsdtar -a -cf ../two.zip A.pkg sub) &&
+		mkdir -p "$f/x/d/p/q" && cp -a "$f/x/sub/B.pkg" "$f/x/d/p/q/Deep.pkg" &&
+		(cd "$f/x/d" && bsdtar -a -cf ../../deep.zip p) &&
 		mv "$f/x/Office 2011 SP 2 World-Writable Permissions Fix.pkg" "$f/clash/Foo.pkg" &&
 		(cd "$f/clash" && bsdtar -a -cf Foo.zip Foo.pkg) && rm -r "$f/x" &&
 		cp "$TD/flat/Installomator-0.5.pkg" "$f/clash/Flat.pkg" &&
@@ -101,7 +103,7 @@ corpus() {
 	cp -a "$TD/legacy/ExifTool-9.47.pkg" in/legacy/ &&
 	"$ROOT/scripts/make-cpython-mpkg" --format odc in/cpython/odc >/dev/null &&
 	$MK nested in/nested && $MK siblings in/siblings || fail "cannot make the fixtures"
-	GOOD=15
+	GOOD=16
 	before=$(tree_sum in)
 	SOURCE_DATE_EPOCH=$EPOCH run 1 "$PKGFLAT" batch -j 2 --junit j.xml -o out in bad
 	rep=out/pkgflat-report.json
@@ -112,7 +114,7 @@ failed 1" ] || fail "statuses: $(statuses $rep)"
 	for o in legacy/ExifTool-9.47.pkg legacy/zips/Keychain_Minder_1_3.pkg \
 	    legacy/zips/Retrospect_Client_Uninstaller.pkg cpython/ustar/Python.pkg \
 	    cpython/odc/Python.pkg nested/Suite.pkg siblings/Suite.pkg two/A.pkg \
-	    two/sub/B.pkg clash/Foo.pkg clash/Foo-2.pkg; do
+	    two/sub/B.pkg deep.pkg clash/Foo.pkg clash/Foo-2.pkg; do
 		[ "$(val $o status)" = converted ] || fail "$o not converted"
 		[ -f "out/$o" ] || fail "no out/$o"
 	done
@@ -143,13 +145,13 @@ failed 1" ] || fail "statuses: $(statuses $rep)"
 	has "$T/ign" "in/siblings/A.pkg: a component of in/siblings/Suite.mpkg"
 	hasnt "$T/ign" "README"
 	# Plain progress: one line per input.
-	[ "$(grep -c '^\[[0-9]*/16\] ' "$T/err")" = 16 ] || fail "progress lines: $(cat "$T/err")"
+	[ "$(grep -c '^\[[0-9]*/17\] ' "$T/err")" = 17 ] || fail "progress lines: $(cat "$T/err")"
 	check_outputs out
 	[ "$(cat "$T/count")" = $GOOD ] || fail "$(cat "$T/count") outputs, want $GOOD"
 	no_leftovers out
 	# JUnit: valid XML, one test case per input, one failure.
 	xmllint --noout j.xml || fail "JUnit does not validate"
-	[ "$(xmllint --xpath 'count(//testcase)' j.xml)" = 16 ] || fail "test cases"
+	[ "$(xmllint --xpath 'count(//testcase)' j.xml)" = 17 ] || fail "test cases"
 	[ "$(xmllint --xpath 'count(//testcase/failure)' j.xml)" = 1 ] || fail "failures"
 	xmllint --xpath 'string(//testcase[failure]/@name)' j.xml | grep -q 'bad/Broken.pkg$' ||
 		fail "the failure is not the broken package's"
