@@ -436,6 +436,9 @@ typedef struct pkgflat_convert_options {
 	                                and fail with PKGFLAT_E_DIFFERS when it
 	                                would install anything differently */
 	unsigned int check_ignore;   /* pkgflat_diff_ignore bits for the check */
+	int threads;                 /* compression threads (at most 8); 0
+	                                means one per online core. The output
+	                                is the same whatever the number */
 } pkgflat_convert_options;
 
 /* Defaults: preserve owners, SHA-1, no minimum OS, timestamp -1. */
@@ -734,6 +737,30 @@ const pkgflat_verify_facts *pkgflat_verify_get_facts(
 size_t pkgflat_verify_cert_count(const pkgflat_verify_report *r);
 const pkgflat_cert *pkgflat_verify_cert(const pkgflat_verify_report *r,
     size_t i);
+/* Batch conversion: inputs                                           */
+
+/*
+ * The bundle packages (.pkg and .mpkg directories) inside a zip or tar,
+ * outermost only (a metapackage's components are part of it), in byte
+ * order of their paths inside the archive. *members is an array of
+ * *count allocated paths; free it with pkgflat_archive_packages_free().
+ */
+pkgflat_status pkgflat_archive_packages(const char *path, char ***members,
+    size_t *count, pkgflat_error *err);
+void pkgflat_archive_packages_free(char **members, size_t count);
+/* Open the bundle at path `member` inside the archive (as listed above);
+ * member NULL or "" is pkgflat_package_open(). */
+pkgflat_status pkgflat_package_open_member(const char *archive,
+    const char *member, pkgflat_package **out, pkgflat_error *err);
+/*
+ * SHA-256, as 64 lowercase hex digits, of a regular file's bytes or of a
+ * directory tree: a listing (relative path, type, mode, size, mtime, link
+ * target of every entry, in byte order, symlinks not followed) and the
+ * bytes of each file. *bytes (may be NULL) gets the file bytes read.
+ */
+pkgflat_status pkgflat_digest_path(const char *path, char out[65],
+    uint64_t *bytes, pkgflat_error *err);
+void pkgflat_digest_data(const void *data, size_t len, char out[65]);
 
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"

@@ -2,6 +2,7 @@
 #ifndef PKGFLAT_CLI_H
 #define PKGFLAT_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ int cmd_sign(int argc, char **argv);
 int cmd_staple(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */
@@ -70,6 +72,40 @@ static inline int identity_option(int c, pkgflat_identity_spec *s, int *force,
 int identity_load(const pkgflat_identity_spec *spec, int force, int64_t now,
     pkgflat_identity **out);
 int64_t now_or_epoch(void);
+
+/*
+ * The options of a conversion (convert_opts.c), taken by convert and batch
+ * alike. A command builds its getopt_long table with options_table(own):
+ * its own options first, then every shared one whose name it does not take
+ * itself. Option values (the val of struct option) of the shared table:
+ * 'O' 'm' 't' 'i' 'a' 'c' 's' and those of IDENTITY_OPTIONS.
+ */
+struct convert_opts {
+	pkgflat_convert_options opt;
+	pkgflat_identity_spec spec;
+	struct tsa_opts tsa;
+	int sign, force;
+	pkgflat_identity *id;   /* loaded by convert_opts_finish() */
+	char **given;           /* every option taken, "--name[=value]" */
+	size_t ngiven;
+};
+extern const struct option convert_options[];
+extern const char convert_options_help[];
+struct option *options_table(const struct option *own); /* free() it */
+void convert_opts_init(struct convert_opts *o);
+/* Take getopt_long's c: 1 when it was a conversion option, 0 when not,
+ * else an exit code (the error is printed). */
+int convert_option(const char *cmd, int c, struct convert_opts *o);
+/* getopt_long() that takes the conversion options on its way: the next
+ * option that is not one, -1 at the end, -2 when one was wrong (*rc is
+ * then the exit code, the error printed). */
+int next_option(const char *cmd, int argc, char **argv, const char *shorts,
+    const struct option *table, struct convert_opts *o, int *rc);
+/* After the options: check they go together, load the identity. */
+int convert_opts_finish(const char *cmd, struct convert_opts *o);
+void convert_opts_free(struct convert_opts *o);
+/* getopt_long said ':' (no value) or '?' (unknown): say so, EXIT_USAGE. */
+int option_error(const char *cmd, int c, char **argv);
 
 /* A streaming JSON writer with two-space indentation. */
 typedef struct json {

@@ -19,6 +19,7 @@ static const struct command {
 	{ "staple", cmd_staple, "attach or remove a notarization ticket" },
 	{ "diff", cmd_diff, "compare what two packages install, legacy or flat" },
 	{ "verify", cmd_verify, "check a flat package's structure, checksums and signatures" },
+	{ "batch", cmd_batch, "convert many legacy packages, in parallel, with a report" },
 };
 
 static void usage(FILE *f)

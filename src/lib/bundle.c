@@ -1667,6 +1667,12 @@ static const struct input_kind {
 pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
     pkgflat_error *err)
 {
+	return package_open(path, NULL, out, err);
+}
+
+pkgflat_status package_open(const char *path, const char *member,
+    pkgflat_package **out, pkgflat_error *err)
+{
 	pkgflat_package *pkg = NULL;
 	pkgflat_status rc = PKGFLAT_OK;
 	char *inner = NULL, *trimmed = NULL, *real = NULL;
@@ -1729,10 +1735,16 @@ pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
 			rc = fail(err, PKGFLAT_E_FORMAT, path, NULL,
 			    "not a bundle package, nor a zip or tar archive of one");
 			goto out;
+		} else {
+			if ((rc = src_open_archive(path, &pkg->src, err)))
+				goto out;
+			if (member)
+				inner = pf_strdup(member);
+			else if ((rc = find_in_archive(pkg, &inner, err)))
+				goto out;
+			if (!inner)
+				goto nomem;
 		}
-		else if ((rc = src_open_archive(path, &pkg->src, err)) ||
-		    (rc = find_in_archive(pkg, &inner, err)))
-			goto out;
 	} else {
 		rc = fail(err, PKGFLAT_E_FORMAT, path, NULL,
 		    "not a directory or a regular file");

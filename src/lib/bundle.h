@@ -49,6 +49,10 @@ pkgflat_status bundle_read_resources(pkgflat_bundle *b, const char *res,
 int flat_sniff(pkgflat_package *pkg, const char *dir);
 pkgflat_status flat_read(pkgflat_package *pkg, const char *dir,
     pkgflat_bundle **out, pkgflat_error *err);
+/* pkgflat_package_open(), or with member non-NULL the bundle at that path
+ * inside an archive (see pkgflat_package_open_member()). */
+pkgflat_status package_open(const char *path, const char *member,
+    pkgflat_package **out, pkgflat_error *err);
 
 void package_warn(pkgflat_package *pkg, const char *fmt, ...) PF_PRINTF(2, 3);
 

@@ -524,6 +524,7 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 		job.recommended = c->opt->ownership == PKGFLAT_OWNERSHIP_RECOMMENDED;
 		job.mtime = c->now;
 		job.gzip_level = 6;
+		job.threads = c->opt->threads;
 		job.err = c->err;
 		if ((rc = payload_convert(&job, &pr)))
 			goto out;

@@ -19,6 +19,7 @@ struct payload_job {
 	int force_transcode;
 	int64_t mtime;           /* for a "." the payload lacks */
 	int gzip_level;          /* 1-9 */
+	int threads;             /* compression threads; 0: one per core */
 	pkgflat_error *err;
 };
 

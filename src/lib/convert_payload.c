@@ -152,9 +152,9 @@ static la_ssize_t cpio_write_cb(struct archive *a, void *p, const void *buf,
 	return (la_ssize_t)n;
 }
 
-static int threads(void)
+static int threads(int asked)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = asked > 0 ? asked : sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
 }
@@ -167,7 +167,7 @@ static pkgflat_status out_open(struct pass *ps)
 	if (!w)
 		return fail_nomem(err);
 	ps->out = w;
-	if (!(ps->gz = pgz_new(ps->job->gzip_level, threads(), gz_out, ps)))
+	if (!(ps->gz = pgz_new(ps->job->gzip_level, threads(ps->job->threads), gz_out, ps)))
 		return fail_nomem(err);
 	if (archive_write_set_format_cpio_odc(w) != ARCHIVE_OK ||
 	    /* pkgbuild pads the cpio to 512 bytes, not tar's 10240. */
