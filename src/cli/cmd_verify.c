@@ -81,6 +81,8 @@ static const char *status_text(const pkgflat_verify_report *r)
 	case PKGFLAT_VERDICT_INVALID:
 		return first && !strcmp(first, "xar-structure") ?
 		    "package is invalid (malformed archive)" :
+		    first && !strcmp(first, "package-structure") ?
+		    "package is invalid (not an installable package)" :
 		    "package is invalid (checksum did not verify)";
 	case PKGFLAT_VERDICT_BAD_SIGNATURE:
 		return "invalid signature";

@@ -161,6 +161,7 @@ pkgflat_bundle *bundle_new(pkgflat_package *pkg)
 		return NULL;
 	b->pkg = pkg;
 	b->claimed_kbytes = -1;
+	b->claimed_files = -1;
 	for (int i = 0; i < PKGFLAT_FLAG_COUNT_; i++)
 		b->flag[i] = -1;
 	return b;

@@ -18,6 +18,7 @@ struct pkgflat_bundle {
 	ptrvec strings;       /* pkgflat_string * */
 	ptrvec keys;          /* Info.plist: key, value, key, value, ... */
 	int64_t claimed_kbytes;
+	int64_t claimed_files;  /* flat PackageInfo numberOfFiles, or -1 */
 	int has_payload, has_bom;
 	int scanned;
 	pkgflat_payload_stats payload;

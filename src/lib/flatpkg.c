@@ -300,6 +300,16 @@ static pkgflat_status read_component(pkgflat_package *pkg, const char *dir,
 			    pi_name, kbs);
 		free(kbs);
 	}
+	char *nfs = attr(pl, "numberOfFiles");
+	if (nfs) {
+		uint64_t nf = strtoull(nfs, &end, 10);
+		if (end != nfs && !*end && nf < INT64_MAX)
+			b->claimed_files = (int64_t)nf;
+		else
+			package_warn(pkg, "%s: numberOfFiles \"%s\" is not a number",
+			    pi_name, nfs);
+		free(nfs);
+	}
 	if ((rc = read_pi_scripts(b, pi, dir, pi_name, err)))
 		goto out;
 	static const struct {

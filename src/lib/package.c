@@ -458,6 +458,7 @@ struct bom_rec {
 	uint32_t mode, uid, gid;
 	uint64_t size;
 	int seen;
+	int sidecar;  /* pkgbuild's AppleDouble "._X" record: the mode alone */
 };
 
 struct check {
@@ -499,6 +500,8 @@ static int collect_bom(const pkgflat_entry *e, void *ctx)
 	r->uid = e->uid;
 	r->gid = e->gid;
 	r->size = e->size;
+	r->sidecar = e->type == PKGFLAT_ENTRY_FILE && !e->has_crc && !e->size &&
+	    !strncmp(path_base(e->path), "._", 2);
 	c->n++;
 	return 0;
 }
@@ -534,6 +537,8 @@ static int check_payload(const pkgflat_entry *e, void *ctx)
 			    ptype);
 		return 0;
 	}
+	if (r->sidecar)
+		return 0;
 	if ((e->mode & 07777) != r->mode)
 		if (c->mode++ == 0)
 			snprintf(c->ex_mode, sizeof c->ex_mode,

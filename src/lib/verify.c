@@ -53,6 +53,8 @@ static const struct check {
 	  .on_fail = PKGFLAT_VERDICT_NOT_INSTALLER, .run = check_policy },
 	{ .name = "time", .needs = NEED_TOC | NEED_SIGNED | NEED_LEAF,
 	  .on_fail = PKGFLAT_VERDICT_EXPIRED, .run = check_time },
+	{ .name = "package-structure", .needs = NEED_TOC, .structure = 1,
+	  .on_fail = PKGFLAT_VERDICT_INVALID, .run = check_structure },
 };
 #define NCHECKS (sizeof checks / sizeof *checks)
 

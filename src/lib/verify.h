@@ -61,6 +61,7 @@ enum pkgflat_check_result check_cms(struct vctx *v, strbuf *msg);
 enum pkgflat_check_result check_chain(struct vctx *v, strbuf *msg);
 enum pkgflat_check_result check_policy(struct vctx *v, strbuf *msg);
 enum pkgflat_check_result check_time(struct vctx *v, strbuf *msg);
+enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg);
 
 /* The leaf the signatures name: the RSA KeyInfo's, else the CMS one's. */
 X509 *verify_leaf(const struct vctx *v);

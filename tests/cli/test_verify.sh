@@ -104,7 +104,8 @@ assert [c["common_name"] for c in d["certificates"]] == [
 assert d["certificates"][2]["sha256"] == \
     "b0b1730ecbc7ff4505142c49f1295e6eda6bcaed7e2c68c5be91b5a11001f024"
 assert [c["name"] for c in d["checks"]] == ["xar-structure", "toc-checksum",
-    "file-checksums", "rsa-signature", "cms-signature", "chain", "policy", "time"]
+    "file-checksums", "rsa-signature", "cms-signature", "chain", "policy", "time",
+    "package-structure"]
 assert all(c["result"] == "pass" for c in d["checks"])
 PY
 	run 1 "$PKGFLAT" verify --json "$FLAT/Re-Enable Java 6.pkg"
@@ -388,7 +389,10 @@ xar("enc.pkg", files)
 for n in "zbxr":
     xar("bad-%s.pkg" % n, files, n)
 PY
-	run 0 "$PKGFLAT" verify --allow-unsigned enc.pkg
+	# Not an installer package: only the signature-level checks apply.
+	run 1 "$PKGFLAT" verify --allow-unsigned enc.pkg
+	has "$T/out" "FAIL package-structure: enc.pkg: TOC: neither Distribution nor PackageInfo"
+	run 0 "$PKGFLAT" verify --allow-unsigned --signature-only enc.pkg
 	has "$T/out" "ok   file-checksums: 4 files: archived and extracted checksums match"
 	hasnt "$T/out" "not checked"
 	for n in z b x r; do
