@@ -452,6 +452,8 @@ static const char req_readme[] =
 struct req {
 	uint64_t input_size, src, len, signing_time, rsa_size, cms_reserved;
 	unsigned char input_sha256[32], toc_sha1[20];
+	unsigned char request_sha256[32]; /* of the lines before it, head and
+	                                     certs.pem: catches edits */
 	unsigned char rsa_di[SIGN_DI_LEN], cms_di[SIGN_DI_LEN];
 };
 
@@ -470,6 +472,7 @@ static const struct req_field {
 	{ "toc-sha1", offsetof(struct req, toc_sha1), 20 },
 	{ "rsa-digestinfo", offsetof(struct req, rsa_di), SIGN_DI_LEN },
 	{ "cms-digestinfo", offsetof(struct req, cms_di), SIGN_DI_LEN },
+	{ "request-sha256", offsetof(struct req, request_sha256), 32 },
 };
 #define NFIELDS (sizeof req_fields / sizeof *req_fields)
 
@@ -484,7 +487,7 @@ static char *req_format(const struct req *r)
 	strbuf sb = { 0 };
 
 	sb_adds(&sb, REQ_MAGIC "\n");
-	for (size_t i = 0; i < NFIELDS; i++) {
+	for (size_t i = 0; i + 1 < NFIELDS; i++) {
 		const struct req_field *f = &req_fields[i];
 		const unsigned char *v = (const unsigned char *)r + f->off;
 		sb_addf(&sb, "%s ", f->key);
@@ -498,6 +501,20 @@ static char *req_format(const struct req *r)
 		sb_add(&sb, "\n", 1);
 	}
 	return sb_detach(&sb);
+}
+
+/* SHA-256 over the state's lines before request-sha256, head, certs.pem. */
+static int req_digest(const void *state, size_t state_len, const void *head,
+    size_t head_len, const char *pem, size_t pem_len, unsigned char md[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(c, state, state_len) &&
+	    EVP_DigestUpdate(c, head, head_len) &&
+	    EVP_DigestUpdate(c, pem, pem_len) && EVP_DigestFinal_ex(c, md, NULL);
+
+	EVP_MD_CTX_free(c);
+	return ok;
 }
 
 static int unhex(const char *s, size_t len, unsigned char *out, size_t n)
@@ -746,7 +763,19 @@ pkgflat_status pkgflat_sign_prepare(const char *in, const char *req,
 	memcpy(r.toc_sha1, p.ck, 20);
 	memcpy(r.rsa_di, cap.di[RAW_RSA], SIGN_DI_LEN);
 	memcpy(r.cms_di, cap.di[RAW_CMS], SIGN_DI_LEN);
-	if (!(state = req_format(&r)) || !(pem = sign_certs_pem(id))) {
+	if (!(state = req_format(&r)) || !(pem = sign_certs_pem(id)) ||
+	    !req_digest(state, strlen(state), p.head, p.head_len, pem,
+	    strlen(pem), r.request_sha256)) {
+		rc = fail_nomem(err);
+		goto out;
+	}
+	strbuf sb = { 0 };
+	sb_adds(&sb, state);
+	sb_adds(&sb, "request-sha256 ");
+	hex(&sb, r.request_sha256, 32);
+	sb_adds(&sb, "\n");
+	free(state);
+	if (!(state = sb_detach(&sb))) {
 		rc = fail_nomem(err);
 		goto out;
 	}
@@ -851,9 +880,8 @@ pkgflat_status pkgflat_sign_inject(const char *req, const char *in,
 	struct plan p = { .fd = -1 };
 	pkgflat_identity *id = NULL;
 	char *path[5] = { NULL };
-	unsigned char *state = NULL, *head = NULL, *sig = NULL;
-	size_t state_len, head_len, sig_len[2];
-	unsigned char md[32];
+	unsigned char *state = NULL, *head = NULL, *pem = NULL, *sig = NULL;
+	size_t state_len, head_len, pem_len, sig_len[2];
 	pkgflat_status rc;
 
 	if (res)
@@ -864,8 +892,21 @@ pkgflat_status pkgflat_sign_inject(const char *req, const char *in,
 		goto out;
 	/* The output's first bytes, as prepared: header, TOC, checksum. */
 	if ((rc = req_read(req, "head", 28 + (64u << 20) + 20, &path[1], &head,
-	    &head_len, err)))
+	    &head_len, err)) || (rc = req_read(req, "certs.pem", 1u << 20,
+	    &path[2], &pem, &pem_len, err)))
 		goto out;
+	/* Nothing changed since prepare: request-sha256 is the last line. */
+	const char *last = memmem(state, state_len, "\nrequest-sha256 ", 16);
+	unsigned char md[32];
+	if (!last || (size_t)(last - (const char *)state) + 1 + 15 + 64 + 1 !=
+	    state_len || !req_digest(state, (size_t)(last - (const char *)state) +
+	    1, head, head_len, (const char *)pem, pem_len, md) ||
+	    memcmp(md, r.request_sha256, 32)) {
+		rc = fail(err, PKGFLAT_E_FORMAT, path[0], NULL,
+		    "the request was changed after it was prepared (its "
+		    "request-sha256 does not match state, head and certs.pem)");
+		goto out;
+	}
 	unsigned char ck[20];
 	uint64_t clen = head_len >= 48 ? be64(head + 8) : 0;
 	if (head_len < 48 || memcmp(head, "xar!", 4) || clen != head_len - 48 ||
@@ -873,10 +914,6 @@ pkgflat_status pkgflat_sign_inject(const char *req, const char *in,
 	    memcmp(ck, r.toc_sha1, 20) || memcmp(head + head_len - 20, ck, 20)) {
 		rc = fail(err, PKGFLAT_E_FORMAT, path[1], NULL,
 		    "not the header and TOC the request was prepared with");
-		goto out;
-	}
-	if (!(path[2] = pf_asprintf("%s/certs.pem", req))) {
-		rc = fail_nomem(err);
 		goto out;
 	}
 	if ((rc = sign_identity_from_pem(path[2], &id, err)))
@@ -950,6 +987,7 @@ out:
 		free(inj.sig[i]);
 	free(state);
 	free(head);
+	free(pem);
 	free(sig);
 	pkgflat_identity_free(id);
 	plan_free(&p);

@@ -36,7 +36,6 @@
 
 #include "sign.h"
 
-
 struct pkgflat_identity {
 	EVP_PKEY *key;           /* the signing key, or without one: */
 	X509 *leaf;
@@ -875,6 +874,11 @@ pkgflat_status signer_open(const struct signer_params *p,
 	struct sign_ctx *c = pf_calloc(1, sizeof *c);
 	pkgflat_status rc;
 
+	if (p->raw && id->key) {
+		free(c);
+		return fail(err, PKGFLAT_E_USAGE, NULL, NULL, "signatures made "
+		    "elsewhere need an identity without a key");
+	}
 	if (!c)
 		return fail_nomem(err);
 	c->s.id = id;

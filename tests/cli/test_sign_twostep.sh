@@ -134,20 +134,28 @@ bad_requests() {
 	sed '/^toc-sha1/d' good/state >st/state
 	bad_input "st/state: no toc-sha1" "$PKGFLAT" sign --inject st in.pkg -o o/x.pkg
 	{ cat good/state; echo "rsa-size 256"; } >st/state
-	bad_input "st/state: line 12: rsa-size given twice" "$PKGFLAT" sign --inject st in.pkg -o o/x.pkg
+	bad_input "st/state: line 13: rsa-size given twice" "$PKGFLAT" sign --inject st in.pkg -o o/x.pkg
 	echo "hello" >st/state
 	bad_input "st/state: line 1: not a pkgflat sign request" "$PKGFLAT" sign --inject st in.pkg -o o/x.pkg
 	head -c 300 good/state >st/state
 	bad_input "st/state: line" "$PKGFLAT" sign --inject st in.pkg -o o/x.pkg
-	sed 's/^rsa-digestinfo 30/rsa-digestinfo 31/' good/state >st/state
-	bad_input "st/rsa.sig: does not verify" "$PKGFLAT" sign --inject st in.pkg -o o/x.pkg
+	# Edits that still parse: caught by request-sha256.
+	for edit in 's/^rsa-digestinfo 30/rsa-digestinfo 31/' 's/^heap-length \(.*\)/heap-length 1\1/' \
+	    's/^cms-reserved .*/cms-reserved 10240/' \
+	    "s/^request-sha256 .*/request-sha256 $(printf '%064d' 0)/"; do
+		sed "$edit" good/state >st/state
+		cmp -s good/state st/state && fail "sed '$edit' changed nothing"
+		bad_input "st/state: the request was changed after it was prepared" \
+		    "$PKGFLAT" sign --inject st in.pkg -o o/x.pkg
+	done
 	fresh hd
 	head -c 1000 good/head >hd/head
-	bad_input "hd/head: not the header and TOC the request was prepared with" \
+	bad_input "hd/state: the request was changed after it was prepared" \
 	    "$PKGFLAT" sign --inject hd in.pkg -o o/x.pkg
 	fresh ct
 	cp "$P/mas.pem" ct/certs.pem
-	bad_input "ct/rsa.sig: does not verify" "$PKGFLAT" sign --inject ct in.pkg -o o/x.pkg
+	bad_input "ct/state: the request was changed after it was prepared" \
+	    "$PKGFLAT" sign --inject ct in.pkg -o o/x.pkg
 	[ -z "$(ls -A o)" ] || fail "output left: $(ls -A o)"
 	[ "$sum" = "$(sha256sum in.pkg)" ] || fail "input modified"
 	# prepare: refuses to overwrite, to take a key, a bad leaf, a non-package.
