@@ -398,6 +398,9 @@ typedef struct pkgflat_identity_spec {
 	const char *pass;   /* "env:VAR", "file:PATH" or "fd:N"; never the
 	                       passphrase itself */
 	/*
+	 * With cert and neither key nor sign_command: a certificate-only
+	 * identity, for pkgflat_sign_prepare().
+	 *
 	 * An external signer instead of a key (with cert): run through
 	 * /bin/sh -c, it gets a DER DigestInfo (SHA-1, 35 bytes) on standard
 	 * input and must write the RSA PKCS#1 v1.5 signature of it, as many
@@ -499,6 +502,71 @@ const char *pkgflat_convert_warning(const pkgflat_convert_result *r, size_t i);
 pkgflat_status pkgflat_sign_file(const char *in, const char *out,
     const pkgflat_identity *id, int64_t timestamp, const char *tsa_url,
     int tsa_timeout, pkgflat_error *err);
+
+/* productsign's room for the CMS signature; more is reserved (and said in
+ * pkgflat_sign_result) when the chain and timestamp need it. */
+#define PKGFLAT_CMS_RESERVE 9216
+
+typedef struct pkgflat_sign_options {
+	int64_t timestamp;    /* signing time in the CMS; -1: now */
+	const char *tsa_url;  /* RFC 3161 server, or NULL: no timestamp */
+	int tsa_timeout;      /* seconds; 0: 30 */
+	/* fsync the output before renaming it into place, for durability
+	 * across power loss (also when PKGFLAT_FSYNC is set and not "0").
+	 * Without it the output is still never partial after an error or an
+	 * interrupt: it is written to a temporary file and renamed. */
+	int fsync;
+} pkgflat_sign_options;
+void pkgflat_sign_options_init(pkgflat_sign_options *opt);
+
+typedef struct pkgflat_sign_result {
+	int64_t signing_time;
+	size_t rsa_size;      /* bytes of the RSA signature */
+	size_t cms_size;      /* DER bytes of the CMS, 0 after prepare */
+	size_t cms_reserved;  /* heap bytes kept for it */
+	/* Set when cms_reserved > PKGFLAT_CMS_RESERVE: says why (for a
+	 * warning); lives as long as the result (pkgflat_sign_result_clear). */
+	char *note;
+} pkgflat_sign_result;
+void pkgflat_sign_result_clear(pkgflat_sign_result *res);
+
+/* pkgflat_sign_file() with options; res may be NULL. */
+pkgflat_status pkgflat_sign(const char *in, const char *out,
+    const pkgflat_identity *id, const pkgflat_sign_options *opt,
+    pkgflat_sign_result *res, pkgflat_error *err);
+
+/*
+ * Two-step signing, for keys on another machine.
+ *
+ * pkgflat_sign_prepare() lays out the signed package for `in` with the
+ * certificates of `id` (no key needed) and writes the directory `req`
+ * (which must not exist; it appears complete or not at all):
+ *   rsa.tbs, cms.tbs    35-byte DER DigestInfo (SHA-1) each: the bytes to
+ *                       sign, the same a --sign-command gets on stdin
+ *   rsa.sha1, cms.sha1  the 20-byte SHA-1 inside each, for signers that
+ *                       build the DigestInfo themselves
+ *   README              these instructions, for whoever holds the key
+ *   state, head, certs.pem   what inject needs: the new header and TOC,
+ *                       signing time, reservation, the SHA-1 of the TOC,
+ *                       and the SHA-256 and size of `in`
+ * Room for a timestamp is always reserved, so inject may add one.
+ *
+ * The key holder writes rsa.sig and cms.sig into `req`: the RSA PKCS#1
+ * v1.5 signature of rsa.tbs and of cms.tbs, as many bytes as the modulus
+ * (`openssl pkeyutl -sign -inkey KEY -in rsa.tbs -out rsa.sig`).
+ *
+ * pkgflat_sign_inject() checks both signatures against the certificate,
+ * checks that `in` is the very file prepared (size and SHA-256), adds an
+ * RFC 3161 timestamp when opt->tsa_url says so, and writes `out` (which
+ * may equal `in`) exactly as pkgflat_sign() would have with the key.
+ * opt->timestamp is ignored: the signing time is the prepared one.
+ */
+pkgflat_status pkgflat_sign_prepare(const char *in, const char *req,
+    const pkgflat_identity *id, const pkgflat_sign_options *opt,
+    pkgflat_sign_result *res, pkgflat_error *err);
+pkgflat_status pkgflat_sign_inject(const char *req, const char *in,
+    const char *out, const pkgflat_sign_options *opt,
+    pkgflat_sign_result *res, pkgflat_error *err);
 
 /* What a flat package is, from its header and TOC (no checks: see
  * verify). */

@@ -71,6 +71,9 @@ static inline int identity_option(int c, pkgflat_identity_spec *s, int *force,
 }
 int identity_load(const pkgflat_identity_spec *spec, int force, int64_t now,
     pkgflat_identity **out);
+/* The same without the checks on which options are combined. */
+int identity_open(const pkgflat_identity_spec *spec, int force, int64_t now,
+    pkgflat_identity **out);
 int64_t now_or_epoch(void);
 
 /*

@@ -1,11 +1,15 @@
-/* pkgflat sign: sign or re-sign a flat package as productsign does. */
+/* pkgflat sign: sign or re-sign a flat package as productsign does, in one
+ * step or in two (--prepare here, the key elsewhere, --inject here). */
 #include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
 
 static const char sign_help[] =
-    "usage: pkgflat sign IDENTITY [--force] [--timestamp[=URL]] IN.pkg -o OUT.pkg\n"
+    "usage: pkgflat sign IDENTITY [--force] [--timestamp[=URL]] [--fsync]\n"
+    "                    IN.pkg -o OUT.pkg\n"
+    "       pkgflat sign --prepare DIR --cert FILE [--chain FILE] [--force] IN.pkg\n"
+    "       pkgflat sign --inject DIR [--timestamp[=URL]] [--fsync] IN.pkg -o OUT.pkg\n"
     "\n"
     "Sign a flat package the way productsign does: a SHA-1 TOC checksum, an\n"
     "RSA signature (PKCS#1 v1.5 over the checksum) and a detached CMS\n"
@@ -33,35 +37,86 @@ static const char sign_help[] =
     "                           passphrase itself)\n"
     "  --force                  sign even if the certificate is expired or is\n"
     "                           not a Developer ID Installer certificate\n"
+    "\n"
+    "options:\n";
+
+static const char sign_help_options[] =
     "  --timestamp[=URL]        add an RFC 3161 timestamp to the CMS signature\n"
     "                           (default server: Apple's, as productsign uses;\n"
     "                           http_proxy is honoured); failing to get one is\n"
     "                           an error and nothing is written\n"
     "  --timestamp-timeout SEC  how long to wait for the server (default 30)\n"
+    "  --fsync                  flush OUT to disk before renaming it into place\n"
+    "                           (durable across power loss; slower). Without\n"
+    "                           it, like cp, the data may still sit in the page\n"
+    "                           cache when pkgflat exits; OUT is never partial\n"
+    "                           either way. PKGFLAT_FSYNC=1 does the same for\n"
+    "                           every command that writes packages\n"
+    ;
+
+static const char sign_help_twostep[] =
+    "\n"
+    "Two-step signing, when the key is on another machine:\n"
+    "  1. pkgflat sign --prepare DIR --cert LEAF [--chain CHAIN] IN.pkg\n"
+    "     needs no key. Creates the directory DIR (it must not exist) with\n"
+    "     rsa.tbs and cms.tbs, the bytes to sign: each a DER DigestInfo\n"
+    "     (SHA-1, 35 bytes), exactly what --sign-command gets on stdin;\n"
+    "     rsa.sha1 and cms.sha1, the 20-byte hash inside each; README; and\n"
+    "     state, head and certs.pem, which pin everything inject needs: the\n"
+    "     new TOC and its checksum, the signing time, the certificates, and\n"
+    "     the size and SHA-256 of IN.pkg. Room for a timestamp is reserved.\n"
+    "  2. Where the key is, write the raw PKCS#1 v1.5 RSA signature of\n"
+    "     rsa.tbs to DIR/rsa.sig and of cms.tbs to DIR/cms.sig (modulus size\n"
+    "     each), e.g. 'openssl pkeyutl -sign -inkey KEY -in DIR/rsa.tbs -out\n"
+    "     DIR/rsa.sig', or '-pkeyopt digest:sha1 -in DIR/rsa.sha1'; an HSM:\n"
+    "     CKM_RSA_PKCS over the .tbs bytes. The same signer as --sign-command.\n"
+    "  3. pkgflat sign --inject DIR IN.pkg -o OUT.pkg checks both signatures\n"
+    "     against the certificate, that DIR is unchanged since step 1 and\n"
+    "     that IN.pkg is the very file prepared (else exit 3, nothing\n"
+    "     written), adds a timestamp if asked, and writes what one-step\n"
+    "     signing with the key would have written.\n"
     "\n"
     "SOURCE_DATE_EPOCH fixes the time written into the signature, so that\n"
-    "signing twice gives identical files.\n"
+    "signing twice gives identical files. When the chain (and timestamp) do\n"
+    "not fit productsign's 9216 bytes for the CMS, more is reserved and a\n"
+    "warning says so.\n"
     "\n"
-    "Not yet: --prepare/--inject (two-step signing on separate machines).\n"
-    "\n"
-    "exit status: 0 signed, 2 usage error, 3 unreadable input, bad identity,\n"
-    "or the output could not be written\n";
+    "exit status: 0 signed (or prepared), 2 usage error, 3 unreadable input,\n"
+    "bad identity, a signature that does not verify, a request that does not\n"
+    "match, or the output could not be written\n";
+
+static void warn_growth(const char *what, const pkgflat_sign_result *res)
+{
+	if (res->note) {
+		fprintf(stderr, "%s: warning: ", progname);
+		print_text(stderr, what);
+		fputs(": ", stderr);
+		print_text(stderr, res->note);
+		fputc('\n', stderr);
+	}
+}
 
 int cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		IDENTITY_OPTIONS,
+		{ "prepare", required_argument, NULL, 'R' },
+		{ "inject", required_argument, NULL, 'I' },
+		{ "fsync", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	pkgflat_identity_spec spec = { 0 };
+	pkgflat_sign_options opt;
+	pkgflat_sign_result res = { 0 };
 	struct tsa_opts tsa = { 0 };
-	const char *out = NULL;
+	const char *out = NULL, *prepare = NULL, *inject = NULL;
 	int force = 0, c, rc;
 	pkgflat_identity *id = NULL;
 	pkgflat_error err;
 
+	pkgflat_sign_options_init(&opt);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -69,7 +124,14 @@ int cmd_sign(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'o': out = optarg; break;
-		case 'h': fputs(sign_help, stdout); return EXIT_OK;
+		case 'R': prepare = optarg; break;
+		case 'I': inject = optarg; break;
+		case 'Y': opt.fsync = 1; break;
+		case 'h':
+			fputs(sign_help, stdout);
+			fputs(sign_help_options, stdout);
+			fputs(sign_help_twostep, stdout);
+			return EXIT_OK;
 		default:
 			return usage_error("sign", "unknown option or missing value: '%s'",
 			    argv[optind - 1]);
@@ -78,15 +140,50 @@ int cmd_sign(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("sign", optind == argc ? "no package named" :
 		    "one package at a time");
-	if (!out)
+	if (prepare && inject)
+		return usage_error("sign", "--prepare and --inject are two steps: "
+		    "one at a time");
+	if (!prepare && !out)
 		return usage_error("sign", "no output file: use -o OUT.pkg");
-	int64_t now = now_or_epoch();
-	if ((rc = identity_load(&spec, force, now, &id)))
-		return rc;
+	opt.timestamp = now_or_epoch();
+	opt.tsa_url = tsa.url;
+	opt.tsa_timeout = tsa.timeout;
 	pkgflat_error_clear(&err);
-	rc = pkgflat_sign_file(argv[optind], out, id, now, tsa.url, tsa.timeout,
-	    &err) ?
-	    report_error(&err) : EXIT_OK;
+	if (inject) {
+		if (spec.p12 || spec.key || spec.cert || spec.chain || spec.pass ||
+		    spec.sign_command || force)
+			return usage_error("sign", "--inject takes the certificates from "
+			    "the request: no identity options");
+		rc = pkgflat_sign_inject(inject, argv[optind], out, &opt, &res, &err) ?
+		    report_error(&err) : EXIT_OK;
+		if (!rc)
+			warn_growth(out, &res);
+		pkgflat_sign_result_clear(&res);
+		return rc;
+	}
+	if (prepare) {
+		if (out || tsa.url)
+			return usage_error("sign", "--prepare writes only the request "
+			    "directory: -o and --timestamp go with --inject");
+		if (spec.p12 || spec.key || spec.pass || spec.sign_command ||
+		    !spec.cert)
+			return usage_error("sign", "--prepare needs --cert FILE (and "
+			    "maybe --chain), and no key");
+		if ((rc = identity_open(&spec, force, opt.timestamp, &id)))
+			return rc;
+		rc = pkgflat_sign_prepare(argv[optind], prepare, id, &opt, &res,
+		    &err) ? report_error(&err) : EXIT_OK;
+		if (!rc)
+			warn_growth(prepare, &res);
+	} else {
+		if ((rc = identity_load(&spec, force, opt.timestamp, &id)))
+			return rc;
+		rc = pkgflat_sign(argv[optind], out, id, &opt, &res, &err) ?
+		    report_error(&err) : EXIT_OK;
+		if (!rc)
+			warn_growth(out, &res);
+	}
+	pkgflat_sign_result_clear(&res);
 	pkgflat_identity_free(id);
 	return rc;
 }

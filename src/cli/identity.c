@@ -8,9 +8,6 @@
 int identity_load(const pkgflat_identity_spec *spec, int force, int64_t now,
     pkgflat_identity **out)
 {
-	pkgflat_error err;
-
-	pkgflat_error_clear(&err);
 	if (spec->p12 && (spec->key || spec->cert || spec->sign_command))
 		return usage_error(NULL, "--p12 excludes --key, --cert and "
 		    "--sign-command");
@@ -19,6 +16,15 @@ int identity_load(const pkgflat_identity_spec *spec, int force, int64_t now,
 	if (!spec->p12 && (!spec->cert || (!spec->key && !spec->sign_command)))
 		return usage_error(NULL, "signing needs --p12 FILE, or --cert FILE "
 		    "with --key FILE or --sign-command CMD");
+	return identity_open(spec, force, now, out);
+}
+
+int identity_open(const pkgflat_identity_spec *spec, int force, int64_t now,
+    pkgflat_identity **out)
+{
+	pkgflat_error err;
+
+	pkgflat_error_clear(&err);
 	if (pkgflat_identity_load(spec, out, &err))
 		return report_error(&err);
 	if (!force && pkgflat_identity_check(*out, now, &err)) {

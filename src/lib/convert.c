@@ -1480,6 +1480,10 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 	if (opt->identity && (rc = signer_new(opt->identity, c.now,
 	    opt->timestamp_url, opt->timestamp_timeout, &sctx, &xo.signer, err)))
 		goto out;
+	char *grown = signer_growth_note(sctx);
+	if (grown)
+		warn(&c, "%s", grown);
+	free(grown);
 	if ((rc = xarw_new(dir[0] ? dir : ".", opt->output, &xo, &c.xw, err)))
 		goto out;
 
@@ -1506,7 +1510,7 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 
 	if ((rc = xarw_finish(c.xw, fd, err)))
 		goto out;
-	if (fsync(fd) != 0) {
+	if (want_fsync(0) && fsync(fd) != 0) {
 		rc = fail_errno(err, opt->output, "cannot write");
 		goto out;
 	}

@@ -223,7 +223,8 @@ pkgflat_status pkgflat_staple(const char *path, const char *ticket,
 			goto out;
 		}
 	}
-	if (fsync(out) != 0 || fchmod(out, 0644) != 0 || close(out) != 0) {
+	if ((want_fsync(0) && fsync(out) != 0) || fchmod(out, 0644) != 0 ||
+	    close(out) != 0) {
 		out = -1;
 		rc = fail_errno(err, path, "cannot write");
 		goto out;

@@ -82,6 +82,12 @@ char *path_dir(const char *path);
 int str_has_suffix(const char *s, const char *suffix);
 int str_casecmp_ascii(const char *a, const char *b);
 
+/* Whether to fsync an output before renaming it into place: when the
+ * caller asked, or when PKGFLAT_FSYNC is set and not "0". The rename
+ * alone keeps outputs whole across errors and interrupts; fsync adds
+ * durability across power loss, at the cost of waiting for the disk. */
+int want_fsync(int asked);
+
 /* Content sniffing for resources. */
 const char *mime_sniff(const unsigned char *data, size_t len, const char *name);
 

@@ -36,13 +36,11 @@
 
 #include "sign.h"
 
-#define CMS_RESERVE 9216
-
 struct pkgflat_identity {
-	EVP_PKEY *key;           /* the signing key, or with a command: */
+	EVP_PKEY *key;           /* the signing key, or without one: */
 	X509 *leaf;
 	STACK_OF(X509) *chain;   /* intermediates and root, leaf excluded */
-	char *command;           /* an external signer, and */
+	char *command;           /* an external signer (or none: prepare), */
 	EVP_PKEY *stand_in;      /* a throwaway key of the same size that lets
 	                            OpenSSL lay out the CMS before the real
 	                            signature replaces its own */
@@ -239,11 +237,10 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 			goto out;
 		}
 	} else {
-		if ((!spec->key && !spec->sign_command) || !spec->cert ||
-		    (spec->key && spec->sign_command)) {
+		if (!spec->cert || (spec->key && spec->sign_command)) {
 			rc = fail(err, PKGFLAT_E_USAGE, NULL, NULL,
 			    "an identity needs --p12, or --cert with either --key or "
-			    "--sign-command");
+			    "--sign-command (or neither, to prepare a request)");
 			goto out;
 		}
 		STACK_OF(X509) *certs = sk_X509_new_null();
@@ -276,15 +273,17 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 			goto out;
 	} else
 		sign_complete_chain(id->leaf, id->chain);
-	if (spec->sign_command) {
+	if (!id->key) {
+		/* An external signer, or none yet (pkgflat_sign_prepare). */
 		EVP_PKEY *pub = X509_get0_pubkey(id->leaf);
 		if (!pub || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
 			rc = fail(err, PKGFLAT_E_UNSUPPORTED, spec->cert, NULL,
 			    "installer signatures need an RSA key");
 			goto out;
 		}
-		if (!(id->command = pf_strdup(spec->sign_command)) ||
-		    !(id->stand_in = EVP_RSA_gen((unsigned int)EVP_PKEY_get_bits(pub)))) {
+		if ((spec->sign_command && !(id->command =
+		    pf_strdup(spec->sign_command))) || !(id->stand_in =
+		    EVP_RSA_gen((unsigned int)EVP_PKEY_get_bits(pub)))) {
 			rc = ssl_fail(err, NULL, "cannot prepare for the external signer");
 			goto out;
 		}
@@ -307,6 +306,52 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 	id = NULL;
 out:
 	wipe(pass);
+	pkgflat_identity_free(id);
+	return rc;
+}
+
+char *sign_certs_pem(const pkgflat_identity *id)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *out = NULL;
+	int ok = b && PEM_write_bio_X509(b, id->leaf);
+
+	for (int i = 0; ok && i < sk_X509_num(id->chain); i++)
+		ok = PEM_write_bio_X509(b, sk_X509_value(id->chain, i));
+	long n = ok ? BIO_get_mem_data(b, &data) : 0;
+	if (n > 0)
+		out = pf_strndup(data, (size_t)n);
+	BIO_free(b);
+	return out;
+}
+
+pkgflat_status sign_identity_from_pem(const char *path,
+    pkgflat_identity **out, pkgflat_error *err)
+{
+	pkgflat_identity *id = pf_calloc(1, sizeof *id);
+	pkgflat_status rc;
+
+	*out = NULL;
+	if (!id || !(id->chain = sk_X509_new_null())) {
+		free(id);
+		return fail_nomem(err);
+	}
+	if ((rc = load_certs(path, id->chain, err)))
+		goto out;
+	id->leaf = sk_X509_shift(id->chain);
+	EVP_PKEY *pub = X509_get0_pubkey(id->leaf);
+	if (!pub || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
+		rc = fail(err, PKGFLAT_E_UNSUPPORTED, path, NULL,
+		    "installer signatures need an RSA key");
+		goto out;
+	}
+	if (!(id->stand_in = EVP_RSA_gen((unsigned int)EVP_PKEY_get_bits(pub)))) {
+		rc = ssl_fail(err, NULL, "cannot prepare for the external signature");
+		goto out;
+	}
+	*out = id;
+	id = NULL;
+out:
 	pkgflat_identity_free(id);
 	return rc;
 }
@@ -392,7 +437,12 @@ pkgflat_status pkgflat_identity_check(const pkgflat_identity *id,
 
 struct signer {
 	const pkgflat_identity *id;
+	raw_sign_fn raw;          /* keyless identities: who signs */
+	void *raw_ctx;
 	size_t rsa_len, cms_len;
+	size_t cms_base, cms_room; /* the CMS without a timestamp, and room kept
+	                              for one (or for encoding slack) */
+	size_t cms_used;          /* DER bytes of the last CMS made */
 	int64_t signing_time;
 	const char *tsa_url;      /* RFC 3161 server, or NULL */
 	int tsa_timeout;
@@ -460,20 +510,22 @@ static pkgflat_status signer_toc(void *ctx, xmlTextWriterPtr w,
 	    NULL, NULL, "cannot write the signature elements") : PKGFLAT_OK;
 }
 
-/* Run the external signer on a DigestInfo; check what it returns. */
-static pkgflat_status ext_sign(const pkgflat_identity *id,
+/* Run the external signer command on a DigestInfo (a raw_sign_fn). */
+static pkgflat_status run_command(void *ctx, enum raw_which which,
     const unsigned char *di, size_t dilen, unsigned char *out, size_t siglen,
     pkgflat_error *err)
 {
+	const char *command = ctx;
 	int in[2], outp[2];
 	pid_t pid;
 	size_t got = 0;
 	int status;
 
+	(void)which;
 	if (pipe(in) || pipe(outp))
-		return fail_errno(err, id->command, "cannot start the signer");
+		return fail_errno(err, command, "cannot start the signer");
 	if ((pid = fork()) < 0)
-		return fail_errno(err, id->command, "cannot start the signer");
+		return fail_errno(err, command, "cannot start the signer");
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(outp[1], 1);
@@ -481,7 +533,7 @@ static pkgflat_status ext_sign(const pkgflat_identity *id,
 		close(in[1]);
 		close(outp[0]);
 		close(outp[1]);
-		execl("/bin/sh", "sh", "-c", id->command, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -504,25 +556,49 @@ static pkgflat_status ext_sign(const pkgflat_identity *id,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (w != (ssize_t)dilen || !WIFEXITED(status) || WEXITSTATUS(status))
-		return fail(err, PKGFLAT_E_CRYPTO, id->command, NULL,
+		return fail(err, PKGFLAT_E_CRYPTO, command, NULL,
 		    "the signing command failed (exit status %d)",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	if (got != siglen)
-		return fail(err, PKGFLAT_E_CRYPTO, id->command, NULL,
+		return fail(err, PKGFLAT_E_CRYPTO, command, NULL,
 		    "the signing command wrote %zu bytes, not a %zu-byte signature",
 		    got, siglen);
-	/* The signature must recover to what was asked for. */
+	return PKGFLAT_OK;
+}
+
+int sign_check_raw(const pkgflat_identity *id, const unsigned char *di,
+    size_t dilen, const unsigned char *sig, size_t siglen)
+{
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(X509_get0_pubkey(id->leaf), NULL);
 	unsigned char rec[512];
 	size_t rl = sizeof rec;
 	int ok = c && EVP_PKEY_verify_recover_init(c) == 1 &&
 	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_PKEY_verify_recover(c, rec, &rl, out, siglen) == 1 &&
+	    EVP_PKEY_verify_recover(c, rec, &rl, sig, siglen) == 1 &&
 	    rl == dilen && !memcmp(rec, di, dilen);
+
 	EVP_PKEY_CTX_free(c);
 	ERR_clear_error();
-	if (!ok)
-		return fail(err, PKGFLAT_E_CRYPTO, id->command, NULL,
+	return ok;
+}
+
+/* A keyless identity's signature over a DigestInfo, from whoever signs for
+ * it; a command's is checked against the certificate here (the others
+ * check their own, with better words). */
+static pkgflat_status ext_sign(const struct signer *s, enum raw_which which,
+    const unsigned char *di, size_t dilen, unsigned char *out,
+    pkgflat_error *err)
+{
+	pkgflat_status rc;
+
+	if (!s->raw)
+		return fail(err, PKGFLAT_E_USAGE, NULL, NULL,
+		    "the identity has no key and no signing command");
+	if ((rc = s->raw(s->raw_ctx, which, di, dilen, out, s->rsa_len, err)))
+		return rc;
+	if (s->raw == run_command && !sign_check_raw(s->id, di, dilen, out,
+	    s->rsa_len))
+		return fail(err, PKGFLAT_E_CRYPTO, s->id->command, NULL,
 		    "the signing command's signature does not verify with the "
 		    "certificate's key (wrong key, or not PKCS#1 v1.5 over its input)");
 	return PKGFLAT_OK;
@@ -537,14 +613,14 @@ static const unsigned char sha1_prefix[15] = {
 static pkgflat_status rsa_sign(const struct signer *s, const unsigned char *h,
     size_t hlen, unsigned char *out, pkgflat_error *err)
 {
-	if (s->id->command) {
-		unsigned char di[sizeof sha1_prefix + 20];
+	if (!s->id->key) {
+		unsigned char di[SIGN_DI_LEN];
 		if (hlen != 20)
 			return fail(err, PKGFLAT_E_USAGE, NULL, NULL,
 			    "external signing needs a SHA-1 checksum");
 		memcpy(di, sha1_prefix, sizeof sha1_prefix);
 		memcpy(di + sizeof sha1_prefix, h, 20);
-		return ext_sign(s->id, di, sizeof di, out, s->rsa_len, err);
+		return ext_sign(s, RAW_RSA, di, sizeof di, out, err);
 	}
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(s->id->key, NULL);
 	size_t len = s->rsa_len;
@@ -679,7 +755,7 @@ static pkgflat_status cms_resign(const struct signer *s, CMS_SignerInfo *si,
 	EVP_PKEY_CTX_free(c);
 	if (!ok || s->rsa_len > sizeof real)
 		return ssl_fail(err, NULL, "cannot lay out the CMS signature");
-	if ((rc = ext_sign(s->id, di, dl, real, s->rsa_len, err)))
+	if ((rc = ext_sign(s, RAW_CMS, di, dl, real, err)))
 		return rc;
 	if (!ASN1_STRING_set(sig, real, (int)s->rsa_len))
 		return fail_nomem(err);
@@ -705,20 +781,20 @@ static pkgflat_status cms_sign(const struct signer *s, const unsigned char *h,
 	 * copy of the leaf carrying the stand-in's public key; the SignerInfo
 	 * names the leaf by issuer and serial only, so swapping in the real
 	 * signature afterwards leaves a CMS made with the real leaf. */
-	if (s->id->command) {
+	if (!s->id->key) {
 		if (!(stand_cert = X509_dup(s->id->leaf)) ||
 		    !X509_set_pubkey(stand_cert, s->id->stand_in)) {
 			rc = ssl_fail(err, NULL, "cannot set up the CMS signature");
 			goto out;
 		}
 	}
-	if (!cms || !data || !(si = CMS_add1_signer(cms, s->id->command ?
-	    stand_cert : s->id->leaf, s->id->command ? s->id->stand_in :
-	    s->id->key, EVP_sha1(), flags | (s->id->command ? CMS_NOCERTS : 0)))) {
+	if (!cms || !data || !(si = CMS_add1_signer(cms, s->id->key ?
+	    s->id->leaf : stand_cert, s->id->key ? s->id->key :
+	    s->id->stand_in, EVP_sha1(), flags | (s->id->key ? 0 : CMS_NOCERTS)))) {
 		rc = ssl_fail(err, NULL, "cannot set up the CMS signature");
 		goto out;
 	}
-	if (s->id->command && !CMS_add1_cert(cms, s->id->leaf)) {
+	if (!s->id->key && !CMS_add1_cert(cms, s->id->leaf)) {
 		rc = ssl_fail(err, NULL, "cannot add the leaf to the CMS");
 		goto out;
 	}
@@ -746,7 +822,7 @@ static pkgflat_status cms_sign(const struct signer *s, const unsigned char *h,
 		goto out;
 	}
 	/* Sizing (with_ts 0) keeps the stand-in's signature: same length. */
-	if (s->id->command && with_ts && (rc = cms_resign(s, si, err)))
+	if (!s->id->key && with_ts && (rc = cms_resign(s, si, err)))
 		goto out;
 	if (with_ts && s->tsa_url && (rc = timestamp(s, si, err)))
 		goto out;
@@ -774,6 +850,7 @@ static pkgflat_status signer_sign(void *ctx, const unsigned char *h,
 	if ((rc = rsa_sign(s, h, hlen, out, err)) ||
 	    (rc = cms_sign(s, h, hlen, 1, &der, &derlen, err)))
 		return rc;
+	s->cms_used = (size_t)derlen;
 	if ((size_t)derlen > s->cms_len)
 		rc = fail(err, PKGFLAT_E_CRYPTO, s->tsa_url, NULL,
 		    "the CMS signature with its timestamp (%d bytes) does not fit "
@@ -790,19 +867,26 @@ struct sign_ctx {
 	struct signer s;
 };
 
-pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
-    const char *tsa_url, int tsa_timeout, struct sign_ctx **out,
-    const struct xar_signer **xs, pkgflat_error *err)
+pkgflat_status signer_open(const struct signer_params *p,
+    struct sign_ctx **out, const struct xar_signer **xs, pkgflat_error *err)
 {
+	const pkgflat_identity *id = p->id;
 	struct sign_ctx *c = pf_calloc(1, sizeof *c);
 	pkgflat_status rc;
 
+	if (p->raw && id->key) {
+		free(c);
+		return fail(err, PKGFLAT_E_USAGE, NULL, NULL, "signatures made "
+		    "elsewhere need an identity without a key");
+	}
 	if (!c)
 		return fail_nomem(err);
 	c->s.id = id;
-	c->s.signing_time = signing_time;
-	c->s.tsa_url = tsa_url;
-	c->s.tsa_timeout = tsa_timeout > 0 ? tsa_timeout : 30;
+	c->s.raw = p->raw ? p->raw : id->command ? run_command : NULL;
+	c->s.raw_ctx = p->raw ? p->raw_ctx : id->command;
+	c->s.signing_time = p->signing_time;
+	c->s.tsa_url = p->tsa_url;
+	c->s.tsa_timeout = p->tsa_timeout > 0 ? p->tsa_timeout : 30;
 	c->s.rsa_len = (size_t)EVP_PKEY_get_size(id->key ? id->key :
 	    X509_get0_pubkey(id->leaf));
 	c->s.ncerts = 1 + sk_X509_num(id->chain);
@@ -816,16 +900,20 @@ pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
 	 * on the bytes signed. Reserve like productsign, more if needed. */
 	unsigned char zero[64] = { 0 }, *der = NULL;
 	int derlen = 0;
-	c->s.cms_len = CMS_RESERVE;
+	c->s.cms_len = SIGN_CMS_RESERVE;
 	if ((rc = cms_sign(&c->s, zero, 20, 0, &der, &derlen, err))) {
 		signer_free(c);
 		return rc;
 	}
 	OPENSSL_free(der);
 	/* A timestamp token brings its own chain: Apple's is 4284 bytes. */
-	size_t need = (size_t)derlen + (tsa_url ? 5120 : 512);
+	c->s.cms_base = (size_t)derlen;
+	c->s.cms_room = p->tsa_url || p->room_for_timestamp ? 5120 : 512;
+	size_t need = c->s.cms_base + c->s.cms_room;
 	if (need > c->s.cms_len)
 		c->s.cms_len = (need + 1023) / 1024 * 1024;
+	if (p->cms_reserve)
+		c->s.cms_len = p->cms_reserve;
 	c->xs.reserve = c->s.rsa_len + c->s.cms_len;
 	c->xs.write_toc = signer_toc;
 	c->xs.sign = signer_sign;
@@ -836,6 +924,35 @@ pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
 nomem:
 	signer_free(c);
 	return fail_nomem(err);
+}
+
+pkgflat_status signer_new(const pkgflat_identity *id, int64_t signing_time,
+    const char *tsa_url, int tsa_timeout, struct sign_ctx **out,
+    const struct xar_signer **xs, pkgflat_error *err)
+{
+	struct signer_params p = { .id = id, .signing_time = signing_time,
+	    .tsa_url = tsa_url, .tsa_timeout = tsa_timeout };
+
+	return signer_open(&p, out, xs, err);
+}
+
+void signer_sizes(const struct sign_ctx *c, size_t *rsa, size_t *cms_reserved,
+    size_t *cms_used)
+{
+	*rsa = c->s.rsa_len;
+	*cms_reserved = c->s.cms_len;
+	*cms_used = c->s.cms_used;
+}
+
+char *signer_growth_note(const struct sign_ctx *c)
+{
+	if (!c || c->s.cms_len <= SIGN_CMS_RESERVE)
+		return NULL;
+	return pf_asprintf("the CMS signature with its %d certificates needs "
+	    "%zu bytes (and %zu kept %s): more than productsign's %d-byte "
+	    "reservation; %zu bytes are reserved instead", c->s.ncerts,
+	    c->s.cms_base, c->s.cms_room, c->s.cms_room > 512 ?
+	    "for a timestamp" : "spare", SIGN_CMS_RESERVE, c->s.cms_len);
 }
 
 void signer_free(struct sign_ctx *c)

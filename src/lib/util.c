@@ -226,6 +226,13 @@ void pv_free(ptrvec *pv, void (*free_fn)(void *))
 	memset(pv, 0, sizeof *pv);
 }
 
+int want_fsync(int asked)
+{
+	const char *e = getenv("PKGFLAT_FSYNC");
+
+	return asked || (e && *e && strcmp(e, "0") != 0);
+}
+
 char *path_normalize(const char *path)
 {
 	strbuf sb = { 0 };

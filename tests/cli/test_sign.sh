@@ -6,34 +6,7 @@ EXIF="$TD/legacy/ExifTool-9.47.pkg"
 XARCHECK="$ROOT/${BUILD:-build}/xarcheck"
 export SOURCE_DATE_EPOCH=1700000000
 
-pki() { "$ROOT/scripts/make-test-pki" "$T/pki" >/dev/null 2>&1 || true; P=$T/pki; }
-
-# check_signed PKG: both signatures verify, the layout is productsign's.
-check_signed() {
-	"$XARCHECK" "$1" >/dev/null || fail "xarcheck: $1"
-	rm -rf parts && python3 "$ROOT/tests/cli/sigparts.py" "$1" parts >summary || fail "sigparts"
-	has summary "order:creation-time,checksum,signature,x-signature,file"
-	has summary "rsa RSA 20 256 certs 3"
-	has summary "cms CMS 276 9216"
-	has summary "first-data 9492"
-	openssl x509 -in "$P/leaf.pem" -pubkey -noout >pub.pem
-	openssl pkeyutl -verifyrecover -pubin -inkey pub.pem -in parts/rsa.bin -out rec.bin ||
-		fail "RSA signature does not verify"
-	# DigestInfo(sha1) followed by the checksum itself, not hashed again.
-	printf '\060\041\060\011\006\005\053\016\003\002\032\005\000\004\024' | cat - parts/checksum.bin >want.bin
-	cmp rec.bin want.bin || fail "RSA block is not DigestInfo(sha1) || checksum"
-	openssl cms -verify -inform DER -in parts/cms.der -content parts/checksum.bin -binary \
-	    -CAfile "$P/root.pem" -purpose any -ignore_critical -out /dev/null 2>cms.err ||
-		{ cat cms.err; fail "CMS signature does not verify"; }
-	openssl cms -cmsout -print -inform DER -in parts/cms.der >cms.txt
-	has cms.txt "sha1WithRSAEncryption"
-	has cms.txt "signingTime"
-	hasnt cms.txt "SMIMECapabilities"
-	cmp parts/certs/0.pem "$P/leaf.pem" >/dev/null 2>&1 ||
-		[ "$(openssl x509 -in parts/certs/0.pem -noout -fingerprint)" = \
-		  "$(openssl x509 -in "$P/leaf.pem" -noout -fingerprint)" ] || fail "leaf not first"
-	mkdir -p ex && bsdtar -xf "$1" -C ex || fail "bsdtar cannot extract $1"
-}
+. tests/cli/signing.sh
 
 convert_and_sign() {
 	pki
@@ -170,7 +143,7 @@ timestamp_failures() {
 	kill $tsa_pid 2>/dev/null
 	# Nobody listening: a clear error, quickly.
 	bad_input "did not answer" "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
-	    --timestamp=http://127.0.0.1:9/ts "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
+	    --timestamp=http://127.0.0.1:9/ts --timestamp-timeout 2 "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
 	start_tsa slow
 	bad_input "did not answer" "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
 	    --timestamp="$url" --timestamp-timeout 2 "$TD/flat/Installomator-0.5.pkg" -o o/x.pkg
@@ -311,3 +284,43 @@ pkcs11_key() {
 }
 
 t pkcs11_key pkcs11_key
+
+# A chain too long for productsign's 9216 bytes of CMS: more is reserved,
+# and said on stderr; the signatures still verify.
+reservation_grows() {
+	pki
+	cp "$P/chain.pem" long.pem
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out extra.key 2>/dev/null
+	note=$(python3 -c 'print("x" * 1500)')
+	for i in 1 2 3; do
+		openssl req -x509 -new -key extra.key -subj "/CN=pkgflat extra $i" -days 36500 \
+		    -addext "nsComment=$note" -out extra$i.pem 2>/dev/null || fail "openssl req"
+		cat extra$i.pem >>long.pem
+	done
+	run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain long.pem \
+	    "$TD/flat/Installomator-0.5.pkg" -o long.pkg
+	has "$T/err" "pkgflat: warning: long.pkg: the CMS signature with its 6 certificates needs"
+	has "$T/err" "(and 512 kept spare): more than productsign's 9216-byte reservation; 10240 bytes are reserved instead"
+	check_signed long.pkg 6 10240
+	python3 "$ROOT/tests/cli/sigparts.py" --same-data "$TD/flat/Installomator-0.5.pkg" long.pkg \
+	    >/dev/null || fail "data changed"
+	# convert --sign reports it among its warnings; two-step signing too.
+	run 0 "$PKGFLAT" convert "$EXIF" -o conv.pkg --sign --key "$P/leaf.key" \
+	    --cert "$P/leaf.pem" --chain long.pem
+	has "$T/err" "more than productsign's 9216-byte reservation"
+	check_signed conv.pkg 6 10240
+	run 0 "$PKGFLAT" sign --prepare req --cert "$P/leaf.pem" --chain long.pem long.pkg
+	has "$T/err" "pkgflat: warning: req: the CMS signature with its 6 certificates"
+	for x in rsa cms; do openssl pkeyutl -sign -inkey "$P/leaf.key" -in req/$x.tbs -out req/$x.sig; done
+	run 0 "$PKGFLAT" sign --inject req long.pkg -o two.pkg
+	has "$T/err" "(and 5120 kept for a timestamp)"
+	has "$T/err" "14336 bytes are reserved instead"
+	check_signed two.pkg 6 14336
+	# The usual chain stays at 9216, without a word.
+	run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    long.pkg -o short.pkg
+	[ ! -s "$T/err" ] || fail "unexpected stderr: $(cat "$T/err")"
+	check_signed short.pkg
+}
+
+t reservation_grows reservation_grows

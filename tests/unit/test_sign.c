@@ -84,3 +84,45 @@ TEST(sign_completes_an_apple_chain)
 	sk_X509_pop_free(chain, X509_free);
 	sk_X509_pop_free(k, X509_free);
 }
+
+/* Outputs are fsynced only when asked: by the caller or PKGFLAT_FSYNC. */
+TEST(sign_fsync_is_opt_in)
+{
+	const char *old = getenv("PKGFLAT_FSYNC");
+	char *saved = old ? strdup(old) : NULL;
+
+	unsetenv("PKGFLAT_FSYNC");
+	CHECK_EQ_INT(want_fsync(0), 0);
+	CHECK_EQ_INT(want_fsync(1), 1);
+	setenv("PKGFLAT_FSYNC", "0", 1);
+	CHECK_EQ_INT(want_fsync(0), 0);
+	setenv("PKGFLAT_FSYNC", "", 1);
+	CHECK_EQ_INT(want_fsync(0), 0);
+	setenv("PKGFLAT_FSYNC", "1", 1);
+	CHECK_EQ_INT(want_fsync(0), 1);
+	if (saved)
+		setenv("PKGFLAT_FSYNC", saved, 1);
+	else
+		unsetenv("PKGFLAT_FSYNC");
+	free(saved);
+}
+
+/* inject without a request: an i/o error naming the missing file, and
+ * the result left empty. */
+TEST(sign_inject_needs_a_request)
+{
+	pkgflat_sign_options opt;
+	pkgflat_sign_result res = { 0 };
+	pkgflat_error err;
+
+	pkgflat_sign_options_init(&opt);
+	CHECK_EQ_INT(opt.timestamp, -1);
+	CHECK_EQ_INT(opt.fsync, 0);
+	pkgflat_error_clear(&err);
+	CHECK_EQ_INT(pkgflat_sign_inject("/nonexistent/req", "in.pkg", "out.pkg",
+	    &opt, &res, &err), PKGFLAT_E_IO);
+	CHECK_EQ_STR(err.file, "/nonexistent/req/state");
+	CHECK(res.note == NULL && res.cms_reserved == 0);
+	pkgflat_sign_result_clear(&res);
+	pkgflat_sign_result_clear(NULL);
+}
