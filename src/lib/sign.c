@@ -14,6 +14,8 @@
  * first, base64 in 72-column lines.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -510,6 +512,32 @@ static pkgflat_status signer_toc(void *ctx, xmlTextWriterPtr w,
 	    NULL, NULL, "cannot write the signature elements") : PKGFLAT_OK;
 }
 
+/*
+ * A signer that exits without reading its input must not kill us with
+ * SIGPIPE: block it for this thread while writing, and take back a
+ * SIGPIPE the write raised so it is not delivered later.
+ */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t n)
+{
+	sigset_t pipe_set, old;
+	ssize_t w;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	w = write(fd, buf, n);
+	if (w < 0 && errno == EPIPE) {
+		sigset_t pending;
+		const struct timespec zero = { 0, 0 };
+		sigpending(&pending);
+		if (sigismember(&pending, SIGPIPE) && !sigismember(&old, SIGPIPE))
+			while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+				;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return w;
+}
+
 /* Run the external signer command on a DigestInfo (a raw_sign_fn). */
 static pkgflat_status run_command(void *ctx, enum raw_which which,
     const unsigned char *di, size_t dilen, unsigned char *out, size_t siglen,
@@ -539,7 +567,7 @@ static pkgflat_status run_command(void *ctx, enum raw_which which,
 	close(in[0]);
 	close(outp[1]);
 	/* 35 bytes fit any pipe buffer: write, then read. */
-	ssize_t w = write(in[1], di, dilen);
+	ssize_t w = write_nosigpipe(in[1], di, dilen);
 	close(in[1]);
 	for (;;) {
 		unsigned char buf[4096];
