@@ -58,8 +58,17 @@ enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
 	/* The reader's warnings on a flat package are what Installer would
 	 * stumble on: a pkg-ref naming another identifier, a Bom that does
 	 * not match its Payload, a size that is off. */
-	for (size_t i = 0; i < pkgflat_package_warning_count(pkg); i++)
-		verify_note(msg, &n, "%s", pkgflat_package_warning(pkg, i));
+	strbuf notes = { 0 };
+	int nn = 0;
+	for (size_t i = 0; i < pkgflat_package_warning_count(pkg); i++) {
+		const char *w = pkgflat_package_warning(pkg, i);
+		/* A path stored twice installs (the later copy wins), as it did
+		 * from the legacy package a payload was copied from. */
+		if (strstr(w, "stored twice in the payload"))
+			verify_note(&notes, &nn, "%s", w);
+		else
+			verify_note(msg, &n, "%s", w);
+	}
 	for (size_t i = 0; i < pkgflat_package_component_count(pkg); i++) {
 		const pkgflat_bundle *b = pkgflat_package_component(pkg, i);
 		const char *name = pkgflat_bundle_get(b, PKGFLAT_F_NAME);
@@ -108,7 +117,12 @@ enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
 		    "agree", pkgflat_bundle_kind(pkgflat_package_root(pkg)) ==
 		    PKGFLAT_BUNDLE_PRODUCT ? "product archive" : "component package",
 		    nc, nc == 1 ? "" : "s");
+		if (nn) {
+			verify_note_end(&notes, nn);
+			sb_addf(msg, " (note: %s)", notes.buf);
+		}
 	}
+	sb_free(&notes);
 	pkgflat_package_free(pkg);
 	return n ? PKGFLAT_CHECK_FAIL : PKGFLAT_CHECK_PASS;
 }

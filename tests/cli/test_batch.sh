@@ -49,6 +49,8 @@ check_outputs() { # check_outputs DIR
 		bsdtar -tf "$p" >"$T/list" || fail "bsdtar cannot read $p"
 		grep -qx Distribution "$T/list" || fail "$p: no Distribution"
 		grep -q '\.pkg/Payload$' "$T/list" || fail "$p: no component payload"
+		"$PKGFLAT" verify --allow-unsigned "$p" >"$T/v" 2>&1 ||
+		    fail "pkgflat verify $p: $(cat "$T/v")"
 		n=$((n + 1))
 	done
 	echo "$n" >"$T/count"

@@ -356,6 +356,60 @@ PY
 
 t random_damage random_damage
 
+# Check 9, package structure: a conversion expanded with bsdtar, changed
+# with independent tools and written back by tests/cli/mkxar.py.
+structure_base() {
+	"$PKGFLAT" convert -q "$TD/legacy/ExifTool-9.47.pkg" -o o.pkg || fail "convert"
+	rm -rf e && mkdir e && bsdtar -xf o.pkg -C e || fail "bsdtar"
+}
+rexar() { # rexar OUT: write e/ as a XAR
+	python3 "$ROOT/tests/cli/mkxar.py" e "$1" || fail "mkxar"
+}
+C=e/ExifTool-9.47.pkg
+structure() {
+	structure_base
+	rexar same.pkg
+	run 0 "$PKGFLAT" verify --allow-unsigned same.pkg
+	has "$T/out" "ok   package-structure: product archive with 1 component; payloads, Boms and scripts agree"
+	# A pkg-ref that names a component with another identifier.
+	sed -i 's|identifier="com.philharvey.image-exiftool"|identifier="org.example.other"|' $C/PackageInfo
+	rexar id.pkg
+	run 1 "$PKGFLAT" verify --allow-unsigned id.pkg
+	has "$T/out" 'FAIL package-structure: id.pkg(Distribution): pkg-ref "com.philharvey.image-exiftool" names ExifTool-9.47.pkg, whose identifier is "org.example.other"'
+	has "$T/out" "ok   file-checksums"
+	# numberOfFiles that does not match the payload.
+	structure_base
+	sed -i 's|numberOfFiles="200"|numberOfFiles="201"|' $C/PackageInfo
+	grep -q 'numberOfFiles="201"' $C/PackageInfo || fail "not edited"
+	rexar nf.pkg
+	run 1 "$PKGFLAT" verify --allow-unsigned nf.pkg
+	has "$T/out" "FAIL package-structure: ExifTool-9.47.pkg: PackageInfo says numberOfFiles 201, the Payload holds 200 entries"
+	run 0 "$PKGFLAT" verify --allow-unsigned --signature-only nf.pkg
+	has "$T/out" "skip package-structure"
+	# A payload whose file mode no longer matches the Bom.
+	structure_base
+	mkdir tree && bsdtar -xpf $C/Payload --numeric-owner -C tree &&
+	bsdtar -cf spec.mtree --format mtree \
+	    --options 'mtree:!all,type,mode,uid,gid,time,size,link' @$C/Payload || fail "bsdtar"
+	sed -i 's|^\(\./usr/bin/exiftool .*\)mode=775|\1mode=700|' spec.mtree
+	(cd tree && bsdtar -cf - --format cpio @../spec.mtree) | gzip -n >$C/Payload
+	rexar mode.pkg
+	run 1 "$PKGFLAT" verify --allow-unsigned mode.pkg
+	has "$T/out" "FAIL package-structure: ExifTool-9.47.pkg: BOM and payload disagree: 1 mode(s) differ, first ./usr/bin/exiftool (BOM 0775, payload 0700)"
+	# The same files as a gzip'd ustar: not what Installer reads.
+	(cd tree && bsdtar -cf - --format ustar @../spec.mtree) | gzip -n >$C/Payload
+	rexar ustar.pkg
+	run 1 "$PKGFLAT" verify --allow-unsigned ustar.pkg
+	has "$T/out" "ExifTool-9.47.pkg/Payload is ustar, gzip, not gzip'd odc cpio"
+	# A pkg-ref to a component that is not there.
+	structure_base
+	rm -r $C
+	rexar missing.pkg
+	run 1 "$PKGFLAT" verify --allow-unsigned missing.pkg
+	has "$T/out" "FAIL package-structure: missing.pkg(Distribution): pkg-ref \"com.philharvey.image-exiftool\": component ExifTool-9.47.pkg is missing"
+}
+t structure structure
+
 # A XAR written here by Python with zlib, bzip2 and xz encoded files (an
 # independent writer): every extracted checksum is checked, and a wrong
 # one is caught in each encoding.

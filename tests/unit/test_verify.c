@@ -39,7 +39,7 @@ TEST(verify_report_of_an_apple_package)
 {
 	static const char *const names[] = { "xar-structure", "toc-checksum",
 	    "file-checksums", "rsa-signature", "cms-signature", "chain", "policy",
-	    "time" };
+	    "time", "package-structure" };
 	pkgflat_verify_report *r = NULL;
 	pkgflat_error err;
 
@@ -48,12 +48,12 @@ TEST(verify_report_of_an_apple_package)
 	    &err) == PKGFLAT_OK);
 	if (!r)
 		return;
-	CHECK_EQ_INT(pkgflat_verify_check_count(r), 8);
-	for (size_t i = 0; i < 8; i++) {
+	CHECK_EQ_INT(pkgflat_verify_check_count(r), 9);
+	for (size_t i = 0; i < 9; i++) {
 		CHECK_EQ_STR(pkgflat_verify_check(r, i)->name, names[i]);
 		CHECK_EQ_INT(pkgflat_verify_check(r, i)->result, PKGFLAT_CHECK_PASS);
 	}
-	CHECK(pkgflat_verify_check(r, 8) == NULL);
+	CHECK(pkgflat_verify_check(r, 9) == NULL);
 	CHECK_EQ_INT(pkgflat_verify_failures(r), 0);
 	CHECK_EQ_INT(pkgflat_verify_verdict(r), PKGFLAT_VERDICT_DEVELOPER_ID);
 	const pkgflat_verify_facts *f = pkgflat_verify_get_facts(r);
