@@ -22,6 +22,18 @@
 #define ARCHIVE_CACHE_FILE (1u << 20)        /* keep files up to 1 MiB */
 #define ARCHIVE_CACHE_TOTAL (256u << 20)     /* and up to 256 MiB in all */
 
+pkgflat_status src_too_large(const src *s, const char *path, uint64_t size,
+    size_t max, pkgflat_error *err)
+{
+	char *n = src_display(s, path);
+	pkgflat_status rc = fail(err, PKGFLAT_E_FORMAT, n, NULL,
+	    "file too large (%llu bytes, at most %zu expected)",
+	    (unsigned long long)size, max);
+
+	free(n);
+	return rc;
+}
+
 char *src_display(const src *s, const char *path)
 {
 	if (!path || !path[0])
@@ -699,14 +711,8 @@ static pkgflat_status ar_read(src *s, const char *path, size_t max,
 
 	if (!e)
 		return err ? err->status : PKGFLAT_E_FORMAT;
-	if (e->size > max) {
-		char *n = src_display(s, path);
-		fail(err, PKGFLAT_E_FORMAT, n, NULL,
-		    "file too large (%llu bytes, at most %zu expected)",
-		    (unsigned long long)e->size, max);
-		free(n);
-		return PKGFLAT_E_FORMAT;
-	}
+	if (e->size > max)
+		return src_too_large(s, path, e->size, max, err);
 	unsigned char *buf = malloc(e->size + 1);
 	if (!buf)
 		return fail_nomem(err);

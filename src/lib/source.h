@@ -64,6 +64,10 @@ pkgflat_status src_open_archive(const char *file, src **out,
 pkgflat_status src_open_xar(const char *file, src **out, pkgflat_error *err);
 void src_close(src *s);
 
+/* Fail with "file too large" for a read of path refused at max bytes. */
+pkgflat_status src_too_large(const src *s, const char *path, uint64_t size,
+    size_t max, pkgflat_error *err);
+
 /* The name an error message uses for path inside the source. */
 char *src_display(const src *s, const char *path);
 

@@ -518,14 +518,8 @@ static pkgflat_status xar_read(src *s, const char *path, size_t max,
 
 	if (!e)
 		return err ? err->status : PKGFLAT_E_FORMAT;
-	if (e->size > max) {
-		char *n = src_display(s, path);
-		rc = fail(err, PKGFLAT_E_FORMAT, n, NULL,
-		    "file too large (%llu bytes, at most %zu expected)",
-		    (unsigned long long)e->size, max);
-		free(n);
-		return rc;
-	}
+	if (e->size > max)
+		return src_too_large(s, path, e->size, max, err);
 	unsigned char *buf = malloc((size_t)e->size + 1);
 	size_t got = 0;
 	if (!buf)
