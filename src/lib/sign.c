@@ -33,6 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -662,6 +665,60 @@ static pkgflat_status rsa_sign(const struct signer *s, const unsigned char *h,
 }
 
 /*
+ * OpenSSL's HTTP client retries a refused connection until its timeout
+ * (30 s by default). When the server is reached directly (no proxy from
+ * the environment), try one connection first so that "nobody listening"
+ * or an unknown host is said at once; on success the real request follows.
+ */
+static pkgflat_status tsa_reachable(const struct signer *s, const char *host,
+    const char *port, int ssl, pkgflat_error *err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	int last = 0, ok = 0, gai;
+
+	if (OSSL_HTTP_adapt_proxy(NULL, NULL, host, ssl) != NULL)
+		return PKGFLAT_OK;
+	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
+		return fail(err, PKGFLAT_E_IO, s->tsa_url, NULL,
+		    "cannot reach the timestamp server: host %s: %s", host,
+		    gai_strerror(gai));
+	for (struct addrinfo *a = res; a && !ok; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0) {
+			last = errno;
+			continue;
+		}
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+			ok = 1;
+		} else if (errno == EINPROGRESS) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			int r, e = 0;
+			socklen_t el = sizeof e;
+			while ((r = poll(&p, 1, s->tsa_timeout * 1000)) < 0 &&
+			    errno == EINTR)
+				;
+			if (r == 0)
+				last = ETIMEDOUT;
+			else if (r > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+			    &el) == 0)
+				ok = e == 0, last = e;
+			else
+				last = errno;
+		} else {
+			last = errno;
+		}
+		close(fd);
+	}
+	freeaddrinfo(res);
+	if (ok)
+		return PKGFLAT_OK;
+	return fail(err, PKGFLAT_E_IO, s->tsa_url, NULL,
+	    "cannot reach the timestamp server at %s port %s: %s", host, port,
+	    strerror(last ? last : ECONNREFUSED));
+}
+
+/*
  * RFC 3161: ask the TSA for a token over SHA-1 of the SignerInfo's
  * signature value, as productsign does, and add it as the unsigned
  * attribute id-smime-aa-timeStampToken. OpenSSL's HTTP client honours
@@ -711,6 +768,8 @@ static pkgflat_status timestamp(const struct signer *s, CMS_SignerInfo *si,
 		    "not an http:// or https:// URL");
 		goto out;
 	}
+	if ((rc = tsa_reachable(s, host, port, ssl, err)))
+		goto out;
 	resp = OSSL_HTTP_transfer(NULL, host, port, path, ssl, NULL, NULL, NULL,
 	    NULL, NULL, NULL, 0, NULL, "application/timestamp-query", reqbio,
 	    "application/timestamp-reply", 1, 1 << 20, s->tsa_timeout, 0);
