@@ -199,18 +199,9 @@ pkgflat_status pkgflat_staple(const char *path, const char *ticket,
 		goto out;
 	}
 	/* The package up to the end of its heap, then the new trailer. */
-	loff_t off = 0;
-	uint64_t left = info.heap_offset + info.heap_used;
-	while (left) {
-		ssize_t r = copy_file_range(in, &off, out, NULL, (size_t)left, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = fail_errno(err, path, "cannot copy");
-			goto out;
-		}
-		left -= (uint64_t)r;
-	}
+	if ((rc = xar_copy_range(in, 0, info.heap_offset + info.heap_used, out,
+	    path, err)))
+		goto out;
 	if (tk) {
 		unsigned char a[TRAILER] = { 't', '8', 'l', 'r', 1, 0, 1, 0 };
 		unsigned char b[TRAILER] = { 't', '8', 'l', 'r', 1, 0, 2, 0 };

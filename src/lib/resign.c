@@ -98,57 +98,6 @@ static void emit(xmlTextWriterPtr w, xmlNodePtr n)
 	xmlTextWriterEndElement(w);
 }
 
-static pkgflat_status write_all(int fd, const void *buf, size_t n,
-    const char *name, pkgflat_error *err)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t r = write(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return fail_errno(err, name, "cannot write");
-		p += r;
-		n -= (size_t)r;
-	}
-	return PKGFLAT_OK;
-}
-
-static pkgflat_status copy_range(int in, uint64_t off, uint64_t len, int out,
-    const char *name, pkgflat_error *err)
-{
-	loff_t ioff = (loff_t)off;
-
-	while (len) {
-		ssize_t r = copy_file_range(in, &ioff, out, NULL, len > (1u << 30) ?
-		    (1u << 30) : (size_t)len, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break; /* fall back to read/write */
-		len -= (uint64_t)r;
-	}
-	char *buf = len ? malloc(1u << 20) : NULL;
-	if (len && !buf)
-		return fail_nomem(err);
-	while (len) {
-		size_t k = len < (1u << 20) ? (size_t)len : (1u << 20);
-		pkgflat_status rc = xar_pread(in, (uint64_t)ioff, buf, k, name, err);
-		if (!rc)
-			rc = write_all(out, buf, k, name, err);
-		if (rc) {
-			free(buf);
-			return rc;
-		}
-		ioff += (loff_t)k;
-		len -= k;
-	}
-	free(buf);
-	return PKGFLAT_OK;
-}
-
-
 /* What signing `in` needs, up to the signatures. */
 struct plan {
 	int fd;                 /* the input, open */
@@ -327,9 +276,9 @@ static pkgflat_status write_signed(const char *in, const char *out,
 		free(tmp);
 		return fail_errno(err, out, "cannot create");
 	}
-	if ((rc = write_all(ofd, head, head_len, out, err)) ||
-	    (rc = write_all(ofd, sig, sig_len, out, err)) ||
-	    (rc = copy_range(p->fd, p->src, p->len, ofd, in, err)))
+	if ((rc = xar_write_all(ofd, head, head_len, out, err)) ||
+	    (rc = xar_write_all(ofd, sig, sig_len, out, err)) ||
+	    (rc = xar_copy_range(p->fd, p->src, p->len, ofd, in, err)))
 		goto out;
 	if ((want_fsync(durable) && fsync(ofd) != 0) || fchmod(ofd, 0644) != 0) {
 		rc = fail_errno(err, out, "cannot write");
@@ -699,7 +648,7 @@ static pkgflat_status write_file(int dfd, const char *dir, const char *name,
 	    0644)) < 0)
 		rc = fail_errno(err, path, "cannot create");
 	else {
-		rc = write_all(fd, data, len, path, err);
+		rc = xar_write_all(fd, data, len, path, err);
 		if (!rc && want_fsync(durable) && fsync(fd) != 0)
 			rc = fail_errno(err, path, "cannot write");
 		if (close(fd) != 0 && !rc)

@@ -162,3 +162,53 @@ void xar_toc_free(struct xar_toc *t)
 	free(t->ctoc);
 	memset(t, 0, sizeof *t);
 }
+
+pkgflat_status xar_write_all(int fd, const void *buf, size_t n,
+    const char *name, pkgflat_error *err)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t r = write(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return fail_errno(err, name, "cannot write");
+		p += r;
+		n -= (size_t)r;
+	}
+	return PKGFLAT_OK;
+}
+
+pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len, int out,
+    const char *name, pkgflat_error *err)
+{
+	loff_t ioff = (loff_t)off;
+
+	while (len) {
+		ssize_t r = copy_file_range(in, &ioff, out, NULL, len > (1u << 30) ?
+		    (1u << 30) : (size_t)len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break; /* fall back to read/write */
+		len -= (uint64_t)r;
+	}
+	char *buf = len ? malloc(1u << 20) : NULL;
+	if (len && !buf)
+		return fail_nomem(err);
+	while (len) {
+		size_t k = len < (1u << 20) ? (size_t)len : (1u << 20);
+		pkgflat_status rc = xar_pread(in, (uint64_t)ioff, buf, k, name, err);
+		if (!rc)
+			rc = xar_write_all(out, buf, k, name, err);
+		if (rc) {
+			free(buf);
+			return rc;
+		}
+		ioff += (loff_t)k;
+		len -= k;
+	}
+	free(buf);
+	return PKGFLAT_OK;
+}

@@ -31,4 +31,13 @@ uint64_t xar_heap_used(xmlNodePtr toc);
 pkgflat_status xar_pread(int fd, uint64_t off, void *buf, size_t n,
     const char *name, pkgflat_error *err);
 
+/* write(2) until done; name is the file errors name. */
+pkgflat_status xar_write_all(int fd, const void *buf, size_t n,
+    const char *name, pkgflat_error *err);
+/* Copy len bytes at off of in to out's file position: copy_file_range
+ * (the kernel copies, nothing is read into memory), falling back to
+ * pread/write where it is not supported (another filesystem, old kernel). */
+pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len, int out,
+    const char *name, pkgflat_error *err);
+
 #endif
