@@ -5,10 +5,12 @@
  * the result is complemented. An empty input gives 0xFFFFFFFF.
  * Slice-by-8 tables keep it near memory speed on large payloads.
  */
+#include <pthread.h>
+
 #include "cksum.h"
 
 static uint32_t tab[8][256];
-static int ready;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void init_tables(void)
 {
@@ -21,13 +23,12 @@ static void init_tables(void)
 	for (uint32_t i = 0; i < 256; i++)
 		for (int t = 1; t < 8; t++)
 			tab[t][i] = (tab[t - 1][i] << 8) ^ tab[0][tab[t - 1][i] >> 24];
-	ready = 1;
 }
 
 void cksum_init(cksum_ctx *c)
 {
-	if (!ready)
-		init_tables();
+	/* Once, whichever thread comes first. */
+	pthread_once(&once, init_tables);
 	c->crc = 0;
 	c->len = 0;
 }

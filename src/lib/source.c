@@ -836,7 +836,10 @@ pkgflat_status src_resolve(src *s, const char *path, char **out,
 			goto out;
 		}
 		ptrvec parts = { 0 };
-		for (char *tok = strtok(p, "/"); tok; tok = strtok(NULL, "/"))
+		char *save = NULL;
+		/* strtok_r: diff reads two packages in two threads. */
+		for (char *tok = strtok_r(p, "/", &save); tok;
+		    tok = strtok_r(NULL, "/", &save))
 			if (pv_push(&parts, pf_strdup(tok))) {
 				free(p);
 				pv_free(&parts, free);
@@ -914,7 +917,9 @@ pkgflat_status src_resolve(src *s, const char *path, char **out,
 				goto out;
 			}
 			ptrvec parts = { 0 };
-			for (char *tok = strtok(t, "/"); tok; tok = strtok(NULL, "/"))
+			char *tsave = NULL;
+			for (char *tok = strtok_r(t, "/", &tsave); tok;
+			    tok = strtok_r(NULL, "/", &tsave))
 				pv_push(&parts, pf_strdup(tok));
 			free(t);
 			for (size_t i = parts.n; i > 0; i--)
