@@ -1282,7 +1282,8 @@ const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
 	int w;
 
 #define PUT(...) do { \
-	w = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__); \
+	w = snprintf(n < size ? buf + n : NULL, n < size ? size - n : 0, \
+	    __VA_ARGS__); \
 	n += w > 0 ? (size_t)w : 0; \
 } while (0)
 	if (!size)

@@ -22,7 +22,7 @@ static long stream_read(void *ctx, void *buf, size_t n)
 }
 
 /* The format of an archive member, by walking it. */
-static pkgflat_status archive_format(pkgflat_package *pkg, const char *path,
+static pkgflat_status member_format(pkgflat_package *pkg, const char *path,
     pkgflat_payload_stats *st, pkgflat_error *err)
 {
 	src_stream *s = NULL;
@@ -101,7 +101,7 @@ enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
 			pkgflat_error_clear(&err);
 			if (!dir)
 				verify_note(msg, &n, "out of memory");
-			else if (archive_format(pkg, dir, &ss, &err))
+			else if (member_format(pkg, dir, &ss, &err))
 				verify_note(msg, &n, "%s", pkgflat_error_text(&err, buf,
 				    sizeof buf));
 			else if (!cpio_gzip(&ss))
