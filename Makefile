@@ -3,7 +3,8 @@
 #   make check      build and run every test (scripts/run-tests)
 #   make asan       the test suite under AddressSanitizer + UBSan
 #   make ubsan      the test suite under UBSan alone
-#   make fuzz       libFuzzer harnesses (clang)
+#   make fuzz       libFuzzer harnesses (clang, ASan+UBSan)
+#   make fuzz-run   each harness for FUZZ_SECONDS (20); fuzz-long: an hour
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make bench      benchmarks (see scripts/bench)
 
@@ -107,13 +108,24 @@ ubsan:
 	    LDFLAGS="-fsanitize=undefined" all
 	BUILD=build-ubsan TEST_CFLAGS="-fsanitize=undefined" scripts/run-tests
 
+# libFuzzer harnesses under ASan+UBSan: every tests/fuzz/fuzz_*.c, found
+# by wildcard so that a new harness needs no edit here.
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 fuzz:
-	$(MAKE) CC=clang BUILD=build-fuzz CFLAGS="-O1 -g -fsanitize=address,fuzzer-no-link" \
-	    LDFLAGS="-fsanitize=address" build-fuzz/libpkgflat.a
+	$(MAKE) CC=clang BUILD=build-fuzz CFLAGS="-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	    LDFLAGS="$(FUZZ_SAN)" build-fuzz/libpkgflat.a
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "clang $$f -> build-fuzz/$$n"; \
-	  clang $(CPPFLAGS) -DPKGFLAT_LIBFUZZER -Isrc/lib -O1 -g -fsanitize=address,fuzzer -o build-fuzz/$$n $$f \
-	    build-fuzz/libpkgflat.a $(LDLIBS) || exit 1; done
+	  clang $(CPPFLAGS) -DPKGFLAT_LIBFUZZER -Isrc/lib -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer \
+	    -o build-fuzz/$$n $$f build-fuzz/libpkgflat.a $(LDLIBS) || exit 1; done
+
+# Each harness for FUZZ_SECONDS from its corpus; a crash fails (scripts/fuzz).
+FUZZ_SECONDS ?= 20
+fuzz-run: fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
+
+fuzz-long:
+	$(MAKE) fuzz-run FUZZ_SECONDS=$(if $(filter file,$(origin FUZZ_SECONDS)),3600,$(FUZZ_SECONDS))
 
 bench: all
 	scripts/bench
@@ -135,6 +147,6 @@ uninstall:
 clean:
 	rm -rf build build-asan build-ubsan build-fuzz
 
-.PHONY: all check asan ubsan fuzz bench install uninstall clean
+.PHONY: all check asan ubsan fuzz fuzz-run fuzz-long bench install uninstall clean
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PIC_OBJ:.o=.d)

@@ -2,7 +2,7 @@
  * FUZZ_TARGET(name) { ... } defines a fuzz harness. Built with
  * -DPKGFLAT_LIBFUZZER it is libFuzzer's entry point (make fuzz); otherwise it
  * registers itself with the replay driver, which runs every file under
- * testdata/fuzz/<name>/ through it in `make check`.
+ * tests/fuzz/corpus/<name>/ through it in `make check`.
  */
 #ifndef PKGFLAT_FUZZ_H
 #define PKGFLAT_FUZZ_H

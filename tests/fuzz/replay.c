@@ -1,4 +1,5 @@
-/* Replays each file of testdata/fuzz/TARGET/ through its harness. */
+/* Replays each file of ROOT/TARGET/ through its harness, for every ROOT
+ * named (default tests/fuzz/corpus): a corpus may be split over several. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,15 +50,20 @@ static unsigned char *slurp(const char *path, size_t *len)
 
 int main(int argc, char **argv)
 {
-	const char *root = argc > 1 ? argv[1] : "testdata/fuzz";
+	static const char *const default_root[] = { NULL, "tests/fuzz/corpus" };
+	const char *const *roots = argc > 1 ? (const char *const *)argv :
+	    default_root;
+	int nroots = argc > 1 ? argc : 2;
 	int passed = 0, failed = 0;
 
 	for (int t = 0; t < ntargets; t++) {
-		char dir[4096];
 		int files = 0;
-		snprintf(dir, sizeof dir, "%s/%s", root, targets[t].name);
-		DIR *d = opendir(dir);
-		if (d) {
+		for (int r = 1; r < nroots; r++) {
+			char dir[4096];
+			snprintf(dir, sizeof dir, "%s/%s", roots[r], targets[t].name);
+			DIR *d = opendir(dir);
+			if (!d)
+				continue;
 			struct dirent *de;
 			while ((de = readdir(d))) {
 				char path[8192];
@@ -79,7 +85,8 @@ int main(int argc, char **argv)
 			printf("ok   fuzz/%s (%d inputs)\n", targets[t].name, files);
 			passed++;
 		} else {
-			printf("FAIL fuzz/%s: no corpus in %s\n", targets[t].name, dir);
+			printf("FAIL fuzz/%s: no corpus in %s/%s\n", targets[t].name,
+			    roots[1], targets[t].name);
 			failed++;
 		}
 	}

@@ -6,7 +6,7 @@
  * (symlinks, devices, Size64, HLIndex, branch nodes, 100,000 paths).
  *
  * With PKGFLAT_BOM_SEED_DIR set, every buffer built here is also written to
- * that directory: that is how testdata/fuzz/bom/ was seeded.
+ * that directory: that is how tests/fuzz/corpus/bom/ was seeded.
  */
 #include <stdint.h>
 #include <stdio.h>
