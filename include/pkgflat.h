@@ -830,6 +830,32 @@ pkgflat_status pkgflat_digest_path(const char *path, char out[65],
     uint64_t *bytes, pkgflat_error *err);
 void pkgflat_digest_data(const void *data, size_t len, char out[65]);
 
+/*
+ * Output files that appear only when complete: written unnamed (O_TMPFILE)
+ * and linked into place by commit, so that a killed process leaves nothing;
+ * where the filesystem cannot, a temporary ".pkgflat-PID-XXXXXX-NAME"
+ * beside the output that the next open in that directory removes once its
+ * process is gone. Every package pkgflat writes goes this way.
+ */
+typedef struct pkgflat_output pkgflat_output;
+pkgflat_status pkgflat_output_open(const char *path, pkgflat_output **out,
+    pkgflat_error *err);
+int pkgflat_output_fd(const pkgflat_output *o);
+/* fsync (when durable or PKGFLAT_FSYNC), mode 0644, into place; frees o. */
+pkgflat_status pkgflat_output_commit(pkgflat_output *o, int durable,
+    pkgflat_error *err);
+/* Drop an output that is not wanted; frees o (NULL is fine). */
+void pkgflat_output_discard(pkgflat_output *o);
+/* Remove temporary files beside path that dead processes left. */
+void pkgflat_output_clean(const char *path);
+/*
+ * PKGFLAT_E_USAGE when writing output would destroy or change input: the
+ * same file by any name (symlink, hard link), or, for a directory input, a
+ * path inside it. PKGFLAT_OK otherwise, also when input does not exist.
+ */
+pkgflat_status pkgflat_output_check(const char *output, const char *input,
+    pkgflat_error *err);
+
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"
 

@@ -26,6 +26,7 @@
 
 #include "convert.h"
 #include "convert_scripts.h"
+#include "outfile.h"
 #include "sign.h"
 
 struct pkgflat_convert_result {
@@ -1434,13 +1435,16 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 		{ "background", NULL, NULL },
 	};
 	pkgflat_status rc;
-	char *dir = NULL, *tmp = NULL;
-	int fd = -1;
+	char *dir = NULL, reopen[64];
+	pkgflat_output *of = NULL;
+	int fd;
 	struct sign_ctx *sctx = NULL;
 
 	*result = NULL;
 	if (!opt || !opt->output || !opt->output[0])
 		return fail(err, PKGFLAT_E_USAGE, NULL, NULL, "no output file named");
+	if ((rc = pkgflat_output_check(opt->output, pkg->path, err)))
+		return rc;
 	enum pkgflat_bundle_kind rk = pkgflat_bundle_kind(pkg->root);
 	if (rk == PKGFLAT_BUNDLE_PRODUCT || rk == PKGFLAT_BUNDLE_FLAT_COMPONENT)
 		return fail(err, PKGFLAT_E_UNSUPPORTED, pkg->path, NULL,
@@ -1462,19 +1466,14 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 	if ((rc = plan(&c)))
 		goto out;
 
-	/* The output appears only when complete: a temp file, then rename. */
-	if (!(dir = path_dir(opt->output)) ||
-	    !(tmp = pf_asprintf("%s%s.%s.XXXXXX", dir, dir[0] ? "/" : "",
-	    path_base(opt->output)))) {
+	/* The output appears only when complete (outfile.c). */
+	if (!(dir = path_dir(opt->output))) {
 		rc = fail_nomem(err);
 		goto out;
 	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = fail_errno(err, opt->output, "cannot create");
-		free(tmp);
-		tmp = NULL;
+	if ((rc = pkgflat_output_open(opt->output, &of, err)))
 		goto out;
-	}
+	fd = pkgflat_output_fd(of);
 	xo.toc_cksum = (enum xar_cksum)opt->toc_checksum;
 	xo.creation_time = c.now;
 	if (opt->identity && (rc = signer_new(opt->identity, c.now,
@@ -1510,33 +1509,17 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 
 	if ((rc = xarw_finish(c.xw, fd, err)))
 		goto out;
-	if (want_fsync(0) && fsync(fd) != 0) {
-		rc = fail_errno(err, opt->output, "cannot write");
+	if (opt->check && (rc = check_output(pkg, output_reopen_path(of,
+	    reopen, sizeof reopen), opt, err)))
 		goto out;
-	}
-	if (fchmod(fd, 0644) != 0 || close(fd) != 0) {
-		fd = -1;
-		rc = fail_errno(err, opt->output, "cannot write");
+	rc = pkgflat_output_commit(of, 0, err);
+	of = NULL;
+	if (rc)
 		goto out;
-	}
-	fd = -1;
-	if (opt->check && (rc = check_output(pkg, tmp, opt, err)))
-		goto out;
-	if (rename(tmp, opt->output) != 0) {
-		rc = fail_errno(err, opt->output, "cannot rename into place");
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
 	*result = c.res;
 	c.res = NULL;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
+	pkgflat_output_discard(of);
 	xarw_free(c.xw);
 	signer_free(sctx);
 	for (size_t i = 0; i < c.ncomps; i++) {

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "xar_read.h"
 
 #define TRAILER 16
@@ -152,9 +153,12 @@ pkgflat_status pkgflat_staple(const char *path, const char *ticket,
 	pkgflat_status rc;
 	unsigned char *tk = NULL;
 	size_t tlen = 0;
-	char *dir = NULL, *tmp = NULL;
-	int in = -1, out = -1;
+	char *target = NULL;
+	pkgflat_output *of = NULL;
+	int in = -1, out;
 
+	if (ticket && (rc = pkgflat_output_check(path, ticket, err)))
+		return rc;
 	if ((rc = pkgflat_flat_inspect(path, &info, err)))
 		return rc;
 	if (info.heap_offset + info.heap_used > info.file_size)
@@ -183,21 +187,16 @@ pkgflat_status pkgflat_staple(const char *path, const char *ticket,
 			    "a ticket is 1 byte to 1 MiB (this one: %zu)", tlen);
 		}
 	}
-	if (!(dir = path_dir(path)) || !(tmp = pf_asprintf("%s%s.%s.XXXXXX", dir,
-	    dir[0] ? "/" : "", path_base(path)))) {
-		rc = fail_nomem(err);
-		goto out;
-	}
 	if ((in = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		rc = fail_errno(err, path, "cannot open");
 		goto out;
 	}
-	if ((out = mkstemp(tmp)) < 0) {
-		rc = fail_errno(err, path, "cannot create a temporary file beside");
-		free(tmp);
-		tmp = NULL;
+	/* Written through a symlink to its file; the package replaced only
+	 * when the new one is complete. */
+	if ((rc = output_in_place(path, path, &target, err)) ||
+	    (rc = pkgflat_output_open(target, &of, err)))
 		goto out;
-	}
+	out = pkgflat_output_fd(of);
 	/* The package up to the end of its heap, then the new trailer. */
 	if ((rc = xar_copy_range(in, 0, info.heap_offset + info.heap_used, out,
 	    path, err)))
@@ -214,29 +213,13 @@ pkgflat_status pkgflat_staple(const char *path, const char *ticket,
 			goto out;
 		}
 	}
-	if ((want_fsync(0) && fsync(out) != 0) || fchmod(out, 0644) != 0 ||
-	    close(out) != 0) {
-		out = -1;
-		rc = fail_errno(err, path, "cannot write");
-		goto out;
-	}
-	out = -1;
-	if (rename(tmp, path) != 0) {
-		rc = fail_errno(err, path, "cannot rename into place");
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
+	rc = pkgflat_output_commit(of, 0, err);
+	of = NULL;
 out:
 	if (in >= 0)
 		close(in);
-	if (out >= 0)
-		close(out);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(dir);
+	pkgflat_output_discard(of);
+	free(target);
 	free(tk);
 	return rc;
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "outfile.h"
 #include "sign.h"
 #include "xar_read.h"
 
@@ -248,59 +249,30 @@ out:
 	return rc;
 }
 
-/* "DIR/.NAME.XXXXXX" beside path, for mkstemp or mkdtemp. */
-static char *temp_beside(const char *path)
-{
-	char *dir = path_dir(path), *t = NULL;
-
-	if (dir)
-		t = pf_asprintf("%s%s.%s.XXXXXX", dir, dir[0] ? "/" : "",
-		    path_base(path));
-	free(dir);
-	return t;
-}
-
-/* The output: head, the signatures, then the input's heap; written beside
- * `out` and renamed into place when complete. */
+/* The output: head, the signatures, then the input's heap; it appears
+ * only when complete (outfile.c), in place of the input when it names it. */
 static pkgflat_status write_signed(const char *in, const char *out,
     const struct plan *p, const unsigned char *head, size_t head_len,
     const unsigned char *sig, size_t sig_len, int durable, pkgflat_error *err)
 {
 	pkgflat_status rc;
-	char *tmp = temp_beside(out);
+	pkgflat_output *of = NULL;
+	char *target = NULL;
 	int ofd;
 
-	if (!tmp)
-		return fail_nomem(err);
-	if ((ofd = mkstemp(tmp)) < 0) {
-		free(tmp);
-		return fail_errno(err, out, "cannot create");
-	}
+	if ((rc = output_in_place(out, in, &target, err)) ||
+	    (rc = pkgflat_output_open(target, &of, err)))
+		goto out;
+	ofd = pkgflat_output_fd(of);
 	if ((rc = xar_write_all(ofd, head, head_len, out, err)) ||
 	    (rc = xar_write_all(ofd, sig, sig_len, out, err)) ||
 	    (rc = xar_copy_range(p->fd, p->src, p->len, ofd, in, err)))
 		goto out;
-	if ((want_fsync(durable) && fsync(ofd) != 0) || fchmod(ofd, 0644) != 0) {
-		rc = fail_errno(err, out, "cannot write");
-		goto out;
-	}
-	int c = close(ofd);
-	ofd = -1;
-	if (c != 0) {
-		rc = fail_errno(err, out, "cannot write");
-		goto out;
-	}
-	if (rename(tmp, out) != 0) {
-		rc = fail_errno(err, out, "cannot rename into place");
-		goto out;
-	}
-	free(tmp);
-	return PKGFLAT_OK;
+	rc = pkgflat_output_commit(of, durable, err);
+	of = NULL;
 out:
-	if (ofd >= 0)
-		close(ofd);
-	unlink(tmp);
-	free(tmp);
+	pkgflat_output_discard(of);
+	free(target);
 	return rc;
 }
 
@@ -346,7 +318,8 @@ pkgflat_status pkgflat_sign(const char *in, const char *out,
 
 	if (res)
 		memset(res, 0, sizeof *res);
-	if ((rc = plan_open(in, &sp, &p, err)))
+	if ((rc = output_in_place(out, in, NULL, err)) ||
+	    (rc = plan_open(in, &sp, &p, err)))
 		return rc;
 	if (!(sig = malloc(p.xs->reserve)))
 		rc = fail_nomem(err);
@@ -730,18 +703,9 @@ pkgflat_status pkgflat_sign_prepare(const char *in, const char *req,
 	}
 
 	/* A directory beside req, filled, then renamed into place. */
-	if (!(tmp = temp_beside(req))) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	if (!mkdtemp(tmp)) {
-		rc = fail_errno(err, req, "cannot create");
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		rc = fail_errno(err, req, "cannot create");
+	if ((dfd = output_mkdtemp(req, &tmp)) < 0) {
+		rc = errno == ENOMEM ? fail_nomem(err) :
+		    fail_errno(err, req, "cannot create");
 		goto out;
 	}
 	const void *data[] = { req_readme, state, p.head, pem, r.rsa_di,
@@ -835,6 +799,9 @@ pkgflat_status pkgflat_sign_inject(const char *req, const char *in,
 
 	if (res)
 		memset(res, 0, sizeof *res);
+	if ((rc = output_in_place(out, in, NULL, err)) ||
+	    (rc = pkgflat_output_check(out, req, err)))
+		return rc;
 	if ((rc = req_read(req, "state", 4096, &path[0], &state, &state_len,
 	    err)) || (rc = req_parse(path[0], (const char *)state, state_len, &r,
 	    err)))

@@ -357,12 +357,14 @@ static int open_heap(const char *dir)
 	if (fd >= 0)
 		return fd;
 #endif
-	/* Filesystems without O_TMPFILE: a named file, unlinked at once. */
-	if (!(tmpl = pf_asprintf("%s/.pkgflat-heap-XXXXXX", dir))) {
+	/* Filesystems without O_TMPFILE: a named file, unlinked at once
+	 * (a name that pkgflat_output_clean() removes if it stays). */
+	if (!(tmpl = pf_asprintf("%s/.pkgflat-%ld-XXXXXX-heap", dir,
+	    (long)getpid()))) {
 		errno = ENOMEM;
 		return -1;
 	}
-	fd = mkostemp(tmpl, O_CLOEXEC);
+	fd = mkostemps(tmpl, 5, O_CLOEXEC);
 	if (fd >= 0 && unlink(tmpl) != 0) {
 		int e = errno;
 		close(fd);
