@@ -22,6 +22,13 @@ extern const char *progname;
 int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int report_error(const pkgflat_error *err);
+/* EXIT_USAGE, the error printed, when writing out would destroy or change
+ * one of the n inputs (NULL ones skipped), or out is an input's very name. */
+int refuse_overwrite(const char *out, const char *const *inputs, size_t n);
+/* A stream to a file that appears only when output_fclose() succeeds
+ * (pkgflat_output_open); both print their errors. */
+FILE *output_fopen(const char *path, pkgflat_output **o);
+int output_fclose(FILE *f, pkgflat_output *o, const char *path);
 
 int cmd_info(int argc, char **argv);
 int cmd_ls(int argc, char **argv);

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -77,11 +78,16 @@ static const char batch_help[] =
     "makes each worker wait before it starts; PKGFLAT_BATCH_TEST_CRASH=TEXT\n"
     "makes the workers of inputs whose path holds TEXT abort.\n"
     "\n"
+    "OUTDIR may lie inside a directory that is searched (it is skipped), not\n"
+    "inside an input bundle; an output that would replace an input, or\n"
+    "--junit naming one, is refused before any work (exit 2).\n"
+    "\n"
     "exit status: 0 every input converted or up to date, 1 some failed or\n"
     "the run was interrupted, 2 usage error, 3 the run could not start (no\n"
     "inputs, OUTDIR not usable)\n";
 
 #define STATE_NAME ".pkgflat-batch-state"
+#define STATE_HEADER "pkgflat-batch-state 1"
 #define REPORT_NAME "pkgflat-report.json"
 
 enum item_status { ST_PENDING = 0, ST_RUNNING, ST_CONVERTED, ST_SKIPPED,
@@ -546,6 +552,79 @@ static void name_outputs(struct batch *b)
 	}
 }
 
+/*
+ * No output may be written over an input or inside an input bundle:
+ * OUTDIR inside a directory that is searched is fine (the search skips it),
+ * inside Foo.pkg/ it is not. EXIT_USAGE, said, before any work.
+ */
+/* path resolved, when its last parts do not exist yet: those as given */
+static char *realpath_missing(const char *path)
+{
+	char *head = xstrdup(path), *real, *slash;
+
+	while (!(real = realpath(head, NULL)) && (slash = strrchr(head, '/')) &&
+	    slash != head)
+		*slash = '\0';
+	if (!real && !strchr(head, '/'))
+		real = realpath(".", NULL), head[0] = '\0';
+	if (!real) {
+		free(head);
+		return NULL;
+	}
+	const char *rest = path + strlen(head);
+	char *r = xprintf("%s%s%s", real, head[0] || *rest == '/' ? "" : "/",
+	    rest);
+	free(real);
+	free(head);
+	return r;
+}
+
+static int refuse_inputs(struct batch *b)
+{
+	char *outreal = realpath_missing(b->outdir);
+	char **reals = xrealloc(NULL, (b->n + 1) * sizeof *reals);
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < b->n; i++)
+		reals[i] = strndup(b->items[i].key, strcspn(b->items[i].key, "\n"));
+	for (size_t i = 0; outreal && rc == EXIT_OK && i < b->n; i++) {
+		size_t l = strlen(reals[i]);
+		struct stat sb;
+		if (reals[i][0] == '/' && !strncmp(outreal, reals[i], l) &&
+		    (outreal[l] == '/' || !outreal[l]) && stat(reals[i], &sb) == 0 &&
+		    S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "%s: %s: is inside the input %s: writing there "
+			    "would change the input\n", progname, b->outdir,
+			    b->items[i].input);
+			rc = EXIT_USAGE;
+		}
+	}
+	if (outreal && rc == EXIT_OK) {
+		qsort(reals, b->n, sizeof *reals, cmp_str);
+		for (size_t i = 0; rc == EXIT_OK && i < b->n; i++) {
+			char *o = xprintf("%s/%s", outreal, b->items[i].rel);
+			if (bsearch(&o, reals, b->n, sizeof *reals, cmp_str)) {
+				fprintf(stderr, "%s: %s: is an input: writing it would "
+				    "destroy the input\n", progname, b->items[i].out);
+				rc = EXIT_USAGE;
+			}
+			free(o);
+		}
+	}
+	if (b->junit && rc == EXIT_OK) {
+		const char **in = xrealloc(NULL, (b->n + 1) * sizeof *in);
+		for (size_t i = 0; i < b->n; i++)
+			in[i] = b->items[i].input;
+		rc = refuse_overwrite(b->junit, in, b->n);
+		free(in);
+	}
+	for (size_t i = 0; i < b->n; i++)
+		free(reals[i]);
+	free(reals);
+	free(outreal);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* State between runs                                                 */
 
@@ -582,24 +661,43 @@ static int is_hex64(const char *s)
 	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
 }
 
+/* A state file that is not what state_write() writes is reported, not
+ * trusted: a damaged line is skipped (its input converted again), a file
+ * without the header is set aside whole. Lines that parse are safe to keep:
+ * an output counts as up to date only when its digest matches too. */
 static void state_read(struct batch *b)
 {
 	char *path = xprintf("%s/%s", b->outdir, STATE_NAME);
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, lineno = 0, bad = 0, first_bad = 0;
+	int no_header = 0;
 	ssize_t len;
 
-	free(path);
-	if (!f)
+	if (!f) {
+		if (errno != ENOENT)
+			fprintf(stderr, "%s: warning: %s: cannot read: %s; every input "
+			    "is converted again\n", progname, path, strerror(errno));
+		free(path);
 		return;
+	}
 	while ((len = getline(&line, &cap, f)) > 0) {
+		lineno++;
 		if (line[len - 1] == '\n')
 			line[--len] = '\0';
+		if (lineno == 1) {
+			if ((no_header = strcmp(line, STATE_HEADER) != 0))
+				break;
+			continue;
+		}
 		char *f1 = strtok(line, "\t"), *f2 = strtok(NULL, "\t"),
 		    *f3 = strtok(NULL, "\t"), *f4 = strtok(NULL, "\t");
-		if (!f4 || !is_hex64(f2) || !is_hex64(f3) || !is_hex64(f4))
-			continue; /* the header, or a damaged line */
+		if (!f4 || strtok(NULL, "\t") || !is_hex64(f2) || !is_hex64(f3) ||
+		    !is_hex64(f4) || (size_t)len != strlen(f1) + 3 * 65) {
+			if (!bad++)
+				first_bad = lineno;
+			continue;
+		}
 		b->state = xrealloc(b->state, (b->nstate + 1) * sizeof *b->state);
 		struct state_entry *e = &b->state[b->nstate++];
 		unescape(f1);
@@ -608,8 +706,23 @@ static void state_read(struct batch *b)
 		memcpy(e->opt, f3, 65);
 		memcpy(e->out, f4, 65);
 	}
+	if (ferror(f))
+		fprintf(stderr, "%s: warning: %s: cannot read: %s; inputs after "
+		    "line %zu are converted again\n", progname, path,
+		    strerror(errno), lineno);
+	else if (no_header || lineno == 0)
+		fprintf(stderr, "%s: warning: %s: %s: not a batch state file "
+		    "(no '%s' header); ignored: every input is converted again "
+		    "and the file rewritten\n", progname, path,
+		    lineno ? "line 1" : "empty", STATE_HEADER);
+	else if (bad)
+		fprintf(stderr, "%s: warning: %s: line %zu: not 'OUTPUT<TAB>three "
+		    "SHA-256s' (%zu damaged line%s ignored: %s converted again)\n",
+		    progname, path, first_bad, bad, bad == 1 ? "" : "s",
+		    bad == 1 ? "its input is" : "their inputs are");
 	free(line);
 	fclose(f);
+	free(path);
 }
 
 static struct state_entry *state_find(struct batch *b, const char *rel)
@@ -620,58 +733,22 @@ static struct state_entry *state_find(struct batch *b, const char *rel)
 	return NULL;
 }
 
-/* Write to a temporary file beside path, then rename: never half a file. */
-static FILE *open_replacement(const char *path, char **tmp)
-{
-	*tmp = xprintf("%s.tmp.XXXXXX", path);
-	int fd = mkstemp(*tmp);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-
-	if (!f) {
-		if (fd >= 0) {
-			close(fd);
-			unlink(*tmp);
-		}
-		free(*tmp);
-		*tmp = NULL;
-	} else
-		fchmod(fd, 0644);
-	return f;
-}
-
-static int close_replacement(FILE *f, char *tmp, const char *path)
-{
-	int bad = ferror(f);
-
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		fprintf(stderr, "%s: %s: cannot write: %s\n", progname, path,
-		    strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return EXIT_ERROR;
-	}
-	free(tmp);
-	return EXIT_OK;
-}
-
 static int state_write(struct batch *b)
 {
-	char *path = xprintf("%s/%s", b->outdir, STATE_NAME), *tmp;
-	FILE *f = open_replacement(path, &tmp);
+	char *path = xprintf("%s/%s", b->outdir, STATE_NAME);
+	pkgflat_output *tmp;
+	FILE *f = output_fopen(path, &tmp);
 	int rc = EXIT_ERROR;
 
 	if (f) {
-		fprintf(f, "pkgflat-batch-state 1\n");
+		fprintf(f, "%s\n", STATE_HEADER);
 		for (size_t i = 0; i < b->nstate; i++) {
 			put_escaped(f, b->state[i].rel);
 			fprintf(f, "\t%s\t%s\t%s\n", b->state[i].in, b->state[i].opt,
 			    b->state[i].out);
 		}
-		rc = close_replacement(f, tmp, path);
-	} else
-		fprintf(stderr, "%s: %s: cannot write: %s\n", progname, path,
-		    strerror(errno));
+		rc = output_fclose(f, tmp, path);
+	}
 	free(path);
 	return rc;
 }
@@ -944,34 +1021,6 @@ static void report_item(struct batch *b, const struct item *it)
 /* ------------------------------------------------------------------ */
 /* Running                                                            */
 
-/* Temporary files convert leaves when killed: ".NAME.XXXXXX" beside it. */
-static void remove_temps(const char *out)
-{
-	char *dir = xstrdup(out), *slash = strrchr(dir, '/');
-	const char *name = base_name(out);
-	size_t nl = strlen(name);
-	DIR *d;
-	struct dirent *de;
-
-	if (slash)
-		*slash = '\0';
-	if (!(d = opendir(slash ? dir : "."))) {
-		free(dir);
-		return;
-	}
-	while ((de = readdir(d))) {
-		const char *n = de->d_name;
-		if (n[0] == '.' && !strncmp(n + 1, name, nl) && n[nl + 1] == '.' &&
-		    strlen(n + nl + 2) == 6) {
-			char *p = xprintf("%s/%s", slash ? dir : ".", n);
-			unlink(p);
-			free(p);
-		}
-	}
-	closedir(d);
-	free(dir);
-}
-
 static int mkdirs(const char *path)
 {
 	char *p = xstrdup(path);
@@ -1011,8 +1060,12 @@ static void start(struct batch *b, size_t i)
 		goto out;
 	}
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	if (pid == 0) {
+		/* A worker dies with the run: a killed batch leaves no worker
+		 * writing on (the parent may have died before prctl). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(EXIT_ERROR);
 		struct sigaction sa = { .sa_handler = SIG_DFL };
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
@@ -1045,19 +1098,19 @@ static void finish(struct batch *b, size_t i, int wstatus)
 		int sig = WTERMSIG(wstatus);
 		if (stop_signal && (sig == SIGTERM || sig == SIGINT)) {
 			it->st = ST_INTERRUPTED;
-			remove_temps(it->out);
+			pkgflat_output_clean(it->out);
 		} else {
 			it->st = ST_FAILED;
 			it->error = xprintf("%s: worker killed by signal SIG%s (%s)",
 			    it->input, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
 			    strsignal(sig));
-			remove_temps(it->out);
+			pkgflat_output_clean(it->out);
 		}
 	} else if (read_record(it, rec) != 0) {
 		it->st = ST_FAILED;
 		it->error = xprintf("%s: the worker left no result (exit %d)",
 		    it->input, WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
-		remove_temps(it->out);
+		pkgflat_output_clean(it->out);
 	}
 	unlink(rec);
 	free(rec);
@@ -1137,13 +1190,12 @@ static void run_all(struct batch *b)
 
 static int write_report(struct batch *b)
 {
-	char *path = xprintf("%s/%s", b->outdir, REPORT_NAME), *tmp;
-	FILE *f = open_replacement(path, &tmp);
+	char *path = xprintf("%s/%s", b->outdir, REPORT_NAME);
+	pkgflat_output *tmp;
+	FILE *f = output_fopen(path, &tmp);
 	int rc;
 
 	if (!f) {
-		fprintf(stderr, "%s: %s: cannot write: %s\n", progname, path,
-		    strerror(errno));
 		free(path);
 		return EXIT_ERROR;
 	}
@@ -1207,7 +1259,7 @@ static int write_report(struct batch *b)
 	json_end_array(&j);
 	json_end_object(&j);
 	json_finish(&j);
-	rc = close_replacement(f, tmp, path);
+	rc = output_fclose(f, tmp, path);
 	free(path);
 	return rc;
 }
@@ -1242,16 +1294,13 @@ static void xml_text(FILE *f, const char *s)
 
 static int write_junit(struct batch *b)
 {
-	char *tmp;
-	FILE *f = open_replacement(b->junit, &tmp);
+	pkgflat_output *tmp;
+	FILE *f = output_fopen(b->junit, &tmp);
 	double total = since(&b->t0);
 	size_t skipped = b->n - b->done;
 
-	if (!f) {
-		fprintf(stderr, "%s: %s: cannot write: %s\n", progname, b->junit,
-		    strerror(errno));
+	if (!f)
 		return EXIT_ERROR;
-	}
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<testsuites tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
 	    "time=\"%.3f\">\n"
@@ -1285,7 +1334,7 @@ static int write_junit(struct batch *b)
 		fputs("</system-out>\n    </testcase>\n", f);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", f);
-	return close_replacement(f, tmp, b->junit);
+	return output_fclose(f, tmp, b->junit);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1413,17 +1462,18 @@ int cmd_batch(int argc, char **argv)
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	drop_components(&b);
+	name_outputs(&b);
+	if ((rc = refuse_inputs(&b)))
+		goto out;
 	if (mkdirs(b.outdir) != 0) {
 		fprintf(stderr, "%s: %s: cannot create: %s\n", progname,
 		    b.outdir, strerror(errno));
 		rc = EXIT_ERROR;
 		goto out;
 	}
-	drop_components(&b);
-	name_outputs(&b);
 	for (size_t i = 0; i < b.n; i++) {
 		b.total_bytes += b.items[i].size;
-		remove_temps(b.items[i].out); /* left by a run that was killed */
 		if (strcmp(b.items[i].wanted, b.items[i].rel) && !b.quiet) {
 			fprintf(stderr, "%s: ", progname);
 			print_text(stderr, b.items[i].input);

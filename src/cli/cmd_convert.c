@@ -31,7 +31,11 @@ static const char convert_help[] =
     "SOURCE_DATE_EPOCH, when set, fixes every time stamp: converting the same\n"
     "input twice gives byte-identical output.\n"
     "\n"
-    "exit status: 0 converted, 1 --check found a difference, 2 usage error,\n"
+    "OUT (and --report) must not be a file named to be read, by any name,\n"
+    "nor lie inside the input bundle: that is refused before any work.\n"
+    "\n"
+    "exit status: 0 converted, 1 --check found a difference, 2 usage error\n"
+    "(also: an output that is an input),\n"
     "3 unreadable or malformed "
     "package, or the output could not be written\n";
 
@@ -43,13 +47,11 @@ static void jstr_or_null(json *j, const char *k, const char *v)
 static int write_report(const char *path, const char *input, const char *out,
     const pkgflat_convert_result *r)
 {
-	FILE *f = fopen(path, "w");
+	pkgflat_output *o;
+	FILE *f = output_fopen(path, &o);
 
-	if (!f) {
-		fprintf(stderr, "%s convert: %s: cannot write the report\n",
-		    progname, path);
+	if (!f)
 		return EXIT_ERROR;
-	}
 	json j = { .f = f };
 	json_begin_object(&j, NULL);
 	json_string(&j, "input", input);
@@ -89,12 +91,7 @@ static int write_report(const char *path, const char *input, const char *out,
 	json_end_array(&j);
 	json_end_object(&j);
 	json_finish(&j);
-	if (fclose(f) != 0) {
-		fprintf(stderr, "%s convert: %s: cannot write the report\n",
-		    progname, path);
-		return EXIT_ERROR;
-	}
-	return EXIT_OK;
+	return output_fclose(f, o, path);
 }
 
 int cmd_convert(int argc, char **argv)
@@ -144,6 +141,15 @@ int cmd_convert(int argc, char **argv)
 	if ((rc = convert_opts_finish("convert", &co)))
 		goto out;
 	co.opt.output = output;
+	/* Nothing named to be read may be written over, before any work. */
+	const char *reads[] = { argv[optind], co.spec.p12, co.spec.key,
+	    co.spec.cert, co.spec.chain, report };
+	size_t nreads = sizeof reads / sizeof *reads;
+	if ((rc = refuse_overwrite(output, reads, nreads)))
+		goto out;
+	reads[nreads - 1] = output; /* the report goes elsewhere too */
+	if ((rc = refuse_overwrite(report, reads, nreads)))
+		goto out;
 	pkgflat_error_clear(&err);
 	if (pkgflat_package_open(argv[optind], &pkg, &err)) {
 		rc = report_error(&err);

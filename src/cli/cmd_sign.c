@@ -15,7 +15,10 @@ static const char sign_help[] =
     "RSA signature (PKCS#1 v1.5 over the checksum) and a detached CMS\n"
     "signature, both carrying the whole certificate chain. Old signatures\n"
     "and a stapled ticket are dropped first; the file data is copied once,\n"
-    "unchanged. OUT may equal IN: it is replaced only when complete.\n"
+    "unchanged. OUT may equal IN (signing in place: the same path, or a\n"
+    "symlink to it, whose file is then rewritten): it is replaced only when\n"
+    "complete. OUT that is IN by another name (a hard link), or an identity\n"
+    "file or the request directory, is refused (exit 2) before any work.\n"
     "\n"
     "identity:\n"
     "  --p12 FILE               PKCS#12 with key, certificate and chain\n"
@@ -81,7 +84,8 @@ static const char sign_help_twostep[] =
     "not fit productsign's 9216 bytes for the CMS, more is reserved and a\n"
     "warning says so.\n"
     "\n"
-    "exit status: 0 signed (or prepared), 2 usage error, 3 unreadable input,\n"
+    "exit status: 0 signed (or prepared), 2 usage error (also: an output\n"
+    "that is an input), 3 unreadable input,\n"
     "bad identity, a signature that does not verify, a request that does not\n"
     "match, or the output could not be written\n";
 
@@ -145,6 +149,10 @@ int cmd_sign(int argc, char **argv)
 		    "one at a time");
 	if (!prepare && !out)
 		return usage_error("sign", "no output file: use -o OUT.pkg");
+	/* The key and certificates are read, never written over. */
+	const char *reads[] = { spec.p12, spec.key, spec.cert, spec.chain };
+	if ((rc = refuse_overwrite(out, reads, 4)))
+		return rc;
 	opt.timestamp = now_or_epoch();
 	opt.tsa_url = tsa.url;
 	opt.tsa_timeout = tsa.timeout;

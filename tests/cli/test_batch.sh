@@ -216,8 +216,9 @@ sigterm() {
 	fixtures in
 	"$ROOT/scripts/make-cpython-mpkg" --format ustar --big-mb 4 in/aaa-big >/dev/null ||
 		fail "generator failed"
-	# A stale temporary file of a killed earlier run goes away.
-	mkdir -p out/clash && echo partial >out/clash/.Foo.pkg.AbC123
+	# A stale temporary file of a killed earlier run (its pid dead) goes away.
+	sh -c 'exit 0' & dead=$!; wait $dead
+	mkdir -p out/clash && echo partial >"out/clash/.pkgflat-$dead-AbC123-Foo.pkg"
 	PKGFLAT_BATCH_TEST_DELAY=0.3 "$PKGFLAT" batch -j 2 -o out in >"$T/out" 2>"$T/err" &
 	pid=$!
 	i=0
