@@ -47,7 +47,8 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 SONAME  := libpkgflat.so.0
 
 all: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so \
-     $(BUILD)/unit-tests $(BUILD)/fuzz-replay $(BUILD)/pkgflat.pc $(BUILD)/xarcheck
+     $(BUILD)/unit-tests $(BUILD)/fuzz-replay $(BUILD)/pkgflat.pc $(BUILD)/xarcheck \
+     $(BUILD)/faultinj.so
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,6 +84,12 @@ $(BUILD)/fuzz-replay: tests/fuzz/replay.c $(FUZZ_SRC) $(BUILD)/libpkgflat.a
 $(BUILD)/xarcheck: tests/tools/xarcheck.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+# The fault-injection shim (tests/cli/test_faults.sh): never instrumented,
+# whatever the build, as it sits under the sanitizer's own interceptors.
+$(BUILD)/faultinj.so: tests/tools/faultinj.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -g $(WARN) $(EXTRA_CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 # Written again by install, so that it names the PREFIX installed to.
 write_pc = printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \

@@ -81,6 +81,18 @@ struct dir_src {
 	char link[4096];
 };
 
+/* libarchive's message, which it does not always set (a failed read(2)
+ * leaves only its errno). */
+static const char *ar_why(struct archive *a)
+{
+	const char *m = archive_error_string(a);
+
+	if (m)
+		return m;
+	return archive_errno(a) > 0 ? strerror(archive_errno(a)) :
+	    "cannot read (libarchive gives no reason)";
+}
+
 static const char *dot(const char *path)
 {
 	return path && path[0] ? path : ".";
@@ -362,7 +374,7 @@ static struct archive *ar_reader(const char *file, pkgflat_error *err)
 	if (archive_read_open_filename(a, file, 65536) != ARCHIVE_OK) {
 		/* The caller has already checked that the file exists. */
 		fail(err, PKGFLAT_E_FORMAT, file, NULL,
-		    "not a zip or tar archive: %s", archive_error_string(a));
+		    "not a zip or tar archive: %s", ar_why(a));
 		archive_read_free(a);
 		return NULL;
 	}
@@ -561,7 +573,7 @@ pkgflat_status src_open_archive(const char *file, src **out,
 				char *n = src_display(&a->base, e->path);
 				rc = fail(err, PKGFLAT_E_FORMAT, n, NULL,
 				    "cannot read from archive: %s",
-				    got < 0 ? archive_error_string(ar) : "short read");
+				    got < 0 ? ar_why(ar) : "short read");
 				free(n);
 				goto fail;
 			}
@@ -573,7 +585,7 @@ pkgflat_status src_open_archive(const char *file, src **out,
 		char where[64];
 		snprintf(where, sizeof where, "entry %zu", index);
 		rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
-		    archive_error_string(ar));
+		    ar_why(ar));
 		goto fail;
 	}
 	if ((rc = ar_add_parents(a, err)))
@@ -680,7 +692,7 @@ static struct archive *ar_seek(struct ar_src *a, const struct ar_entry *e,
 	}
 	char *n = src_display(&a->base, e->path);
 	fail(err, PKGFLAT_E_IO, n, NULL, "archive changed while reading: %s",
-	    archive_error_string(ar));
+	    ar_why(ar));
 	free(n);
 	archive_read_free(ar);
 	return NULL;
@@ -729,7 +741,7 @@ static pkgflat_status ar_read(src *s, const char *path, size_t max,
 			char *n = src_display(s, path);
 			fail(err, PKGFLAT_E_FORMAT, n, NULL,
 			    "cannot read from archive: %s",
-			    got < 0 ? archive_error_string(ar) : "short read");
+			    got < 0 ? ar_why(ar) : "short read");
 			free(n);
 			archive_read_free(ar);
 			free(buf);
@@ -764,7 +776,7 @@ static long ar_stream_read(src_stream *st, void *buf, size_t n)
 	if (r < 0) {
 		char *name = src_display(st->owner, st->path);
 		fail(st->err, PKGFLAT_E_FORMAT, name, NULL,
-		    "cannot read from archive: %s", archive_error_string(s->ar));
+		    "cannot read from archive: %s", ar_why(s->ar));
 		free(name);
 		return -1;
 	}

@@ -1,0 +1,206 @@
+# Fault injection: the Nth write, pwrite, fsync, rename, linkat, read,
+# copy_file_range or malloc fails (tests/tools/faultinj.c, LD_PRELOAD) in a
+# whole convert, sign, in-place sign and batch run, for every N up to the
+# call count (strided when there are more than FAULT_RUNS, default 12, per
+# function). After each: exit 3 with a message naming what failed (batch:
+# exit 1 or 3), or success with an output that is complete and verifies;
+# never a partial output, a temporary file, a changed input, a crash or a
+# sanitizer report. Also once with O_TMPFILE refused, so that the named
+# temporary file path is the one under fault.
+. tests/cli/lib.sh
+
+SHIM="$ROOT/${BUILD:-build}/faultinj.so"
+ZIP="$TD/legacy/zips/Keychain_Minder_1_3.zip"
+ZIP2="$TD/legacy/zips/Reset_User_and_System_Font_Caches.zip"
+RUNS=${FAULT_RUNS:-12}
+FUNCS="write pwrite fsync rename linkat read copy_file_range malloc"
+export SOURCE_DATE_EPOCH=1700000000
+# Every fsync is made, so that it can fail.
+export PKGFLAT_FSYNC=1
+# The shim comes before the sanitizer runtime; that is intended.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
+[ -f "$SHIM" ] || { echo "FAIL cli/faults: $SHIM not built"; exit 1; }
+
+# A package that is whole: bsdtar lists it and verify finds nothing wrong.
+whole() { # whole PKG
+	bsdtar -tf "$1" >/dev/null 2>&1 || fail "$1: bsdtar cannot read it"
+	"$PKGFLAT" verify ${CA:+--ca "$CA"} "$1" >v.out 2>&1
+	grep -q "^no check failed" v.out || { cat v.out; fail "$1 does not verify"; }
+}
+
+sane_stderr() { # no crash report of any kind
+	for s in AddressSanitizer LeakSanitizer "runtime error" "Segmentation" "Aborted" \
+	    "(null)"; do
+		hasnt "$1" "$s"
+	done
+}
+
+# How often each function is called: the largest count of any process.
+count_calls() { # count_calls FUNC CMD... (from a clean state made by $setup)
+	f=$1; shift
+	rm -f "$T/fi.log"
+	FAULTINJ_LOG="$T/fi.log" LD_PRELOAD="$SHIM" "$@" >/dev/null 2>&1
+	awk -v f="$f" '$1 == "count" && $2 == f && $3 > m { m = $3 } END { print m + 0 }' "$T/fi.log"
+}
+
+# sweep KIND: for each function and N, set up, run under the fault, check.
+sweep() {
+	kind=$1
+	total=0
+	fired=0
+	for FUNC in $FUNCS; do
+		setup_$kind
+		c=$(count_calls "$FUNC" cmd_$kind)
+		check_$kind 0 "$T/err.none" || fail "$kind without a fault"
+		[ "$c" -gt 0 ] || continue
+		step=$(( (c + RUNS - 1) / RUNS ))
+		n=1
+		while [ $n -le "$c" ]; do
+			setup_$kind
+			rm -f "$T/fi.log"
+			FAULTINJ_FUNC=$FUNC FAULTINJ_N=$n FAULTINJ_LOG="$T/fi.log" LD_PRELOAD="$SHIM" \
+			    cmd_$kind >"$T/fo" 2>"$T/fe"
+			rc=$?
+			grep -q "^fired" "$T/fi.log" 2>/dev/null && fired=$((fired + 1))
+			sane_stderr "$T/fe"
+			check_$kind $rc "$T/fe" || fail "$kind: $FUNC #$n of $c: exit $rc: $(cat "$T/fe")"
+			total=$((total + 1))
+			n=$((n + step))
+		done
+	done
+	echo "$kind: $total runs, $fired faults fired"
+	[ $fired -gt 0 ] || fail "$kind: no fault ever fired"
+}
+
+# No file in DIR but those named: no temporary file, no partial output.
+only() {
+	dir=$1; shift
+	got=$(cd "$dir" && ls -A | LC_ALL=C sort | tr '\n' ' ')
+	want=$([ $# -eq 0 ] || printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || fail "$dir holds '$got', want '$want'"
+}
+
+# An error says what failed: "pkgflat: FILE: ..." or out of memory.
+named_error() {
+	grep -Eq '^pkgflat( [a-z]+)?: (.*(\.pkg|\.zip|/)[^:]*: |(.*: )?out of memory)' "$1" ||
+		fail "no file named in: $(cat "$1")"
+}
+
+# --- convert ---------------------------------------------------------
+setup_convert() { rm -rf out; mkdir out; }
+cmd_convert() { "$PKGFLAT" convert -q "$IN" -o out/x.pkg; }
+check_convert() {
+	[ "$(tree_sum in)" = "$INSUM" ] || fail "input changed"
+	if [ "$1" = 0 ]; then
+		only out x.pkg
+		whole out/x.pkg
+	else
+		[ "$1" = 3 ] || fail "exit $1, want 0 or 3"
+		named_error "$2"
+		only out
+	fi
+}
+
+convert_faults() {
+	mkdir in && cp "$ZIP" in/k.zip
+	IN=in/k.zip
+	INSUM=$(tree_sum in)
+	sweep convert
+}
+
+convert_faults_named_temp() {
+	mkdir in && cp "$ZIP" in/k.zip
+	IN=in/k.zip
+	INSUM=$(tree_sum in)
+	FUNCS="write rename fsync"
+	export FAULTINJ_NO_TMPFILE=1
+	sweep convert
+}
+
+# --- sign, to a new file and in place ---------------------------------
+pki_and_input() {
+	"$ROOT/scripts/make-test-pki" "$T/pki" >/dev/null 2>&1
+	P=$T/pki
+	CA=$P/root.pem
+	mkdir in
+	"$PKGFLAT" convert -q "$ZIP" -o in/u.pkg || fail "convert"
+	INSUM=$(tree_sum in)
+}
+setup_sign() { rm -rf out; mkdir out; }
+cmd_sign() {
+	"$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    in/u.pkg -o out/s.pkg
+}
+check_sign() {
+	[ "$(tree_sum in)" = "$INSUM" ] || fail "input changed"
+	if [ "$1" = 0 ]; then
+		only out s.pkg
+		whole out/s.pkg
+	else
+		[ "$1" = 3 ] || fail "exit $1, want 0 or 3"
+		named_error "$2"
+		only out
+	fi
+}
+
+sign_faults() {
+	pki_and_input
+	sweep sign
+}
+
+setup_inplace() { rm -rf out; mkdir out; cp in/u.pkg out/u.pkg; }
+cmd_inplace() {
+	"$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    out/u.pkg -o out/u.pkg
+}
+check_inplace() {
+	only out u.pkg
+	if [ "$1" = 0 ]; then
+		whole out/u.pkg
+	else
+		[ "$1" = 3 ] || fail "exit $1, want 0 or 3"
+		named_error "$2"
+		cmp -s out/u.pkg in/u.pkg || fail "a failed in-place sign changed the package"
+	fi
+}
+
+inplace_sign_faults() {
+	pki_and_input
+	sweep inplace
+}
+
+# --- batch --------------------------------------------------------------
+setup_batch() { rm -rf out; }
+cmd_batch() { "$PKGFLAT" batch -q -j 2 -o out in; }
+check_batch() {
+	[ "$(tree_sum in)" = "$INSUM" ] || fail "input changed"
+	case $1 in
+	0) only out .pkgflat-batch-state k.pkg r.pkg pkgflat-report.json ;;
+	1|3) named_error "$2" ;;
+	*) fail "exit $1, want 0, 1 or 3" ;;
+	esac
+	[ -d out ] || return 0
+	for f in out/* out/.*; do
+		case ${f#out/} in
+		.|..|'*'|'.*') ;;
+		k.pkg|r.pkg) whole "$f" ;;
+		pkgflat-report.json) python3 -m json.tool "$f" >/dev/null || fail "report not JSON" ;;
+		.pkgflat-batch-state) head -n 1 "$f" | grep -qx 'pkgflat-batch-state 1' ||
+			fail "state file damaged" ;;
+		*) fail "left in out/: ${f#out/}" ;;
+		esac
+	done
+}
+
+batch_faults() {
+	mkdir in && cp "$ZIP" in/k.zip && cp "$ZIP2" in/r.zip
+	INSUM=$(tree_sum in)
+	sweep batch
+}
+
+t convert_faults convert_faults
+t convert_faults_named_temp convert_faults_named_temp
+t sign_faults sign_faults
+t inplace_sign_faults inplace_sign_faults
+t batch_faults batch_faults
