@@ -82,6 +82,25 @@ static pid_t temp_owner(const char *name)
 	return (pid_t)pid;
 }
 
+/* Whether pid runs: a zombie does not (its parent may be gone and nobody
+ * reaps it, as in a container without an init). */
+static int pid_runs(pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if (!(f = fopen(path, "re")))
+		return 1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return !(paren && paren[1] == ' ' && paren[2] == 'Z');
+}
+
 /* A request directory holds plain files only: empty it, then remove it. */
 static void remove_dir(int dfd, const char *name, int fd)
 {
@@ -110,7 +129,7 @@ void pkgflat_output_clean(const char *path)
 		return;
 	while ((de = readdir(d))) {
 		pid_t pid = temp_owner(de->d_name);
-		if (!pid || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+		if (!pid || pid == getpid() || pid_runs(pid))
 			continue;
 		int fd = openat(dirfd(d), de->d_name,
 		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
