@@ -73,6 +73,23 @@ tree_sum() {
 	    find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum
 }
 
+# only DIR NAME...: DIR holds exactly these names, hidden ones included (no
+# temporary file, no partial output).
+only() {
+	dir=$1; shift
+	got=$(cd "$dir" && ls -A | LC_ALL=C sort | tr '\n' ' ')
+	want=$([ $# -eq 0 ] || printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || fail "$dir holds '$got', want '$want'"
+}
+
+# whole PKG: a complete package: bsdtar lists it and verify finds no check
+# failed (--ca $CA when set).
+whole() {
+	bsdtar -tf "$1" >/dev/null 2>&1 || fail "$1: bsdtar cannot read it"
+	"$PKGFLAT" verify ${CA:+--ca "$CA"} "$1" >"$T/whole.out" 2>&1
+	grep -q "^no check failed" "$T/whole.out" || { cat "$T/whole.out"; fail "$1 does not verify"; }
+}
+
 unzip_to() { # unzip_to ZIP DIR: extract with bsdtar, keeping modes and links
 	mkdir -p "$2" && bsdtar -xpf "$1" -C "$2"
 }

@@ -157,11 +157,11 @@ truncated_bom() {
 
 bom_cycle() {
 	copy
-	cp "$TD/fuzz/bom/bad-leaf-cycle" x.pkg/Contents/Archive.bom
+	cp "$ROOT/tests/fuzz/corpus/bom/bad-leaf-cycle" x.pkg/Contents/Archive.bom
 	bad x.pkg "x.pkg/Contents/Archive.bom: block 3: Paths tree cycle"
-	cp "$TD/fuzz/bom/bad-parent-cycle" x.pkg/Contents/Archive.bom
+	cp "$ROOT/tests/fuzz/corpus/bom/bad-parent-cycle" x.pkg/Contents/Archive.bom
 	bad x.pkg "parent ids form a cycle"
-	cp "$TD/fuzz/bom/bad-block-past-end" x.pkg/Contents/Archive.bom
+	cp "$ROOT/tests/fuzz/corpus/bom/bad-block-past-end" x.pkg/Contents/Archive.bom
 	bad x.pkg "points past end of file"
 }
 

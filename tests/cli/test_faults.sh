@@ -22,13 +22,6 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 [ -f "$SHIM" ] || { echo "FAIL cli/faults: $SHIM not built"; exit 1; }
 
-# A package that is whole: bsdtar lists it and verify finds nothing wrong.
-whole() { # whole PKG
-	bsdtar -tf "$1" >/dev/null 2>&1 || fail "$1: bsdtar cannot read it"
-	"$PKGFLAT" verify ${CA:+--ca "$CA"} "$1" >v.out 2>&1
-	grep -q "^no check failed" v.out || { cat v.out; fail "$1 does not verify"; }
-}
-
 sane_stderr() { # no crash report of any kind
 	for s in AddressSanitizer LeakSanitizer "runtime error" "Segmentation" "Aborted" \
 	    "(null)"; do
@@ -71,14 +64,6 @@ sweep() {
 	done
 	echo "$kind: $total runs, $fired faults fired"
 	[ $fired -gt 0 ] || fail "$kind: no fault ever fired"
-}
-
-# No file in DIR but those named: no temporary file, no partial output.
-only() {
-	dir=$1; shift
-	got=$(cd "$dir" && ls -A | LC_ALL=C sort | tr '\n' ' ')
-	want=$([ $# -eq 0 ] || printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' ')
-	[ "$got" = "$want" ] || fail "$dir holds '$got', want '$want'"
 }
 
 # An error says what failed: "pkgflat: FILE: ..." or out of memory.

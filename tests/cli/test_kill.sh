@@ -11,19 +11,6 @@ SEED=${KILL_SEED:-20261204}
 export SOURCE_DATE_EPOCH=1700000000
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
-whole() {
-	bsdtar -tf "$1" >/dev/null 2>&1 || fail "$1: bsdtar cannot read it"
-	"$PKGFLAT" verify ${CA:+--ca "$CA"} "$1" >v.out 2>&1
-	grep -q "^no check failed" v.out || { cat v.out; fail "$1 does not verify"; }
-}
-
-only() {
-	dir=$1; shift
-	got=$(cd "$dir" && ls -A | LC_ALL=C sort | tr '\n' ' ')
-	want=$([ $# -eq 0 ] || printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' ')
-	[ "$got" = "$want" ] || fail "$dir holds '$got', want '$want'"
-}
-
 ms_now() { date +%s%N | cut -c1-13; }
 
 # kill_at FRACTION MODE CMD...: run CMD, SIGKILL it after FRACTION of the

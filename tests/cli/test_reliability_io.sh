@@ -7,13 +7,6 @@ ZIP="$TD/legacy/zips/Keychain_Minder_1_3.zip"
 FLAT="$TD/flat/Installomator-0.5.pkg"
 export SOURCE_DATE_EPOCH=1700000000
 
-# Nothing but the named files in a directory: no hidden temporary file.
-only() { # only DIR NAME...
-	dir=$1; shift
-	got=$(cd "$dir" && ls -A | LC_ALL=C sort | tr '\n' ' ')
-	want=$(printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' ')
-	[ "$got" = "$want" ] || fail "$dir holds '$got', want '$want'"
-}
 
 refused() { # refused TEXT CMD...: exit 2 naming why, before any work
 	text=$1; shift
