@@ -1508,16 +1508,28 @@ static pkgflat_status find_in_archive(pkgflat_package *pkg, char **out,
 			if (st.type != SRC_DIR)
 				continue;
 			if (is_bundle_name(p)) {
-				pv_push(str_has_suffix(p, ".mpkg") ? &mpkgs : &pkgs,
-				    pf_strdup(p));
+				char *c = pf_strdup(p);
+				if (!c || pv_push(str_has_suffix(p, ".mpkg") ?
+				    &mpkgs : &pkgs, c)) {
+					free(c);
+					rc = fail_nomem(err);
+					break;
+				}
 			} else if (level == 0) {
 				ptrvec sub = { 0 };
 				if ((rc = s->ops->list(s, p, &sub, err)))
 					break;
-				for (size_t j = 0; j < sub.n; j++)
-					pv_push(&next, pf_asprintf("%s/%s", p,
-					    (char *)sub.v[j]));
+				for (size_t j = 0; !rc && j < sub.n; j++) {
+					char *c = pf_asprintf("%s/%s", p,
+					    (char *)sub.v[j]);
+					if (!c || pv_push(&next, c)) {
+						free(c);
+						rc = fail_nomem(err);
+					}
+				}
 				pv_free(&sub, free);
+				if (rc)
+					break;
 			}
 		}
 		pv_free(&top, free);

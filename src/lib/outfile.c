@@ -166,12 +166,13 @@ pkgflat_status pkgflat_output_open(const char *path, pkgflat_output **out,
 	*out = NULL;
 	if (!path || !path[0])
 		return fail(err, PKGFLAT_E_USAGE, NULL, NULL, "no output file named");
-	if (!(o = pf_calloc(1, sizeof *o)) || !(o->path = pf_strdup(path)) ||
-	    !(o->dir = dir_of(path))) {
+	if (!(o = pf_calloc(1, sizeof *o)))
+		return fail_nomem(err);
+	o->fd = -1;
+	if (!(o->path = pf_strdup(path)) || !(o->dir = dir_of(path))) {
 		pkgflat_output_discard(o);
 		return fail_nomem(err);
 	}
-	o->fd = -1;
 	pkgflat_output_clean(path);
 #ifdef O_TMPFILE
 	o->fd = open(o->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
