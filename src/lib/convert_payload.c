@@ -30,22 +30,45 @@ struct tee {
 	xar_writer *xw;      /* non-NULL: copy raw bytes here (fast path) */
 	pkgflat_error *err;
 	int failed;
+	/* A gzip payload is inflated by gzin, which checks its trailers, and
+	 * libarchive reads the cpio or tar inside; the raw bytes still pass
+	 * through raw_read() and so into the copy. */
+	struct gzin *gz;
+	unsigned char head[64];   /* read ahead to sniff gzip */
+	size_t nhead;
 	unsigned char buf[IO_BUF];
 };
+
+/* The payload's own bytes, copied on the fast path as they go by. */
+static long raw_read(void *p, void *buf, size_t n)
+{
+	struct tee *t = p;
+	long k = t->in->read(t->in, buf, n);
+
+	if (k < 0 || (k > 0 && t->xw &&
+	    xarw_file_write(t->xw, buf, (size_t)k, t->err))) {
+		t->failed = 1;
+		return -1;
+	}
+	return k;
+}
 
 static la_ssize_t tee_read(struct archive *a, void *p, const void **out)
 {
 	struct tee *t = p;
-	long n = t->in->read(t->in, t->buf, sizeof t->buf);
+	long n;
 
+	if (t->nhead) {
+		*out = t->head;
+		n = (long)t->nhead;
+		t->nhead = 0;
+		return n;
+	}
+	n = t->gz ? gzin_read(t->gz, t->buf, sizeof t->buf) :
+	    raw_read(t, t->buf, sizeof t->buf);
 	if (n < 0) {
 		t->failed = 1;
 		archive_set_error(a, EIO, "read error");
-		return -1;
-	}
-	if (n > 0 && t->xw && xarw_file_write(t->xw, t->buf, (size_t)n, t->err)) {
-		t->failed = 1;
-		archive_set_error(a, EIO, "write error");
 		return -1;
 	}
 	*out = t->buf;
@@ -60,6 +83,23 @@ static struct archive *reader_new(struct tee *t, const char *name,
 	if (!a) {
 		fail_nomem(err);
 		return NULL;
+	}
+	while (t->nhead < 2) {
+		long k = raw_read(t, t->head + t->nhead, sizeof t->head - t->nhead);
+		if (k < 0) {
+			archive_read_free(a);
+			return NULL;
+		}
+		if (k == 0)
+			break;
+		t->nhead += (size_t)k;
+	}
+	if (t->nhead >= 2 && GZIP_MAGIC(t->head)) {
+		if (gzin_open(raw_read, t, t->head, t->nhead, name, &t->gz, err)) {
+			archive_read_free(a);
+			return NULL;
+		}
+		t->nhead = 0;
 	}
 	archive_read_support_filter_all(a);
 	archive_read_support_format_cpio(a);
@@ -108,6 +148,7 @@ struct pass {
 	struct archive *out;      /* transcode: the cpio writer */
 	pgz *gz;                  /* and the gzip compressor behind it */
 	int out_failed;           /* the heap write under the cpio writer failed */
+	struct gzin *in_gz;       /* the payload is gzip, decoded by gzin */
 	uint64_t next_ino;
 	int saw_root;
 	/* Hard links. odc links entries that share an inode and say nlink > 1,
@@ -119,6 +160,21 @@ struct pass {
 	ptrvec missed;            /* targets met too late in this pass */
 	unsigned char buf[IO_BUF];
 };
+
+/* Reading failed at where: a reader below libarchive may have said why. */
+static pkgflat_status read_failed(struct pass *ps, struct archive *a,
+    const char *where)
+{
+	pkgflat_error *err = ps->job->err;
+
+	if (err->status) {
+		if (gzin_failed(ps->in_gz))
+			payload_where_entry(err, where);
+		return err->status;
+	}
+	return fail(err, PKGFLAT_E_FORMAT, ps->job->name, where, "%s",
+	    la_err(a));
+}
 
 /* Where an entry sits, for messages. */
 static void where_entry(char *w, size_t n, uint64_t index, const char *path)
@@ -289,25 +345,23 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			else
 				snprintf(where, sizeof where, "entry %llu",
 				    (unsigned long long)index);
-			rc = err->status ? err->status : fail(err, PKGFLAT_E_FORMAT,
-			    job->name, where, "%s", la_err(a));
+			rc = read_failed(ps, a, where);
 			goto out;
 		}
 		int fmt = archive_format(a);
 		const char *raw = archive_entry_pathname(ent);
 		if (index == 0) {
-			ps->res->stats.compression =
-			    archive_filter_code(a, 0) == ARCHIVE_FILTER_GZIP ? "gzip" :
-			    archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE ? "none" :
-			    "other";
+			int inner = archive_filter_code(a, 0);
+			ps->res->stats.compression = inner != ARCHIVE_FILTER_NONE ?
+			    "other" : ps->in_gz ? "gzip" : "none";
 			ps->res->stats.format = fmt == ARCHIVE_FORMAT_CPIO_POSIX ?
 			    "odc cpio" : (fmt & ARCHIVE_FORMAT_BASE_MASK) ==
 			    ARCHIVE_FORMAT_TAR ? "tar" : (fmt &
 			    ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_CPIO ?
 			    "cpio" : "other";
 		}
-		if (fast && (fmt != ARCHIVE_FORMAT_CPIO_POSIX ||
-		    archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP ||
+		if (fast && (fmt != ARCHIVE_FORMAT_CPIO_POSIX || !ps->in_gz ||
+		    archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE ||
 		    !raw || (index == 0 ? strcmp(raw, ".") != 0 :
 		    strncmp(raw, "./", 2) != 0))) {
 			*unfit = 1;
@@ -328,8 +382,7 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			if (ps->saw_root) {
 				/* A late or second "." would repeat the root: skip. */
 				if (archive_read_data_skip(a) < ARCHIVE_WARN) {
-					rc = fail(err, PKGFLAT_E_FORMAT, job->name, where,
-					    "%s", la_err(a));
+					rc = read_failed(ps, a, where);
 					goto out;
 				}
 				continue;
@@ -421,8 +474,7 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			for (;;) {
 				la_ssize_t n = archive_read_data(a, ps->buf, sizeof ps->buf);
 				if (n < 0) {
-					rc = err->status ? err->status : fail(err,
-					    PKGFLAT_E_FORMAT, job->name, where, "%s", la_err(a));
+					rc = read_failed(ps, a, where);
 					archive_entry_free(oe);
 					goto out;
 				}
@@ -449,8 +501,7 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			e.crc = cksum_final(&ck);
 			e.has_crc = 1;
 		} else if (archive_read_data_skip(a) < ARCHIVE_WARN) {
-			rc = err->status ? err->status : fail(err, PKGFLAT_E_FORMAT,
-			    job->name, where, "%s", la_err(a));
+			rc = read_failed(ps, a, where);
 			archive_entry_free(oe);
 			goto out;
 		}
@@ -530,6 +581,7 @@ static pkgflat_status attempt(const struct payload_job *job,
 		rc = job->err->status ? job->err->status : PKGFLAT_E_FORMAT;
 		goto out;
 	}
+	ps->in_gz = t->gz;
 	if ((rc = run_pass(ps, a, fast, unfit)) || *unfit)
 		goto out;
 	if (ps->missed.n) {
@@ -539,8 +591,12 @@ static pkgflat_status attempt(const struct payload_job *job,
 		*unfit = 1;
 		goto out;
 	}
+	/* libarchive stops at the archive's end: gzin reads on through the
+	 * padding to the last trailer, checking it, and the copy gets it all. */
+	if (t->gz && (rc = gzin_drain(t->gz)))
+		goto out;
 	if (fast) {
-		/* Copy what libarchive left unread: padding, the gzip trailer. */
+		/* Copy what is left unread (nothing, once gzin has drained). */
 		for (;;) {
 			long n = t->in->read(t->in, t->buf, sizeof t->buf);
 			if (n < 0) {
@@ -575,8 +631,11 @@ out:
 		xarw_file_abort(job->xw);
 	if (a)
 		archive_read_free(a);
-	if (t && t->in)
-		src_stream_close(t->in);
+	if (t) {
+		gzin_free(t->gz);
+		if (t->in)
+			src_stream_close(t->in);
+	}
 	free(ps);
 	free(t);
 	return rc;
@@ -618,10 +677,14 @@ static pkgflat_status scan_links(const struct payload_job *job,
 			goto out;
 		}
 	}
-	/* Errors are the main pass's to report, with its context. */
+	/* Errors are the main pass's to report, with its context: it
+	 * starts from a clear error. */
+	if (r < ARCHIVE_WARN && r != ARCHIVE_EOF)
+		pkgflat_error_clear(job->err);
 out:
 	if (a)
 		archive_read_free(a);
+	gzin_free(t->gz);
 	if (t->in)
 		src_stream_close(t->in);
 	free(t);

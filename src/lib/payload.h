@@ -40,6 +40,28 @@ pkgflat_status pbzx_open(payload_read_fn rd, void *ctx,
 long pbzx_read(void *pbzx, void *buf, size_t n);
 void pbzx_free(struct pbzx *p);
 
+/* gzip (gzin.c): a pull reader inflating another, checking each member's
+ * CRC-32 and ISIZE; pre/npre as for pbzx (at most 128 KiB). Errors go to
+ * err, naming file, the compressed offset and the member. */
+struct gzin;
+pkgflat_status gzin_open(payload_read_fn rd, void *ctx,
+    const unsigned char *pre, size_t npre, const char *file,
+    struct gzin **out, pkgflat_error *err);
+long gzin_read(void *gzin, void *buf, size_t n);
+/* Read to the end of the compressed stream: the last trailer is checked
+ * there, and libarchive stops before it. */
+pkgflat_status gzin_drain(struct gzin *g);
+void gzin_free(struct gzin *g);
+
+/* 1 when gzin itself found the stream corrupt (not an I/O error). */
+int gzin_failed(const struct gzin *g);
+/* Put an entry ("entry 3 (./a)") in front of err's where: for an error a
+ * reader below libarchive raised while that entry was read. */
+void payload_where_entry(pkgflat_error *err, const char *entry);
+
+/* The first two bytes of a gzip stream. */
+#define GZIP_MAGIC(p) ((p)[0] == 0x1f && (p)[1] == 0x8b)
+
 struct archive_entry;
 
 /* A libarchive entry as a pkgflat_entry (path and hardlink borrowed). */
