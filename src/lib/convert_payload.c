@@ -158,6 +158,7 @@ struct pass {
 	struct target *targets;   /* sorted by path: known link targets */
 	size_t ntargets;
 	ptrvec missed;            /* targets met too late in this pass */
+	ptrvec sidecars;          /* "._X" stored twice, differently */
 	unsigned char buf[IO_BUF];
 };
 
@@ -282,6 +283,89 @@ static void count(struct payload_result *r, const pkgflat_entry *e)
 	}
 }
 
+static const char *type_name(uint32_t t)
+{
+	switch (t) {
+	case AE_IFREG: return "a file";
+	case AE_IFDIR: return "a directory";
+	case AE_IFLNK: return "a symlink";
+	case AE_IFCHR: return "a character device";
+	case AE_IFBLK: return "a block device";
+	case AE_IFIFO: return "a fifo";
+	case AE_IFSOCK: return "a socket";
+	default: return "of unknown type";
+	}
+}
+
+/*
+ * A path stored again must be stored the same way: the Bom can list only
+ * one of the copies, and verify holds every copy in the Payload to it (an
+ * AppleDouble "._" file excepted, as there). Installer would keep the later
+ * copy, mkbom listed the first: no flat package can say both.
+ */
+static pkgflat_status same_again(struct pass *ps, const pkgflat_entry *e,
+    const char *where)
+{
+	pkgflat_entry had;
+	char what[160];
+
+	if (!bomw_get(ps->bw, e->path, &had))
+		return PKGFLAT_OK;
+	uint32_t t0 = had.mode & AE_IFMT, t1 = e->type ==
+	    PKGFLAT_ENTRY_HARDLINK ? AE_IFREG : e->mode & AE_IFMT;
+	if (t0 != t1)
+		snprintf(what, sizeof what, "first as %s, then as %s",
+		    type_name(t0), type_name(t1));
+	else if (t0 == AE_IFREG && !strncmp(path_base(e->path), "._", 2)) {
+		/* The Bom keeps no attributes of a "._X" beside an X (and
+		 * verify looks at none): see at the end that X is there. */
+		char *w = pf_strdup(e->path);
+		if (!w || pv_push(&ps->sidecars, w)) {
+			free(w);
+			return fail_nomem(ps->job->err);
+		}
+		return PKGFLAT_OK;
+	}
+	else if ((had.mode & 07777) != (e->mode & 07777))
+		snprintf(what, sizeof what, "first with mode %04o, then %04o",
+		    had.mode & 07777, e->mode & 07777);
+	else if (had.uid != e->uid || had.gid != e->gid)
+		snprintf(what, sizeof what, "first owned by %u/%u, then %u/%u",
+		    had.uid, had.gid, e->uid, e->gid);
+	else if (e->type == PKGFLAT_ENTRY_FILE && had.size != e->size)
+		snprintf(what, sizeof what, "first with %llu bytes, then %llu",
+		    (unsigned long long)had.size, (unsigned long long)e->size);
+	else if (t0 == AE_IFLNK && strcmp(had.link_target ? had.link_target :
+	    "", e->link_target ? e->link_target : ""))
+		snprintf(what, sizeof what, "as symlinks to different targets");
+	else
+		return PKGFLAT_OK;
+	return fail(ps->job->err, PKGFLAT_E_FORMAT, ps->job->name, where,
+	    "path stored twice, %s: its Bom could list only one copy",
+	    what);
+}
+
+/* Each "._X" stored twice, differently, needs its X (see same_again). */
+static pkgflat_status sidecars_beside(struct pass *ps)
+{
+	for (size_t i = 0; i < ps->sidecars.n; i++) {
+		const char *side = ps->sidecars.v[i];
+		char *x = pf_strdup(side);
+		if (!x)
+			return fail_nomem(ps->job->err);
+		char *base = (char *)path_base(x);
+		memmove(base, base + 2, strlen(base + 2) + 1);
+		int there = bomw_contains(ps->bw, x);
+		free(x);
+		if (!there)
+			return fail(ps->job->err, PKGFLAT_E_FORMAT, ps->job->name,
+			    side, "path stored twice, differently, with no file "
+			    "beside it that it belongs to: its Bom could list only "
+			    "one copy");
+	}
+	return PKGFLAT_OK;
+}
+
 /* The "." entry a payload without one gets: root-owned, like pkgbuild's. */
 static pkgflat_status add_root(struct pass *ps)
 {
@@ -300,6 +384,8 @@ static pkgflat_status add_root(struct pass *ps)
 			return fail_nomem(job->err);
 		archive_entry_set_pathname(ae, ".");
 		archive_entry_set_mode(ae, e.mode);
+		/* libarchive's cpio writer refuses an entry without a size. */
+		archive_entry_set_size(ae, 0);
 		archive_entry_set_mtime(ae, e.mtime, 0);
 		archive_entry_set_nlink(ae, 2);
 		archive_entry_set_ino64(ae, (la_int64_t)ps->next_ino++);
@@ -332,6 +418,9 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 	uint64_t index = 0;
 	int r;
 
+	/* What a payload without a single entry reports. */
+	ps->res->stats.format = "empty";
+	ps->res->stats.compression = ps->in_gz ? "gzip" : "none";
 	for (;; index++) {
 		r = archive_read_next_header(a, &ent);
 		if (r == ARCHIVE_EOF)
@@ -508,7 +597,10 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 		archive_entry_free(oe);
 		if (strcmp(path, ".") && bomw_contains(ps->bw, path)) {
 			/* Stored twice: Installer keeps the later copy, Apple's
-			 * mkbom listed the first. Do as mkbom did, and say so. */
+			 * mkbom listed the first. Do as mkbom did, and say so.
+			 * Only when both copies agree, though. */
+			if ((rc = same_again(ps, &e, where)))
+				goto out;
 			if (ps->res->dups++ == 0)
 				ps->res->dup_path = pf_strdup(path);
 		} else if ((rc = bom_add(ps, &e)))
@@ -519,8 +611,19 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 		free(last);
 		last = pf_strdup(path);
 	}
-	if (!ps->saw_root && (rc = add_root(ps)))
+	if (index == 0)
+		ps->res->empty = 1;
+	if ((rc = sidecars_beside(ps)))
 		goto out;
+	if (!ps->saw_root) {
+		/* The copy cannot get a "." it does not hold. */
+		if (fast) {
+			*unfit = 1;
+			goto out;
+		}
+		if ((rc = add_root(ps)))
+			goto out;
+	}
 out:
 	free(path);
 	free(link);
@@ -541,6 +644,7 @@ static void pass_free(struct pass *ps)
 	ps->gz = NULL;
 	bomw_free(ps->bw);
 	pv_free(&ps->missed, free);
+	pv_free(&ps->sidecars, free);
 	ps->out = NULL;
 	ps->bw = NULL;
 }
