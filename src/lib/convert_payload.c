@@ -416,13 +416,28 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 	char *path = NULL, *link = NULL, *last = NULL;
 	char where[512];
 	uint64_t index = 0;
+	struct cpio_track ct = { -1, -1 };
 	int r;
 
 	/* What a payload without a single entry reports. */
 	ps->res->stats.format = "empty";
 	ps->res->stats.compression = ps->in_gz ? "gzip" : "none";
 	for (;; index++) {
+		char msg[256];
 		r = archive_read_next_header(a, &ent);
+		int off = r == ARCHIVE_EOF ? cpio_track_end(&ct, a, msg,
+		    sizeof msg) : r >= ARCHIVE_WARN ? cpio_track_entry(&ct, a, ent,
+		    msg, sizeof msg) : 0;
+		if (off) {
+			if (off == -2 || !last)
+				snprintf(where, sizeof where, "entry %llu (after %s)",
+				    (unsigned long long)index, last ? last : "none");
+			else /* the member before is the one out of place */
+				snprintf(where, sizeof where, "entry %llu (%s)",
+				    (unsigned long long)index - 1, last);
+			rc = fail(err, PKGFLAT_E_FORMAT, job->name, where, "%s", msg);
+			goto out;
+		}
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r == ARCHIVE_WARN && !strstr(la_err(a), "can't be converted"))

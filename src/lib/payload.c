@@ -245,6 +245,7 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 	pkgflat_status rc = PKGFLAT_OK;
 	char *path = NULL, *link = NULL, *last = NULL;
 	int r, saw_pax = 0, all_dot_slash = 1;
+	struct cpio_track ct = { -1, -1 };
 	char where[160];
 
 	if (!opt)
@@ -297,7 +298,21 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 	}
 	s.format = "empty";
 	for (;;) {
+		char msg[256];
 		r = archive_read_next_header(a, &ent);
+		int off = r == ARCHIVE_EOF ? cpio_track_end(&ct, a, msg,
+		    sizeof msg) : r >= ARCHIVE_WARN ? cpio_track_entry(&ct, a, ent,
+		    msg, sizeof msg) : 0;
+		if (off) {
+			if (off == -2 || !last)
+				snprintf(where, sizeof where, "entry %llu (after %s)",
+				    (unsigned long long)s.entries, last ? last : "none");
+			else /* the member before is the one out of place */
+				snprintf(where, sizeof where, "entry %llu (%s)",
+				    (unsigned long long)s.entries - 1, last);
+			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s", msg);
+			goto out;
+		}
 		if (r == ARCHIVE_EOF)
 			break;
 		/* libarchive warns when it skips garbage to find the next cpio

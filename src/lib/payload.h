@@ -40,6 +40,9 @@ pkgflat_status pbzx_open(payload_read_fn rd, void *ctx,
 long pbzx_read(void *pbzx, void *buf, size_t n);
 void pbzx_free(struct pbzx *p);
 
+struct archive;
+struct archive_entry;
+
 /* gzip (gzin.c): a pull reader inflating another, checking each member's
  * CRC-32 and ISIZE; pre/npre as for pbzx (at most 128 KiB). Errors go to
  * err, naming file, the compressed offset and the member. */
@@ -59,10 +62,28 @@ int gzin_failed(const struct gzin *g);
  * reader below libarchive raised while that entry was read. */
 void payload_where_entry(pkgflat_error *err, const char *entry);
 
+/*
+ * libarchive's cpio reader searches past a member header it cannot read
+ * and says so only with a warning, which it drops when the next header it
+ * finds is the end marker; and it cuts a name at a NUL byte. So walkers
+ * check that each header lies where the one before said, and that the
+ * end marker is no longer than itself.
+ */
+struct cpio_track {
+	int64_t next;        /* where the next header must start; -1: no check */
+	int64_t last;        /* where the last header started */
+};
+/* After each header: -1 with msg when the member before it is not as long
+ * as its header says. */
+int cpio_track_entry(struct cpio_track *t, struct archive *a,
+    struct archive_entry *e, char *msg, size_t n);
+/* At ARCHIVE_EOF: as above, or -2 when the end marker was found only after
+ * skipping bytes (a member after the last one reported). */
+int cpio_track_end(struct cpio_track *t, struct archive *a, char *msg,
+    size_t n);
+
 /* The first two bytes of a gzip stream. */
 #define GZIP_MAGIC(p) ((p)[0] == 0x1f && (p)[1] == 0x8b)
-
-struct archive_entry;
 
 /* A libarchive entry as a pkgflat_entry (path and hardlink borrowed). */
 void payload_fill_entry(struct archive_entry *ent, const char *path,
