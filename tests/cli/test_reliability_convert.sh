@@ -69,6 +69,32 @@ deep_binary_plist() {
 	    "$PKGFLAT" info x.pkg
 }
 
+# Package lists that name the next metapackage 6 times, 12 levels deep:
+# 6^11 bundle reads once expanded. No cycle, no nesting past 16: only a
+# bound on the bundles read in all stops it.
+metapackage_fanout() {
+	python3 - "$ROOT/tests/cli" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import mkfixture as m
+for i in range(12):
+    items = [("M%d.mpkg" % (i + 1), "selected")] * 6 if i < 11 else [("A.pkg", "selected")]
+    m.mpkg("M%d.mpkg" % i, items, component_dir="..")
+m.component("A.pkg", "org.example.a")
+PY
+	timeout 120 "$PKGFLAT" info M0.mpkg >/dev/null 2>"$T/err"
+	[ $? -eq 3 ] || fail "exit $?, want 3: $(cat "$T/err")"
+	has "$T/err" "package lists name more than 4096 packages in all"
+	# A package listed twice is still read.
+	python3 - "$ROOT/tests/cli" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import mkfixture as m
+m.mpkg("Two.mpkg", [("A.pkg", "selected"), ("A.pkg", "selected")], component_dir="..")
+PY
+	run 0 "$PKGFLAT" info Two.mpkg
+}
+
 # --- 2. gzip integrity -----------------------------------------------------
 
 # A small odc payload ("." first, "./" names: the copy fast path) of 40
@@ -294,6 +320,7 @@ cpio_nul_in_name() {
 }
 
 t deep_binary_plist deep_binary_plist
+t metapackage_fanout metapackage_fanout
 t gzip_trailer_legacy gzip_trailer_legacy
 t gzip_trailer_flat gzip_trailer_flat
 t empty_payload empty_payload
