@@ -1101,6 +1101,25 @@ done:
 	return st;
 }
 
+int bomw_get(const bom_writer *w, const char *path, pkgflat_entry *out)
+{
+	size_t missing = 0;
+	int notdir = 0;
+	uint32_t i = resolve(w, path, strlen(path), &missing, &notdir);
+
+	if (i == NONE)
+		return 0;
+	const struct ent *n = &w->ents[i];
+	memset(out, 0, sizeof *out);
+	out->path = path;
+	out->mode = n->mode;
+	out->uid = n->uid;
+	out->gid = n->gid;
+	out->size = n->size;
+	out->link_target = n->target == NONE ? NULL : w->names + n->target;
+	return 1;
+}
+
 int bomw_contains(const bom_writer *w, const char *path)
 {
 	size_t missing = 0;

@@ -23,6 +23,10 @@ pkgflat_status bomw_add(bom_writer *w, const pkgflat_entry *e,
 /* Whether path was added already (a payload may store a path twice). */
 int bomw_contains(const bom_writer *w, const char *path);
 
+/* What path was added with (mode, owner, size, symlink target; strings
+ * borrowed until the next add): 1, or 0 when it was not added. */
+int bomw_get(const bom_writer *w, const char *path, pkgflat_entry *out);
+
 /* Serialise. *out is malloc'd. Memory use is proportional to the number of
  * entries, never to file sizes. */
 pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,

@@ -35,6 +35,10 @@
 
 #define MAX_META_FILE (16u << 20)   /* plists, scripts, text resources */
 #define MAX_DEPTH 16                /* nesting of metapackages */
+/* Bundles read in all: package lists that name the same metapackage
+ * several times at each level would otherwise read it exponentially often
+ * (a metapackage is read once per mention, as Installer shows it). */
+#define MAX_BUNDLES 4096
 #define MAX_RESOURCES 100000
 
 static const char *const script_names[PKGFLAT_SCRIPT_COUNT_] = {
@@ -1267,6 +1271,14 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 		char *n = src_display(pkg->src, path);
 		rc = fail(err, PKGFLAT_E_FORMAT, n, NULL,
 		    "metapackages nested more than %d deep", MAX_DEPTH);
+		free(n);
+		goto out;
+	}
+	if (++pkg->bundles > MAX_BUNDLES) {
+		char *n = src_display(pkg->src, path);
+		rc = fail(err, PKGFLAT_E_FORMAT, n, NULL,
+		    "package lists name more than %d packages in all "
+		    "(the same metapackage listed over and over?)", MAX_BUNDLES);
 		free(n);
 		goto out;
 	}

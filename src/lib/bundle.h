@@ -31,6 +31,7 @@ struct pkgflat_package {
 	pkgflat_bundle *root;
 	ptrvec components;   /* leaf bundles, borrowed from the tree */
 	ptrvec warnings;     /* char * */
+	unsigned bundles;    /* legacy bundles read so far (see MAX_BUNDLES) */
 };
 
 /* Shared by the legacy reader (bundle.c) and the flat one (flatpkg.c). */

@@ -549,6 +549,9 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 			    "first %s (uid %u); --ownership recommended makes them "
 			    "root:wheel", k->name, (unsigned long long)pr.nonroot,
 			    pr.nonroot_path, pr.nonroot_uid);
+		if (pr.empty)
+			warn(c, "%s: the payload holds no entries; the flat Payload "
+			    "holds only \".\"", k->name);
 		if (pr.dups)
 			warn(c, "%s: the payload stores %llu path(s) twice, first %s; "
 			    "the Bom lists the first copy, Installer keeps the later one",

@@ -33,6 +33,7 @@ struct payload_result {
 	uint32_t nonroot_uid;
 	uint64_t dups;           /* paths stored more than once */
 	char *dup_path;          /* the first of them (malloc'd) */
+	int empty;               /* the payload held no entry: "." was added */
 };
 
 /* The JavaScript statement convert writes into the Distribution for one

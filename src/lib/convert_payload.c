@@ -30,22 +30,45 @@ struct tee {
 	xar_writer *xw;      /* non-NULL: copy raw bytes here (fast path) */
 	pkgflat_error *err;
 	int failed;
+	/* A gzip payload is inflated by gzin, which checks its trailers, and
+	 * libarchive reads the cpio or tar inside; the raw bytes still pass
+	 * through raw_read() and so into the copy. */
+	struct gzin *gz;
+	unsigned char head[64];   /* read ahead to sniff gzip */
+	size_t nhead;
 	unsigned char buf[IO_BUF];
 };
+
+/* The payload's own bytes, copied on the fast path as they go by. */
+static long raw_read(void *p, void *buf, size_t n)
+{
+	struct tee *t = p;
+	long k = t->in->read(t->in, buf, n);
+
+	if (k < 0 || (k > 0 && t->xw &&
+	    xarw_file_write(t->xw, buf, (size_t)k, t->err))) {
+		t->failed = 1;
+		return -1;
+	}
+	return k;
+}
 
 static la_ssize_t tee_read(struct archive *a, void *p, const void **out)
 {
 	struct tee *t = p;
-	long n = t->in->read(t->in, t->buf, sizeof t->buf);
+	long n;
 
+	if (t->nhead) {
+		*out = t->head;
+		n = (long)t->nhead;
+		t->nhead = 0;
+		return n;
+	}
+	n = t->gz ? gzin_read(t->gz, t->buf, sizeof t->buf) :
+	    raw_read(t, t->buf, sizeof t->buf);
 	if (n < 0) {
 		t->failed = 1;
 		archive_set_error(a, EIO, "read error");
-		return -1;
-	}
-	if (n > 0 && t->xw && xarw_file_write(t->xw, t->buf, (size_t)n, t->err)) {
-		t->failed = 1;
-		archive_set_error(a, EIO, "write error");
 		return -1;
 	}
 	*out = t->buf;
@@ -60,6 +83,23 @@ static struct archive *reader_new(struct tee *t, const char *name,
 	if (!a) {
 		fail_nomem(err);
 		return NULL;
+	}
+	while (t->nhead < 2) {
+		long k = raw_read(t, t->head + t->nhead, sizeof t->head - t->nhead);
+		if (k < 0) {
+			archive_read_free(a);
+			return NULL;
+		}
+		if (k == 0)
+			break;
+		t->nhead += (size_t)k;
+	}
+	if (t->nhead >= 2 && GZIP_MAGIC(t->head)) {
+		if (gzin_open(raw_read, t, t->head, t->nhead, name, &t->gz, err)) {
+			archive_read_free(a);
+			return NULL;
+		}
+		t->nhead = 0;
 	}
 	archive_read_support_filter_all(a);
 	archive_read_support_format_cpio(a);
@@ -108,6 +148,7 @@ struct pass {
 	struct archive *out;      /* transcode: the cpio writer */
 	pgz *gz;                  /* and the gzip compressor behind it */
 	int out_failed;           /* the heap write under the cpio writer failed */
+	struct gzin *in_gz;       /* the payload is gzip, decoded by gzin */
 	uint64_t next_ino;
 	int saw_root;
 	/* Hard links. odc links entries that share an inode and say nlink > 1,
@@ -117,8 +158,24 @@ struct pass {
 	struct target *targets;   /* sorted by path: known link targets */
 	size_t ntargets;
 	ptrvec missed;            /* targets met too late in this pass */
+	ptrvec sidecars;          /* "._X" stored twice, differently */
 	unsigned char buf[IO_BUF];
 };
+
+/* Reading failed at where: a reader below libarchive may have said why. */
+static pkgflat_status read_failed(struct pass *ps, struct archive *a,
+    const char *where)
+{
+	pkgflat_error *err = ps->job->err;
+
+	if (err->status) {
+		if (gzin_failed(ps->in_gz))
+			payload_where_entry(err, where);
+		return err->status;
+	}
+	return fail(err, PKGFLAT_E_FORMAT, ps->job->name, where, "%s",
+	    la_err(a));
+}
 
 /* Where an entry sits, for messages. */
 static void where_entry(char *w, size_t n, uint64_t index, const char *path)
@@ -226,6 +283,89 @@ static void count(struct payload_result *r, const pkgflat_entry *e)
 	}
 }
 
+static const char *type_name(uint32_t t)
+{
+	switch (t) {
+	case AE_IFREG: return "a file";
+	case AE_IFDIR: return "a directory";
+	case AE_IFLNK: return "a symlink";
+	case AE_IFCHR: return "a character device";
+	case AE_IFBLK: return "a block device";
+	case AE_IFIFO: return "a fifo";
+	case AE_IFSOCK: return "a socket";
+	default: return "of unknown type";
+	}
+}
+
+/*
+ * A path stored again must be stored the same way: the Bom can list only
+ * one of the copies, and verify holds every copy in the Payload to it (an
+ * AppleDouble "._" file excepted, as there). Installer would keep the later
+ * copy, mkbom listed the first: no flat package can say both.
+ */
+static pkgflat_status same_again(struct pass *ps, const pkgflat_entry *e,
+    const char *where)
+{
+	pkgflat_entry had;
+	char what[160];
+
+	if (!bomw_get(ps->bw, e->path, &had))
+		return PKGFLAT_OK;
+	uint32_t t0 = had.mode & AE_IFMT, t1 = e->type ==
+	    PKGFLAT_ENTRY_HARDLINK ? AE_IFREG : e->mode & AE_IFMT;
+	if (t0 != t1)
+		snprintf(what, sizeof what, "first as %s, then as %s",
+		    type_name(t0), type_name(t1));
+	else if (t0 == AE_IFREG && !strncmp(path_base(e->path), "._", 2)) {
+		/* The Bom keeps no attributes of a "._X" beside an X (and
+		 * verify looks at none): see at the end that X is there. */
+		char *w = pf_strdup(e->path);
+		if (!w || pv_push(&ps->sidecars, w)) {
+			free(w);
+			return fail_nomem(ps->job->err);
+		}
+		return PKGFLAT_OK;
+	}
+	else if ((had.mode & 07777) != (e->mode & 07777))
+		snprintf(what, sizeof what, "first with mode %04o, then %04o",
+		    had.mode & 07777, e->mode & 07777);
+	else if (had.uid != e->uid || had.gid != e->gid)
+		snprintf(what, sizeof what, "first owned by %u/%u, then %u/%u",
+		    had.uid, had.gid, e->uid, e->gid);
+	else if (e->type == PKGFLAT_ENTRY_FILE && had.size != e->size)
+		snprintf(what, sizeof what, "first with %llu bytes, then %llu",
+		    (unsigned long long)had.size, (unsigned long long)e->size);
+	else if (t0 == AE_IFLNK && strcmp(had.link_target ? had.link_target :
+	    "", e->link_target ? e->link_target : ""))
+		snprintf(what, sizeof what, "as symlinks to different targets");
+	else
+		return PKGFLAT_OK;
+	return fail(ps->job->err, PKGFLAT_E_FORMAT, ps->job->name, where,
+	    "path stored twice, %s: its Bom could list only one copy",
+	    what);
+}
+
+/* Each "._X" stored twice, differently, needs its X (see same_again). */
+static pkgflat_status sidecars_beside(struct pass *ps)
+{
+	for (size_t i = 0; i < ps->sidecars.n; i++) {
+		const char *side = ps->sidecars.v[i];
+		char *x = pf_strdup(side);
+		if (!x)
+			return fail_nomem(ps->job->err);
+		char *base = (char *)path_base(x);
+		memmove(base, base + 2, strlen(base + 2) + 1);
+		int there = bomw_contains(ps->bw, x);
+		free(x);
+		if (!there)
+			return fail(ps->job->err, PKGFLAT_E_FORMAT, ps->job->name,
+			    side, "path stored twice, differently, with no file "
+			    "beside it that it belongs to: its Bom could list only "
+			    "one copy");
+	}
+	return PKGFLAT_OK;
+}
+
 /* The "." entry a payload without one gets: root-owned, like pkgbuild's. */
 static pkgflat_status add_root(struct pass *ps)
 {
@@ -244,6 +384,8 @@ static pkgflat_status add_root(struct pass *ps)
 			return fail_nomem(job->err);
 		archive_entry_set_pathname(ae, ".");
 		archive_entry_set_mode(ae, e.mode);
+		/* libarchive's cpio writer refuses an entry without a size. */
+		archive_entry_set_size(ae, 0);
 		archive_entry_set_mtime(ae, e.mtime, 0);
 		archive_entry_set_nlink(ae, 2);
 		archive_entry_set_ino64(ae, (la_int64_t)ps->next_ino++);
@@ -274,10 +416,28 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 	char *path = NULL, *link = NULL, *last = NULL;
 	char where[512];
 	uint64_t index = 0;
+	struct cpio_track ct = { -1, -1 };
 	int r;
 
+	/* What a payload without a single entry reports. */
+	ps->res->stats.format = "empty";
+	ps->res->stats.compression = ps->in_gz ? "gzip" : "none";
 	for (;; index++) {
+		char msg[256];
 		r = archive_read_next_header(a, &ent);
+		int off = r == ARCHIVE_EOF ? cpio_track_end(&ct, a, msg,
+		    sizeof msg) : r >= ARCHIVE_WARN ? cpio_track_entry(&ct, a, ent,
+		    msg, sizeof msg) : 0;
+		if (off) {
+			if (off == -2 || !last)
+				snprintf(where, sizeof where, "entry %llu (after %s)",
+				    (unsigned long long)index, last ? last : "none");
+			else /* the member before is the one out of place */
+				snprintf(where, sizeof where, "entry %llu (%s)",
+				    (unsigned long long)index - 1, last);
+			rc = fail(err, PKGFLAT_E_FORMAT, job->name, where, "%s", msg);
+			goto out;
+		}
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r == ARCHIVE_WARN && !strstr(la_err(a), "can't be converted"))
@@ -289,25 +449,23 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			else
 				snprintf(where, sizeof where, "entry %llu",
 				    (unsigned long long)index);
-			rc = err->status ? err->status : fail(err, PKGFLAT_E_FORMAT,
-			    job->name, where, "%s", la_err(a));
+			rc = read_failed(ps, a, where);
 			goto out;
 		}
 		int fmt = archive_format(a);
 		const char *raw = archive_entry_pathname(ent);
 		if (index == 0) {
-			ps->res->stats.compression =
-			    archive_filter_code(a, 0) == ARCHIVE_FILTER_GZIP ? "gzip" :
-			    archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE ? "none" :
-			    "other";
+			int inner = archive_filter_code(a, 0);
+			ps->res->stats.compression = inner != ARCHIVE_FILTER_NONE ?
+			    "other" : ps->in_gz ? "gzip" : "none";
 			ps->res->stats.format = fmt == ARCHIVE_FORMAT_CPIO_POSIX ?
 			    "odc cpio" : (fmt & ARCHIVE_FORMAT_BASE_MASK) ==
 			    ARCHIVE_FORMAT_TAR ? "tar" : (fmt &
 			    ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_CPIO ?
 			    "cpio" : "other";
 		}
-		if (fast && (fmt != ARCHIVE_FORMAT_CPIO_POSIX ||
-		    archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP ||
+		if (fast && (fmt != ARCHIVE_FORMAT_CPIO_POSIX || !ps->in_gz ||
+		    archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE ||
 		    !raw || (index == 0 ? strcmp(raw, ".") != 0 :
 		    strncmp(raw, "./", 2) != 0))) {
 			*unfit = 1;
@@ -328,8 +486,7 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			if (ps->saw_root) {
 				/* A late or second "." would repeat the root: skip. */
 				if (archive_read_data_skip(a) < ARCHIVE_WARN) {
-					rc = fail(err, PKGFLAT_E_FORMAT, job->name, where,
-					    "%s", la_err(a));
+					rc = read_failed(ps, a, where);
 					goto out;
 				}
 				continue;
@@ -421,8 +578,7 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			for (;;) {
 				la_ssize_t n = archive_read_data(a, ps->buf, sizeof ps->buf);
 				if (n < 0) {
-					rc = err->status ? err->status : fail(err,
-					    PKGFLAT_E_FORMAT, job->name, where, "%s", la_err(a));
+					rc = read_failed(ps, a, where);
 					archive_entry_free(oe);
 					goto out;
 				}
@@ -449,15 +605,17 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			e.crc = cksum_final(&ck);
 			e.has_crc = 1;
 		} else if (archive_read_data_skip(a) < ARCHIVE_WARN) {
-			rc = err->status ? err->status : fail(err, PKGFLAT_E_FORMAT,
-			    job->name, where, "%s", la_err(a));
+			rc = read_failed(ps, a, where);
 			archive_entry_free(oe);
 			goto out;
 		}
 		archive_entry_free(oe);
 		if (strcmp(path, ".") && bomw_contains(ps->bw, path)) {
 			/* Stored twice: Installer keeps the later copy, Apple's
-			 * mkbom listed the first. Do as mkbom did, and say so. */
+			 * mkbom listed the first. Do as mkbom did, and say so.
+			 * Only when both copies agree, though. */
+			if ((rc = same_again(ps, &e, where)))
+				goto out;
 			if (ps->res->dups++ == 0)
 				ps->res->dup_path = pf_strdup(path);
 		} else if ((rc = bom_add(ps, &e)))
@@ -468,8 +626,19 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 		free(last);
 		last = pf_strdup(path);
 	}
-	if (!ps->saw_root && (rc = add_root(ps)))
+	if (index == 0)
+		ps->res->empty = 1;
+	if ((rc = sidecars_beside(ps)))
 		goto out;
+	if (!ps->saw_root) {
+		/* The copy cannot get a "." it does not hold. */
+		if (fast) {
+			*unfit = 1;
+			goto out;
+		}
+		if ((rc = add_root(ps)))
+			goto out;
+	}
 out:
 	free(path);
 	free(link);
@@ -490,6 +659,7 @@ static void pass_free(struct pass *ps)
 	ps->gz = NULL;
 	bomw_free(ps->bw);
 	pv_free(&ps->missed, free);
+	pv_free(&ps->sidecars, free);
 	ps->out = NULL;
 	ps->bw = NULL;
 }
@@ -530,6 +700,7 @@ static pkgflat_status attempt(const struct payload_job *job,
 		rc = job->err->status ? job->err->status : PKGFLAT_E_FORMAT;
 		goto out;
 	}
+	ps->in_gz = t->gz;
 	if ((rc = run_pass(ps, a, fast, unfit)) || *unfit)
 		goto out;
 	if (ps->missed.n) {
@@ -539,8 +710,12 @@ static pkgflat_status attempt(const struct payload_job *job,
 		*unfit = 1;
 		goto out;
 	}
+	/* libarchive stops at the archive's end: gzin reads on through the
+	 * padding to the last trailer, checking it, and the copy gets it all. */
+	if (t->gz && (rc = gzin_drain(t->gz)))
+		goto out;
 	if (fast) {
-		/* Copy what libarchive left unread: padding, the gzip trailer. */
+		/* Copy what is left unread (nothing, once gzin has drained). */
 		for (;;) {
 			long n = t->in->read(t->in, t->buf, sizeof t->buf);
 			if (n < 0) {
@@ -575,8 +750,11 @@ out:
 		xarw_file_abort(job->xw);
 	if (a)
 		archive_read_free(a);
-	if (t && t->in)
-		src_stream_close(t->in);
+	if (t) {
+		gzin_free(t->gz);
+		if (t->in)
+			src_stream_close(t->in);
+	}
 	free(ps);
 	free(t);
 	return rc;
@@ -618,10 +796,14 @@ static pkgflat_status scan_links(const struct payload_job *job,
 			goto out;
 		}
 	}
-	/* Errors are the main pass's to report, with its context. */
+	/* Errors are the main pass's to report, with its context: it
+	 * starts from a clear error. */
+	if (r < ARCHIVE_WARN && r != ARCHIVE_EOF)
+		pkgflat_error_clear(job->err);
 out:
 	if (a)
 		archive_read_free(a);
+	gzin_free(t->gz);
 	if (t->in)
 		src_stream_close(t->in);
 	free(t);

@@ -23,8 +23,9 @@
 struct rd_state {
 	payload_read_fn rd;
 	void *ctx;
-	unsigned char head[64];   /* read ahead to sniff pbzx */
+	unsigned char head[64];   /* read ahead to sniff pbzx and gzip */
 	size_t nhead;
+	int failed;               /* rd failed and said why in err */
 	unsigned char buf[PAYLOAD_BUF];
 };
 
@@ -41,6 +42,7 @@ static la_ssize_t la_read(struct archive *a, void *p, const void **out)
 	long n = s->rd(s->ctx, s->buf, sizeof s->buf);
 
 	if (n < 0) {
+		s->failed = 1;
 		archive_set_error(a, EIO, "read error");
 		return -1;
 	}
@@ -108,6 +110,37 @@ static const char *filter_name(int code)
 	case ARCHIVE_FILTER_ZSTD: return "zstd";
 	default: return "other";
 	}
+}
+
+void payload_where_entry(pkgflat_error *err, const char *entry)
+{
+	char w[sizeof err->where];
+	size_t n = strlen(entry), m = strlen(err->where);
+
+	if (n + 2 + m >= sizeof w)
+		return;
+	memcpy(w, entry, n);
+	if (m) {
+		memcpy(w + n, ": ", 2);
+		memcpy(w + n + 2, err->where, m);
+		n += 2 + m;
+	}
+	w[n] = '\0';
+	memcpy(err->where, w, n + 1);
+}
+
+/* A reader below libarchive failed and said why: add the entry. */
+static pkgflat_status reader_failed(pkgflat_error *err, const char *entry)
+{
+	payload_where_entry(err, entry);
+	return err->status;
+}
+
+/* The outer compression: ours when we decode it, else libarchive's. */
+static const char *compression(struct archive *a, const struct pbzx *pz,
+    const struct gzin *gz)
+{
+	return pz ? "pbzx" : gz ? "gzip" : filter_name(archive_filter_code(a, 0));
 }
 
 int payload_entry_type(unsigned int m, int hardlink)
@@ -202,6 +235,7 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 {
 	static const struct payload_opts plain = { 0 };
 	struct pbzx *pz = NULL;
+	struct gzin *gz = NULL;
 	EVP_MD_CTX *md = NULL;
 	unsigned char *keep = NULL, *dbuf = NULL;
 	struct archive *a = archive_read_new();
@@ -211,6 +245,7 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 	pkgflat_status rc = PKGFLAT_OK;
 	char *path = NULL, *link = NULL, *last = NULL;
 	int r, saw_pax = 0, all_dot_slash = 1;
+	struct cpio_track ct = { -1, -1 };
 	char where[160];
 
 	if (!opt)
@@ -224,6 +259,7 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 	st->rd = rd;
 	st->ctx = rdctx;
 	st->nhead = 0;
+	st->failed = 0;
 	/* pbzx (macOS 10.10+ payloads) is decoded in front of libarchive. */
 	while (st->nhead < 4) {
 		long k = rd(rdctx, st->head + st->nhead, sizeof st->head - st->nhead);
@@ -241,6 +277,13 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 		st->rd = pbzx_read;
 		st->ctx = pz;
 		st->nhead = 0;
+	} else if (st->nhead >= 2 && GZIP_MAGIC(st->head)) {
+		/* Not libarchive's gzip filter: it checks no trailer. */
+		if ((rc = gzin_open(rd, rdctx, st->head, st->nhead, file, &gz, err)))
+			goto out;
+		st->rd = gzin_read;
+		st->ctx = gz;
+		st->nhead = 0;
 	}
 	archive_read_support_filter_all(a);
 	archive_read_support_format_cpio(a);
@@ -248,13 +291,28 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 	archive_read_support_format_gnutar(a);
 	archive_read_support_format_empty(a);
 	if (archive_read_open(a, st, NULL, la_read, NULL) != ARCHIVE_OK) {
-		rc = fail(err, PKGFLAT_E_FORMAT, file, "offset 0",
-		    "not a cpio or tar payload: %s", archive_error_string(a));
+		rc = st->failed ? err->status : fail(err, PKGFLAT_E_FORMAT, file,
+		    "offset 0", "not a cpio or tar payload: %s",
+		    archive_error_string(a));
 		goto out;
 	}
 	s.format = "empty";
 	for (;;) {
+		char msg[256];
 		r = archive_read_next_header(a, &ent);
+		int off = r == ARCHIVE_EOF ? cpio_track_end(&ct, a, msg,
+		    sizeof msg) : r >= ARCHIVE_WARN ? cpio_track_entry(&ct, a, ent,
+		    msg, sizeof msg) : 0;
+		if (off) {
+			if (off == -2 || !last)
+				snprintf(where, sizeof where, "entry %llu (after %s)",
+				    (unsigned long long)s.entries, last ? last : "none");
+			else /* the member before is the one out of place */
+				snprintf(where, sizeof where, "entry %llu (%s)",
+				    (unsigned long long)s.entries - 1, last);
+			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s", msg);
+			goto out;
+		}
 		if (r == ARCHIVE_EOF)
 			break;
 		/* libarchive warns when it skips garbage to find the next cpio
@@ -270,13 +328,13 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 			else
 				snprintf(where, sizeof where, "entry %llu",
 				    (unsigned long long)s.entries);
-			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
+			rc = st->failed ? reader_failed(err, where) :
+			    fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
 			    la_message(a));
 			goto out;
 		}
 		if (s.entries == 0)
-			s.compression = pz ? "pbzx" :
-			    filter_name(archive_filter_code(a, 0));
+			s.compression = compression(a, pz, gz);
 		int fmt = archive_format(a);
 		if (fmt == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE ||
 		    fmt == ARCHIVE_FORMAT_TAR_PAX_RESTRICTED)
@@ -346,7 +404,8 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 			if (read_data(a, md, dbuf, PAYLOAD_BUF, &e, keep)) {
 				snprintf(where, sizeof where, "entry %llu (%s)",
 				    (unsigned long long)s.entries - 1, path);
-				rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
+				rc = st->failed ? reader_failed(err, where) :
+				    fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
 				    la_message(a));
 				goto out;
 			}
@@ -363,16 +422,20 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 		if (archive_read_data_skip(a) < ARCHIVE_WARN) {
 			snprintf(where, sizeof where, "entry %llu (%s)",
 			    (unsigned long long)s.entries - 1, path);
-			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
+			rc = st->failed ? reader_failed(err, where) :
+			    fail(err, PKGFLAT_E_FORMAT, file, where, "%s",
 			    la_message(a));
 			goto out;
 		}
 		free(last);
 		last = pf_strdup(path);
 	}
+	/* The archive ends before the gzip trailer: read on to check it. */
+	if (gz && (rc = gzin_drain(gz)))
+		goto out;
 	s.dot_slash_names = s.entries > (uint64_t)s.has_dot_root && all_dot_slash;
 	if (!s.compression)
-		s.compression = pz ? "pbzx" : filter_name(archive_filter_code(a, 0));
+		s.compression = compression(a, pz, gz);
 	s.install_kbytes = (s.file_bytes + 1023) / 1024;
 	if (stats)
 		*stats = s;
@@ -386,6 +449,7 @@ out:
 	if (a)
 		archive_read_free(a);
 	pbzx_free(pz);
+	gzin_free(gz);
 	free(st);
 	return rc;
 }

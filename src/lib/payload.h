@@ -40,7 +40,50 @@ pkgflat_status pbzx_open(payload_read_fn rd, void *ctx,
 long pbzx_read(void *pbzx, void *buf, size_t n);
 void pbzx_free(struct pbzx *p);
 
+struct archive;
 struct archive_entry;
+
+/* gzip (gzin.c): a pull reader inflating another, checking each member's
+ * CRC-32 and ISIZE; pre/npre as for pbzx (at most 128 KiB). Errors go to
+ * err, naming file, the compressed offset and the member. */
+struct gzin;
+pkgflat_status gzin_open(payload_read_fn rd, void *ctx,
+    const unsigned char *pre, size_t npre, const char *file,
+    struct gzin **out, pkgflat_error *err);
+long gzin_read(void *gzin, void *buf, size_t n);
+/* Read to the end of the compressed stream: the last trailer is checked
+ * there, and libarchive stops before it. */
+pkgflat_status gzin_drain(struct gzin *g);
+void gzin_free(struct gzin *g);
+
+/* 1 when gzin itself found the stream corrupt (not an I/O error). */
+int gzin_failed(const struct gzin *g);
+/* Put an entry ("entry 3 (./a)") in front of err's where: for an error a
+ * reader below libarchive raised while that entry was read. */
+void payload_where_entry(pkgflat_error *err, const char *entry);
+
+/*
+ * libarchive's cpio reader searches past a member header it cannot read
+ * and says so only with a warning, which it drops when the next header it
+ * finds is the end marker; and it cuts a name at a NUL byte. So walkers
+ * check that each header lies where the one before said, and that the
+ * end marker is no longer than itself.
+ */
+struct cpio_track {
+	int64_t next;        /* where the next header must start; -1: no check */
+	int64_t last;        /* where the last header started */
+};
+/* After each header: -1 with msg when the member before it is not as long
+ * as its header says. */
+int cpio_track_entry(struct cpio_track *t, struct archive *a,
+    struct archive_entry *e, char *msg, size_t n);
+/* At ARCHIVE_EOF: as above, or -2 when the end marker was found only after
+ * skipping bytes (a member after the last one reported). */
+int cpio_track_end(struct cpio_track *t, struct archive *a, char *msg,
+    size_t n);
+
+/* The first two bytes of a gzip stream. */
+#define GZIP_MAGIC(p) ((p)[0] == 0x1f && (p)[1] == 0x8b)
 
 /* A libarchive entry as a pkgflat_entry (path and hardlink borrowed). */
 void payload_fill_entry(struct archive_entry *ent, const char *path,

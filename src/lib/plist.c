@@ -4,6 +4,13 @@
  * offset) are bounds-checked here before libplist sees them. XML plists go
  * through libxml2 first: it locates syntax errors by line and converts
  * UTF-16 files, which libplist's own XML parser does not read.
+ *
+ * libplist's binary parser recurses once per nesting level and expands a
+ * shared object once per reference, so a hostile file can exhaust the
+ * stack or memory. bplist_shape() walks the object graph first, without
+ * recursion: containers nest at most PLIST_MAX_DEPTH deep, the expanded
+ * tree has at most PLIST_MAX_NODES nodes, and no object contains itself.
+ * XML plists are held to 256 levels by libxml2 before libplist sees them.
  */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -12,6 +19,174 @@
 #include <strings.h>
 
 #include "plist.h"
+
+/* Containers (arrays, sets, dicts) inside one another, the top one is 1. */
+#define PLIST_MAX_DEPTH 512
+/* Nodes libplist would build, counting a shared object at each use. */
+#define PLIST_MAX_NODES (1u << 20)
+
+/* Offset of object i, checked by parse_binary() to lie in [8, table). */
+static uint64_t bplist_off(const unsigned char *d, uint64_t table,
+    unsigned osize, uint64_t i)
+{
+	uint64_t off = 0;
+
+	for (unsigned k = 0; k < osize; k++)
+		off = (off << 8) | d[table + i * osize + k];
+	return off;
+}
+
+/*
+ * The references of object i: *nref of them at *refs, 0 for a scalar.
+ * Returns -1 (with *why) when the container runs past the object area.
+ */
+static int bplist_refs(const unsigned char *d, uint64_t table, uint64_t off,
+    unsigned rsize, uint64_t *refs, uint64_t *nref, const char **why)
+{
+	unsigned type = d[off] >> 4, info = d[off] & 0xf;
+	uint64_t p = off + 1, count = info;
+
+	*nref = 0;
+	if (type != 0xa && type != 0xb && type != 0xc && type != 0xd)
+		return 0;
+	if (info == 0xf) {
+		/* The count follows as an integer object: 0x1n, 2^n bytes. */
+		if (p >= table || d[p] >> 4 != 1 || (d[p] & 0xf) > 3) {
+			*why = "has a malformed element count";
+			return -1;
+		}
+		unsigned nb = 1u << (d[p] & 0xf);
+		if (table - p - 1 < nb) {
+			*why = "has an element count past the object area";
+			return -1;
+		}
+		count = 0;
+		for (unsigned k = 0; k < nb; k++)
+			count = (count << 8) | d[p + 1 + k];
+		p += 1 + nb;
+	}
+	if (type == 0xd) {
+		if (count > UINT64_MAX / 2) {
+			*why = "has more elements than the file holds";
+			return -1;
+		}
+		count *= 2; /* keys, then values */
+	}
+	if (p > table || count > (table - p) / rsize) {
+		*why = "has more elements than the file holds";
+		return -1;
+	}
+	*refs = p;
+	*nref = count;
+	return 0;
+}
+
+static uint64_t bplist_ref(const unsigned char *d, uint64_t at, unsigned rsize)
+{
+	uint64_t r = 0;
+
+	for (unsigned k = 0; k < rsize; k++)
+		r = (r << 8) | d[at + k];
+	return r;
+}
+
+/*
+ * Depth-first walk from the top object with an explicit stack of at most
+ * PLIST_MAX_DEPTH frames. Per object: 0 unseen, 1 on the stack, 2 done;
+ * a done object keeps the size of its expanded subtree.
+ */
+static pkgflat_status bplist_shape(const unsigned char *d, uint64_t nobj,
+    uint64_t top, uint64_t table, unsigned osize, unsigned rsize,
+    const char *file, pkgflat_error *err)
+{
+	struct frame {
+		uint64_t obj, refs, nref, next, nodes;
+	} *stk = malloc(PLIST_MAX_DEPTH * sizeof *stk);
+	unsigned char *state = calloc(nobj, 1);
+	uint64_t *nodes = malloc(nobj * sizeof *nodes);
+	pkgflat_status rc = PKGFLAT_OK;
+	const char *why = NULL;
+	char where[64];
+	size_t sp = 0;
+
+	if (!stk || !state || !nodes) {
+		rc = fail_nomem(err);
+		goto out;
+	}
+	uint64_t obj = top;
+	for (;;) {
+		/* Enter obj (unseen). */
+		uint64_t off = bplist_off(d, table, osize, obj);
+		struct frame f = { obj, 0, 0, 0, 1 };
+		if (bplist_refs(d, table, off, rsize, &f.refs, &f.nref, &why)) {
+			snprintf(where, sizeof where, "offset %llu",
+			    (unsigned long long)off);
+			rc = fail(err, PKGFLAT_E_FORMAT, file, where,
+			    "binary property list object %llu %s",
+			    (unsigned long long)obj, why);
+			goto out;
+		}
+		if (f.nref) {
+			if (sp == PLIST_MAX_DEPTH) {
+				snprintf(where, sizeof where, "offset %llu",
+				    (unsigned long long)off);
+				rc = fail(err, PKGFLAT_E_FORMAT, file, where,
+				    "binary property list nested more than %d deep",
+				    PLIST_MAX_DEPTH);
+				goto out;
+			}
+			state[obj] = 1;
+			stk[sp++] = f;
+		} else {
+			state[obj] = 2;
+			nodes[obj] = 1;
+		}
+		/* Go on with the innermost container that has a child left. */
+		obj = UINT64_MAX;
+		while (sp && obj == UINT64_MAX) {
+			struct frame *t = &stk[sp - 1];
+			if (t->next == t->nref) {
+				state[t->obj] = 2;
+				nodes[t->obj] = t->nodes;
+				uint64_t n = t->nodes;
+				if (--sp && (stk[sp - 1].nodes += n) > PLIST_MAX_NODES)
+					goto bomb;
+				continue;
+			}
+			uint64_t at = t->refs + t->next++ * rsize;
+			uint64_t c = bplist_ref(d, at, rsize);
+			if (c >= nobj || state[c] == 1) {
+				snprintf(where, sizeof where, "offset %llu",
+				    (unsigned long long)at);
+				rc = fail(err, PKGFLAT_E_FORMAT, file, where, c >= nobj ?
+				    "binary property list object %llu refers to object "
+				    "%llu, past the %llu objects" :
+				    "binary property list object %llu refers back to "
+				    "object %llu, which contains it", (unsigned long long)t->obj,
+				    (unsigned long long)c, (unsigned long long)nobj);
+				goto out;
+			}
+			if (state[c] == 2)
+				t->nodes += nodes[c];
+			else
+				obj = c;
+			if (t->nodes > PLIST_MAX_NODES)
+				goto bomb;
+		}
+		if (obj == UINT64_MAX)
+			break;
+	}
+	goto out;
+bomb:
+	rc = fail(err, PKGFLAT_E_FORMAT, file, NULL,
+	    "binary property list expands to more than %u nodes "
+	    "(objects shared many times over)", PLIST_MAX_NODES);
+out:
+	free(stk);
+	free(state);
+	free(nodes);
+	return rc;
+}
 
 static pkgflat_status parse_binary(const unsigned char *d, size_t len,
     const char *file, plist_t *out, pkgflat_error *err)
@@ -39,9 +214,7 @@ static pkgflat_status parse_binary(const unsigned char *d, size_t len,
 		    "(%llu objects, offset table at %llu, file %zu bytes): truncated or corrupt",
 		    (unsigned long long)nobj, (unsigned long long)table, len);
 	for (uint64_t i = 0; i < nobj; i++) {
-		uint64_t off = 0;
-		for (unsigned k = 0; k < osize; k++)
-			off = (off << 8) | d[table + i * osize + k];
+		uint64_t off = bplist_off(d, table, osize, i);
 		if (off < 8 || off >= table) {
 			snprintf(where, sizeof where, "offset %llu",
 			    (unsigned long long)(table + i * osize));
@@ -54,6 +227,10 @@ static pkgflat_status parse_binary(const unsigned char *d, size_t len,
 	if (len > UINT32_MAX)
 		return fail(err, PKGFLAT_E_FORMAT, file, NULL,
 		    "property list too large");
+	pkgflat_status rc = bplist_shape(d, nobj, top, table, osize, rsize,
+	    file, err);
+	if (rc)
+		return rc;
 	plist_from_bin((const char *)d, (uint32_t)len, out);
 	if (!*out)
 		return fail(err, PKGFLAT_E_FORMAT, file, NULL,

@@ -119,7 +119,7 @@ truncated_gzip() {
 	copy
 	head -c 100000 "$EXIF/Contents/Archive.pax.gz" >x.pkg/Contents/Archive.pax.gz
 	bad x.pkg "x.pkg/Contents/Archive.pax.gz: entry "
-	has "$T/err" "truncated input file"
+	has "$T/err" "(truncated)"
 	bad_input "Archive.pax.gz: entry" "$PKGFLAT" ls --payload x.pkg
 }
 
