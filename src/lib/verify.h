@@ -63,6 +63,12 @@ enum pkgflat_check_result check_policy(struct vctx *v, strbuf *msg);
 enum pkgflat_check_result check_time(struct vctx *v, strbuf *msg);
 enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg);
 
+/* Run xar-structure on the XAR open on fd: PKGFLAT_OK when it passes,
+ * else PKGFLAT_E_FORMAT with its finding. What sign checks before it
+ * writes anything. */
+pkgflat_status verify_xar_structure(int fd, const char *path,
+    pkgflat_error *err);
+
 /* The leaf the signatures name: the RSA KeyInfo's, else the CMS one's. */
 X509 *verify_leaf(const struct vctx *v);
 /* The bytes of a <checksum>/<signature>/<x-signature> element's heap

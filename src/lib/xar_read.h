@@ -16,12 +16,31 @@ struct xar_toc {
 	xmlNodePtr toc;        /* <toc> */
 };
 
-/* Read and check header and TOC of the XAR open on fd. */
+/*
+ * How deep <file> elements may nest in a TOC. Every reader and writer of
+ * a TOC walks it recursively; the limit is checked on the whole tree
+ * (xar_toc_depth) before any of them gets it, and each walk also stops at
+ * it, so a hostile TOC cannot exhaust the stack. Installer packages nest
+ * a handful of levels; 64 is what the flat reader has always accepted.
+ * Other elements may sit at most XAR_ELEM_SLACK levels below the deepest
+ * <file> (<data><encoding>, <signature><KeyInfo><X509Data>...).
+ */
+#define XAR_MAX_DEPTH 64
+#define XAR_ELEM_SLACK 8
+
+/* NULL when the tree under toc keeps to XAR_MAX_DEPTH, else why not (a
+ * static string). Walks without recursion. */
+const char *xar_toc_depth_problem(xmlNodePtr toc);
+
+/* Read and check header and TOC of the XAR open on fd (the depth limit
+ * included). */
 pkgflat_status xar_toc_read(int fd, const char *name, struct xar_toc *t,
     pkgflat_error *err);
 void xar_toc_free(struct xar_toc *t);
 
 /* Helpers over the TOC tree. */
+/* off + len, or UINT64_MAX when the sum does not fit in 64 bits. */
+uint64_t xar_range_end(uint64_t off, uint64_t len);
 int xar_is_elem(xmlNodePtr n, const char *name);
 xmlNodePtr xar_child(xmlNodePtr n, const char *name);
 int xar_child_u64(xmlNodePtr n, const char *name, uint64_t *v);
