@@ -164,14 +164,13 @@ pkgflat_status pkgflat_staple(const char *path, const char *ticket,
 	if (info.heap_used > info.file_size - info.heap_offset)
 		return fail(err, PKGFLAT_E_FORMAT, path, NULL,
 		    "the TOC claims more heap than the file holds");
-	if (!ticket && !info.stapled)
-		return fail(err, PKGFLAT_E_USAGE, path, NULL,
-		    "no stapled ticket to remove");
 	if (info.trailing && !info.stapled)
 		return fail(err, PKGFLAT_E_FORMAT, path, NULL,
 		    "%llu bytes after the heap are not a stapled ticket; re-sign "
 		    "the package to drop them first",
 		    (unsigned long long)info.trailing);
+	if (!ticket && !info.stapled)
+		return PKGFLAT_OK; /* nothing to remove: the file stays as it is */
 	if (ticket) {
 		FILE *f = fopen(ticket, "rb");
 		if (!f)
@@ -203,8 +202,8 @@ pkgflat_status pkgflat_staple(const char *path, const char *ticket,
 		goto out;
 	}
 	/* The package up to the end of its heap, then the new trailer. */
-	if ((rc = xar_copy_range(in, 0, info.heap_offset + info.heap_used, out,
-	    path, err)))
+	if ((rc = xar_copy_range(in, 0, info.heap_offset + info.heap_used, path,
+	    out, path, err)))
 		goto out;
 	if (tk) {
 		unsigned char a[TRAILER] = { 't', '8', 'l', 'r', 1, 0, 1, 0 };

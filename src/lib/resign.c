@@ -301,7 +301,7 @@ static pkgflat_status write_signed(const char *in, const char *out,
 	}
 	if ((rc = xar_write_all(ofd, head, head_len, out, err)) ||
 	    (rc = xar_write_all(ofd, sig, sig_len, out, err)) ||
-	    (rc = xar_copy_range(p->fd, p->src, p->len, ofd, in, err)))
+	    (rc = xar_copy_range(p->fd, p->src, p->len, in, ofd, out, err)))
 		goto out;
 	if ((want_fsync(durable) && fsync(ofd) != 0) || fchmod(ofd, 0644) != 0) {
 		rc = fail_errno(err, out, "cannot write");

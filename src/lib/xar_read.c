@@ -228,8 +228,8 @@ pkgflat_status xar_write_all(int fd, const void *buf, size_t n,
 	return PKGFLAT_OK;
 }
 
-pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len, int out,
-    const char *name, pkgflat_error *err)
+pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len,
+    const char *in_name, int out, const char *out_name, pkgflat_error *err)
 {
 	loff_t ioff = (loff_t)off;
 
@@ -247,9 +247,10 @@ pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len, int out,
 		return fail_nomem(err);
 	while (len) {
 		size_t k = len < (1u << 20) ? (size_t)len : (1u << 20);
-		pkgflat_status rc = xar_pread(in, (uint64_t)ioff, buf, k, name, err);
+		pkgflat_status rc = xar_pread(in, (uint64_t)ioff, buf, k, in_name,
+		    err);
 		if (!rc)
-			rc = xar_write_all(out, buf, k, name, err);
+			rc = xar_write_all(out, buf, k, out_name, err);
 		if (rc) {
 			free(buf);
 			return rc;

@@ -53,10 +53,11 @@ pkgflat_status xar_pread(int fd, uint64_t off, void *buf, size_t n,
 /* write(2) until done; name is the file errors name. */
 pkgflat_status xar_write_all(int fd, const void *buf, size_t n,
     const char *name, pkgflat_error *err);
-/* Copy len bytes at off of in to out's file position: copy_file_range
+/* Copy len bytes at off of in to out's file position (errors name
+ * in_name or out_name, whichever failed): copy_file_range
  * (the kernel copies, nothing is read into memory), falling back to
  * pread/write where it is not supported (another filesystem, old kernel). */
-pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len, int out,
-    const char *name, pkgflat_error *err);
+pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len,
+    const char *in_name, int out, const char *out_name, pkgflat_error *err);
 
 #endif
