@@ -83,6 +83,9 @@ const char *verify_cms_bytes(const struct vctx *v, const unsigned char *blob,
  * encode it again. */
 int verify_der_strict(const unsigned char *der, size_t len);
 
+/* Whether s holds x (the same DER). */
+int verify_in_stack(STACK_OF(X509) *s, X509 *x);
+
 /* The leaf the signatures name: the RSA KeyInfo's, else the CMS one's. */
 X509 *verify_leaf(const struct vctx *v);
 /* The bytes of a <checksum>/<signature>/<x-signature> element's heap

@@ -355,7 +355,7 @@ static const char *signed_data(struct audit *a, const struct tlv *ci,
 	return NULL;
 }
 
-static int in_der_stack(STACK_OF(X509) *s, X509 *x)
+int verify_in_stack(STACK_OF(X509) *s, X509 *x)
 {
 	for (int i = 0; i < sk_X509_num(s); i++)
 		if (!X509_cmp(sk_X509_value(s, i), x))
@@ -395,7 +395,7 @@ const char *verify_cms_bytes(const struct vctx *v, const unsigned char *blob,
 	for (int i = 0; i < a.ncerts && !r; i++) {
 		X509 *x = a.certs[i];
 		char name[256];
-		if (in_der_stack(v->rsa_certs, x) || in_der_stack(v->cms_certs, x))
+		if (verify_in_stack(v->rsa_certs, x) || verify_in_stack(v->cms_certs, x))
 			continue;
 		STACK_OF(X509) *more = sk_X509_new_null();
 		for (int k = 0; more && k < sk_X509_num(v->rsa_certs); k++)
@@ -405,7 +405,10 @@ const char *verify_cms_bytes(const struct vctx *v, const unsigned char *blob,
 		for (int k = 0; more && k < sk_X509_num(v->trusted); k++)
 			sk_X509_push(more, sk_X509_value(v->trusted, k));
 		if (!more || !issued_by_one(x, a.certs, a.ncerts, more)) {
-			X509_NAME_oneline(X509_get_subject_name(x), name, sizeof name);
+			if (X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+			    NID_commonName, name, sizeof name) < 0)
+				X509_NAME_oneline(X509_get_subject_name(x), name,
+				    sizeof name);
 			snprintf(why, n, "certificate \"%s\" in the CMS is neither one of "
 			    "the KeyInfo certificates nor signed by an issuer found in "
 			    "the signature or the trust store", name);

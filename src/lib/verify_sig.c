@@ -398,14 +398,6 @@ static X509_STORE *make_store(const struct vctx *v)
 	return s;
 }
 
-static int in_stack(STACK_OF(X509) *s, X509 *x)
-{
-	for (int i = 0; i < sk_X509_num(s); i++)
-		if (!X509_cmp(sk_X509_value(s, i), x))
-			return 1;
-	return 0;
-}
-
 enum pkgflat_check_result check_chain(struct vctx *v, strbuf *msg)
 {
 	enum pkgflat_check_result res = PKGFLAT_CHECK_FAIL;
@@ -447,7 +439,7 @@ enum pkgflat_check_result check_chain(struct vctx *v, strbuf *msg)
 	}
 	v->chain = X509_STORE_CTX_get1_chain(ctx);
 	X509 *root = sk_X509_value(v->chain, sk_X509_num(v->chain) - 1);
-	v->facts.apple_root = in_stack(v->apple, root);
+	v->facts.apple_root = verify_in_stack(v->apple, root);
 	for (int i = 0; i < sk_X509_num(v->chain); i++)
 		sb_addf(msg, "%s\"%s\"", i ? " <- " : "",
 		    cn(sk_X509_value(v->chain, i), name, sizeof name));
