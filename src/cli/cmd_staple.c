@@ -53,14 +53,13 @@ int cmd_staple(int argc, char **argv)
 		return usage_error("staple", "give either --ticket FILE or --remove");
 	pkgflat_error_clear(&err);
 	pkgflat_flat_info info;
-	if (remove && !pkgflat_flat_inspect(argv[optind], &info, &err) &&
-	    !info.stapled && !info.trailing) {
-		fprintf(stderr, "%s: %s: no stapled ticket to remove; nothing "
-		    "changed\n", progname, argv[optind]);
-		return EXIT_OK;
-	}
+	int had_ticket = !remove || pkgflat_flat_inspect(argv[optind], &info,
+	    &err) || info.stapled;
 	pkgflat_error_clear(&err);
 	if (pkgflat_staple(argv[optind], ticket, &err))
 		return report_error(&err);
+	if (!had_ticket)
+		fprintf(stderr, "%s: %s: no stapled ticket to remove; nothing "
+		    "changed\n", progname, argv[optind]);
 	return EXIT_OK;
 }
