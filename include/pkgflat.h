@@ -593,7 +593,8 @@ pkgflat_status pkgflat_flat_inspect(const char *path, pkgflat_flat_info *info,
 /*
  * Staple a notarization ticket to a flat package (the "t8lr" trailer after
  * the heap that stapler writes), replacing any ticket already there; with
- * ticket NULL, remove it. The file is replaced only when complete.
+ * ticket NULL, remove it (no ticket there: PKGFLAT_OK, the file is left
+ * untouched). The file is replaced only when complete.
  */
 pkgflat_status pkgflat_staple(const char *path, const char *ticket,
     pkgflat_error *err);

@@ -16,8 +16,12 @@ static const char staple_help[] =
     "not be PKG. 'pkgflat info PKG' shows the ticket and\n"
     "the lookup key the notary service files it under.\n"
     "\n"
-    "exit status: 0 done, 2 usage error (or nothing to remove), 3 unreadable\n"
-    "or malformed package or ticket\n";
+    "--remove on a package without a ticket changes nothing, says so on\n"
+    "stderr and exits 0, so that it can be run on any package (stapler has no\n"
+    "removal; like 'rm -f', the wanted state is reached).\n"
+    "\n"
+    "exit status: 0 done (or no ticket to remove), 2 usage error, 3\n"
+    "unreadable or malformed package or ticket\n";
 
 int cmd_staple(int argc, char **argv)
 {
@@ -49,7 +53,14 @@ int cmd_staple(int argc, char **argv)
 	if (!!ticket == remove)
 		return usage_error("staple", "give either --ticket FILE or --remove");
 	pkgflat_error_clear(&err);
+	pkgflat_flat_info info;
+	int had_ticket = !remove || pkgflat_flat_inspect(argv[optind], &info,
+	    &err) || info.stapled;
+	pkgflat_error_clear(&err);
 	if (pkgflat_staple(argv[optind], ticket, &err))
 		return report_error(&err);
+	if (!had_ticket)
+		fprintf(stderr, "%s: %s: no stapled ticket to remove; nothing "
+		    "changed\n", progname, argv[optind]);
 	return EXIT_OK;
 }

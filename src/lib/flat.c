@@ -25,19 +25,22 @@
 #define TRAILER 16
 #define MAX_TICKET (1u << 20)
 
-static void count_files(xmlNodePtr n, uint64_t *files, int *product, int top)
+static void count_files(xmlNodePtr n, uint64_t *files, int *product,
+    int depth)
 {
+	if (depth >= XAR_MAX_DEPTH)
+		return; /* xar_toc_read refused deeper TOCs */
 	for (xmlNodePtr c = n->children; c; c = c->next)
 		if (xar_is_elem(c, "file")) {
 			(*files)++;
-			if (top) {
+			if (!depth) {
 				xmlNodePtr nm = xar_child(c, "name");
 				xmlChar *t = nm ? xmlNodeGetContent(nm) : NULL;
 				if (t && !strcmp((const char *)t, "Distribution"))
 					*product = 1;
 				xmlFree(t);
 			}
-			count_files(c, files, product, 0);
+			count_files(c, files, product, depth + 1);
 		}
 }
 
@@ -82,7 +85,8 @@ static int find_ticket(int fd, const pkgflat_flat_info *info, uint64_t *len)
 	pkgflat_error e;
 
 	pkgflat_error_clear(&e);
-	if (tail < 2 * TRAILER ||
+	if (info->heap_used > info->file_size - info->heap_offset ||
+	    tail < 2 * TRAILER ||
 	    xar_pread(fd, info->file_size - TRAILER, t, TRAILER, "", &e))
 		return 0;
 	uint32_t l = (uint32_t)t[8] | (uint32_t)t[9] << 8 | (uint32_t)t[10] << 16 |
@@ -116,13 +120,13 @@ pkgflat_status pkgflat_flat_inspect(const char *path, pkgflat_flat_info *info,
 	info->heap_offset = t.heap;
 	info->file_size = t.file_size;
 	info->heap_used = xar_heap_used(t.toc);
-	count_files(t.toc, &info->files, &info->product, 1);
+	count_files(t.toc, &info->files, &info->product, 0);
 	xmlNodePtr sig = xar_child(t.toc, "signature");
 	info->has_rsa = sig != NULL;
 	info->has_cms = xar_child(t.toc, "x-signature") != NULL;
 	if (sig || (sig = xar_child(t.toc, "x-signature")))
 		first_cert(sig, info);
-	if (info->heap_offset + info->heap_used <= info->file_size)
+	if (info->heap_used <= info->file_size - info->heap_offset)
 		info->trailing = info->file_size - info->heap_offset -
 		    info->heap_used;
 	info->stapled = find_ticket(fd, info, &info->ticket_length);
@@ -161,17 +165,16 @@ pkgflat_status pkgflat_staple(const char *path, const char *ticket,
 		return rc;
 	if ((rc = pkgflat_flat_inspect(path, &info, err)))
 		return rc;
-	if (info.heap_offset + info.heap_used > info.file_size)
+	if (info.heap_used > info.file_size - info.heap_offset)
 		return fail(err, PKGFLAT_E_FORMAT, path, NULL,
 		    "the TOC claims more heap than the file holds");
-	if (!ticket && !info.stapled)
-		return fail(err, PKGFLAT_E_USAGE, path, NULL,
-		    "no stapled ticket to remove");
 	if (info.trailing && !info.stapled)
 		return fail(err, PKGFLAT_E_FORMAT, path, NULL,
 		    "%llu bytes after the heap are not a stapled ticket; re-sign "
 		    "the package to drop them first",
 		    (unsigned long long)info.trailing);
+	if (!ticket && !info.stapled)
+		return PKGFLAT_OK; /* nothing to remove: the file stays as it is */
 	if (ticket) {
 		FILE *f = fopen(ticket, "rb");
 		if (!f)
@@ -198,8 +201,8 @@ pkgflat_status pkgflat_staple(const char *path, const char *ticket,
 		goto out;
 	out = pkgflat_output_fd(of);
 	/* The package up to the end of its heap, then the new trailer. */
-	if ((rc = xar_copy_range(in, 0, info.heap_offset + info.heap_used, out,
-	    path, err)))
+	if ((rc = xar_copy_range(in, 0, info.heap_offset + info.heap_used, path,
+	    out, path, err)))
 		goto out;
 	if (tk) {
 		unsigned char a[TRAILER] = { 't', '8', 'l', 'r', 1, 0, 1, 0 };

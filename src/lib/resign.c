@@ -30,46 +30,60 @@
 
 #include "outfile.h"
 #include "sign.h"
+#include "verify.h"
 #include "xar_read.h"
 
 struct walk {
-	int64_t delta;
+	uint64_t from, to;      /* offsets move from `from` to `to` */
 	uint64_t min_off, max_end;
 	int bad;
 };
 
-/* Shift every data/ea offset, and find the heap range files use. */
-static void shift(xmlNodePtr n, struct walk *w)
+/* Move every data/ea offset, and find the heap range files use. The TOC
+ * is untrusted: no sum may wrap (offsets near 2^64 would otherwise land
+ * on the signatures) and the walk stops at the depth xar_toc_read
+ * enforces. */
+static void shift(xmlNodePtr n, struct walk *w, int depth)
 {
+	if (depth > XAR_MAX_DEPTH + XAR_ELEM_SLACK) {
+		w->bad = 1;
+		return;
+	}
 	for (xmlNodePtr c = n->children; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		if (xar_is_elem(c, "data") || xar_is_elem(c, "ea")) {
-			uint64_t off, len;
+			uint64_t off, len, end, moved;
 			if (!xar_child_u64(c, "offset", &off) || !xar_child_u64(c, "length",
-			    &len)) {
+			    &len) || __builtin_add_overflow(off, len, &end)) {
 				w->bad = 1;
 				continue;
 			}
 			if (off < w->min_off)
 				w->min_off = off;
-			if (off + len > w->max_end)
-				w->max_end = off + len;
-			if (w->delta) {
+			if (end > w->max_end)
+				w->max_end = end;
+			if (w->from != w->to) {
 				char buf[32];
-				snprintf(buf, sizeof buf, "%llu",
-				    (unsigned long long)((int64_t)off + w->delta));
+				if (off < w->from || __builtin_add_overflow(off - w->from,
+				    w->to, &moved)) {
+					w->bad = 1;
+					continue;
+				}
+				snprintf(buf, sizeof buf, "%llu", (unsigned long long)moved);
 				xmlNodeSetContent(xar_child(c, "offset"), BAD_CAST buf);
 			}
 			continue;
 		}
-		shift(c, w);
+		shift(c, w, depth + 1);
 	}
 }
 
 /* Write a subtree through the text writer, dropping layout whitespace. */
-static void emit(xmlTextWriterPtr w, xmlNodePtr n)
+static void emit(xmlTextWriterPtr w, xmlNodePtr n, int depth)
 {
+	if (depth > XAR_MAX_DEPTH + XAR_ELEM_SLACK + 2)
+		return; /* xar_toc_read refused such a TOC */
 	if (n->ns && n->ns->prefix)
 		xmlTextWriterStartElementNS(w, n->ns->prefix, n->name, NULL);
 	else
@@ -89,7 +103,7 @@ static void emit(xmlTextWriterPtr w, xmlNodePtr n)
 	}
 	for (xmlNodePtr c = n->children; c; c = c->next) {
 		if (c->type == XML_ELEMENT_NODE)
-			emit(w, c);
+			emit(w, c, depth + 1);
 		else if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
 			const char *t = (const char *)c->content;
 			if (t && t[strspn(t, " \t\r\n")])
@@ -132,7 +146,11 @@ static pkgflat_status plan_open(const char *in, const struct signer_params *sp,
 	memset(p, 0, sizeof *p);
 	if ((p->fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
 		return fail_errno(err, in, "cannot open");
-	if ((rc = xar_toc_read(p->fd, in, &xt, err)))
+	/* Nothing is signed that verify would call malformed: the very checks
+	 * of its xar-structure (ranges inside the heap and apart, unique file
+	 * ids, names that are one path component, the depth limit). */
+	if ((rc = xar_toc_read(p->fd, in, &xt, err)) ||
+	    (rc = verify_xar_structure(p->fd, in, err)))
 		goto out;
 	p->file_size = xt.file_size;
 	xmlNodePtr tocn = xt.toc;
@@ -149,13 +167,13 @@ static pkgflat_status plan_open(const char *in, const struct signer_params *sp,
 			    "<%s> without a readable offset and size", c->name);
 			goto out;
 		}
-		if (off + size > old_base)
-			old_base = off + size;
+		if (xar_range_end(off, size) > old_base)
+			old_base = xar_range_end(off, size);
 		xmlUnlinkNode(c);
 		xmlFreeNode(c);
 	}
-	struct walk wk = { 0, UINT64_MAX, 0, 0 };
-	shift(tocn, &wk);
+	struct walk wk = { 0, 0, UINT64_MAX, 0, 0 };
+	shift(tocn, &wk, 0);
 	if (wk.bad) {
 		rc = fail(err, PKGFLAT_E_FORMAT, in, "TOC",
 		    "a <data> or <ea> without a readable offset and length");
@@ -163,7 +181,8 @@ static pkgflat_status plan_open(const char *in, const struct signer_params *sp,
 	}
 	if (wk.min_off == UINT64_MAX)
 		wk.min_off = wk.max_end = old_base;
-	if (wk.min_off < old_base || xt.heap + wk.max_end > xt.file_size) {
+	if (wk.min_off < old_base || old_base > xt.file_size - xt.heap ||
+	    wk.max_end > xt.file_size - xt.heap) {
 		rc = fail(err, PKGFLAT_E_FORMAT, in, "TOC",
 		    "file data overlaps the signatures or runs past the end");
 		goto out;
@@ -174,9 +193,13 @@ static pkgflat_status plan_open(const char *in, const struct signer_params *sp,
 	if ((rc = signer_open(sp, &p->sctx, &p->xs, err)))
 		goto out;
 	uint64_t new_base = 20 + p->xs->reserve;
-	struct walk w2 = { (int64_t)new_base - (int64_t)old_base, UINT64_MAX, 0,
-	    0 };
-	shift(tocn, &w2);
+	struct walk w2 = { old_base, new_base, UINT64_MAX, 0, 0 };
+	shift(tocn, &w2, 0);
+	if (w2.bad) {
+		rc = fail(err, PKGFLAT_E_FORMAT, in, "TOC",
+		    "file data offsets do not fit once moved");
+		goto out;
+	}
 
 	/* The TOC again, checksum and signatures first. */
 	if (!(xb = xmlBufferCreate()) || !(w = xmlNewTextWriterMemory(xb, 0))) {
@@ -190,7 +213,7 @@ static pkgflat_status plan_open(const char *in, const struct signer_params *sp,
 	xmlTextWriterStartElement(w, BAD_CAST "toc");
 	xmlNodePtr first = tocn->children;
 	if (xar_is_elem(first, "creation-time")) {
-		emit(w, first);
+		emit(w, first, 0);
 		first = first->next;
 	}
 	xmlTextWriterStartElement(w, BAD_CAST "checksum");
@@ -202,7 +225,7 @@ static pkgflat_status plan_open(const char *in, const struct signer_params *sp,
 		goto out;
 	for (xmlNodePtr c = first; c; c = c->next)
 		if (c->type == XML_ELEMENT_NODE)
-			emit(w, c);
+			emit(w, c, 0);
 	xmlTextWriterEndElement(w);
 	xmlTextWriterEndElement(w);
 	if (xmlTextWriterEndDocument(w) < 0) {
@@ -266,7 +289,7 @@ static pkgflat_status write_signed(const char *in, const char *out,
 	ofd = pkgflat_output_fd(of);
 	if ((rc = xar_write_all(ofd, head, head_len, out, err)) ||
 	    (rc = xar_write_all(ofd, sig, sig_len, out, err)) ||
-	    (rc = xar_copy_range(p->fd, p->src, p->len, ofd, in, err)))
+	    (rc = xar_copy_range(p->fd, p->src, p->len, in, ofd, out, err)))
 		goto out;
 	rc = pkgflat_output_commit(of, durable, err);
 	of = NULL;

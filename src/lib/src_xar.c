@@ -23,7 +23,6 @@
 
 #define XAR_BUF (64 * 1024)
 #define MAX_XAR_FILES 1000000
-#define MAX_XAR_DEPTH 64
 
 enum xar_enc { XENC_RAW = 0, XENC_ZLIB, XENC_OTHER };
 
@@ -145,9 +144,9 @@ static pkgflat_status walk_files(struct toc_walk *w, xmlNodePtr parent,
 {
 	struct xar_src *x = w->x;
 
-	if (depth > MAX_XAR_DEPTH)
+	if (depth > XAR_MAX_DEPTH)
 		return fail(w->err, PKGFLAT_E_FORMAT, w->file, "TOC",
-		    "files nested more than %d deep", MAX_XAR_DEPTH);
+		    "files nested more than %d deep", XAR_MAX_DEPTH);
 	for (xmlNodePtr f = parent->children; f; f = f->next) {
 		if (!xar_is_elem(f, "file"))
 			continue;

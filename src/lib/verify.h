@@ -63,6 +63,29 @@ enum pkgflat_check_result check_policy(struct vctx *v, strbuf *msg);
 enum pkgflat_check_result check_time(struct vctx *v, strbuf *msg);
 enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg);
 
+/* Run xar-structure on the XAR open on fd: PKGFLAT_OK when it passes,
+ * else PKGFLAT_E_FORMAT with its finding. What sign checks before it
+ * writes anything. */
+pkgflat_status verify_xar_structure(int fd, const char *path,
+    pkgflat_error *err);
+
+/* At most this many certificates, and bytes of base64 of them, in one
+ * signature's KeyInfo (a chain is 3 or 4; bounds memory on hostile TOCs). */
+#define KEYINFO_MAX_CERTS 16
+#define KEYINFO_MAX_BYTES (256 * 1024)
+
+/* NULL when every byte of the CMS blob's first `used` bytes is accounted
+ * for (verify_cms.c), else why not (in why, or a static string). Needs
+ * the KeyInfo certificates and the trust store in v. */
+const char *verify_cms_bytes(const struct vctx *v, const unsigned char *blob,
+    size_t used, char *why, size_t n);
+/* Whether der is one X.509 certificate in DER exactly as OpenSSL would
+ * encode it again. */
+int verify_der_strict(const unsigned char *der, size_t len);
+
+/* Whether s holds x (the same DER). */
+int verify_in_stack(STACK_OF(X509) *s, X509 *x);
+
 /* The leaf the signatures name: the RSA KeyInfo's, else the CMS one's. */
 X509 *verify_leaf(const struct vctx *v);
 /* The bytes of a <checksum>/<signature>/<x-signature> element's heap

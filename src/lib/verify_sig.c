@@ -72,17 +72,28 @@ static char *style_of(xmlNodePtr el)
 	return s;
 }
 
-/* The certificates of a signature's KeyInfo/X509Data, in order. */
-static STACK_OF(X509) *keyinfo(xmlNodePtr sig, int *bad)
+/* The certificates of a signature's KeyInfo/X509Data, in order; *bad
+ * counts those that do not decode as strict DER. Past KEYINFO_MAX_CERTS
+ * certificates or KEYINFO_MAX_BYTES of base64 the rest is not decoded
+ * and *too_many is set: a chain is three or four certificates, and a
+ * TOC of 70 KB can otherwise hold 10,000 of them. */
+static STACK_OF(X509) *keyinfo(xmlNodePtr sig, int *bad, int *too_many)
 {
 	STACK_OF(X509) *out = sk_X509_new_null();
 	xmlNodePtr ki = xar_child(sig, "KeyInfo");
 	xmlNodePtr xd = ki ? xar_child(ki, "X509Data") : NULL;
+	size_t count = 0, bytes = 0;
 
 	for (xmlNodePtr c = xd ? xd->children : NULL; out && c; c = c->next) {
 		if (!xar_is_elem(c, "X509Certificate"))
 			continue;
 		xmlChar *t = xmlNodeGetContent(c);
+		bytes += t ? strlen((const char *)t) : 0;
+		if (++count > KEYINFO_MAX_CERTS || bytes > KEYINFO_MAX_BYTES) {
+			xmlFree(t);
+			*too_many = 1;
+			break;
+		}
 		int len = t ? (int)strlen((const char *)t) : 0, a = 0, b = 0;
 		unsigned char *der = malloc((size_t)len + 3);
 		EVP_ENCODE_CTX *e = EVP_ENCODE_CTX_new();
@@ -93,7 +104,8 @@ static STACK_OF(X509) *keyinfo(xmlNodePtr sig, int *bad)
 			    EVP_DecodeFinal(e, der + a, &b) == 1) {
 				const unsigned char *p = der;
 				x = d2i_X509(NULL, &p, a + b);
-				if (x && p != der + a + b) {
+				if (x && (p != der + a + b || !verify_der_strict(der,
+				    (size_t)(a + b)))) {
 					X509_free(x);
 					x = NULL;
 				}
@@ -122,14 +134,14 @@ enum pkgflat_check_result check_rsa(struct vctx *v, strbuf *msg)
 	char *style = NULL, name[256], why[256];
 	EVP_PKEY_CTX *c = NULL;
 	X509_SIG *di = NULL;
-	int bad = 0;
+	int bad = 0, too_many = 0;
 
 	if (!v->rsa_el) {
 		sb_adds(msg, "the TOC has no <signature> (RSA)");
 		return PKGFLAT_CHECK_NA;
 	}
 	style = style_of(v->rsa_el);
-	v->rsa_certs = keyinfo(v->rsa_el, &bad);
+	v->rsa_certs = keyinfo(v->rsa_el, &bad, &too_many);
 	X509 *leaf = sk_X509_num(v->rsa_certs) > 0 ? sk_X509_value(v->rsa_certs, 0) :
 	    NULL;
 	EVP_PKEY *pub = leaf ? X509_get0_pubkey(leaf) : NULL;
@@ -137,9 +149,14 @@ enum pkgflat_check_result check_rsa(struct vctx *v, strbuf *msg)
 		sb_addf(msg, "<signature style=\"%s\">, not RSA", style);
 		goto out;
 	}
+	if (too_many) {
+		sb_addf(msg, "its KeyInfo holds more than %d certificates or %d bytes "
+		    "of them", KEYINFO_MAX_CERTS, KEYINFO_MAX_BYTES);
+		goto out;
+	}
 	if (bad || !leaf) {
 		sb_addf(msg, "its KeyInfo holds %s", bad ? "a certificate that does "
-		    "not decode" : "no certificate");
+		    "not decode as DER" : "no certificate");
 		goto out;
 	}
 	if (!pub || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
@@ -224,23 +241,28 @@ enum pkgflat_check_result check_cms(struct vctx *v, strbuf *msg)
 	char *style = NULL, name[256], why[256];
 	STACK_OF(X509) *signer = NULL;
 	BIO *content = NULL;
-	int bad = 0;
+	int bad = 0, too_many = 0;
 
 	if (!v->cms_el) {
 		sb_adds(msg, "the TOC has no <x-signature> (CMS)");
 		return PKGFLAT_CHECK_NA;
 	}
 	style = style_of(v->cms_el);
-	v->cms_certs = keyinfo(v->cms_el, &bad);
+	v->cms_certs = keyinfo(v->cms_el, &bad, &too_many);
 	X509 *leaf = sk_X509_num(v->cms_certs) > 0 ? sk_X509_value(v->cms_certs, 0) :
 	    NULL;
 	if (!str_ieq(style, "CMS")) {
 		sb_addf(msg, "<x-signature style=\"%s\">, not CMS", style);
 		goto out;
 	}
+	if (too_many) {
+		sb_addf(msg, "its KeyInfo holds more than %d certificates or %d bytes "
+		    "of them", KEYINFO_MAX_CERTS, KEYINFO_MAX_BYTES);
+		goto out;
+	}
 	if (bad || !leaf) {
 		sb_addf(msg, "its KeyInfo holds %s", bad ? "a certificate that does "
-		    "not decode" : "no certificate");
+		    "not decode as DER" : "no certificate");
 		goto out;
 	}
 	if (!(blob = verify_read_range(v, v->cms_el, MAX_SIG, &len, msg)))
@@ -258,6 +280,11 @@ enum pkgflat_check_result check_cms(struct vctx *v, strbuf *msg)
 			    "(byte %zu is 0x%02x)", pad, i - used, blob[i]);
 			goto out;
 		}
+	const char *unaccounted = verify_cms_bytes(v, blob, used, why, sizeof why);
+	if (unaccounted) {
+		sb_adds(msg, unaccounted);
+		goto out;
+	}
 	if (OBJ_obj2nid(CMS_get0_type(v->cms)) != NID_pkcs7_signed) {
 		sb_adds(msg, "the CMS is not SignedData");
 		goto out;
@@ -371,14 +398,6 @@ static X509_STORE *make_store(const struct vctx *v)
 	return s;
 }
 
-static int in_stack(STACK_OF(X509) *s, X509 *x)
-{
-	for (int i = 0; i < sk_X509_num(s); i++)
-		if (!X509_cmp(sk_X509_value(s, i), x))
-			return 1;
-	return 0;
-}
-
 enum pkgflat_check_result check_chain(struct vctx *v, strbuf *msg)
 {
 	enum pkgflat_check_result res = PKGFLAT_CHECK_FAIL;
@@ -420,7 +439,7 @@ enum pkgflat_check_result check_chain(struct vctx *v, strbuf *msg)
 	}
 	v->chain = X509_STORE_CTX_get1_chain(ctx);
 	X509 *root = sk_X509_value(v->chain, sk_X509_num(v->chain) - 1);
-	v->facts.apple_root = in_stack(v->apple, root);
+	v->facts.apple_root = verify_in_stack(v->apple, root);
 	for (int i = 0; i < sk_X509_num(v->chain); i++)
 		sb_addf(msg, "%s\"%s\"", i ? " <- " : "",
 		    cn(sk_X509_value(v->chain, i), name, sizeof name));

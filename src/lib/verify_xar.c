@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "verify.h"
@@ -128,7 +129,7 @@ static void walk_data(struct walk *w, xmlNodePtr n, const char *prefix,
 		for (xmlNodePtr c = f->children; c; c = c->next)
 			if (xar_is_elem(c, "data") || xar_is_elem(c, "ea"))
 				w->fn(w, c, path);
-		if (depth < 256)
+		if (depth < XAR_MAX_DEPTH)  /* check_xar refused deeper */
 			walk_data(w, f, path, depth + 1);
 		free(path);
 	}
@@ -211,7 +212,7 @@ static void check_ranges(struct vctx *v, strbuf *msg, int *bad, strbuf *info)
 		if (r->off > heap_len || r->len > heap_len - r->off) {
 			verify_note(msg, bad, "%s: bytes %llu..%llu lie outside the heap "
 			    "(%llu bytes)", r->what, (unsigned long long)r->off,
-			    (unsigned long long)r->off + r->len,
+			    (unsigned long long)xar_range_end(r->off, r->len),
 			    (unsigned long long)heap_len);
 			outside = 1;
 			continue;
@@ -244,6 +245,136 @@ static void check_ranges(struct vctx *v, strbuf *msg, int *bad, strbuf *info)
 	sb_free(&ignore);
 	if (!outside)
 		trailer(v, used, msg, bad, info);
+}
+
+/* Ids and names of every <file>: ids unique (Apple's xar keys hard links
+ * and its extraction on them), and every name one path component, so that
+ * no member can land outside the directory it is extracted to. */
+struct ids {
+	char **v;
+	size_t n, cap;
+	int oom;
+};
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The bytes a <name> stands for: its text, or base64 decoded when it says
+ * enctype="base64" (names that are not UTF-8). NULL if it cannot be had. */
+static unsigned char *name_bytes(xmlNodePtr nm, size_t *len)
+{
+	xmlChar *t = xmlNodeGetContent(nm);
+	xmlChar *enc = xmlGetProp(nm, BAD_CAST "enctype");
+	unsigned char *out = NULL;
+	size_t tl = t ? strlen((const char *)t) : 0;
+
+	if (!t)
+		goto out;
+	if (!enc) {
+		out = (unsigned char *)pf_strdup((const char *)t);
+		*len = tl;
+		goto out;
+	}
+	if (strcmp((const char *)enc, "base64"))
+		goto out;
+	unsigned char *clean = malloc(tl + 1);
+	size_t k = 0;
+	for (size_t i = 0; clean && i < tl; i++)
+		if (!strchr(" \t\r\n", t[i]))
+			clean[k++] = t[i];
+	out = clean ? malloc(k / 4 * 3 + 3) : NULL;
+	int n = out && k % 4 == 0 ? EVP_DecodeBlock(out, clean, (int)k) : -1;
+	if (n < 0) {
+		free(out);
+		out = NULL;
+	} else {
+		for (size_t i = k; i > 0 && clean[i - 1] == '='; i--)
+			n--;
+		*len = (size_t)n;
+	}
+	free(clean);
+out:
+	xmlFree(t);
+	xmlFree(enc);
+	return out;
+}
+
+static void check_file_names(xmlNodePtr n, const char *prefix, int depth,
+    struct ids *ids, strbuf *msg, int *bad)
+{
+	if (depth >= XAR_MAX_DEPTH)
+		return; /* check_xar refused deeper */
+	for (xmlNodePtr f = n->children; f; f = f->next) {
+		if (!xar_is_elem(f, "file"))
+			continue;
+		char *shown = file_name(f);
+		char *path = pf_asprintf("%s%s%s", prefix, *prefix ? "/" : "",
+		    shown ? shown : "?");
+		xmlChar *id = xmlGetProp(f, BAD_CAST "id");
+		int names = 0;
+		free(shown);
+		if (!path) {
+			xmlFree(id);
+			verify_note(msg, bad, "out of memory");
+			return;
+		}
+		if (id) {
+			if (ids->n == ids->cap) {
+				size_t cap = ids->cap ? 2 * ids->cap : 64;
+				char **v = realloc(ids->v, cap * sizeof *v);
+				if (v) {
+					ids->v = v;
+					ids->cap = cap;
+				}
+			}
+			if (ids->n < ids->cap && (ids->v[ids->n] =
+			    pf_strdup((const char *)id)))
+				ids->n++;
+			else
+				ids->oom = 1;
+			xmlFree(id);
+		}
+		for (xmlNodePtr c = f->children; c; c = c->next) {
+			if (!xar_is_elem(c, "name"))
+				continue;
+			size_t len = 0;
+			unsigned char *b = name_bytes(c, &len);
+			names++;
+			if (!b)
+				verify_note(msg, bad, "%s: its <name> cannot be decoded", path);
+			else if (!len || memchr(b, '/', len) || memchr(b, 0, len) ||
+			    (len == 1 && b[0] == '.') || (len == 2 && !memcmp(b, "..", 2)))
+				verify_note(msg, bad, "%s: file name \"%.*s\" is not a single "
+				    "path component", path, (int)(len > 64 ? 64 : len),
+				    (const char *)b);
+			free(b);
+		}
+		if (!names)
+			verify_note(msg, bad, "%s: a <file> without a <name>", path);
+		check_file_names(f, path, depth + 1, ids, msg, bad);
+		free(path);
+	}
+}
+
+static void check_ids_names(struct vctx *v, strbuf *msg, int *bad)
+{
+	struct ids ids = { 0 };
+
+	check_file_names(v->toc, "", 0, &ids, msg, bad);
+	if (ids.oom)
+		verify_note(msg, bad, "out of memory");
+	if (ids.n)
+		qsort(ids.v, ids.n, sizeof *ids.v, str_ptr_cmp);
+	for (size_t i = 1; i < ids.n; i++)
+		if (!strcmp(ids.v[i - 1], ids.v[i]) && (i < 2 ||
+		    strcmp(ids.v[i - 2], ids.v[i])))
+			verify_note(msg, bad, "file id %.32s is used more than once",
+			    ids.v[i]);
+	for (size_t i = 0; i < ids.n; i++)
+		free(ids.v[i]);
+	free(ids.v);
 }
 
 /* Inflate the TOC: exactly clen bytes of zlib giving exactly ulen bytes. */
@@ -350,12 +481,18 @@ enum pkgflat_check_result check_xar(struct vctx *v, strbuf *msg)
 		goto out;
 	}
 	v->toc = xar_child(root, "toc");
+	const char *deep = xar_toc_depth_problem(v->toc);
+	if (deep) {
+		verify_note(msg, &bad, "the TOC has %s", deep);
+		goto out;
+	}
 	v->rsa_el = xar_child(v->toc, "signature");
 	v->cms_el = xar_child(v->toc, "x-signature");
 	v->facts.has_rsa = v->rsa_el != NULL;
 	v->facts.has_cms = v->cms_el != NULL;
 	v->facts.is_signed = v->rsa_el || v->cms_el;
 	check_ranges(v, msg, &bad, &info);
+	check_ids_names(v, msg, &bad);
 out:
 	free(xml);
 	verify_note_end(msg, bad);
@@ -363,6 +500,28 @@ out:
 		sb_adds(msg, info.buf ? info.buf : "");
 	sb_free(&info);
 	return bad ? PKGFLAT_CHECK_FAIL : PKGFLAT_CHECK_PASS;
+}
+
+pkgflat_status verify_xar_structure(int fd, const char *path,
+    pkgflat_error *err)
+{
+	struct vctx v = { .path = path, .fd = fd };
+	struct stat st;
+	strbuf msg = { 0 };
+	pkgflat_status rc = PKGFLAT_OK;
+
+	if (fstat(fd, &st) != 0)
+		return fail_errno(err, path, "cannot stat");
+	v.file_size = (uint64_t)st.st_size;
+	if (check_xar(&v, &msg) != PKGFLAT_CHECK_PASS)
+		rc = fail(err, PKGFLAT_E_FORMAT, path, "xar-structure", "%s",
+		    msg.buf ? msg.buf : "malformed");
+	else if (msg.oom)
+		rc = fail_nomem(err);
+	sb_free(&msg);
+	free(v.ctoc);
+	xmlFreeDoc(v.doc);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

@@ -15,6 +15,8 @@
 #include "xar_read.h"
 
 #define MAX_TOC (64u << 20)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 int xar_is_elem(xmlNodePtr n, const char *name)
 {
@@ -45,8 +47,49 @@ int xar_child_u64(xmlNodePtr n, const char *name, uint64_t *v)
 	return ok;
 }
 
-static void used(xmlNodePtr n, uint64_t *end)
+const char *xar_toc_depth_problem(xmlNodePtr toc)
 {
+	int depth = 0, files = 0;
+	xmlNodePtr n = toc ? toc->children : NULL;
+
+	/* Depth first through parent pointers: no stack to exhaust. */
+	while (n) {
+		if (n->type == XML_ELEMENT_NODE && n->children) {
+			if (xar_is_elem(n, "file") && ++files > XAR_MAX_DEPTH)
+				return "files nested more than " STR(XAR_MAX_DEPTH)
+				    " deep";
+			if (++depth > XAR_MAX_DEPTH + XAR_ELEM_SLACK)
+				return "elements nested more than "
+				    STR(XAR_MAX_DEPTH) " files deep";
+			n = n->children;
+			continue;
+		}
+		if (xar_is_elem(n, "file") && files + 1 > XAR_MAX_DEPTH)
+			return "files nested more than " STR(XAR_MAX_DEPTH) " deep";
+		while (n && !n->next && n->parent != toc) {
+			n = n->parent;
+			depth--;
+			if (xar_is_elem(n, "file"))
+				files--;
+		}
+		n = n ? n->next : NULL;
+	}
+	return NULL;
+}
+
+/* off + len, or UINT64_MAX when that does not fit: a range that cannot
+ * exist ends past any file. */
+uint64_t xar_range_end(uint64_t off, uint64_t len)
+{
+	uint64_t end;
+
+	return __builtin_add_overflow(off, len, &end) ? UINT64_MAX : end;
+}
+
+static void used(xmlNodePtr n, uint64_t *end, int depth)
+{
+	if (depth > XAR_MAX_DEPTH + XAR_ELEM_SLACK)
+		return; /* xar_toc_read refused such a TOC */
 	for (xmlNodePtr c = n->children; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
@@ -54,15 +97,15 @@ static void used(xmlNodePtr n, uint64_t *end)
 		if ((xar_is_elem(c, "data") || xar_is_elem(c, "ea")) &&
 		    xar_child_u64(c, "offset", &off) &&
 		    xar_child_u64(c, "length", &len)) {
-			if (off + len > *end)
-				*end = off + len;
+			if (xar_range_end(off, len) > *end)
+				*end = xar_range_end(off, len);
 		} else if ((xar_is_elem(c, "checksum") || xar_is_elem(c, "signature") ||
 		    xar_is_elem(c, "x-signature")) && xar_child_u64(c, "offset", &off) &&
 		    xar_child_u64(c, "size", &len)) {
-			if (off + len > *end)
-				*end = off + len;
+			if (xar_range_end(off, len) > *end)
+				*end = xar_range_end(off, len);
 		} else
-			used(c, end);
+			used(c, end, depth + 1);
 	}
 }
 
@@ -70,7 +113,7 @@ uint64_t xar_heap_used(xmlNodePtr toc)
 {
 	uint64_t end = 0;
 
-	used(toc, &end);
+	used(toc, &end, 0);
 	return end;
 }
 
@@ -149,6 +192,11 @@ pkgflat_status xar_toc_read(int fd, const char *name, struct xar_toc *t,
 		rc = fail(err, PKGFLAT_E_FORMAT, name, "TOC", "no <xar><toc>");
 		goto out;
 	}
+	const char *deep = xar_toc_depth_problem(t->toc);
+	if (deep) {
+		rc = fail(err, PKGFLAT_E_FORMAT, name, "TOC", "%s", deep);
+		goto out;
+	}
 out:
 	free(toc);
 	if (rc)
@@ -180,8 +228,8 @@ pkgflat_status xar_write_all(int fd, const void *buf, size_t n,
 	return PKGFLAT_OK;
 }
 
-pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len, int out,
-    const char *name, pkgflat_error *err)
+pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len,
+    const char *in_name, int out, const char *out_name, pkgflat_error *err)
 {
 	loff_t ioff = (loff_t)off;
 
@@ -199,9 +247,10 @@ pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len, int out,
 		return fail_nomem(err);
 	while (len) {
 		size_t k = len < (1u << 20) ? (size_t)len : (1u << 20);
-		pkgflat_status rc = xar_pread(in, (uint64_t)ioff, buf, k, name, err);
+		pkgflat_status rc = xar_pread(in, (uint64_t)ioff, buf, k, in_name,
+		    err);
 		if (!rc)
-			rc = xar_write_all(out, buf, k, name, err);
+			rc = xar_write_all(out, buf, k, out_name, err);
 		if (rc) {
 			free(buf);
 			return rc;

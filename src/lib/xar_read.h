@@ -16,12 +16,31 @@ struct xar_toc {
 	xmlNodePtr toc;        /* <toc> */
 };
 
-/* Read and check header and TOC of the XAR open on fd. */
+/*
+ * How deep <file> elements may nest in a TOC. Every reader and writer of
+ * a TOC walks it recursively; the limit is checked on the whole tree
+ * (xar_toc_depth) before any of them gets it, and each walk also stops at
+ * it, so a hostile TOC cannot exhaust the stack. Installer packages nest
+ * a handful of levels; 64 is what the flat reader has always accepted.
+ * Other elements may sit at most XAR_ELEM_SLACK levels below the deepest
+ * <file> (<data><encoding>, <signature><KeyInfo><X509Data>...).
+ */
+#define XAR_MAX_DEPTH 64
+#define XAR_ELEM_SLACK 8
+
+/* NULL when the tree under toc keeps to XAR_MAX_DEPTH, else why not (a
+ * static string). Walks without recursion. */
+const char *xar_toc_depth_problem(xmlNodePtr toc);
+
+/* Read and check header and TOC of the XAR open on fd (the depth limit
+ * included). */
 pkgflat_status xar_toc_read(int fd, const char *name, struct xar_toc *t,
     pkgflat_error *err);
 void xar_toc_free(struct xar_toc *t);
 
 /* Helpers over the TOC tree. */
+/* off + len, or UINT64_MAX when the sum does not fit in 64 bits. */
+uint64_t xar_range_end(uint64_t off, uint64_t len);
 int xar_is_elem(xmlNodePtr n, const char *name);
 xmlNodePtr xar_child(xmlNodePtr n, const char *name);
 int xar_child_u64(xmlNodePtr n, const char *name, uint64_t *v);
@@ -34,10 +53,11 @@ pkgflat_status xar_pread(int fd, uint64_t off, void *buf, size_t n,
 /* write(2) until done; name is the file errors name. */
 pkgflat_status xar_write_all(int fd, const void *buf, size_t n,
     const char *name, pkgflat_error *err);
-/* Copy len bytes at off of in to out's file position: copy_file_range
+/* Copy len bytes at off of in to out's file position (errors name
+ * in_name or out_name, whichever failed): copy_file_range
  * (the kernel copies, nothing is read into memory), falling back to
  * pread/write where it is not supported (another filesystem, old kernel). */
-pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len, int out,
-    const char *name, pkgflat_error *err);
+pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len,
+    const char *in_name, int out, const char *out_name, pkgflat_error *err);
 
 #endif
