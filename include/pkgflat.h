@@ -805,6 +805,16 @@ const pkgflat_verify_facts *pkgflat_verify_get_facts(
 size_t pkgflat_verify_cert_count(const pkgflat_verify_report *r);
 const pkgflat_cert *pkgflat_verify_cert(const pkgflat_verify_report *r,
     size_t i);
+/* Notes: ways the package differs from what Apple's current tools write
+ * that Installer accepts (an older writer's spelling, a count convention,
+ * a payload read only in part). They never fail a check. */
+typedef struct pkgflat_verify_note {
+	const char *check;     /* the check that noticed it */
+	const char *text;
+} pkgflat_verify_note;
+size_t pkgflat_verify_note_count(const pkgflat_verify_report *r);
+const pkgflat_verify_note *pkgflat_verify_get_note(
+    const pkgflat_verify_report *r, size_t i);
 /* Batch conversion: inputs                                           */
 
 /*

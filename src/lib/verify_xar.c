@@ -67,19 +67,13 @@ static char *prop(xmlNodePtr n, const char *name)
 	return s;
 }
 
-/* The last <name> of a <file>: productsign output repeats it. */
+/* A <file>'s name as the path shows it (base64 names decoded). */
 static char *file_name(xmlNodePtr f)
 {
-	xmlChar *t = NULL;
+	int b64;
+	char *s = xar_file_name(f, &b64);
 
-	for (xmlNodePtr c = f->children; c; c = c->next)
-		if (xar_is_elem(c, "name")) {
-			xmlFree(t);
-			t = xmlNodeGetContent(c);
-		}
-	char *s = pf_strdup(t ? (const char *)t : "?");
-	xmlFree(t);
-	return s;
+	return s ? s : pf_strdup("?");
 }
 
 static void add_range(ptrvec *pv, xmlNodePtr el, const char *lenname,
