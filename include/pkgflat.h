@@ -206,6 +206,9 @@ typedef struct pkgflat_payload_stats {
 	uint64_t install_kbytes; /* file_bytes rounded up to KiB */
 	int has_dot_root;        /* first entry is "." */
 	int dot_slash_names;     /* names start with "./" */
+	int unread;              /* the entries could not be read: an Apple
+	                            Archive compressed with LZFSE, which no
+	                            Debian library decodes */
 } pkgflat_payload_stats;
 
 typedef struct pkgflat_bom_stats {
