@@ -639,7 +639,9 @@ unsigned int pkgflat_diff_ignore_bit(const char *name);
 typedef struct pkgflat_difference {
 	const char *component;  /* identifier on side A (B's when only there) */
 	const char *category;   /* "component", "metadata", "script", "payload",
-	                           "within-a", "within-b" */
+	                           "within-a", "within-b", or "note" (B
+	                           differs in form only: a legacy script
+	                           another converter renamed, not wrapped) */
 	const char *change;     /* "added" (only in B), "removed" (only in A),
 	                           "changed" */
 	const char *attribute;  /* "file", "type", "mode", "uid", "gid", "mtime",

@@ -59,6 +59,8 @@ static int tolerated(const char *w)
 		"describe \".\" differently",
 		/* macOS 12+ payloads this system cannot decode */
 		"contents not read",
+		/* a component the Distribution carries but never installs */
+		"is in no choice: Installer does not install it",
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
 		if (strstr(w, ok[i]))
