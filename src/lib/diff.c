@@ -489,8 +489,20 @@ static void *read_side(void *p)
 		return NULL;
 	}
 	if (pkgflat_bundle_has_payload(s->b)) {
+		pkgflat_payload_stats st = { 0 };
 		s->rc = pkgflat_bundle_list_payload_digest(s->b, collect, &s->payload,
-		    NULL, &s->err);
+		    &st, &s->err);
+		/* Files that could not be read cannot be compared: neither
+		 * "different" nor "the same" would be true. */
+		if (!s->rc && st.unread) {
+			char *name = src_display(s->b->pkg->src,
+			    pkgflat_bundle_get(s->b, PKGFLAT_F_PAYLOAD_PATH));
+			s->rc = fail(&s->err, PKGFLAT_E_UNSUPPORTED, name, NULL,
+			    "%s (%s): contents not read, so its files cannot be "
+			    "compared (--only metadata compares the rest)", st.format,
+			    st.compression);
+			free(name);
+		}
 		if (s->payload.oom)
 			s->rc = fail_nomem(&s->err);
 		if (!s->rc)

@@ -180,6 +180,8 @@ apple_archive() {
 		has "$T/info" "entries                    200 (191 files, 9 directories"
 		run 0 "$PKGFLAT" ls --payload --sha256 aa-$w.pkg
 		diff -u want "$T/out" || fail "ls of the Apple Archive ($w) differs"
+		run 0 "$PKGFLAT" diff o.pkg aa-$w.pkg
+		has "$T/out" "200 / 200 entries, equivalent"
 	done
 	# The older YAA1 magic reads the same.
 	rm -rf e && cp -r orig e
@@ -216,6 +218,15 @@ apple_archive_lzfse() {
 	tolerated lzfse.pkg package-structure "ExifTool-9.47.pkg/Payload: Apple Archive (LZFSE): contents not read"
 	"$PKGFLAT" info lzfse.pkg >"$T/info" || fail "info"
 	has "$T/info" "entries                    not read (Apple Archive, lzfse: no decoder here)"
+	# ls lists the Bom; asked for the payload, and diff asked to compare
+	# it, say it cannot be read rather than that it is empty.
+	run 0 "$PKGFLAT" ls lzfse.pkg
+	has "$T/out" "100775 0/0 238807 164291429 ./usr/bin/exiftool"
+	run 3 "$PKGFLAT" ls --payload lzfse.pkg
+	has "$T/err" "ExifTool-9.47.pkg: payload is Apple Archive (lzfse): contents not read"
+	run 3 "$PKGFLAT" diff o.pkg lzfse.pkg
+	has "$T/err" "lzfse.pkg(ExifTool-9.47.pkg/Payload): Apple Archive (lzfse): contents not read"
+	run 0 "$PKGFLAT" diff --only metadata o.pkg lzfse.pkg
 	# The member's checksums are still checked.
 	cp lzfse.pkg bad.pkg
 	flipm bad.pkg ExifTool-9.47.pkg/Payload
