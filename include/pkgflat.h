@@ -206,6 +206,9 @@ typedef struct pkgflat_payload_stats {
 	uint64_t install_kbytes; /* file_bytes rounded up to KiB */
 	int has_dot_root;        /* first entry is "." */
 	int dot_slash_names;     /* names start with "./" */
+	int unread;              /* the entries could not be read: an Apple
+	                            Archive compressed with LZFSE, which no
+	                            Debian library decodes */
 } pkgflat_payload_stats;
 
 typedef struct pkgflat_bom_stats {
@@ -637,7 +640,9 @@ unsigned int pkgflat_diff_ignore_bit(const char *name);
 typedef struct pkgflat_difference {
 	const char *component;  /* identifier on side A (B's when only there) */
 	const char *category;   /* "component", "metadata", "script", "payload",
-	                           "within-a", "within-b" */
+	                           "within-a", "within-b", or "note" (B
+	                           differs in form only: a legacy script
+	                           another converter renamed, not wrapped) */
 	const char *change;     /* "added" (only in B), "removed" (only in A),
 	                           "changed" */
 	const char *attribute;  /* "file", "type", "mode", "uid", "gid", "mtime",
@@ -806,6 +811,16 @@ const pkgflat_verify_facts *pkgflat_verify_get_facts(
 size_t pkgflat_verify_cert_count(const pkgflat_verify_report *r);
 const pkgflat_cert *pkgflat_verify_cert(const pkgflat_verify_report *r,
     size_t i);
+/* Notes: ways the package differs from what Apple's current tools write
+ * that Installer accepts (an older writer's spelling, a count convention,
+ * a payload read only in part). They never fail a check. */
+typedef struct pkgflat_verify_note {
+	const char *check;     /* the check that noticed it */
+	const char *text;
+} pkgflat_verify_note;
+size_t pkgflat_verify_note_count(const pkgflat_verify_report *r);
+const pkgflat_verify_note *pkgflat_verify_get_note(
+    const pkgflat_verify_report *r, size_t i);
 /* Batch conversion: inputs                                           */
 
 /*

@@ -145,7 +145,7 @@ static int report(const char *pa, const char *pb, pkgflat_diff_result *r,
 		    n - notes, n - notes == 1 ? "" : "s");
 	else if (n)
 		printf("equivalent: the packages install the same things (%zu "
-		    "note%s on quirks inside A)\n", notes, notes == 1 ? "" : "s");
+		    "note%s)\n", notes, notes == 1 ? "" : "s");
 	else
 		puts("equivalent: the packages install the same things");
 	return same ? EXIT_OK : EXIT_NEGATIVE;

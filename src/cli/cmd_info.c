@@ -152,19 +152,24 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 		printf("  %-26s ", "payload");
 		print_text(stdout, pkgflat_bundle_get(b, PKGFLAT_F_PAYLOAD_PATH));
 		printf(" (%s, %s)\n", ps->format, ps->compression);
-		printf("  %-26s %llu (%llu files, %llu directories, %llu symlinks, "
-		    "%llu hard links, %llu other)\n", "entries",
-		    (unsigned long long)ps->entries, (unsigned long long)ps->files,
-		    (unsigned long long)ps->dirs, (unsigned long long)ps->symlinks,
-		    (unsigned long long)ps->hardlinks, (unsigned long long)ps->others);
-		printf("  %-26s %llu KiB (%llu bytes)\n", "installed-size",
-		    (unsigned long long)ps->install_kbytes,
-		    (unsigned long long)ps->file_bytes);
-		printf("  %-26s %s\n", "payload-layout",
-		    ps->has_dot_root && ps->entries == 1 ? "only \".\"" :
-		    ps->has_dot_root && ps->dot_slash_names ?
-		    "\".\" first, \"./\" names" : ps->has_dot_root ?
-		    "\".\" first, bare names" : "no \".\" entry");
+		if (ps->unread)
+			printf("  %-26s not read (%s, %s: no decoder here)\n",
+			    "entries", ps->format, ps->compression);
+		else {
+			printf("  %-26s %llu (%llu files, %llu directories, %llu symlinks, "
+			    "%llu hard links, %llu other)\n", "entries",
+			    (unsigned long long)ps->entries, (unsigned long long)ps->files,
+			    (unsigned long long)ps->dirs, (unsigned long long)ps->symlinks,
+			    (unsigned long long)ps->hardlinks, (unsigned long long)ps->others);
+			printf("  %-26s %llu KiB (%llu bytes)\n", "installed-size",
+			    (unsigned long long)ps->install_kbytes,
+			    (unsigned long long)ps->file_bytes);
+			printf("  %-26s %s\n", "payload-layout",
+			    ps->has_dot_root && ps->entries == 1 ? "only \".\"" :
+			    ps->has_dot_root && ps->dot_slash_names ?
+			    "\".\" first, \"./\" names" : ps->has_dot_root ?
+			    "\".\" first, bare names" : "no \".\" entry");
+		}
 	}
 	const pkgflat_bom_stats *bs = pkgflat_bundle_bom_stats(b);
 	if (!pkgflat_bundle_has_bom(b))
@@ -263,6 +268,7 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 			json_begin_object(j, "payload");
 			json_string(j, "format", ps->format);
 			json_string(j, "compression", ps->compression);
+			json_bool(j, "read", !ps->unread);
 			json_uint(j, "entries", ps->entries);
 			json_uint(j, "files", ps->files);
 			json_uint(j, "directories", ps->dirs);

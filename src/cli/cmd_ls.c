@@ -164,6 +164,7 @@ static int list_component(const pkgflat_bundle *b, enum source which,
 		print_text(stdout, id ? id : "-");
 		putchar('\n');
 	}
+	pkgflat_payload_stats ps = { 0 };
 	pkgflat_error_clear(&err);
 	if (which == SRC_SCRIPTS)
 		rc = pkgflat_bundle_list_scripts(b, SCRIPT_MAX, print_script, c, &err);
@@ -177,12 +178,20 @@ static int list_component(const pkgflat_bundle *b, enum source which,
 	else if (!pkgflat_bundle_has_payload(b))
 		; /* a component without an archive installs nothing */
 	else if (c->sha256)
-		rc = pkgflat_bundle_list_payload_digest(b, print_entry, c, NULL, &err);
+		rc = pkgflat_bundle_list_payload_digest(b, print_entry, c, &ps, &err);
 	else
-		rc = pkgflat_bundle_list_payload(b, print_entry, c, NULL, &err);
+		rc = pkgflat_bundle_list_payload(b, print_entry, c, &ps, &err);
 	if (rc) {
 		fflush(stdout);
 		return report_error(&err);
+	}
+	/* An empty listing would say the payload installs nothing. */
+	if (ps.unread) {
+		fflush(stdout);
+		fprintf(stderr, "%s ls: %s: payload is %s (%s): contents not read "
+		    "(the BOM lists them: drop --payload)\n", progname, name,
+		    ps.format, ps.compression);
+		return EXIT_ERROR;
 	}
 	if (c->j) {
 		json_end_array(c->j);

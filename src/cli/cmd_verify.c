@@ -158,7 +158,8 @@ static void print_fingerprint(const char *hex)
 	putchar('\n');
 }
 
-static void print_text_report(const char *path, const pkgflat_verify_report *r)
+static void print_text_report(const char *path, const pkgflat_verify_report *r,
+    int allow_unsigned)
 {
 	const pkgflat_verify_facts *f = pkgflat_verify_get_facts(r);
 	size_t n = pkgflat_verify_check_count(r), failed = 0;
@@ -212,7 +213,18 @@ static void print_text_report(const char *path, const pkgflat_verify_report *r)
 		print_text(stdout, c->message);
 		putchar('\n');
 	}
-	if (failed) {
+	for (size_t i = 0; i < pkgflat_verify_note_count(r); i++) {
+		const pkgflat_verify_note *nt = pkgflat_verify_get_note(r, i);
+		printf("note %s: ", nt->check);
+		print_text(stdout, nt->text);
+		putchar('\n');
+	}
+	/* Unsigned is not invalid: say which of the two it is. */
+	if (!failed && pkgflat_verify_verdict(r) == PKGFLAT_VERDICT_UNSIGNED)
+		printf(allow_unsigned ? "\nno check failed (unsigned, accepted "
+		    "with --allow-unsigned)\n" : "\nunsigned (exit 1; "
+		    "--allow-unsigned accepts it)\n");
+	else if (failed) {
 		printf("\n%zu of %zu checks failed:", failed, n);
 		for (size_t i = 0; i < n; i++)
 			if (pkgflat_verify_check(r, i)->result == PKGFLAT_CHECK_FAIL)
@@ -291,6 +303,15 @@ static void print_json_report(const char *path, const pkgflat_verify_report *r,
 		json_end_object(&j);
 	}
 	json_end_array(&j);
+	json_begin_array(&j, "notes");
+	for (size_t i = 0; i < pkgflat_verify_note_count(r); i++) {
+		const pkgflat_verify_note *nt = pkgflat_verify_get_note(r, i);
+		json_begin_object(&j, NULL);
+		json_string(&j, "check", nt->check);
+		json_string(&j, "note", nt->text);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
 	json_end_object(&j);
 	json_finish(&j);
 }
@@ -360,7 +381,7 @@ int cmd_verify(int argc, char **argv)
 		if (json_out)
 			print_json_report(argv[optind], r, ok);
 		else
-			print_text_report(argv[optind], r);
+			print_text_report(argv[optind], r, allow_unsigned);
 	}
 	pkgflat_verify_report_free(r);
 	return ok ? EXIT_OK : EXIT_NEGATIVE;

@@ -489,8 +489,20 @@ static void *read_side(void *p)
 		return NULL;
 	}
 	if (pkgflat_bundle_has_payload(s->b)) {
+		pkgflat_payload_stats st = { 0 };
 		s->rc = pkgflat_bundle_list_payload_digest(s->b, collect, &s->payload,
-		    NULL, &s->err);
+		    &st, &s->err);
+		/* Files that could not be read cannot be compared: neither
+		 * "different" nor "the same" would be true. */
+		if (!s->rc && st.unread) {
+			char *name = src_display(s->b->pkg->src,
+			    pkgflat_bundle_get(s->b, PKGFLAT_F_PAYLOAD_PATH));
+			s->rc = fail(&s->err, PKGFLAT_E_UNSUPPORTED, name, NULL,
+			    "%s (%s): contents not read, so its files cannot be "
+			    "compared (--only metadata compares the rest)", st.format,
+			    st.compression);
+			free(name);
+		}
 		if (s->payload.oom)
 			s->rc = fail_nomem(&s->err);
 		if (!s->rc)
@@ -781,6 +793,155 @@ static void cmp_script_sets(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Scripts another converter renamed instead of wrapping               */
+
+/*
+ * Tools other than pkgflat turn a legacy bundle into a flat component by
+ * shipping its preflight as preinstall and its postflight as postinstall,
+ * byte for byte. That installs the same as long as the script does not
+ * reach into the legacy bundle, which a flat package does not have: $1
+ * is then the .pkg file, Contents/Resources does not exist, and Installer
+ * sets no PACKAGE_PATH or RECEIPT_PATH.
+ */
+static const struct {
+	const char *legacy, *flat;
+} renames[] = {
+	{ "preflight", "preinstall" }, { "postflight", "postinstall" },
+};
+
+/* B's ./preinstall and ./postinstall text. */
+struct flat_texts {
+	char *text[2];
+	int oom;
+};
+
+static int flat_text_cb(const pkgflat_script_file *f, void *ctx)
+{
+	struct flat_texts *t = ctx;
+	int k = !strcmp(f->path, "./preinstall") ? 0 :
+	    !strcmp(f->path, "./postinstall") ? 1 : -1;
+
+	if (k >= 0 && f->data && !t->text[k] &&
+	    !(t->text[k] = pf_strndup((const char *)f->data, (size_t)f->size)))
+		return t->oom = 1;
+	return 0;
+}
+
+/* The first line of text that needs the legacy bundle: its number, and
+ * the line and why in why; 0 when none does. Comment lines do not count. */
+static unsigned legacy_layout_line(const char *text, char *why, size_t size)
+{
+	static const struct {
+		const char *needle, *reason;
+	} uses[] = {
+		{ "$1/Contents", "\"$1/Contents\": $1 is the flat .pkg file, which "
+		  "has no Contents" },
+		{ "${1}/Contents", "\"${1}/Contents\": $1 is the flat .pkg file, "
+		  "which has no Contents" },
+		{ "\"$1\"/Contents", "\"$1\"/Contents: $1 is the flat .pkg file, "
+		  "which has no Contents" },
+		{ "PACKAGE_PATH", "$PACKAGE_PATH: Installer does not set it for "
+		  "flat packages" },
+		{ "RECEIPT_PATH", "$RECEIPT_PATH: Installer does not set it for "
+		  "flat packages" },
+		{ "Contents/Resources", "a Contents/Resources path: the legacy "
+		  "bundle's, which a flat package does not have" },
+	};
+	unsigned line = 1;
+
+	for (const char *p = text; p && *p; line++) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		const char *q = p + strspn(p, " \t");
+		if (*q != '#')
+			for (size_t i = 0; i < sizeof uses / sizeof *uses; i++) {
+				size_t l = strlen(uses[i].needle);
+				for (const char *h = p; h + l <= p + n; h++)
+					if (!memcmp(h, uses[i].needle, l)) {
+						size_t k = (size_t)(p + n - q);
+						while (k && strchr(" \t\r", q[k - 1]))
+							k--;
+						snprintf(why, size, "%.*s%s (%s)", k > 72 ? 69 :
+						    (int)k, q, k > 72 ? "..." : "", uses[i].reason);
+						return line;
+					}
+			}
+		p = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
+static void set_remove(struct script_set *s, size_t i)
+{
+	free(s->name[i]);
+	for (; i + 1 < s->n; i++) {
+		s->name[i] = s->name[i + 1];
+		memcpy(s->sha[i], s->sha[i + 1], 32);
+	}
+	s->n--;
+}
+
+static size_t set_find(const struct script_set *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n && strcmp(s->name[i], name); i++)
+		;
+	return i;
+}
+
+/* Pair A's legacy scripts with the renamed copies in B, taking both out
+ * of the sets the name-by-name comparison sees. */
+static pkgflat_status pair_renamed(pkgflat_diff_result *res,
+    pkgflat_diff_pair *pair, const char *id, const pkgflat_bundle *a,
+    const pkgflat_bundle *b, struct script_set *sa, struct script_set *sb,
+    pkgflat_error *err)
+{
+	struct flat_texts t = { { NULL, NULL }, 0 };
+	pkgflat_status rc = PKGFLAT_OK;
+	int kind = pkgflat_bundle_kind(a);
+
+	if (kind == PKGFLAT_BUNDLE_FLAT_COMPONENT || kind ==
+	    PKGFLAT_BUNDLE_PRODUCT || pkgflat_bundle_kind(b) !=
+	    PKGFLAT_BUNDLE_FLAT_COMPONENT)
+		return PKGFLAT_OK;
+	for (size_t r = 0; r < sizeof renames / sizeof *renames; r++) {
+		size_t i = set_find(sa, renames[r].legacy);
+		size_t j = set_find(sb, renames[r].flat);
+		/* Wrapped (pkgflat's own) or shipped under its own name. */
+		if (i == sa->n || j == sb->n || set_find(sa, renames[r].flat) <
+		    sa->n || memcmp(sa->sha[i], sb->sha[j], 32))
+			continue;
+		if (!t.text[0] && !t.text[1] && !t.oom &&
+		    (rc = pkgflat_bundle_list_scripts(b, 1 << 20, flat_text_cb, &t,
+		    err)))
+			break;
+		if (t.oom) {
+			rc = fail_nomem(err);
+			break;
+		}
+		char why[300], where[400];
+		const char *text = t.text[!strcmp(renames[r].flat, "postinstall")];
+		unsigned line = legacy_layout_line(text, why, sizeof why);
+		if (line) {
+			snprintf(where, sizeof where, "%s line %u: %s", renames[r].flat,
+			    line, why);
+			add(res, pair, id, "script", "changed", "legacy-layout",
+			    renames[r].legacy, renames[r].flat, where);
+		} else {
+			add(res, pair, id, "note", "changed", "renamed",
+			    renames[r].legacy, renames[r].legacy, renames[r].flat);
+			pair->notes++;
+		}
+		set_remove(sa, i);
+		set_remove(sb, j);
+	}
+	free(t.text[0]);
+	free(t.text[1]);
+	return rc;
+}
+
 static pkgflat_status cmp_scripts(pkgflat_diff_result *res,
     pkgflat_diff_pair *pair, const char *id, const pkgflat_bundle *a,
     const pkgflat_bundle *b, pkgflat_error *err)
@@ -789,7 +950,8 @@ static pkgflat_status cmp_scripts(pkgflat_diff_result *res,
 	pkgflat_status rc;
 
 	if (!(rc = bundle_scripts(a, &sa, &ua, err)) &&
-	    !(rc = bundle_scripts(b, &sb, &ub, err)))
+	    !(rc = bundle_scripts(b, &sb, &ub, err)) &&
+	    !(rc = pair_renamed(res, pair, id, a, b, &sa, &sb, err)))
 		cmp_script_sets(res, pair, id, &sa, &sb, &ub);
 	script_set_free(&sa);
 	script_set_free(&sb);
@@ -1234,7 +1396,9 @@ int pkgflat_diff_equivalent(const pkgflat_diff_result *r)
 {
 	for (size_t i = 0; r && i < r->diffs.n; i++)
 		if (strcmp(((pkgflat_difference *)r->diffs.v[i])->category,
-		    "within-a") && !((pkgflat_difference *)r->diffs.v[i])->inherited)
+		    "within-a") && strcmp(((pkgflat_difference *)r->diffs.v[i])->
+		    category, "note") &&
+		    !((pkgflat_difference *)r->diffs.v[i])->inherited)
 			return 0;
 	return 1;
 }
@@ -1302,6 +1466,13 @@ const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
 	else if (within)
 		PUT("BOM and payload disagree on %s %s -> %s: %s", d->attribute,
 		    d->a, d->b, d->path);
+	else if (!strcmp(d->category, "note") && !strcmp(d->attribute, "renamed"))
+		PUT("note: script %s shipped byte-identical as %s (renamed, not "
+		    "wrapped: installs the same)", d->a, d->b);
+	else if (!strcmp(d->category, "script") &&
+	    !strcmp(d->attribute, "legacy-layout"))
+		PUT("script %s shipped as %s needs the legacy bundle: %s", d->path,
+		    d->a, d->b);
 	else if (!strcmp(d->category, "script") && !strcmp(d->attribute, "wrapper"))
 		PUT("script not run by the wrapper: %s", d->path);
 	else if (!strcmp(d->category, "script"))

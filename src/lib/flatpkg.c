@@ -405,7 +405,12 @@ static char *ref_to_dir(const char *url)
 	return out;
 }
 
-/* Selection and required state of the choice holding pkg-ref id. */
+/*
+ * Selection and required state of the choice holding pkg-ref id. A
+ * pkg-ref that no choice holds is still listed (the archive carries it),
+ * but by the Distribution's rules Installer installs only what a choice
+ * names: it is "not installed" and not required, which a note says.
+ */
 static void apply_choice(struct dist *d, pkgflat_bundle *b, const char *id)
 {
 	for (xmlNodePtr c = d->gui->children; c; c = c->next) {
@@ -434,6 +439,11 @@ static void apply_choice(struct dist *d, pkgflat_bundle *b, const char *id)
 		set_attr(b, PKGFLAT_F_DESCRIPTION, c, "description");
 		return;
 	}
+	b->flag[PKGFLAT_FLAG_REQUIRED] = 0;
+	bundle_set(b, PKGFLAT_F_SELECTION, "not installed");
+	package_warn(d->pkg, "%s: pkg-ref \"%s\" (%s) is in no choice: "
+	    "Installer does not install it", d->name, id,
+	    b->field[PKGFLAT_F_NAME]);
 }
 
 static pkgflat_status add_ref(struct dist *d, const char *id,

@@ -2,6 +2,7 @@
  * Accessors of the package model, and the scan that reads each payload and
  * BOM once and cross-checks them.
  */
+#include <ctype.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,6 +468,7 @@ struct check {
 	int oom;
 	/* Disagreements: count and first example of each kind. */
 	uint64_t only_payload, dup, type, mode, owner, size, link;
+	char dot[256];  /* how the two describe ".", when they differ */
 	char ex_only_payload[512], ex_dup[512], ex_type[512], ex_mode[512], ex_owner[512],
 	    ex_size[512], ex_link[512];
 };
@@ -539,6 +541,18 @@ static int check_payload(const pkgflat_entry *e, void *ctx)
 	}
 	if (r->sidecar)
 		return 0;
+	/* pkgbuild's Bom for a component plist or a synthesized root gives
+	 * "." the mode and owner of the directory it was built from, not the
+	 * payload's; "." is the install location, which Installer leaves as
+	 * it is. Only its type matters (above). */
+	if (!strcmp(e->path, ".")) {
+		if ((e->mode & 07777) != r->mode || e->uid != r->uid ||
+		    e->gid != r->gid)
+			snprintf(c->dot, sizeof c->dot, "BOM %04o %u/%u, payload %04o "
+			    "%u/%u", r->mode, r->uid, r->gid, e->mode & 07777, e->uid,
+			    e->gid);
+		return 0;
+	}
 	if ((e->mode & 07777) != r->mode)
 		if (c->mode++ == 0)
 			snprintf(c->ex_mode, sizeof c->ex_mode,
@@ -587,14 +601,28 @@ static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
 		    &c, &b->payload, err);
 		if (rc)
 			goto out;
-		if (!b->payload.entries)
+		if (b->payload.unread) {
+			char up[16];
+			size_t i = 0;
+			for (; b->payload.compression[i] && i < sizeof up - 1; i++)
+				up[i] = (char)toupper((unsigned char)
+				    b->payload.compression[i]);
+			up[i] = '\0';
+			package_warn(pkg, "%s/Payload: %s (%s): contents not read", path,
+			    b->payload.format, up);
+		}
+		else if (!b->payload.entries)
 			package_warn(pkg, "%s: payload holds no entries at all", path);
 		else if (!b->payload.has_dot_root)
 			package_warn(pkg, "%s: payload does not start with \".\"", path);
 	}
 	b->scanned = 1;
-	if (b->has_bom && b->has_payload) {
+	if (b->has_bom && b->has_payload && !b->payload.unread) {
 		uint64_t only_bom = 0;
+		if (c.dot[0])
+			package_warn(pkg, "%s: BOM and payload describe \".\" "
+			    "differently (%s); Installer keeps the install location's "
+			    "own", path, c.dot);
 		const char *ex = NULL;
 		for (size_t i = 0; i < c.n; i++)
 			if (!c.r[i].seen && only_bom++ == 0)
@@ -620,7 +648,7 @@ static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
 				package_warn(pkg, "%s: BOM and payload disagree: %llu %s %s",
 				    path, (unsigned long long)d[i].n, d[i].what, d[i].ex);
 	}
-	if (b->has_payload && b->claimed_kbytes >= 0) {
+	if (b->has_payload && !b->payload.unread && b->claimed_kbytes >= 0) {
 		int64_t real = (int64_t)b->payload.install_kbytes;
 		int64_t diff = b->claimed_kbytes - real;
 		if (diff < 0)

@@ -228,6 +228,22 @@ static int read_data(struct archive *a, EVP_MD_CTX *md, unsigned char *buf,
 	return 0;
 }
 
+/* The compression of an Apple chunked stream ("pbz" and a letter). */
+static const char *pbz_name(const unsigned char *h)
+{
+	static const struct {
+		char c;
+		const char *name;
+	} algs[] = { { 'x', "pbzx" }, { 'z', "zlib" }, { '-', "none" },
+	    { 'e', "lzfse" }, { '4', "lz4" } };
+
+	for (size_t i = 0; !memcmp(h, "pbz", 3) && i < sizeof algs /
+	    sizeof *algs; i++)
+		if (h[3] == algs[i].c)
+			return algs[i].name;
+	return NULL;
+}
+
 pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
     const char *file, pkgflat_entry_fn fn, void *ctx,
     pkgflat_payload_stats *stats, const struct payload_opts *opt,
@@ -271,12 +287,36 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 			break;
 		st->nhead += (size_t)k;
 	}
-	if (st->nhead >= 4 && !memcmp(st->head, "pbzx", 4)) {
+	const char *pbz = NULL;
+	if (st->nhead >= 4 && (pbz = pbz_name(st->head)) &&
+	    (!strcmp(pbz, "lzfse") || !strcmp(pbz, "lz4"))) {
+		/* Apple Archive compressed with what no Debian library
+		 * decodes: say what it is, and that its entries were not read. */
+		s.format = "Apple Archive";
+		s.compression = pbz;
+		s.unread = 1;
+		if (stats)
+			*stats = s;
+		goto out;
+	}
+	if (pbz) {
 		if ((rc = pbzx_open(rd, rdctx, st->head, st->nhead, file, &pz, err)))
 			goto out;
 		st->rd = pbzx_read;
 		st->ctx = pz;
 		st->nhead = 0;
+		/* pbzx holds a cpio, or from pkgbuild --compression latest an
+		 * Apple Archive: look at what it decodes to. */
+		while (st->nhead < 4) {
+			long k = pbzx_read(pz, st->head + st->nhead, 4 - st->nhead);
+			if (k < 0) {
+				rc = err && err->status ? err->status : PKGFLAT_E_FORMAT;
+				goto out;
+			}
+			if (k == 0)
+				break;
+			st->nhead += (size_t)k;
+		}
 	} else if (st->nhead >= 2 && GZIP_MAGIC(st->head)) {
 		/* Not libarchive's gzip filter: it checks no trailer. */
 		if ((rc = gzin_open(rd, rdctx, st->head, st->nhead, file, &gz, err)))
@@ -284,6 +324,11 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 		st->rd = gzin_read;
 		st->ctx = gz;
 		st->nhead = 0;
+	}
+	if (aar_sniff(st->head, st->nhead)) {
+		rc = aar_walk(st->rd, st->ctx, st->head, st->nhead, file,
+		    pbz ? pbz : "none", fn, ctx, stats, opt, err);
+		goto out;
 	}
 	archive_read_support_filter_all(a);
 	archive_read_support_format_cpio(a);

@@ -41,6 +41,17 @@ long pbzx_read(void *pbzx, void *buf, size_t n);
 void pbzx_free(struct pbzx *p);
 
 struct archive;
+/* Apple Archive (aar.c): does h start an entry ("AA01", "YAA1")? */
+int aar_sniff(const unsigned char *h, size_t n);
+/* Walk an Apple Archive stream (already decoded from its pbz* chunks);
+ * pre/npre are bytes the caller already read from rd. compression names
+ * what it was decoded from, for the stats. */
+pkgflat_status aar_walk(payload_read_fn rd, void *rdctx,
+    const unsigned char *pre, size_t npre, const char *file,
+    const char *compression, pkgflat_entry_fn fn, void *ctx,
+    pkgflat_payload_stats *stats, const struct payload_opts *opt,
+    pkgflat_error *err);
+
 struct archive_entry;
 
 /* gzip (gzin.c): a pull reader inflating another, checking each member's

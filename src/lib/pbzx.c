@@ -5,7 +5,11 @@
  *   u64 BE uncompressed length, u64 BE stored length, stored bytes
  *
  * where the bytes are an xz stream, or the data itself when both lengths
- * are equal. The chunks concatenate to an odc cpio. Each xz chunk is
+ * are equal. The chunks concatenate to an odc cpio (or, from pkgbuild
+ * --compression latest, an Apple Archive: aar.c). Apple Archive's other
+ * compressed forms use the same chunks with another letter after "pbz":
+ * "pbzz" zlib (raw deflate, as Apple's libcompression writes it; a zlib
+ * header is accepted too) and "pbz-" stored. Each xz chunk is
  * decoded with libarchive's xz filter over the raw format; memory is one
  * stored chunk at a time (writers use 16 MiB), never the whole payload.
  */
@@ -14,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "payload.h"
 
@@ -34,13 +39,16 @@ struct pbzx {
 	size_t ccap;
 	struct archive *ar;
 	int done;
+	char alg;                  /* 'x' xz, 'z' zlib, '-' stored */
+	unsigned char *dbuf;       /* zlib chunk: its decoded bytes */
+	size_t dlen, dpos;
 };
 
 static long chunk_fail(struct pbzx *p, const char *what, const char *detail)
 {
 	char where[64];
 
-	snprintf(where, sizeof where, "pbzx chunk %llu",
+	snprintf(where, sizeof where, "pbz%c chunk %llu", p->alg,
 	    (unsigned long long)p->chunk);
 	fail(p->err, PKGFLAT_E_FORMAT, p->file, where, "%s%s", what,
 	    detail ? detail : "");
@@ -84,6 +92,48 @@ static int pull_all(struct pbzx *p, unsigned char *buf, size_t n)
 	return 1;
 }
 
+/* A zlib chunk decodes whole into dbuf: chunks are at most the writer's
+ * block size (1 MiB for Apple Archive). */
+static int inflate_chunk(struct pbzx *p, size_t clen, uint64_t ulen)
+{
+	z_stream z;
+	unsigned char *b;
+
+	if (ulen > PBZX_MAX_CHUNK) {
+		chunk_fail(p, "chunk larger than any writer makes", NULL);
+		return -1;
+	}
+	if (!(b = realloc(p->dbuf, ulen ? (size_t)ulen : 1))) {
+		fail_nomem(p->err);
+		return -1;
+	}
+	p->dbuf = b;
+	memset(&z, 0, sizeof z);
+	/* A zlib header (CMF 0x?8, FCHECK) or raw deflate. */
+	int wrapped = clen >= 2 && (p->cbuf[0] & 0x0f) == 8 &&
+	    ((p->cbuf[0] << 8) | p->cbuf[1]) % 31 == 0;
+	if (inflateInit2(&z, wrapped ? 15 : -15) != Z_OK) {
+		fail_nomem(p->err);
+		return -1;
+	}
+	z.next_in = p->cbuf;
+	z.avail_in = (uInt)clen;
+	z.next_out = b;
+	z.avail_out = (uInt)ulen;
+	int r = inflate(&z, Z_FINISH);
+	size_t got = z.total_out;
+	inflateEnd(&z);
+	if (r != Z_STREAM_END || got != ulen) {
+		chunk_fail(p, r == Z_STREAM_END || r == Z_BUF_ERROR ?
+		    "zlib data does not decode to the length the chunk says" :
+		    "not zlib data", NULL);
+		return -1;
+	}
+	p->dlen = (size_t)ulen;
+	p->dpos = 0;
+	return 1;
+}
+
 static int next_chunk(struct pbzx *p)
 {
 	unsigned char h[16];
@@ -117,6 +167,12 @@ static int next_chunk(struct pbzx *p)
 			chunk_fail(p, "stream ends inside a chunk", NULL);
 		return -1;
 	}
+	if (p->alg == 'z')
+		return inflate_chunk(p, (size_t)clen, ulen);
+	if (p->alg != 'x') {
+		chunk_fail(p, "a stored stream's chunk is compressed", NULL);
+		return -1;
+	}
 	struct archive_entry *ent;
 	if (p->ar)
 		archive_read_free(p->ar);
@@ -148,6 +204,12 @@ long pbzx_read(void *ctx, void *buf, size_t n)
 			if (r > 0)
 				p->raw_left -= (uint64_t)r;
 			return r;
+		}
+		if (p->dpos < p->dlen) {
+			size_t k = p->dlen - p->dpos < n ? p->dlen - p->dpos : n;
+			memcpy(buf, p->dbuf + p->dpos, k);
+			p->dpos += k;
+			return (long)k;
 		}
 		if (p->ar && p->xz_left) {
 			la_ssize_t r = archive_read_data(p->ar, buf,
@@ -184,13 +246,14 @@ pkgflat_status pbzx_open(payload_read_fn rd, void *ctx,
 	*p = (struct pbzx){ .rd = rd, .ctx = ctx, .file = file, .err = err,
 	    .pre = pre, .npre = npre };
 	int r = pull_all(p, head, sizeof head);
-	if (r <= 0 || memcmp(head, "pbzx", 4)) {
+	if (r <= 0 || memcmp(head, "pbz", 3) || !strchr("xz-", head[3])) {
 		pbzx_free(p);
 		if (r < 0)
 			return err && err->status ? err->status : PKGFLAT_E_FORMAT;
 		return fail(err, PKGFLAT_E_FORMAT, file, "offset 0",
 		    "not a pbzx stream");
 	}
+	p->alg = (char)head[3];
 	*out = p;
 	return PKGFLAT_OK;
 }
@@ -202,5 +265,6 @@ void pbzx_free(struct pbzx *p)
 	if (p->ar)
 		archive_read_free(p->ar);
 	free(p->cbuf);
+	free(p->dbuf);
 	free(p);
 }

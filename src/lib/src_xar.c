@@ -75,17 +75,6 @@ static char *node_text(xmlNodePtr n)
 	return s;
 }
 
-/* The last <name>: productsign writes it twice (flat-format.md §1.4). */
-static xmlNodePtr last_child(xmlNodePtr n, const char *name)
-{
-	xmlNodePtr found = NULL;
-
-	for (xmlNodePtr c = n->children; c; c = c->next)
-		if (xar_is_elem(c, name))
-			found = c;
-	return found;
-}
-
 /* Member encodings (flat-format.md §1.5): the decoder and, for those
  * libarchive decodes, its filter. */
 static const struct {
@@ -153,17 +142,13 @@ static pkgflat_status walk_files(struct toc_walk *w, xmlNodePtr parent,
 		if (x->n >= MAX_XAR_FILES)
 			return fail(w->err, PKGFLAT_E_FORMAT, w->file, "TOC",
 			    "more than %d files", MAX_XAR_FILES);
-		xmlNodePtr nm = last_child(f, "name");
-		xmlChar *enctype = nm ? xmlGetProp(nm, BAD_CAST "enctype") : NULL;
-		int b64 = enctype != NULL;
-		xmlFree(enctype);
-		char *name = node_text(nm);
-		if (!name || !name[0] || b64 || strchr(name, '/') ||
+		int b64;
+		char *name = xar_file_name(f, &b64);
+		if (!name || !name[0] || strchr(name, '/') ||
 		    !strcmp(name, ".") || !strcmp(name, "..")) {
 			pkgflat_status rc = bad_toc(w, f, name && name[0] ? name : NULL,
-			    !name ||
-			    !name[0] ? "file has no name" : b64 ?
-			    "file name is not UTF-8 (base64)" :
+			    !name && b64 ? "file name does not decode (base64)" :
+			    !name || !name[0] ? "file has no name" :
 			    "file name is not a single path component");
 			free(name);
 			return rc;

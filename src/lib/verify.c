@@ -65,6 +65,7 @@ struct pkgflat_verify_report {
 	pkgflat_verify_facts facts;
 	pkgflat_cert *certs;
 	size_t ncerts;
+	ptrvec notes;
 };
 
 static const char *const result_names[] = {
@@ -196,6 +197,43 @@ void verify_note_end(strbuf *msg, int n)
 {
 	if (n > MAX_NOTES)
 		sb_addf(msg, " (and %d more)", n - MAX_NOTES);
+}
+
+void verify_add_note(struct vctx *v, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	pkgflat_verify_note *n = pf_calloc(1, sizeof *n);
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	/* The same note from two places (info and verify read one package
+	 * twice) is said once. */
+	for (size_t i = 0; n && i < v->notes.n; i++) {
+		const pkgflat_verify_note *o = v->notes.v[i];
+		if (!strcmp(o->text, buf)) {
+			free(n);
+			return;
+		}
+	}
+	/* Out of memory loses a note, never a failure. */
+	if (!n || !(n->text = pf_strdup(buf)) || pv_push(&v->notes, n)) {
+		if (n)
+			free((char *)n->text);
+		free(n);
+		return;
+	}
+	n->check = v->check;
+}
+
+static void note_free(void *p)
+{
+	pkgflat_verify_note *n = p;
+
+	if (n)
+		free((char *)n->text);
+	free(n);
 }
 
 void verify_time_text(int64_t t, char out[32])
@@ -370,6 +408,7 @@ static void vctx_free(struct vctx *v)
 	sk_X509_pop_free(v->trusted, X509_free);
 	sk_X509_pop_free(v->apple, X509_free);
 	sk_X509_pop_free(v->chain, X509_free);
+	pv_free(&v->notes, note_free);
 }
 
 pkgflat_status pkgflat_verify(const char *path,
@@ -423,6 +462,7 @@ pkgflat_status pkgflat_verify(const char *path,
 		const char *why = unmet(&v, c->needs);
 
 		res->name = c->name;
+		v.check = c->name;
 		if (c->structure && opt->signature_only) {
 			res->result = PKGFLAT_CHECK_SKIPPED;
 			sb_adds(&msg, "left out: signature checks only");
@@ -444,6 +484,8 @@ pkgflat_status pkgflat_verify(const char *path,
 			r->failures++;
 	}
 	r->facts = v.facts;
+	r->notes = v.notes;
+	memset(&v.notes, 0, sizeof v.notes);
 	r->verdict = verdict(r);
 	fill_certs(r, &v);
 	*out = r;
@@ -466,7 +508,19 @@ void pkgflat_verify_report_free(pkgflat_verify_report *r)
 		free((char *)r->certs[i].common_name);
 	}
 	free(r->certs);
+	pv_free(&r->notes, note_free);
 	free(r);
+}
+
+size_t pkgflat_verify_note_count(const pkgflat_verify_report *r)
+{
+	return r ? r->notes.n : 0;
+}
+
+const pkgflat_verify_note *pkgflat_verify_get_note(
+    const pkgflat_verify_report *r, size_t i)
+{
+	return r && i < r->notes.n ? r->notes.v[i] : NULL;
 }
 
 size_t pkgflat_verify_check_count(const pkgflat_verify_report *r)

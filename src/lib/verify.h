@@ -44,6 +44,8 @@ struct vctx {
 	STACK_OF(X509) *chain;   /* verified chain, leaf first, or NULL */
 
 	pkgflat_verify_facts facts;
+	const char *check;       /* the check running, for notes */
+	ptrvec notes;            /* pkgflat_verify_note */
 };
 
 /* Apple Root CA - G2 and - G3 (PEM, apple_certs.c); Apple Root CA itself
@@ -100,6 +102,8 @@ void verify_hex(const unsigned char *p, size_t n, char *out);
 void verify_note(strbuf *msg, int *n, const char *fmt, ...) PF_PRINTF(3, 4);
 /* After the last verify_note(): " (and N more)" when some were counted. */
 void verify_note_end(strbuf *msg, int n);
+/* A tolerated difference (pkgflat_verify_note), never a failure. */
+void verify_add_note(struct vctx *v, const char *fmt, ...) PF_PRINTF(2, 3);
 /* "YYYY-MM-DD HH:MM:SS +0000" */
 void verify_time_text(int64_t t, char out[32]);
 

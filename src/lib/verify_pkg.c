@@ -35,10 +35,72 @@ static pkgflat_status member_format(pkgflat_package *pkg, const char *path,
 	return rc;
 }
 
+/* What Installer reads: gzip'd or pbzx odc cpio, and since macOS 12 an
+ * Apple Archive (pkgbuild --compression latest). */
 static int cpio_gzip(const pkgflat_payload_stats *st)
 {
-	return !strcmp(st->format, "odc cpio") && (!strcmp(st->compression,
-	    "gzip") || !strcmp(st->compression, "pbzx"));
+	return (!strcmp(st->format, "odc cpio") && (!strcmp(st->compression,
+	    "gzip") || !strcmp(st->compression, "pbzx"))) ||
+	    !strcmp(st->format, "Apple Archive");
+}
+
+/* The reader's warnings on a flat package are what Installer would
+ * stumble on (a pkg-ref naming another identifier, a Bom that does not
+ * match its Payload, a size that is off), except these, which it installs
+ * all the same. */
+static int tolerated(const char *w)
+{
+	static const char *const ok[] = {
+		/* the later copy wins, as it did from the legacy package the
+		 * payload was copied from */
+		"stored twice in the payload",
+		/* "." is the install location: Installer keeps its own mode and
+		 * owner, whatever the Bom or the Payload say */
+		"describe \".\" differently",
+		/* macOS 12+ payloads this system cannot decode */
+		"contents not read",
+		/* a component the Distribution carries but never installs */
+		"is in no choice: Installer does not install it",
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		if (strstr(w, ok[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * numberOfFiles: pkgbuild versions count "." or not, and hard links once
+ * or per path; any of those conventions is exact. Installer uses the
+ * number only for its progress bar, so a small difference is a note and
+ * only a gross one (over 10 %) says the PackageInfo is not this Payload's.
+ */
+static void check_counts(struct vctx *v, const char *name, long long nf,
+    const pkgflat_payload_stats *ps, strbuf *msg, int *n)
+{
+	uint64_t all = ps->entries, dot = ps->has_dot_root ? 1 : 0;
+	uint64_t hl = ps->hardlinks;
+	const uint64_t conv[] = { all, all - dot, all - hl, all - dot - hl };
+
+	if (nf < 0 || ps->unread)
+		return;
+	for (size_t i = 0; i < sizeof conv / sizeof *conv; i++)
+		if ((uint64_t)nf == conv[i]) {
+			if (i)
+				verify_add_note(v, "%s: numberOfFiles %lld counts the "
+				    "Payload's %llu entries %s", name, nf,
+				    (unsigned long long)all, i == 1 ?
+				    "without \".\"" : i == 2 ? "with hard links once" :
+				    "without \".\" and with hard links once");
+			return;
+		}
+	uint64_t d = (uint64_t)nf > all ? (uint64_t)nf - all : all - (uint64_t)nf;
+	if (d * 10 > all)
+		verify_note(msg, n, "%s: PackageInfo says numberOfFiles %lld, the "
+		    "Payload holds %llu entries", name, nf, (unsigned long long)all);
+	else
+		verify_add_note(v, "%s: numberOfFiles %lld, the Payload holds %llu "
+		    "entries (within 10 %%; Installer uses it for progress only)",
+		    name, nf, (unsigned long long)all);
 }
 
 enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
@@ -58,14 +120,10 @@ enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
 	/* The reader's warnings on a flat package are what Installer would
 	 * stumble on: a pkg-ref naming another identifier, a Bom that does
 	 * not match its Payload, a size that is off. */
-	strbuf notes = { 0 };
-	int nn = 0;
 	for (size_t i = 0; i < pkgflat_package_warning_count(pkg); i++) {
 		const char *w = pkgflat_package_warning(pkg, i);
-		/* A path stored twice installs (the later copy wins), as it did
-		 * from the legacy package a payload was copied from. */
-		if (strstr(w, "stored twice in the payload"))
-			verify_note(&notes, &nn, "%s", w);
+		if (tolerated(w))
+			verify_add_note(v, "%s", w);
 		else
 			verify_note(msg, &n, "%s", w);
 	}
@@ -76,17 +134,14 @@ enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
 		if (ps && !cpio_gzip(ps))
 			verify_note(msg, &n, "%s/Payload is %s, %s, not gzip'd odc cpio",
 			    name, ps->format, ps->compression);
-		long long nf = b->claimed_files;
-		if (ps && nf >= 0 && (uint64_t)nf != ps->entries)
-			verify_note(msg, &n, "%s: PackageInfo says numberOfFiles %lld, "
-			    "the Payload holds %llu entries", name, nf,
-			    (unsigned long long)ps->entries);
+		if (ps)
+			check_counts(v, name, b->claimed_files, ps, msg, &n);
 		/* Writers round per file or count directories: allow slack, as
 		 * the reader's own claimed-size warning does. */
 		int64_t kdiff = ps ? b->claimed_kbytes - (int64_t)ps->install_kbytes : 0;
 		if (kdiff < 0)
 			kdiff = -kdiff;
-		if (ps && b->claimed_kbytes >= 0 && kdiff > 16 &&
+		if (ps && !ps->unread && b->claimed_kbytes >= 0 && kdiff > 16 &&
 		    kdiff * 10 > (int64_t)ps->install_kbytes)
 			verify_note(msg, &n, "%s: PackageInfo says installKBytes %lld, "
 			    "the Payload holds %llu KiB", name,
@@ -117,12 +172,7 @@ enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
 		    "agree", pkgflat_bundle_kind(pkgflat_package_root(pkg)) ==
 		    PKGFLAT_BUNDLE_PRODUCT ? "product archive" : "component package",
 		    nc, nc == 1 ? "" : "s");
-		if (nn) {
-			verify_note_end(&notes, nn);
-			sb_addf(msg, " (note: %s)", notes.buf);
-		}
 	}
-	sb_free(&notes);
 	pkgflat_package_free(pkg);
 	return n ? PKGFLAT_CHECK_FAIL : PKGFLAT_CHECK_PASS;
 }

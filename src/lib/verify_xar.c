@@ -68,19 +68,13 @@ static char *prop(xmlNodePtr n, const char *name)
 	return s;
 }
 
-/* The last <name> of a <file>: productsign output repeats it. */
+/* A <file>'s name as the path shows it (base64 names decoded). */
 static char *file_name(xmlNodePtr f)
 {
-	xmlChar *t = NULL;
+	int b64;
+	char *s = xar_file_name(f, &b64);
 
-	for (xmlNodePtr c = f->children; c; c = c->next)
-		if (xar_is_elem(c, "name")) {
-			xmlFree(t);
-			t = xmlNodeGetContent(c);
-		}
-	char *s = pf_strdup(t ? (const char *)t : "?");
-	xmlFree(t);
-	return s;
+	return s ? s : pf_strdup("?");
 }
 
 static void add_range(ptrvec *pv, xmlNodePtr el, const char *lenname,
@@ -609,6 +603,9 @@ static const struct {
 struct fstats {
 	uint64_t files, stored, extracted;
 	int unchecked;           /* extracted checksums not checked */
+	uint64_t unarchived;     /* spelled <unarchived-checksum> */
+	char first_unarchived[256];
+	uint64_t eas;            /* <ea> members checked */
 };
 
 /* One <data> or <ea> being checked. */
@@ -790,6 +787,16 @@ static void check_data(struct vctx *v, xmlNodePtr data, const char *path,
 		}
 	read_sum(data, "archived-checksum", &as);
 	read_sum(data, "extracted-checksum", &es);
+	/* libxar before 1.6 wrote the extracted checksum as
+	 * <unarchived-checksum>, and libxar still reads it. */
+	if (!es.value && !es.style && xar_child(data, "unarchived-checksum")) {
+		read_sum(data, "unarchived-checksum", &es);
+		if (!st->unarchived++)
+			snprintf(st->first_unarchived, sizeof st->first_unarchived, "%s",
+			    path);
+	}
+	if (xar_is_elem(data, "ea"))
+		st->eas++;
 	st->files++;
 	if (f.off > v->file_size - v->heap || f.left > v->file_size - v->heap - f.off) {
 		verify_note(msg, bad, "%s: its data lies outside the heap", path);
@@ -901,5 +908,13 @@ enum pkgflat_check_result check_files(struct vctx *v, strbuf *msg)
 	if (st.unchecked)
 		sb_addf(msg, "; %d extracted checksums not checked (encoding not "
 		    "decodable here)", st.unchecked);
+	if (st.eas)
+		sb_addf(msg, "; %llu of them extended attributes",
+		    (unsigned long long)st.eas);
+	if (st.unarchived)
+		verify_add_note(v, "%llu member(s) spell the extracted checksum "
+		    "<unarchived-checksum>, as libxar before 1.6 wrote it (libxar "
+		    "reads both; checked all the same), first %s",
+		    (unsigned long long)st.unarchived, st.first_unarchived);
 	return PKGFLAT_CHECK_PASS;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "xar_read.h"
@@ -115,6 +116,42 @@ uint64_t xar_heap_used(xmlNodePtr toc)
 
 	used(toc, &end, 0);
 	return end;
+}
+
+char *xar_file_name(xmlNodePtr file, int *b64)
+{
+	xmlNodePtr nm = NULL;
+
+	*b64 = 0;
+	for (xmlNodePtr c = file->children; c; c = c->next)
+		if (xar_is_elem(c, "name"))
+			nm = c;
+	xmlChar *t = nm ? xmlNodeGetContent(nm) : NULL;
+	xmlChar *enc = nm ? xmlGetProp(nm, BAD_CAST "enctype") : NULL;
+	char *out = NULL;
+
+	if (t && enc && !strcmp((const char *)enc, "base64")) {
+		size_t n = strlen((const char *)t), k = 0;
+		unsigned char *b = malloc(n + 1), *d = malloc(n + 1);
+		*b64 = 1;
+		for (size_t i = 0; b && i < n; i++)
+			if (!strchr(" \t\r\n", t[i]))
+				b[k++] = t[i];
+		int len = b && d && k % 4 == 0 ? EVP_DecodeBlock(d, b, (int)k) : -1;
+		for (size_t i = k; len > 0 && i > 0 && b[i - 1] == '='; i--)
+			len--;
+		/* A NUL inside would cut the name short: refuse it instead. */
+		if (len > 0 && !memchr(d, 0, (size_t)len))
+			out = pf_strndup((const char *)d, (size_t)len);
+		free(b);
+		free(d);
+	} else if (t && !enc)
+		out = pf_strdup((const char *)t);
+	else if (t)
+		*b64 = 1; /* an encoding we do not know */
+	xmlFree(t);
+	xmlFree(enc);
+	return out;
 }
 
 pkgflat_status xar_pread(int fd, uint64_t off, void *buf, size_t n,

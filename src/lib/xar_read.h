@@ -47,6 +47,11 @@ int xar_child_u64(xmlNodePtr n, const char *name, uint64_t *v);
 /* The end of the last range any <data>, <ea>, <checksum> or signature
  * element claims in the heap. */
 uint64_t xar_heap_used(xmlNodePtr toc);
+/* A <file>'s name, malloc'd: its last <name> (productsign repeats it),
+ * base64-decoded when it says enctype="base64" (libarchive and libxar write
+ * names that are not UTF-8 so). NULL when there is none or it does not
+ * decode; *b64 says whether it was encoded. */
+char *xar_file_name(xmlNodePtr file, int *b64);
 pkgflat_status xar_pread(int fd, uint64_t off, void *buf, size_t n,
     const char *name, pkgflat_error *err);
 
