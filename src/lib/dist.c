@@ -382,8 +382,9 @@ static void point_ref(struct carry *k, xmlNodePtr r, size_t i, int url)
 	char *old = prop(r, "id");
 
 	set_prop(k, r, "id", c->id);
-	if (old && strcmp(old, c->id))
-		notef(k, "pkg-ref id", old, c->id, "the component's identifier");
+	if (url && old && strcmp(old, c->id))
+		notef(k, "pkg-ref id", old, c->id, "%s: the component's identifier, "
+		    "here and in every choice", c->name);
 	free(old);
 	if (!url)
 		return;
