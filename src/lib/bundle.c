@@ -993,6 +993,18 @@ out:
 	return rc;
 }
 
+/* A .dist choice holds every package of the bundle its pkg-ref names: a
+ * nested metapackage's parts take the choice's selection too. */
+static int select_tree(pkgflat_bundle *b, const char *sel)
+{
+	if (bundle_set(b, PKGFLAT_F_SELECTION, sel))
+		return -1;
+	for (size_t i = 0; i < b->children.n; i++)
+		if (select_tree(b->children.v[i], sel))
+			return -1;
+	return 0;
+}
+
 /*
  * A Tiger distribution script: components are the pkg-refs that carry a
  * URL, in choices-outline order when there is one.
@@ -1127,8 +1139,10 @@ static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
 			    "outside the input)", rel ? rel : "");
 		xmlChar *rid = xmlGetProp(n, BAD_CAST "id");
 		if (!rc)
-			rc = add_child(b, use, dist_ref_selection(root,
-			    (const char *)rid), depth, stack, err);
+			rc = add_child(b, use, NULL, depth, stack, err);
+		if (!rc && select_tree(b->children.v[b->children.n - 1],
+		    dist_ref_selection(root, (const char *)rid)))
+			rc = fail_nomem(err);
 		xmlFree(rid);
 		done++;
 		free(rel);
@@ -1173,8 +1187,7 @@ static pkgflat_status hybrid_selection(pkgflat_bundle *b, const char *path,
 			pkgflat_bundle *c = b->children.v[i];
 			const char *cp = c->field[PKGFLAT_F_PATH];
 			if (cp && ((p && !strcmp(cp, p)) || (p2 && !strcmp(cp, p2))) &&
-			    bundle_set(c, PKGFLAT_F_SELECTION, dist_ref_selection(root,
-			    (const char *)id)))
+			    select_tree(c, dist_ref_selection(root, (const char *)id)))
 				rc = fail_nomem(err);
 		}
 		xmlFree(id);

@@ -1175,14 +1175,14 @@ static pkgflat_status generate_distribution(struct conv *c,
 }
 
 static void dist_note(void *ctx, const char *legacy, const char *value,
-    const char *flat, const char *note)
+    const char *flat, const char *note, int warning)
 {
 	struct conv *c = ctx;
 
 	map(c, NULL, legacy, value, flat, note);
-	if (!flat)
-		warn(c, "%s%s%s dropped: %s", legacy, value ? " " : "",
-		    value ? value : "", note ? note : "");
+	if (!flat || warning)
+		warn(c, "%s%s%s %s: %s", legacy, value ? " " : "", value ? value : "",
+		    flat ? flat : "dropped", note ? note : "");
 }
 
 /* A Tiger or hybrid metapackage: its .dist carried over (dist.c). */

@@ -1,5 +1,5 @@
 /*
- * Distribution scripts (docs/legacy-dist.md; legacy-format.md §7,
+ * Distribution scripts (docs/formats/legacy-dist.md; legacy-format.md §7,
  * flat-format.md §3.6).
  *
  * A Tiger distribution metapackage (PackageMaker 2/3: Foo.mpkg/Contents/
@@ -241,7 +241,17 @@ static void note(struct carry *k, const char *legacy, const char *value,
     const char *flat, const char *why)
 {
 	if (k->note)
-		k->note(k->ctx, legacy, value, flat, why);
+		k->note(k->ctx, legacy, value, flat, why, 0);
+}
+
+static void vnotef(struct carry *k, int warn, const char *legacy,
+    const char *value, const char *flat, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	if (k->note)
+		k->note(k->ctx, legacy, value, flat, buf, warn);
 }
 
 static void notef(struct carry *k, const char *legacy, const char *value,
@@ -249,13 +259,24 @@ static void notef(struct carry *k, const char *legacy, const char *value,
 static void notef(struct carry *k, const char *legacy, const char *value,
     const char *flat, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	vnotef(k, 0, legacy, value, flat, fmt, ap);
 	va_end(ap);
-	note(k, legacy, value, flat, buf);
+}
+
+/* A decision the user should hear about although nothing is dropped. */
+static void warnf(struct carry *k, const char *legacy, const char *value,
+    const char *flat, const char *fmt, ...) PF_PRINTF(5, 6);
+static void warnf(struct carry *k, const char *legacy, const char *value,
+    const char *flat, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnotef(k, 1, legacy, value, flat, fmt, ap);
+	va_end(ap);
 }
 
 static void set_prop(struct carry *k, xmlNodePtr n, const char *name,
@@ -716,10 +737,10 @@ static void check_shown(struct carry *k, xmlNodePtr gui)
 		}
 		if (!found) {
 			char what[64];
-			snprintf(what, sizeof what, "<%s file>", (const char *)n->name);
-			notef(k, what, file, NULL, "%s: no such file in Contents/"
-			    "Resources (nor in a .lproj there): Installer shows nothing",
-			    k->name);
+			snprintf(what, sizeof what, "<%s> file", (const char *)n->name);
+			warnf(k, what, file, "kept as written", "%s: no such file in "
+			    "Contents/Resources (nor in a .lproj there): Installer shows "
+			    "nothing, as it did before", k->name);
 		}
 		free(file);
 	}
@@ -776,7 +797,8 @@ pkgflat_status dist_carry(pkgflat_package *pkg, const pkgflat_bundle *root,
 			if (m->gone || m->n != 1 || !strcmp(m->old,
 			    comps[m->idx[0]].id) || !strstr((const char *)t, m->old))
 				continue;
-			notef(&k, "<script>", m->old, NULL, "%s: the JavaScript names "
+			warnf(&k, "<script>", m->old, "kept as written", "%s: the "
+			    "JavaScript names "
 			    "pkg-ref \"%s\", which is \"%s\" now; that reference is "
 			    "left as it was", k.name, m->old, comps[m->idx[0]].id);
 		}

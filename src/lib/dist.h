@@ -33,9 +33,9 @@ struct dist_extra {
 };
 
 /* A mapping decision (flat NULL: dropped). convert records it in its
- * report; a dropped one is also a warning. */
+ * report; a dropped one, or one with warn set, is also a warning. */
 typedef void (*dist_note_fn)(void *ctx, const char *legacy, const char *value,
-    const char *flat, const char *note);
+    const char *flat, const char *note, int warn);
 
 /*
  * Parse a distribution script (legacy or flat): no network, no external

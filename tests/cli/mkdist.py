@@ -1,8 +1,8 @@
 """Build distribution-script metapackages for tests/cli/test_dist.sh.
 
-usage: mkdist.py KIND OUTDIR      KIND: tiger, hybrid, bad-entity, bad-deep
+usage: mkdist.py KIND OUTDIR   KIND: tiger, hybrid, nested, bad-entity, bad-deep
 
-Written from the layout in docs/legacy-dist.md (PackageMaker 2/3 Tiger
+Written from the layout in docs/formats/legacy-dist.md (PackageMaker 2/3 Tiger
 distribution packages, legacy-format.md §2.2 and §7), not copied from any
 package. Payloads are gzip'd odc cpio written here.
 
@@ -15,6 +15,7 @@ tiger:  Driver.mpkg with Contents/distribution.dist and no Info.plist: two
         one element the flat format does not have.
 hybrid: Suite.mpkg with an Info.plist package list and a .dist whose
         choices differ from the list's selections.
+nested: Top.mpkg whose .dist names a nested Info.plist metapackage.
 """
 import gzip
 import io
@@ -116,6 +117,9 @@ function pm_install_check() {
 }
 function pm_volume_check() {
   return my.target.mountpoint == '/';
+}
+function old_receipt() {
+  return my.target.receiptForIdentifier('org.example.driver.old.pkg');
 }
 function is_pre_106() {
   return system.compareVersions(system.version.ProductVersion, '10.6') &lt; 0;
@@ -241,6 +245,38 @@ def hybrid(out):
         f.write(HYBRID_DIST)
 
 
+def nested(out):
+    """A .dist whose pkg-ref names an Info.plist metapackage, by a bare
+    name relative to Contents/Packages."""
+    top = os.path.join(out, "Top.mpkg")
+    pk = os.path.join(top, "Contents", "Packages")
+    component(os.path.join(pk, "A.pkg"), "org.example.a", [("tmp/a", b"a")], "A")
+    inner = os.path.join(pk, "Inner.mpkg")
+    for n in ("B", "C"):
+        component(os.path.join(inner, "Contents", "Packages", n + ".pkg"),
+                  "org.example." + n.lower(), [("tmp/" + n, n.encode())], n)
+    with open(os.path.join(inner, "Contents", "Info.plist"), "wb") as f:
+        plistlib.dump({
+            "CFBundleIdentifier": "org.example.inner",
+            "IFPkgFlagComponentDirectory": "./Contents/Packages",
+            "IFPkgFlagPackageList": [
+                {"IFPkgFlagPackageLocation": "B.pkg",
+                 "IFPkgFlagPackageSelection": "selected"},
+                {"IFPkgFlagPackageLocation": "C.pkg",
+                 "IFPkgFlagPackageSelection": "unselected"}]}, f)
+    with open(os.path.join(top, "Contents", "Top.dist"), "w") as f:
+        f.write("""<?xml version="1.0" encoding="UTF-8"?>
+<installer-script minSpecVersion="1.000000">
+    <title>Top</title>
+    <choices-outline><line choice="a"/><line choice="inner"/></choices-outline>
+    <choice id="a" title="A"><pkg-ref id="a.pkg"/></choice>
+    <choice id="inner" title="Inner" start_selected="false"><pkg-ref id="inner.pkg"/></choice>
+    <pkg-ref id="a.pkg">A.pkg</pkg-ref>
+    <pkg-ref id="inner.pkg">file:./Contents/Packages/Inner.mpkg</pkg-ref>
+</installer-script>
+""")
+
+
 def bad(out, kind):
     hybrid(out)
     p = os.path.join(out, "Suite.mpkg", "Contents", "Suite.dist")
@@ -265,6 +301,8 @@ if __name__ == "__main__":
         tiger(out)
     elif kind == "hybrid":
         hybrid(out)
+    elif kind == "nested":
+        nested(out)
     elif kind in ("bad-entity", "bad-deep"):
         bad(out, kind)
     else:

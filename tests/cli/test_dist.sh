@@ -1,4 +1,4 @@
-# Distribution-script metapackages (docs/legacy-dist.md): a Tiger .dist
+# Distribution-script metapackages (docs/formats/legacy-dist.md): a Tiger .dist
 # and a hybrid Info.plist + .dist package carried into the flat
 # Distribution, checked with xmllint and bsdtar; diff against twins whose
 # Distribution lost one behaviour, re-packed by tests/cli/mkxar.py.
@@ -119,6 +119,7 @@ tiger_carried() {
 	bsdtar -tf x/Finish.pkg/Scripts | grep -q postinstall || fail "no postinstall for postflight"
 	# What the flat format lacks: dropped, warned about, and gone.
 	has "$T/err" "<editor-state> line 11 dropped"
+	has "$T/err" 'the JavaScript names pkg-ref "org.example.driver.old.pkg", which is "org.example.driver.old" now' 
 	is "$D" 'count(//editor-state)' 0
 	check_report r.json "$D"
 }
@@ -138,6 +139,14 @@ EOF
 	us=$(printf '\037')
 	while IFS=$us read -r dropped legacy value flat note; do
 		case "$dropped|$legacy" in
+		"False|<script>")
+			# JavaScript naming a renamed pkg-ref: kept, and still there.
+			xp "$2" 'string(//script)' | grep -qF "'$value'" ||
+				fail "script no longer names $value" ;;
+		"False|<"*"> file")
+			# A shown file that is not there: named, and not in Resources.
+			[ -z "$(find "$(dirname "$2")/Resources" -name "$value")" ] ||
+				fail "$value reported missing, but it is in Resources" ;;
 		"True|<"*">")
 			el=${legacy#<}; el=${el%>}
 			is "$2" "count(//$el)" 0 ;;
@@ -207,7 +216,7 @@ tiger_diff_twins() {
 	# The <script> removed: the checks and choices call nothing.
 	twin noscript 'import re; d = re.sub(r"(?s)<script>.*?</script>", "", d)'
 	run 1 "$PKGFLAT" diff Driver.mpkg noscript.pkg
-	has "$T/out" 'removed script: "functions pm_install_check, pm_volume_check, is_pre_106;'
+	has "$T/out" 'removed script: "functions pm_install_check, pm_volume_check, old_receipt, is_pre_106;'
 	# A check no longer called, and the outline reordered.
 	twin nocheck 'd = d.replace("<installation-check script=\"pm_install_check();\"/>", "")'
 	run 1 "$PKGFLAT" diff Driver.mpkg nocheck.pkg
@@ -268,14 +277,46 @@ plist_metapackage_twin() {
 # A pkg-ref the hybrid's package list does not hold: dropped, named, gone.
 hybrid_unknown_ref() {
 	$MK hybrid .
-	sed -i 's|</installer-script>|<pkg-ref id="org.example.gone" version="1.0">file:./Contents/Packages/Gone.pkg</pkg-ref></installer-script>|; s|<pkg-ref id="org.example.core"/></choice>|<pkg-ref id="org.example.core"/><pkg-ref id="org.example.gone"/></choice>|' \
+	sed -i 's|</installer-script>|<readme file="ReadMe.html"/><pkg-ref id="org.example.gone" version="1.0">file:./Contents/Packages/Gone.pkg</pkg-ref></installer-script>|; s|<pkg-ref id="org.example.core"/></choice>|<pkg-ref id="org.example.core"/><pkg-ref id="org.example.gone"/></choice>|' \
 	    Suite.mpkg/Contents/Suite.dist
 	run 0 "$PKGFLAT" convert Suite.mpkg -o o.pkg --report r.json
 	has "$T/err" 'pkg-ref org.example.gone dropped'
+	has "$T/err" '<readme> file ReadMe.html kept as written: Suite.mpkg/Contents/Suite.dist: no such file'
 	extract o.pkg x
+	is x/Distribution 'string(//readme/@file)' ReadMe.html
 	is x/Distribution 'count(//pkg-ref[@id="org.example.gone"])' 0
 	is x/Distribution 'count(//choice[@id="core"]/pkg-ref)' 1
 	check_report r.json x/Distribution
+}
+
+# A pkg-ref naming a nested metapackage: one pkg-ref per component in the
+# choice, which selects them all.
+tiger_nested() {
+	$MK nested .
+	run 0 "$PKGFLAT" info --json Top.mpkg
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+def leaves(b):
+    if b["kind"] == "component":
+        yield b
+    for c in b.get("packages", []):
+        yield from leaves(c)
+sel = {c["name"]: c["selection"] for c in leaves(d["root"])}
+assert sel == {"A.pkg": "selected", "B.pkg": "unselected", "C.pkg": "unselected"}, sel
+' "$T/out" || fail "selections"
+	run 0 "$PKGFLAT" convert -q --check Top.mpkg -o o.pkg
+	extract o.pkg x
+	D=x/Distribution
+	is "$D" 'count(//choice[@id="inner"]/pkg-ref)' 2
+	is "$D" 'string(//choice[@id="inner"]/pkg-ref[1]/@id)' org.example.b
+	is "$D" 'string(//choice[@id="inner"]/pkg-ref[2]/@id)' org.example.c
+	is "$D" 'string(/*/pkg-ref[@id="org.example.c"])' '#C.pkg'
+	is "$D" 'string(/*/pkg-ref[@id="org.example.a"])' '#A.pkg'
+	run 0 "$PKGFLAT" diff Top.mpkg o.pkg
+	twin one 'd = d.replace("<pkg-ref id=\"org.example.c\"/>", "")'
+	run 1 "$PKGFLAT" diff Top.mpkg one.pkg
+	has "$T/out" 'changed choice "inner" packages: "org.example.b, org.example.c" -> "org.example.b"'
 }
 
 bad_dists() {
@@ -304,5 +345,6 @@ t tiger_carried tiger_carried
 t tiger_diff_twins tiger_diff_twins
 t hybrid_carried hybrid_carried
 t hybrid_unknown_ref hybrid_unknown_ref
+t tiger_nested tiger_nested
 t plist_metapackage_twin plist_metapackage_twin
 t bad_dists bad_dists
