@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "dist.h"
 #include "plist.h"
 #include "strtab.h"
 
@@ -996,27 +997,16 @@ out:
 	return rc;
 }
 
-static char *url_to_path(const char *url)
+/* A .dist choice holds every package of the bundle its pkg-ref names: a
+ * nested metapackage's parts take the choice's selection too. */
+static int select_tree(pkgflat_bundle *b, const char *sel)
 {
-	const char *u = url;
-	char *dec;
-
-	while (*u == ' ' || *u == '\n' || *u == '\t' || *u == '\r')
-		u++;
-	if (!strncmp(u, "file:", 5))
-		u += 5;
-	if (u[0] == '#')
-		u++;
-	dec = xmlURIUnescapeString(u, 0, NULL);
-	if (!dec)
-		return NULL;
-	size_t n = strlen(dec);
-	while (n && (dec[n - 1] == ' ' || dec[n - 1] == '\n' || dec[n - 1] == '\t'
-	    || dec[n - 1] == '\r'))
-		dec[--n] = '\0';
-	char *out = pf_strdup(dec);
-	xmlFree(dec);
-	return out;
+	if (bundle_set(b, PKGFLAT_F_SELECTION, sel))
+		return -1;
+	for (size_t i = 0; i < b->children.n; i++)
+		if (select_tree(b->children.v[i], sel))
+			return -1;
+	return 0;
 }
 
 /*
@@ -1027,43 +1017,16 @@ static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
     const char *dist, int depth, ptrvec *stack, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
-	unsigned char *data = NULL;
-	size_t len = 0;
 	xmlDocPtr doc = NULL;
-	xmlParserCtxtPtr ctx = NULL;
 	pkgflat_status rc;
 	char *name = src_display(pkg->src, dist);
 	ptrvec order = { 0 };   /* pkg-ref ids (borrowed xmlChar *) */
 
 	if (!name)
 		return fail_nomem(err);
-	if ((rc = read_small(pkg, dist, &data, &len, err)))
+	if ((rc = dist_load(pkg, dist, &doc, err)))
 		goto out;
-	if (!(ctx = xmlNewParserCtxt())) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	doc = xmlCtxtReadMemory(ctx, (const char *)data, (int)len, NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc) {
-		const xmlError *e = xmlCtxtGetLastError(ctx);
-		char where[32];
-		snprintf(where, sizeof where, "line %d", e ? e->line : 0);
-		rc = fail(err, PKGFLAT_E_FORMAT, name, where,
-		    "malformed distribution script: %s",
-		    e && e->message ? e->message : "not well-formed");
-		char *m = err ? err->message : NULL;
-		if (m && strlen(m) && m[strlen(m) - 1] == '\n')
-			m[strlen(m) - 1] = '\0';
-		goto out;
-	}
 	xmlNodePtr root = xmlDocGetRootElement(doc);
-	if (!root || (strcmp((const char *)root->name, "installer-script") &&
-	    strcmp((const char *)root->name, "installer-gui-script"))) {
-		rc = fail(err, PKGFLAT_E_FORMAT, name, NULL,
-		    "root element is not <installer-script>");
-		goto out;
-	}
 	/* Title, and the outline order of choices. */
 	ptrvec choices = { 0 };
 	for (xmlNodePtr n = root->children; n; n = n->next) {
@@ -1160,14 +1123,14 @@ static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
 	for (size_t i = 0; i < picked.n && !rc; i++) {
 		xmlNodePtr n = picked.v[i];
 		xmlChar *t = xmlNodeGetContent(n);
-		char *rel = url_to_path((const char *)t);
+		char *rel = dist_url_path((const char *)t);
 		xmlFree(t);
 		char where[64];
 		snprintf(where, sizeof where, "line %ld", (long)xmlGetLineNo(n));
 		char *p = rel ? path_join(path, rel) : NULL;
-		char *p2 = rel ? pf_asprintf("%s/Contents/Packages/%s", path, rel) :
-		    NULL;
-		char *p2n = p2 ? path_normalize(p2) : NULL;
+		/* Relative to Contents/Packages too (path is "" at the top). */
+		char *p2 = rel ? path_join(path, "Contents/Packages") : NULL;
+		char *p2n = p2 ? path_join(p2, rel) : NULL;
 		free(p2);
 		const char *use = NULL;
 		if (p && kind_of(pkg, p, &rc, err) == SRC_DIR)
@@ -1178,8 +1141,13 @@ static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
 			rc = fail(err, PKGFLAT_E_FORMAT, name, where,
 			    "pkg-ref \"%s\" names a package that is not there (or "
 			    "outside the input)", rel ? rel : "");
+		xmlChar *rid = xmlGetProp(n, BAD_CAST "id");
 		if (!rc)
-			rc = add_child(b, use, "selected", depth, stack, err);
+			rc = add_child(b, use, NULL, depth, stack, err);
+		if (!rc && select_tree(b->children.v[b->children.n - 1],
+		    dist_ref_selection(root, (const char *)rid)))
+			rc = fail_nomem(err);
+		xmlFree(rid);
 		done++;
 		free(rel);
 		free(p);
@@ -1192,9 +1160,47 @@ static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
 out:
 	pv_free(&order, xmlFree);
 	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctx);
-	free(data);
 	free(name);
+	return rc;
+}
+
+/*
+ * A hybrid metapackage: Installer 10.4 and later install what its .dist
+ * says, with the .dist's choices, so each listed package takes the
+ * selection of the .dist choice that names it.
+ */
+static pkgflat_status hybrid_selection(pkgflat_bundle *b, const char *path,
+    const char *dist, pkgflat_error *err)
+{
+	xmlDocPtr doc = NULL;
+	pkgflat_status rc = dist_load(b->pkg, dist, &doc, err);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	char *pk = path_join(path, "Contents/Packages");
+
+	for (xmlNodePtr n = root ? root->children : NULL; n && !rc; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name,
+		    "pkg-ref"))
+			continue;
+		xmlChar *t = xmlNodeGetContent(n);
+		char *rel = t ? dist_url_path((const char *)t) : NULL;
+		xmlFree(t);
+		char *p = rel && rel[0] ? path_join(path, rel) : NULL;
+		char *p2 = rel && rel[0] && pk ? path_join(pk, rel) : NULL;
+		xmlChar *id = xmlGetProp(n, BAD_CAST "id");
+		for (size_t i = 0; i < b->children.n; i++) {
+			pkgflat_bundle *c = b->children.v[i];
+			const char *cp = c->field[PKGFLAT_F_PATH];
+			if (cp && ((p && !strcmp(cp, p)) || (p2 && !strcmp(cp, p2))) &&
+			    select_tree(c, dist_ref_selection(root, (const char *)id)))
+				rc = fail_nomem(err);
+		}
+		xmlFree(id);
+		free(rel);
+		free(p);
+		free(p2);
+	}
+	free(pk);
+	xmlFreeDoc(doc);
 	return rc;
 }
 
@@ -1444,11 +1450,14 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 			goto out;
 		}
 		if (list) {
-			if (dist)
-				package_warn(pkg, "%s: has both IFPkgFlagPackageList and "
-				    "%s; the package list is used", info_path, dist);
 			rc = read_package_list(b, path, list, info_path, depth, stack,
 			    err);
+			if (!rc && dist) {
+				package_warn(pkg, "%s: has both IFPkgFlagPackageList and "
+				    "%s; Installer 10.4 and later (and convert) follow the "
+				    "distribution script", info_path, dist);
+				rc = hybrid_selection(b, path, dist, err);
+			}
 		} else
 			rc = read_dist(b, path, dist, depth, stack, err);
 		if (rc)

@@ -27,6 +27,7 @@
 #include "convert.h"
 #include "convert_scripts.h"
 #include "outfile.h"
+#include "dist.h"
 #include "sign.h"
 
 struct pkgflat_convert_result {
@@ -233,22 +234,37 @@ static void empty(xmlTextWriterPtr w, const char *name)
 	xmlTextWriterEndElement(w);
 }
 
+/* Finish the document into *out (malloc'd). */
+static pkgflat_status xml_finish(struct conv *c, xmlTextWriterPtr w,
+    xmlBufferPtr buf, const char *name, char **out, size_t *len)
+{
+	pkgflat_status rc = PKGFLAT_OK;
+
+	*out = NULL;
+	if (xmlTextWriterEndDocument(w) < 0)
+		rc = fail(c->err, PKGFLAT_E_INTERNAL, name, NULL,
+		    "cannot write XML (text not valid UTF-8?)");
+	xmlFreeTextWriter(w);
+	if (!rc && !(*out = pf_strndup((const char *)xmlBufferContent(buf),
+	    (size_t)xmlBufferLength(buf))))
+		rc = fail_nomem(c->err);
+	*len = rc ? 0 : (size_t)xmlBufferLength(buf);
+	xmlBufferFree(buf);
+	return rc;
+}
+
 /* Finish the document and store it, zlib'd, in the archive. */
 static pkgflat_status xml_store(struct conv *c, xmlTextWriterPtr w,
     xmlBufferPtr buf, uint64_t parent, const char *name)
 {
-	pkgflat_status rc;
+	char *text;
+	size_t len;
+	pkgflat_status rc = xml_finish(c, w, buf, name, &text, &len);
 
-	if (xmlTextWriterEndDocument(w) < 0) {
-		xmlFreeTextWriter(w);
-		xmlBufferFree(buf);
-		return fail(c->err, PKGFLAT_E_INTERNAL, name, NULL,
-		    "cannot write XML (text not valid UTF-8?)");
-	}
-	xmlFreeTextWriter(w);
-	rc = xarw_add_file(c->xw, parent, name, XAR_ENC_ZLIB,
-	    xmlBufferContent(buf), (size_t)xmlBufferLength(buf), c->err);
-	xmlBufferFree(buf);
+	if (!rc)
+		rc = xarw_add_file(c->xw, parent, name, XAR_ENC_ZLIB, text, len,
+		    c->err);
+	free(text);
 	return rc;
 }
 
@@ -906,11 +922,14 @@ int convert_requirement_js(const pkgflat_bundle *b,
 	return req_js(NULL, out, b, q, NULL);
 }
 
-static void write_checks(struct conv *c, xmlTextWriterPtr w)
+/* The JavaScript of every requirement check convert makes: the root's and
+ * each component's IFRequirementDicts, and IFPkgFlagAllowBackRev. js is
+ * the whole <script> text ("" when there are none); *inst and *vol say
+ * which check functions it defines. */
+static void checks_js(struct conv *c, strbuf *js, int *has_inst, int *has_vol)
 {
 	strbuf inst = { 0 }, vol = { 0 };
 	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
-	ptrvec seen = { 0 };
 
 	/* Requirements of the root and of every component. */
 	for (size_t i = 0; i <= c->ncomps; i++) {
@@ -947,10 +966,35 @@ static void write_checks(struct conv *c, xmlTextWriterPtr w)
 		sb_free(&msg);
 		sb_adds(&vol, ");\n");
 	}
-	pv_free(&seen, NULL);
-	if (c->opt->min_os || vol.len) {
+	*has_inst = inst.len > 0;
+	*has_vol = vol.len > 0;
+	if (inst.len || vol.len) {
+		sb_add(js, "\n", 1);
+		sb_adds(js, js_helpers);
+		if (inst.len) {
+			sb_adds(js, "function pkgflat_installation_check() {\n");
+			sb_add(js, inst.buf, inst.len);
+			sb_adds(js, "    return true;\n}\n");
+		}
+		if (vol.len) {
+			sb_adds(js, "function pkgflat_volume_check() {\n    var r;\n");
+			sb_add(js, vol.buf, vol.len);
+			sb_adds(js, "    return true;\n}\n");
+		}
+	}
+	sb_free(&inst);
+	sb_free(&vol);
+}
+
+static void write_checks(struct conv *c, xmlTextWriterPtr w)
+{
+	strbuf js = { 0 };
+	int inst, vol;
+
+	checks_js(c, &js, &inst, &vol);
+	if (c->opt->min_os || vol) {
 		xmlTextWriterStartElement(w, BAD_CAST "volume-check");
-		if (vol.len)
+		if (vol)
 			attr(w, "script", "pkgflat_volume_check()");
 		if (c->opt->min_os) {
 			xmlTextWriterStartElement(w, BAD_CAST "allowed-os-versions");
@@ -961,32 +1005,17 @@ static void write_checks(struct conv *c, xmlTextWriterPtr w)
 		}
 		xmlTextWriterEndElement(w);
 	}
-	if (inst.len) {
+	if (inst) {
 		xmlTextWriterStartElement(w, BAD_CAST "installation-check");
 		attr(w, "script", "pkgflat_installation_check()");
 		xmlTextWriterEndElement(w);
 	}
-	if (inst.len || vol.len) {
-		strbuf js = { 0 };
-		sb_add(&js, "\n", 1);
-		sb_adds(&js, js_helpers);
-		if (inst.len) {
-			sb_adds(&js, "function pkgflat_installation_check() {\n");
-			sb_add(&js, inst.buf, inst.len);
-			sb_adds(&js, "    return true;\n}\n");
-		}
-		if (vol.len) {
-			sb_adds(&js, "function pkgflat_volume_check() {\n    var r;\n");
-			sb_add(&js, vol.buf, vol.len);
-			sb_adds(&js, "    return true;\n}\n");
-		}
+	if (js.len) {
 		xmlTextWriterStartElement(w, BAD_CAST "script");
 		xmlTextWriterWriteString(w, BAD_CAST js.buf);
 		xmlTextWriterEndElement(w);
-		sb_free(&js);
 	}
-	sb_free(&inst);
-	sb_free(&vol);
+	sb_free(&js);
 }
 
 static char *url_encode(const char *s)
@@ -1004,8 +1033,8 @@ static char *url_encode(const char *s)
 	return sb_detach(&sb);
 }
 
-static pkgflat_status write_distribution(struct conv *c, struct shown *shown,
-    size_t nshown)
+static pkgflat_status generate_distribution(struct conv *c,
+    struct shown *shown, size_t nshown, char **out, size_t *outlen)
 {
 	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
 	xmlBufferPtr buf;
@@ -1146,7 +1175,95 @@ static pkgflat_status write_distribution(struct conv *c, struct shown *shown,
 		xmlTextWriterEndElement(w);
 	}
 	xmlTextWriterEndElement(w);
-	return xml_store(c, w, buf, 0, "Distribution");
+	return xml_finish(c, w, buf, "Distribution", out, outlen);
+}
+
+static void dist_note(void *ctx, const char *legacy, const char *value,
+    const char *flat, const char *note, int warning)
+{
+	struct conv *c = ctx;
+
+	map(c, NULL, legacy, value, flat, note);
+	if (!flat || warning)
+		warn(c, "%s%s%s %s: %s", legacy, value ? " " : "", value ? value : "",
+		    flat ? flat : "dropped", note ? note : "");
+}
+
+/* A Tiger or hybrid metapackage: its .dist carried over (dist.c). */
+static pkgflat_status carry_distribution(struct conv *c, char **out,
+    size_t *outlen)
+{
+	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
+	struct dist_comp *dc = pf_calloc(c->ncomps + 1, sizeof *dc);
+	struct dist_extra x = { 0 };
+	strbuf js = { 0 };
+	int inst, vol;
+	pkgflat_status rc;
+
+	if (!dc)
+		return fail_nomem(c->err);
+	for (size_t i = 0; i < c->ncomps; i++) {
+		struct comp *k = &c->comps[i];
+		const char *a = pkgflat_bundle_get(k->b, PKGFLAT_F_AUTH);
+		dc[i].b = k->b;
+		dc[i].name = k->name;
+		dc[i].id = k->id;
+		dc[i].version = k->version;
+		dc[i].title = k->title;
+		dc[i].kbytes = k->kbytes;
+		dc[i].auth = a && !strcmp(a, "none") ? "none" : "Root";
+		dc[i].on_conclusion = k->scripts_only ? "none" :
+		    on_conclusion(pkgflat_bundle_get(k->b, PKGFLAT_F_RESTART));
+		dc[i].scripts_only = k->scripts_only;
+		dc[i].first = k->phases == SCRIPTS_PRE;
+	}
+	checks_js(c, &js, &inst, &vol);
+	x.title = c->opt->title;
+	x.host_arch = c->opt->host_arch;
+	x.min_os = c->opt->min_os;
+	x.script = js.len ? js.buf : NULL;
+	x.inst_call = inst ? "pkgflat_installation_check()" : NULL;
+	x.vol_call = vol ? "pkgflat_volume_check()" : NULL;
+	rc = dist_carry(c->pkg, root, dc, c->ncomps, &x, dist_note, c, out,
+	    outlen, c->err);
+	if (!rc)
+		map(c, NULL, "distribution script", pkgflat_bundle_get(root,
+		    PKGFLAT_F_DIST_FILE), "Distribution", "carried whole: choices, "
+		    "JavaScript, checks, options, resources and localizations as "
+		    "the .dist has them");
+	sb_free(&js);
+	free(dc);
+	return rc;
+}
+
+static int carries_dist(const pkgflat_bundle *root)
+{
+	enum pkgflat_bundle_kind k = pkgflat_bundle_kind(root);
+
+	return (k == PKGFLAT_BUNDLE_DISTRIBUTION || k == PKGFLAT_BUNDLE_HYBRID) &&
+	    pkgflat_bundle_get(root, PKGFLAT_F_DIST_FILE);
+}
+
+static pkgflat_status distribution_text(struct conv *c, struct shown *shown,
+    size_t nshown, char **out, size_t *len)
+{
+	if (carries_dist(pkgflat_package_root(c->pkg)))
+		return carry_distribution(c, out, len);
+	return generate_distribution(c, shown, nshown, out, len);
+}
+
+static pkgflat_status write_distribution(struct conv *c, struct shown *shown,
+    size_t nshown)
+{
+	char *text = NULL;
+	size_t len = 0;
+	pkgflat_status rc = distribution_text(c, shown, nshown, &text, &len);
+
+	if (!rc)
+		rc = xarw_add_file(c->xw, 0, "Distribution", XAR_ENC_ZLIB, text,
+		    len, c->err);
+	free(text);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1426,6 +1543,108 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 	return rc;
 }
 
+static void free_comps(struct conv *c)
+{
+	for (size_t i = 0; i < c->ncomps; i++) {
+		free(c->comps[i].name);
+		free(c->comps[i].id);
+		free(c->comps[i].version);
+		free(c->comps[i].title);
+		free(c->comps[i].desc);
+	}
+	free(c->comps);
+	c->comps = NULL;
+	c->ncomps = 0;
+}
+
+/* A carried .dist has its own choices and options: what the component
+ * mapping says it would have written there is not in the output. */
+static void superseded(struct conv *c, size_t from)
+{
+	for (size_t i = from; i < c->res->maps.n; i++) {
+		pkgflat_mapping *m = c->res->maps.v[i];
+		if (!m->flat || (strncmp(m->flat, "Distribution choice", 19) &&
+		    strncmp(m->flat, "Distribution options", 20)))
+			continue;
+		char *note = pf_asprintf("not written as %s: the distribution "
+		    "script's own choices and options decide, as with Installer "
+		    "10.4 and later", m->flat);
+		if (!note)
+			continue;
+		free((char *)m->flat);
+		free((char *)m->note);
+		m->flat = NULL;
+		m->note = note;
+	}
+}
+
+/* Everything in the metapackage's Resources, lproj folders and all: the
+ * .dist may name any of it (<background file>, localized strings,
+ * system.run tools). Packages kept there are components, not resources. */
+static pkgflat_status copy_resources(struct conv *c, const pkgflat_bundle *b)
+{
+	char *res = path_join(pkgflat_bundle_get(b, PKGFLAT_F_PATH),
+	    "Contents/Resources");
+	src *s = c->pkg->src;
+	ptrvec names = { 0 };
+	struct src_stat st;
+	uint64_t top = 0;
+	pkgflat_error e;
+	pkgflat_status rc;
+
+	pkgflat_error_clear(&e);
+	if (!res)
+		return fail_nomem(c->err);
+	if (src_stat(s, res, &st, &e) || st.type != SRC_DIR) {
+		free(res);
+		return PKGFLAT_OK;
+	}
+	rc = s->ops->list(s, res, &names, c->err);
+	for (size_t i = 0; i < names.n && !rc; i++) {
+		const char *n = names.v[i];
+		if (str_has_suffix(n, ".pkg") || str_has_suffix(n, ".mpkg"))
+			continue;
+		if (!top && (rc = xarw_add_dir(c->xw, 0, "Resources", &top, c->err)))
+			break;
+		char *inner = path_join(res, n);
+		char *flat = pf_asprintf("Resources/%s", n);
+		rc = inner && flat ? copy_tree(c, inner, top, n, 0) :
+		    fail_nomem(c->err);
+		if (!rc)
+			map(c, NULL, n, NULL, flat, "copied as is: the distribution "
+			    "script may refer to it");
+		free(inner);
+		free(flat);
+	}
+	pv_free(&names, free);
+	free(res);
+	return rc;
+}
+
+/* The Distribution convert writes for pkg, without writing anything else:
+ * diff reads a legacy package's behaviour from it. */
+pkgflat_status convert_distribution(pkgflat_package *pkg, char **out,
+    size_t *len, pkgflat_error *err)
+{
+	pkgflat_convert_options opt;
+	struct conv c = { 0 };
+	pkgflat_status rc;
+
+	pkgflat_convert_options_init(&opt);
+	*out = NULL;
+	*len = 0;
+	if (!(c.res = pf_calloc(1, sizeof *c.res)))
+		return fail_nomem(err);
+	c.pkg = pkg;
+	c.opt = &opt;
+	c.err = err;
+	if (!(rc = plan(&c)))
+		rc = distribution_text(&c, NULL, 0, out, len);
+	free_comps(&c);
+	pkgflat_convert_result_free(c.res);
+	return rc;
+}
+
 pkgflat_status pkgflat_convert(pkgflat_package *pkg,
     const pkgflat_convert_options *opt, pkgflat_convert_result **result,
     pkgflat_error *err)
@@ -1493,20 +1712,30 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 		if ((rc = convert_component(&c, &c.comps[i])))
 			goto out;
 	const pkgflat_bundle *root = pkgflat_package_root(pkg);
-	if ((rc = write_resources(&c, root, shown, 5)))
-		goto out;
-	for (size_t i = 0; i < pkgflat_bundle_resource_count(root); i++) {
-		const pkgflat_resource *r = pkgflat_bundle_resource(root, i);
-		if (!strcmp(r->role, "other") && !r->is_dir && !strchr(r->path, '/'))
-			map(&c, NULL, r->path, NULL, NULL, pkgflat_bundle_kind(root) ==
-			    PKGFLAT_BUNDLE_COMPONENT ? "kept only in Scripts" :
-			    "not used by Installer; dropped");
+	int carried = carries_dist(root);
+	if (carried) {
+		if ((rc = copy_resources(&c, root)))
+			goto out;
+	} else {
+		if ((rc = write_resources(&c, root, shown, 5)))
+			goto out;
+		for (size_t i = 0; i < pkgflat_bundle_resource_count(root); i++) {
+			const pkgflat_resource *r = pkgflat_bundle_resource(root, i);
+			if (!strcmp(r->role, "other") && !r->is_dir &&
+			    !strchr(r->path, '/'))
+				map(&c, NULL, r->path, NULL, NULL, pkgflat_bundle_kind(root)
+				    == PKGFLAT_BUNDLE_COMPONENT ? "kept only in Scripts" :
+				    "not used by Installer; dropped");
+		}
 	}
 	if ((rc = write_distribution(&c, shown, 5)))
 		goto out;
+	size_t first_map = c.res->maps.n;
 	for (size_t i = 0; i < c.ncomps; i++)
 		if (!c.comps[i].scripts_only)
 			map_component(&c, &c.comps[i]);
+	if (carried)
+		superseded(&c, first_map);
 	if (pkgflat_bundle_kind(root) != PKGFLAT_BUNDLE_COMPONENT)
 		map_remaining_keys(&c, root, NULL);
 
@@ -1525,14 +1754,7 @@ out:
 	pkgflat_output_discard(of);
 	xarw_free(c.xw);
 	signer_free(sctx);
-	for (size_t i = 0; i < c.ncomps; i++) {
-		free(c.comps[i].name);
-		free(c.comps[i].id);
-		free(c.comps[i].version);
-		free(c.comps[i].title);
-		free(c.comps[i].desc);
-	}
-	free(c.comps);
+	free_comps(&c);
 	for (size_t i = 0; i < 5; i++)
 		free(shown[i].file);
 	free(dir);

@@ -42,6 +42,10 @@ struct payload_result {
 int convert_requirement_js(const pkgflat_bundle *b,
     const pkgflat_requirement *q, strbuf *out);
 
+/* The Distribution convert would write for pkg (malloc'd XML). */
+pkgflat_status convert_distribution(pkgflat_package *pkg, char **out,
+    size_t *len, pkgflat_error *err);
+
 pkgflat_status payload_convert(const struct payload_job *job,
     struct payload_result *res);
 

@@ -23,6 +23,7 @@
 
 #include "bundle.h"
 #include "convert.h"
+#include "dist.h"
 
 /* ------------------------------------------------------------------ */
 /* Records                                                            */
@@ -1305,6 +1306,141 @@ static int meta_scripts(const pkgflat_package *p, const pkgflat_bundle *c,
 	    !pkgflat_bundle_has_payload(c);
 }
 
+/* ------------------------------------------------------------------ */
+/* Behaviour: the Distribution's choices, checks and JavaScript        */
+
+static const char *rename_id(void *ctx, const char *id)
+{
+	return mapped(ctx, id);
+}
+
+/*
+ * The behaviour facts of one side (dist.c): a flat product's from its
+ * Distribution, a legacy package's from the Distribution convert writes
+ * for it (the .dist carried over, or the one made of Info.plist keys), so
+ * that convert and diff read the legacy package through one mapping.
+ * A flat component package has no Distribution (*have 0); nor has a legacy
+ * package convert would refuse, whose other differences still count.
+ */
+static pkgflat_status side_behaviour(pkgflat_package *p, const
+    pkgflat_diff_options *rename, ptrvec *facts, int *have, pkgflat_error *err)
+{
+	const pkgflat_bundle *root = pkgflat_package_root(p);
+	enum pkgflat_bundle_kind k = pkgflat_bundle_kind(root);
+	xmlDocPtr doc = NULL;
+	pkgflat_status rc = PKGFLAT_OK;
+
+	*have = 0;
+	if (k == PKGFLAT_BUNDLE_FLAT_COMPONENT)
+		return PKGFLAT_OK;
+	if (k == PKGFLAT_BUNDLE_PRODUCT) {
+		const char *path = pkgflat_bundle_get(root, PKGFLAT_F_DIST_FILE);
+		if (!path)
+			return PKGFLAT_OK;
+		rc = dist_load(p, path, &doc, err);
+	} else {
+		pkgflat_error e;
+		char *text = NULL;
+		size_t len = 0;
+		pkgflat_error_clear(&e);
+		if (!convert_distribution(p, &text, &len, &e))
+			rc = dist_parse((const unsigned char *)text, len, "Distribution",
+			    &doc, err);
+		else if (e.status == PKGFLAT_E_NOMEM)
+			rc = fail_nomem(err);
+		free(text);
+	}
+	if (!rc && doc) {
+		rc = dist_behaviour(doc, rename ? rename_id : NULL, (void *)rename,
+		    facts, err);
+		*have = !rc;
+	}
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+static const struct dist_fact *fact_get(const ptrvec *f, const char *key)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcmp(((struct dist_fact *)f->v[i])->key, key))
+			return f->v[i];
+	return NULL;
+}
+
+/* "choice \"ID\" attr" -> the choice's key prefix, or 0 when not one. */
+static size_t choice_prefix(const char *key)
+{
+	const char *q;
+
+	if (strncmp(key, "choice \"", 8) || !(q = strstr(key + 8, "\" ")))
+		return 0;
+	return (size_t)(q - key) + 2;
+}
+
+static int has_choice(const ptrvec *f, const char *key, size_t n)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!strncmp(((struct dist_fact *)f->v[i])->key, key, n))
+			return 1;
+	return 0;
+}
+
+static void cmp_facts(pkgflat_diff_result *res, const ptrvec *fa,
+    const ptrvec *fb, int skip_checks, int skip_script)
+{
+	pkgflat_diff_pair *pp = product_pair(res);
+
+	for (int side = 0; side < 2; side++) {
+		const ptrvec *mine = side ? fb : fa, *other = side ? fa : fb;
+		for (size_t i = 0; i < mine->n; i++) {
+			const struct dist_fact *f = mine->v[i];
+			size_t cp = choice_prefix(f->key);
+			int script = !strcmp(f->key, "script");
+			int check = script || str_has_suffix(f->key, "-check script");
+			if ((skip_checks && check) || (skip_script && script))
+				continue;
+			if (cp && !has_choice(other, f->key, cp)) {
+				/* One difference per choice, named by its id line. */
+				if (strcmp(f->key + cp, "selected"))
+					continue;
+				char *id = pf_strndup(f->key + 8, cp - 10);
+				add(res, pp, "(product)", "behaviour", side ? "added" :
+				    "removed", "choice", NULL, side ? NULL : id,
+				    side ? id : NULL);
+				free(id);
+				continue;
+			}
+			const struct dist_fact *g = fact_get(other, f->key);
+			if (side || same_str(f->value, g ? g->value : NULL))
+				continue;
+			const char *va = f->value, *vb = g ? g->value : NULL;
+			add(res, pp, "(product)", "behaviour", !vb ? "removed" : !va ?
+			    "added" : "changed", keep(res, f->key), NULL, va, vb);
+		}
+	}
+}
+
+/* The two sides' choice trees, check calls and <script>s. Two flat
+ * products' scripts are cmp_checks()'s; the other facts are compared
+ * for any pair with a Distribution on both sides. */
+static pkgflat_status cmp_behaviour(pkgflat_diff_result *res,
+    pkgflat_package *a, pkgflat_package *b, const pkgflat_diff_options *o,
+    pkgflat_error *err)
+{
+	ptrvec fa = { 0 }, fb = { 0 };
+	int ha = 0, hb = 0;
+	pkgflat_status rc = side_behaviour(a, o, &fa, &ha, err);
+
+	if (!rc && ha)
+		rc = side_behaviour(b, NULL, &fb, &hb, err);
+	if (!rc && ha && hb)
+		cmp_facts(res, &fa, &fb, (o->ignore & PKGFLAT_DIFF_IGNORE_CHECKS) != 0,
+		    is_flat(a) && is_flat(b));
+	pv_free(&fa, dist_fact_free);
+	pv_free(&fb, dist_fact_free);
+	return !rc && res->oom ? fail_nomem(err) : rc;
+}
+
 pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
     const pkgflat_diff_options *opt, pkgflat_diff_result **result,
     pkgflat_error *err)
@@ -1357,6 +1493,8 @@ pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
 			rc = cmp_product_scripts(res, a, used_a, b, used, err);
 		if (!rc && !(o->ignore & PKGFLAT_DIFF_IGNORE_CHECKS))
 			rc = cmp_checks(res, a, b, err);
+		if (!rc)
+			rc = cmp_behaviour(res, a, b, o, err);
 	}
 	if (!rc && res->oom)
 		rc = fail_nomem(err);
@@ -1473,6 +1611,12 @@ const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
 	    !strcmp(d->attribute, "legacy-layout"))
 		PUT("script %s shipped as %s needs the legacy bundle: %s", d->path,
 		    d->a, d->b);
+	else if (!strcmp(d->category, "behaviour") && changed)
+		PUT("changed %s: %s%s%s -> %s%s%s", d->attribute, d->a ? "\"" : "",
+		    d->a ? d->a : "(none)", d->a ? "\"" : "", d->b ? "\"" : "",
+		    d->b ? d->b : "(none)", d->b ? "\"" : "");
+	else if (!strcmp(d->category, "behaviour"))
+		PUT("%s %s: \"%s\"", d->change, d->attribute, d->a ? d->a : d->b);
 	else if (!strcmp(d->category, "script") && !strcmp(d->attribute, "wrapper"))
 		PUT("script not run by the wrapper: %s", d->path);
 	else if (!strcmp(d->category, "script"))

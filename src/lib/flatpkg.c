@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "bundle.h"
+#include "dist.h"
 #include "xar_read.h"
 
 #define MAX_XML (16u << 20)
@@ -422,17 +423,9 @@ static void apply_choice(struct dist *d, pkgflat_bundle *b, const char *id)
 				holds = 1;
 		if (!holds)
 			continue;
-		const char *sel = "selected";
-		if (attr_is(c, "enabled", "false") || attr_is(c, "start_enabled",
-		    "false")) {
-			if (!attr_is(c, "selected", "false") &&
-			    !attr_is(c, "start_selected", "false")) {
-				sel = "required";
-				b->flag[PKGFLAT_FLAG_REQUIRED] = 1;
-			}
-		} else if (attr_is(c, "selected", "false") ||
-		    attr_is(c, "start_selected", "false"))
-			sel = "unselected";
+		const char *sel = dist_choice_selection(c);
+		if (!strcmp(sel, "required"))
+			b->flag[PKGFLAT_FLAG_REQUIRED] = 1;
 		/* Out of memory leaves a field empty; nothing worse. */
 		bundle_set(b, PKGFLAT_F_SELECTION, sel);
 		set_attr(b, PKGFLAT_F_TITLE, c, "title");

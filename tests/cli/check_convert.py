@@ -55,11 +55,20 @@ run("xmllint", "--noout", os.path.join(x, "Distribution"))
 
 dist = ET.parse(os.path.join(x, "Distribution")).getroot()
 assert dist.tag == "installer-gui-script", dist.tag
-outline = [l.get("choice") for l in dist.iter("line")]
-refs = [r for r in dist.findall("pkg-ref") if (r.text or "").strip()]
-if [r.get("id") for r in refs] != outline:
-    sys.exit("choices-outline %r and pkg-refs %r differ" % (outline, [r.get("id") for r in refs]))
 choices = {c.get("id"): c for c in dist.findall("choice")}
+# Install order: the outline's choices, depth first, and the packages each
+# holds (a carried Tiger .dist names choices and pkg-refs differently, and
+# lists its pkg-refs in any order).
+order = []
+for l in dist.iter("line"):
+    for r in choices.get(l.get("choice"), ET.Element("x")).findall("pkg-ref"):
+        if r.get("id") not in order:
+            order.append(r.get("id"))
+refs = [r for r in dist.findall("pkg-ref") if (r.text or "").strip()]
+refs.sort(key=lambda r: order.index(r.get("id")) if r.get("id") in order else len(order))
+if [r.get("id") for r in refs] != order:
+    sys.exit("choices-outline %r and pkg-refs %r differ" % (order, [r.get("id") for r in refs]))
+held = {r.get("id") for c in choices.values() for r in c.findall("pkg-ref")}
 
 flat = []
 for ref in refs:
@@ -72,7 +81,7 @@ for ref in refs:
     pi = ET.parse(pi_path).getroot()
     if pi.get("identifier") != ref.get("id"):
         sys.exit("%s: PackageInfo identifier %s, pkg-ref id %s" % (name, pi.get("identifier"), ref.get("id")))
-    if ref.get("id") not in choices:
+    if ref.get("id") not in held:
         sys.exit("no choice for %s" % ref.get("id"))
     flat.append((name, d, pi, ref))
 

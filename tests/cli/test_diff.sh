@@ -232,8 +232,12 @@ within_package() {
 renamed_component() {
 	conv "$EXIF" o.pkg --identifier org.example.exif
 	run 1 "$PKGFLAT" diff "$EXIF" o.pkg
+	# The choice that installs it is renamed with it.
 	want "removed component: com.philharvey.image-exiftool" \
-	    "added component: org.example.exif"
+	    "added component: org.example.exif" \
+	    'changed choices-outline: "com.philharvey.image-exiftool" -> "org.example.exif"' \
+	    'removed choice: "com.philharvey.image-exiftool"' \
+	    'added choice: "org.example.exif"'
 	run 0 "$PKGFLAT" diff --map com.philharvey.image-exiftool=org.example.exif "$EXIF" o.pkg
 	has "$T/out" "component com.philharvey.image-exiftool = org.example.exif: 200 / 200 entries, equivalent"
 }
