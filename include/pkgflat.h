@@ -164,6 +164,11 @@ enum pkgflat_script {
 	PKGFLAT_SCRIPT_COUNT_
 };
 const char *pkgflat_script_name(enum pkgflat_script script);
+/* The script a file in Contents/Resources is run as, by its name: the
+ * names above, and the 10.0/10.1 ones "<Name>.pre_install",
+ * ".pre_upgrade", ".post_install", ".post_upgrade" (which run as
+ * preinstall, preupgrade, postinstall, postupgrade); -1 for any other. */
+int pkgflat_script_from_name(const char *name);
 
 typedef struct pkgflat_resource {
 	const char *path;     /* relative to Contents/Resources, "en.lproj/ReadMe" */
@@ -254,6 +259,12 @@ const char *pkgflat_bundle_kind_name(enum pkgflat_bundle_kind kind);
  * PKGFLAT_BUNDLE_FLAT_COMPONENT. */
 int pkgflat_bundle_is_component(const pkgflat_bundle *b);
 const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f);
+/* The identifier a component goes by: PKGFLAT_F_IDENTIFIER, or for one
+ * without (10.0/10.1 packages, some distribution metapackages) a fallback
+ * made from its bundle name: "pkgflat.Foo" for Foo.pkg ("pkgflat.Foo-2"
+ * when another component of the package has that already). convert writes
+ * it, diff pairs by it, so a package and its conversion pair up. */
+const char *pkgflat_bundle_identifier(const pkgflat_bundle *b);
 const char *pkgflat_field_name(enum pkgflat_field f);
 int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f);
 const char *pkgflat_flag_name(enum pkgflat_flag f);

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -183,7 +184,8 @@ int convert_opts_finish(const char *cmd, struct convert_opts *o)
 			return usage_error(cmd, "--timestamp goes with --sign");
 		return EXIT_OK;
 	}
-	int rc = identity_load(&o->spec, o->force, now_or_epoch(), &o->id);
+	/* Judged by the clock: SOURCE_DATE_EPOCH only fixes output dates. */
+	int rc = identity_load(&o->spec, o->force, (int64_t)time(NULL), &o->id);
 	if (rc)
 		return rc;
 	o->opt.identity = o->id;

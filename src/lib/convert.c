@@ -43,6 +43,7 @@ struct comp {
 	uint64_t kbytes;
 	int scripts_only;        /* metapackage-level scripts */
 	int phases;              /* for scripts_only: 1 pre, 2 post */
+	int wrote_scripts;       /* a Scripts archive went out */
 };
 
 struct conv {
@@ -383,6 +384,16 @@ static void map_remaining_keys(struct conv *c, const pkgflat_bundle *b,
 	}
 }
 
+/* The selection attributes write_distribution() gives a choice, as the
+ * report quotes them. */
+static const char *choice_selection_attrs(const char *selection)
+{
+	if (!strcmp(selection, "required"))
+		return "selected=\"true\" enabled=\"false\"";
+	return strcmp(selection, "unselected") ? "start_selected=\"true\"" :
+	    "start_selected=\"false\"";
+}
+
 /* Record how a component's Info.plist keys were mapped. */
 static void map_component(struct conv *c, struct comp *k)
 {
@@ -427,8 +438,6 @@ static void map_component(struct conv *c, struct comp *k)
 		  "PackageInfo followSymLinks" },
 		{ PKGFLAT_FLAG_ROOT_VOLUME_ONLY, "IFPkgFlagRootVolumeOnly",
 		  "Distribution options rootVolumeOnly and domains" },
-		{ PKGFLAT_FLAG_REQUIRED, "IFPkgFlagIsRequired",
-		  "Distribution choice selected=\"true\" enabled=\"false\"" },
 		{ PKGFLAT_FLAG_ALLOW_BACK_REV, "IFPkgFlagAllowBackRev",
 		  "Distribution volume-check downgrade test when false" },
 	};
@@ -436,6 +445,15 @@ static void map_component(struct conv *c, struct comp *k)
 		int f = pkgflat_bundle_flag(b, flags[i].f);
 		if (f >= 0)
 			map(c, n, flags[i].key, tf(f), flags[i].flat, NULL);
+	}
+	int req = pkgflat_bundle_flag(b, PKGFLAT_FLAG_REQUIRED);
+	if (req >= 0) {
+		/* Say what the choice got, which also depends on the selection. */
+		snprintf(flat, sizeof flat, "Distribution choice %s",
+		    choice_selection_attrs(k->selection));
+		map(c, n, "IFPkgFlagIsRequired", tf(req), flat, req > 0 ? NULL :
+		    !strcmp(k->selection, "required") ? "required by the "
+		    "metapackage's package list" : "the user may deselect it");
 	}
 	static const struct {
 		enum pkgflat_flag f;
@@ -570,6 +588,7 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 		goto out;
 	out->preinstall = sr.preinstall;
 	out->postinstall = sr.postinstall;
+	k->wrote_scripts = sr.preinstall || sr.postinstall;
 	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++) {
 		if (!pkgflat_bundle_script(b, s) ||
 		    !scripts_phase_includes(sj.phases, s))
@@ -1105,6 +1124,7 @@ static pkgflat_status write_distribution(struct conv *c, struct shown *shown,
 		} else
 			attr(w, "start_selected", strcmp(k->selection, "unselected") ?
 			    "true" : "false");
+		/* The report quotes choice_selection_attrs(): keep them in step. */
 		if (pkgflat_bundle_flag(k->b, PKGFLAT_FLAG_RELOCATABLE) > 0 &&
 		    !k->scripts_only) {
 			const char *loc = pkgflat_bundle_get(k->b,
@@ -1272,20 +1292,12 @@ static pkgflat_status plan(struct conv *c)
 			k->name = component_name(c, name, NULL);
 			if (c->opt->identifier)
 				k->id = pf_strdup(c->opt->identifier);
-			else if (id)
-				k->id = pf_strdup(id);
 			else {
-				char *stem = pf_strndup(k->name, strlen(k->name) - 4);
-				strbuf sb = { 0 };
-				sb_adds(&sb, "pkgflat.");
-				for (const char *p = stem ? stem : ""; *p; p++)
-					sb_add(&sb, (*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
-					    *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-					    *p == '-' ? p : "-", 1);
-				free(stem);
-				k->id = sb_detach(&sb);
-				warn(c, "%s: no identifier; using %s", name,
-				    k->id ? k->id : "");
+				/* The fallback diff pairs by too, so --check holds. */
+				k->id = pf_strdup(pkgflat_bundle_identifier(k->b));
+				if (!id)
+					warn(c, "%s: no identifier; using %s", name,
+					    k->id ? k->id : "");
 			}
 			const char *v = pkgflat_bundle_get(k->b, PKGFLAT_F_VERSION);
 			k->title = pf_strdup(pkgflat_bundle_get(k->b, PKGFLAT_F_TITLE));
@@ -1495,10 +1507,18 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 		goto out;
 	for (size_t i = 0; i < pkgflat_bundle_resource_count(root); i++) {
 		const pkgflat_resource *r = pkgflat_bundle_resource(root, i);
-		if (!strcmp(r->role, "other") && !r->is_dir && !strchr(r->path, '/'))
-			map(&c, NULL, r->path, NULL, NULL, pkgflat_bundle_kind(root) ==
-			    PKGFLAT_BUNDLE_COMPONENT ? "kept only in Scripts" :
+		/* Only a lone component's Resources go into its Scripts, and
+		 * only when it has scripts to use them. */
+		if (!strcmp(r->role, "other") && !r->is_dir && !strchr(r->path, '/')) {
+			char *where = c.ncomps == 1 && c.comps[0].wrote_scripts &&
+			    pkgflat_bundle_kind(root) == PKGFLAT_BUNDLE_COMPONENT ?
+			    pf_asprintf("%s/Scripts ./Contents/Resources/%s",
+			    c.comps[0].name, r->path) : NULL;
+			map(&c, NULL, r->path, NULL, where, where ? "not used by "
+			    "Installer; kept for the scripts" :
 			    "not used by Installer; dropped");
+			free(where);
+		}
 	}
 	if ((rc = write_distribution(&c, shown, 5)))
 		goto out;

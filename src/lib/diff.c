@@ -516,6 +516,9 @@ static const char *field_value(const pkgflat_bundle *b, enum pkgflat_field f,
 	const char *v = pkgflat_bundle_get(b, f);
 
 	switch (f) {
+	case PKGFLAT_F_IDENTIFIER:
+		/* One without gets the fallback convert writes. */
+		return pkgflat_bundle_identifier(b);
 	case PKGFLAT_F_AUTH:
 		/* Flat packages have no separate admin level: both ask for an
 		 * administrator and run as root. */
@@ -655,12 +658,11 @@ struct scan_scripts {
 	int oom;
 };
 
+/* 10.0/10.1 names ("<Name>.post_install") included: they are the
+ * originals' names in both packages. */
 static int script_index(const char *name)
 {
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
-		if (!strcmp(name, pkgflat_script_name(i)))
-			return i;
-	return -1;
+	return pkgflat_script_from_name(name);
 }
 
 static int scan_script(const pkgflat_script_file *f, void *ctx)
@@ -699,7 +701,11 @@ static int calls(const char *w, const char *name)
 	for (size_t v = 0; w && v < 2; v++)
 		for (const char *p = w; (p = strstr(p, verbs[v])); p++) {
 			const char *q = p + strlen(verbs[v]);
-			if (!strncmp(q, name, n) && strchr(" ;\n", q[n]))
+			/* Names the shell would split come single-quoted. */
+			int quoted = *q == '\'';
+			q += quoted;
+			if (!strncmp(q, name, n) && (!quoted || q[n] == '\'') &&
+			    strchr(" ;\n", q[n + quoted]))
 				return 1;
 		}
 	return 0;
@@ -813,7 +819,7 @@ static const char *mapped(const pkgflat_diff_options *o, const char *id)
 
 static const char *bundle_id(const pkgflat_bundle *b)
 {
-	const char *id = pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER);
+	const char *id = pkgflat_bundle_identifier(b);
 
 	return id ? id : pkgflat_bundle_get(b, PKGFLAT_F_NAME);
 }
