@@ -25,8 +25,12 @@ const struct option convert_options[] = {
 };
 
 const char convert_options_help[] =
-    "  --ownership MODE         preserve (default): keep the payload's owners;\n"
-    "                           recommended: root:wheel, modes kept (pkgbuild's)\n"
+    "  --ownership MODE         recommended (default, as pkgbuild's): owners\n"
+    "                           that are a packager's own account (uid 500 and\n"
+    "                           up) become root, their staff or personal group\n"
+    "                           wheel; system owners (below 500) are kept;\n"
+    "                           preserve: keep every owner; root: everything\n"
+    "                           root:wheel. Modes are always kept\n"
     "  --min-os VERSION         add allowed-os-versions (10.5 or later)\n"
     "  --title TEXT             the product title (default: the package's)\n"
     "  --identifier ID          the package identifier (single component only)\n"
@@ -112,13 +116,11 @@ int convert_option(const char *cmd, int c, struct convert_opts *o)
 		case 's': o->sign = 1; break;
 		case 'k': o->opt.check = 1; break;
 		case 'O':
-			if (!strcmp(optarg, "preserve"))
-				o->opt.ownership = PKGFLAT_OWNERSHIP_PRESERVE;
-			else if (!strcmp(optarg, "recommended"))
-				o->opt.ownership = PKGFLAT_OWNERSHIP_RECOMMENDED;
-			else
-				return usage_error(cmd, "--ownership takes preserve or "
-				    "recommended, not '%s'", optarg);
+			if (pkgflat_ownership_from_name(optarg) < 0)
+				return usage_error(cmd, "--ownership takes recommended, "
+				    "preserve or root, not '%s'", optarg);
+			o->opt.ownership = (enum pkgflat_ownership)
+			    pkgflat_ownership_from_name(optarg);
 			break;
 		case 'm': o->opt.min_os = optarg; break;
 		case 't': o->opt.title = optarg; break;

@@ -60,7 +60,7 @@ struct conv {
 void pkgflat_convert_options_init(pkgflat_convert_options *opt)
 {
 	memset(opt, 0, sizeof *opt);
-	opt->ownership = PKGFLAT_OWNERSHIP_PRESERVE;
+	opt->ownership = PKGFLAT_OWNERSHIP_RECOMMENDED;
 	opt->toc_checksum = PKGFLAT_TOC_SHA1;
 	opt->timestamp = -1;
 }
@@ -306,7 +306,9 @@ static pkgflat_status write_package_info(struct conv *c, struct comp *k,
 	    PKGFLAT_FLAG_FOLLOW_LINKS)));
 	attr(w, "postinstall-action", k->scripts_only ? "none" :
 	    postinstall_action(pkgflat_bundle_get(b, PKGFLAT_F_RESTART)));
-	attr(w, "generator-version", "pkgflat-" PKGFLAT_VERSION);
+	/* diff reads the ownership policy back from here. */
+	attrf(w, "generator-version", "pkgflat-" PKGFLAT_VERSION " (ownership %s)",
+	    pkgflat_ownership_name(c->opt->ownership));
 	if (pr) {
 		xmlTextWriterStartElement(w, BAD_CAST "payload");
 		attrf(w, "numberOfFiles", "%llu",
@@ -382,6 +384,27 @@ static void map_remaining_keys(struct conv *c, const pkgflat_bundle *b,
 			why = "misspelled key that Installer never read";
 		map(c, n, k, v, NULL, why);
 	}
+}
+
+/* What the ownership policy changed in one payload, for the report. */
+static void map_ownership(struct conv *c, const char *name,
+    const struct payload_result *pr)
+{
+	char value[1200], flat[64];
+
+	if (!pr->normalised)
+		return;
+	snprintf(value, sizeof value, "%u:%u on %llu entr%s, first %s",
+	    pr->norm_uid, pr->norm_gid, (unsigned long long)pr->normalised,
+	    pr->normalised == 1 ? "y" : "ies", pr->norm_path);
+	snprintf(flat, sizeof flat, "Payload owner %u:%u", pr->norm_to_uid,
+	    pr->norm_to_gid);
+	map(c, name, "payload ownership", value, flat,
+	    c->opt->ownership == PKGFLAT_OWNERSHIP_ROOT ?
+	    "--ownership root: every entry root:wheel" :
+	    "--ownership recommended (the default): personal owners (uid 500 "
+	    "and up) became root and their staff or personal groups wheel; "
+	    "system owners kept; --ownership preserve keeps every owner");
 }
 
 /* The selection attributes write_distribution() gives a choice, as the
@@ -539,7 +562,7 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 		job.name = pname;
 		job.xw = c->xw;
 		job.parent = dir;
-		job.recommended = c->opt->ownership == PKGFLAT_OWNERSHIP_RECOMMENDED;
+		job.ownership = c->opt->ownership;
 		job.mtime = c->now;
 		job.gzip_level = 6;
 		job.threads = c->opt->threads;
@@ -557,15 +580,16 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 		map(c, k->name, "Archive.pax.gz", pr.stats.format,
 		    "Payload (gzip'd odc cpio) and Bom", pr.copied ?
 		    "copied byte for byte" : "transcoded to odc cpio");
-		if (!pr.copied && c->opt->ownership == PKGFLAT_OWNERSHIP_PRESERVE &&
-		    strcmp(pr.stats.format, "odc cpio"))
+		if (!pr.copied && strcmp(pr.stats.format, "odc cpio"))
 			map(c, k->name, "payload format", pr.stats.format,
 			    "odc cpio", "flat Installer reads odc cpio only");
 		if (pr.nonroot && c->opt->ownership == PKGFLAT_OWNERSHIP_PRESERVE)
 			warn(c, "%s: %llu payload entries are not owned by root, "
-			    "first %s (uid %u); --ownership recommended makes them "
-			    "root:wheel", k->name, (unsigned long long)pr.nonroot,
-			    pr.nonroot_path, pr.nonroot_uid);
+			    "first %s (uid %u); --ownership recommended gives "
+			    "personal owners to root", k->name,
+			    (unsigned long long)pr.nonroot, pr.nonroot_path,
+			    pr.nonroot_uid);
+		map_ownership(c, k->name, &pr);
 		if (pr.dups)
 			warn(c, "%s: the payload stores %llu path(s) twice, first %s; "
 			    "the Bom lists the first copy, Installer keeps the later one",
@@ -613,6 +637,7 @@ out:
 	free(pr.bom);
 	free(pr.nonroot_path);
 	free(pr.dup_path);
+	free(pr.norm_path);
 	free(pname);
 	return rc;
 }
@@ -1388,11 +1413,12 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 	size_t n = 0;
 	pkgflat_status rc;
 
-	if (opt->ownership != PKGFLAT_OWNERSHIP_PRESERVE)
-		o.ignore |= PKGFLAT_DIFF_IGNORE_OWNER;
+	/* Owners changed by the policy followed are notes; others differ. */
+	o.ownership_given = 1;
+	o.ownership = opt->ownership;
 	if (opt->identifier && pkgflat_package_component_count(pkg) == 1) {
-		const char *id = pkgflat_bundle_get(pkgflat_package_component(pkg, 0),
-		    PKGFLAT_F_IDENTIFIER);
+		const char *id = pkgflat_bundle_identifier(
+		    pkgflat_package_component(pkg, 0));
 		if (id && !(map = pf_asprintf("%s=%s", id, opt->identifier)))
 			return fail_nomem(err);
 		maps[0] = map;
@@ -1404,8 +1430,8 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 	const char *fault = getenv("PKGFLAT_TEST_FAULT");
 	if (fault && !strcmp(fault, "check-tamper") && !map &&
 	    pkgflat_package_component_count(pkg)) {
-		const char *id = pkgflat_bundle_get(pkgflat_package_component(pkg, 0),
-		    PKGFLAT_F_IDENTIFIER);
+		const char *id = pkgflat_bundle_identifier(
+		    pkgflat_package_component(pkg, 0));
 		if (!(map = pf_asprintf("%s=%s.tampered", id ? id : "", id ? id : "")))
 			return fail_nomem(err);
 		maps[0] = map;
@@ -1416,7 +1442,8 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 		rc = pkgflat_diff(pkg, out, &o, &r, err);
 	for (size_t i = 0; !rc && i < pkgflat_diff_count(r); i++) {
 		const pkgflat_difference *d = pkgflat_diff_get(r, i);
-		if (!strcmp(d->category, "within-a"))
+		if (!strcmp(d->category, "within-a") || !strcmp(d->category, "note") ||
+		    d->inherited)
 			continue;
 		if (!n++)
 			first = d;
