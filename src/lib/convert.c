@@ -502,8 +502,16 @@ static void map_component(struct conv *c, struct comp *k)
 		map(c, n, "IFPkgFlagInstalledSize", v2, NULL,
 		    "recomputed from the payload");
 	}
-	map(c, n, "IFPkgDescriptionTitle", pkgflat_bundle_get(b, PKGFLAT_F_TITLE),
-	    "Distribution choice title", NULL);
+	if (pkgflat_bundle_get(b, PKGFLAT_F_TITLE))
+		map(c, n, "IFPkgDescriptionTitle", pkgflat_bundle_get(b,
+		    PKGFLAT_F_TITLE), "Distribution choice title", NULL);
+	else {
+		/* write_distribution() falls back on the component's name. */
+		snprintf(flat, sizeof flat, "Distribution choice title=\"%s\"",
+		    k->title ? k->title : k->name);
+		map(c, n, "IFPkgDescriptionTitle", NULL, flat,
+		    "no title: the component's name");
+	}
 	if (pkgflat_bundle_get(b, PKGFLAT_F_DESCRIPTION))
 		map(c, n, "IFPkgDescriptionDescription", pkgflat_bundle_get(b,
 		    PKGFLAT_F_DESCRIPTION), "Distribution choice description", NULL);
@@ -618,7 +626,9 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 		    !scripts_phase_includes(sj.phases, s))
 			continue;
 		int pre = s <= PKGFLAT_SCRIPT_PREUPGRADE;
-		map(c, k->name, pkgflat_script_name(s), NULL, pre ?
+		/* The file's own name: "Foo.post_install" in a 10.0/10.1 one. */
+		map(c, k->name, path_base(pkgflat_bundle_script(b, s)),
+		    pkgflat_script_name(s), pre ?
 		    "Scripts ./preinstall (wrapper), original in "
 		    "Contents/Resources" : "Scripts ./postinstall (wrapper), "
 		    "original in Contents/Resources",
