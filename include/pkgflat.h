@@ -164,6 +164,11 @@ enum pkgflat_script {
 	PKGFLAT_SCRIPT_COUNT_
 };
 const char *pkgflat_script_name(enum pkgflat_script script);
+/* The script a file in Contents/Resources is run as, by its name: the
+ * names above, and the 10.0/10.1 ones "<Name>.pre_install",
+ * ".pre_upgrade", ".post_install", ".post_upgrade" (which run as
+ * preinstall, preupgrade, postinstall, postupgrade); -1 for any other. */
+int pkgflat_script_from_name(const char *name);
 
 typedef struct pkgflat_resource {
 	const char *path;     /* relative to Contents/Resources, "en.lproj/ReadMe" */
@@ -257,6 +262,12 @@ const char *pkgflat_bundle_kind_name(enum pkgflat_bundle_kind kind);
  * PKGFLAT_BUNDLE_FLAT_COMPONENT. */
 int pkgflat_bundle_is_component(const pkgflat_bundle *b);
 const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f);
+/* The identifier a component goes by: PKGFLAT_F_IDENTIFIER, or for one
+ * without (10.0/10.1 packages, some distribution metapackages) a fallback
+ * made from its bundle name: "pkgflat.Foo" for Foo.pkg ("pkgflat.Foo-2"
+ * when another component of the package has that already). convert writes
+ * it, diff pairs by it, so a package and its conversion pair up. */
+const char *pkgflat_bundle_identifier(const pkgflat_bundle *b);
 const char *pkgflat_field_name(enum pkgflat_field f);
 int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f);
 const char *pkgflat_flag_name(enum pkgflat_flag f);
@@ -375,8 +386,21 @@ pkgflat_status pkgflat_payload_list_file_digest(const char *path,
 
 enum pkgflat_ownership {
 	PKGFLAT_OWNERSHIP_PRESERVE = 0, /* keep the payload's owners */
-	PKGFLAT_OWNERSHIP_RECOMMENDED   /* root:wheel (0:0), modes kept */
+	/* the default: a packager's personal owner (uid 500 and up, but for
+	 * nobody) becomes root, and its group wheel when it was staff (20) or
+	 * personal (gid 500 and up); a personal group under a system owner
+	 * becomes wheel; system owners and groups (below 500, nobody) are kept
+	 * exactly. Modes are kept. */
+	PKGFLAT_OWNERSHIP_RECOMMENDED,
+	PKGFLAT_OWNERSHIP_ROOT          /* everything root:wheel (0:0), modes kept */
 };
+
+/* Apply a policy to one owner; 1 when it changed them. */
+int pkgflat_ownership_apply(enum pkgflat_ownership mode, uint32_t *uid,
+    uint32_t *gid);
+/* "preserve", "recommended", "root"; and back (-1: unknown name). */
+const char *pkgflat_ownership_name(enum pkgflat_ownership mode);
+int pkgflat_ownership_from_name(const char *name);
 
 enum pkgflat_toc_checksum {
 	PKGFLAT_TOC_SHA1 = 1,   /* what every macOS reads; the default */
@@ -447,7 +471,7 @@ typedef struct pkgflat_convert_options {
 	                                is the same whatever the number */
 } pkgflat_convert_options;
 
-/* Defaults: preserve owners, SHA-1, no minimum OS, timestamp -1. */
+/* Defaults: recommended ownership, SHA-1, no minimum OS, timestamp -1. */
 void pkgflat_convert_options_init(pkgflat_convert_options *opt);
 
 /* One decision of the conversion: a legacy key, file or script and what
@@ -629,6 +653,13 @@ typedef struct pkgflat_diff_options {
 	int only;                       /* enum pkgflat_diff_only */
 	const char *const *map;         /* "OLD=NEW" component identifier renames */
 	size_t map_count;
+	/* The ownership policy a conversion between a legacy side and a flat
+	 * side followed: owners it changed that way are a note, not a
+	 * difference. ownership_given 0: learn it from the flat side
+	 * (PackageInfo generator-version "pkgflat-X (ownership MODE)"); none
+	 * stated means every owner must match. */
+	int ownership_given;
+	enum pkgflat_ownership ownership;
 } pkgflat_diff_options;
 
 /* The names --ignore takes ("mtime", "owner", ...), and their bit; 0 for

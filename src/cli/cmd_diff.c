@@ -35,6 +35,10 @@ static const char diff_help[] =
     "                   (repeatable)\n"
     "  --ignore LIST    leave out, comma-separated: mtime, owner, mode,\n"
     "                   content, links, bom, scripts, version, checks\n"
+    "  --ownership MODE the ownership policy a conversion between the two\n"
+    "                   followed (recommended, preserve, root): owners it\n"
+    "                   changed that way are one note, not differences.\n"
+    "                   Without it, a pkgflat-made flat side says which\n"
     "  --only WHAT      compare only 'payload' (installed files and BOMs) or\n"
     "                   'metadata' (everything else)\n"
     "  --max N          show at most N differences per component (default 20;\n"
@@ -174,6 +178,7 @@ int cmd_diff(int argc, char **argv)
 		{ "map", required_argument, NULL, 'm' },
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "ownership", required_argument, NULL, 'O' },
 		{ "max", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -211,6 +216,14 @@ int cmd_diff(int argc, char **argv)
 			else
 				return usage_error("diff", "--only wants payload or "
 				    "metadata, not '%s'", optarg);
+			break;
+		case 'O':
+			if (pkgflat_ownership_from_name(optarg) < 0)
+				return usage_error("diff", "--ownership takes recommended, "
+				    "preserve or root, not '%s'", optarg);
+			o.ownership_given = 1;
+			o.ownership = (enum pkgflat_ownership)
+			    pkgflat_ownership_from_name(optarg);
 			break;
 		case 'n':
 			max = strtol(optarg, &end, 10);

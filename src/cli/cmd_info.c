@@ -83,7 +83,15 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 	int any = 0;
 	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++)
 		if (pkgflat_bundle_script(b, s)) {
+			/* A 10.0/10.1 file ("Foo.post_install") says so. */
+			const char *f = strrchr(pkgflat_bundle_script(b, s), '/');
+			f = f ? f + 1 : pkgflat_bundle_script(b, s);
 			printf(" %s", pkgflat_script_name(s));
+			if (strcmp(f, pkgflat_script_name(s))) {
+				fputs(" (", stdout);
+				print_text(stdout, f);
+				putchar(')');
+			}
 			any = 1;
 		}
 	printf("%s\n", any ? "" : " -");

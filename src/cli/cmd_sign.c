@@ -2,6 +2,7 @@
  * step or in two (--prepare here, the key elsewhere, --inject here). */
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -153,6 +154,8 @@ int cmd_sign(int argc, char **argv)
 	const char *reads[] = { spec.p12, spec.key, spec.cert, spec.chain };
 	if ((rc = refuse_overwrite(out, reads, 4)))
 		return rc;
+	/* SOURCE_DATE_EPOCH fixes the time written into the output; whether
+	 * the certificate may sign is judged by the clock (identity_load). */
 	opt.timestamp = now_or_epoch();
 	opt.tsa_url = tsa.url;
 	opt.tsa_timeout = tsa.timeout;
@@ -177,14 +180,14 @@ int cmd_sign(int argc, char **argv)
 		    !spec.cert)
 			return usage_error("sign", "--prepare needs --cert FILE (and "
 			    "maybe --chain), and no key");
-		if ((rc = identity_open(&spec, force, opt.timestamp, &id)))
+		if ((rc = identity_open(&spec, force, (int64_t)time(NULL), &id)))
 			return rc;
 		rc = pkgflat_sign_prepare(argv[optind], prepare, id, &opt, &res,
 		    &err) ? report_error(&err) : EXIT_OK;
 		if (!rc)
 			warn_growth(prepare, &res);
 	} else {
-		if ((rc = identity_load(&spec, force, opt.timestamp, &id)))
+		if ((rc = identity_load(&spec, force, (int64_t)time(NULL), &id)))
 			return rc;
 		rc = pkgflat_sign(argv[optind], out, id, &opt, &res, &err) ?
 		    report_error(&err) : EXIT_OK;

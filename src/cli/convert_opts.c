@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -24,8 +25,12 @@ const struct option convert_options[] = {
 };
 
 const char convert_options_help[] =
-    "  --ownership MODE         preserve (default): keep the payload's owners;\n"
-    "                           recommended: root:wheel, modes kept (pkgbuild's)\n"
+    "  --ownership MODE         recommended (default, as pkgbuild's): owners\n"
+    "                           that are a packager's own account (uid 500 and\n"
+    "                           up) become root, their staff or personal group\n"
+    "                           wheel; system owners (below 500) are kept;\n"
+    "                           preserve: keep every owner; root: everything\n"
+    "                           root:wheel. Modes are always kept\n"
     "  --min-os VERSION         add allowed-os-versions (10.5 or later)\n"
     "  --title TEXT             the product title (default: the package's)\n"
     "  --identifier ID          the package identifier (single component only)\n"
@@ -111,13 +116,11 @@ int convert_option(const char *cmd, int c, struct convert_opts *o)
 		case 's': o->sign = 1; break;
 		case 'k': o->opt.check = 1; break;
 		case 'O':
-			if (!strcmp(optarg, "preserve"))
-				o->opt.ownership = PKGFLAT_OWNERSHIP_PRESERVE;
-			else if (!strcmp(optarg, "recommended"))
-				o->opt.ownership = PKGFLAT_OWNERSHIP_RECOMMENDED;
-			else
-				return usage_error(cmd, "--ownership takes preserve or "
-				    "recommended, not '%s'", optarg);
+			if (pkgflat_ownership_from_name(optarg) < 0)
+				return usage_error(cmd, "--ownership takes recommended, "
+				    "preserve or root, not '%s'", optarg);
+			o->opt.ownership = (enum pkgflat_ownership)
+			    pkgflat_ownership_from_name(optarg);
 			break;
 		case 'm': o->opt.min_os = optarg; break;
 		case 't': o->opt.title = optarg; break;
@@ -183,7 +186,8 @@ int convert_opts_finish(const char *cmd, struct convert_opts *o)
 			return usage_error(cmd, "--timestamp goes with --sign");
 		return EXIT_OK;
 	}
-	int rc = identity_load(&o->spec, o->force, now_or_epoch(), &o->id);
+	/* Judged by the clock: SOURCE_DATE_EPOCH only fixes output dates. */
+	int rc = identity_load(&o->spec, o->force, (int64_t)time(NULL), &o->id);
 	if (rc)
 		return rc;
 	o->opt.identity = o->id;

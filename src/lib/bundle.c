@@ -58,6 +58,36 @@ const char *pkgflat_script_name(enum pkgflat_script s)
 	return (unsigned)s < PKGFLAT_SCRIPT_COUNT_ ? script_names[s] : NULL;
 }
 
+/* 10.0/10.1 packages name their scripts after the bundle:
+ * "<Name>.pre_install" ran where later packages run "preinstall". */
+static const struct {
+	const char *suffix;
+	enum pkgflat_script script;
+} cheetah_scripts[] = {
+	{ ".pre_install", PKGFLAT_SCRIPT_PREINSTALL },
+	{ ".pre_upgrade", PKGFLAT_SCRIPT_PREUPGRADE },
+	{ ".post_install", PKGFLAT_SCRIPT_POSTINSTALL },
+	{ ".post_upgrade", PKGFLAT_SCRIPT_POSTUPGRADE },
+};
+
+int pkgflat_script_from_name(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
+		if (!strcmp(name, script_names[i]))
+			return i;
+	size_t n = strlen(name);
+	for (size_t i = 0; i < sizeof cheetah_scripts / sizeof *cheetah_scripts;
+	    i++) {
+		size_t k = strlen(cheetah_scripts[i].suffix);
+		if (n > k && !strchr(name, '/') &&
+		    !strcmp(name + n - k, cheetah_scripts[i].suffix))
+			return (int)cheetah_scripts[i].script;
+	}
+	return -1;
+}
+
 /* Keys the reader understands; anything else in Info.plist is reported. */
 static const char *const known_keys[] = {
 	"CFBundleIdentifier", "CFBundleShortVersionString", "CFBundleVersion",
@@ -155,6 +185,7 @@ void bundle_free(void *p)
 	pv_free(&b->requirements, requirement_free);
 	pv_free(&b->strings, string_free);
 	pv_free(&b->keys, free);
+	free(b->fallback_id);
 	free(b);
 }
 
@@ -462,6 +493,10 @@ static pkgflat_status apply_cheetah_info(pkgflat_bundle *b, char *text,
 
 	for (char *line = strtok_r(text, "\r\n", &save); line;
 	    line = strtok_r(NULL, "\r\n", &save)) {
+		/* "### Package Flags" and other comment lines head sections. */
+		line += strspn(line, " \t");
+		if (line[0] == '#')
+			continue;
 		char *v = line + strcspn(line, " \t");
 		if (*v)
 			*v++ = '\0';
@@ -607,9 +642,8 @@ static const char *resource_role(const char *name)
 	const char *dot = strrchr(name, '.');
 	size_t n = dot && dot != name ? (size_t)(dot - name) : strlen(name);
 
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
-		if (!strcmp(name, script_names[i]))
-			return "script";
+	if (pkgflat_script_from_name(name) >= 0)
+		return "script";
 	if (str_has_suffix(name, ".strings"))
 		return "strings";
 	if (str_has_suffix(name, ".sizes"))
@@ -845,6 +879,93 @@ static pkgflat_status find_scripts(pkgflat_bundle *b, const char *res,
 		}
 	}
 	return PKGFLAT_OK;
+}
+
+/* The stem of name without suffix, when it ends so; else NULL. */
+static char *stem_of(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n > k && !strcmp(name + n - k, suffix) ?
+	    pf_strndup(name, n - k) : NULL;
+}
+
+/*
+ * 10.0/10.1 scripts: Resources/<Name>.pre_install, .pre_upgrade,
+ * .post_install, .post_upgrade, <Name> being the bundle's (as in
+ * <Name>.info, .bom, .pax.gz). The stem of the .info file counts first,
+ * then the bundle directory's; a lone file of a kind is taken whatever its
+ * stem, since bundles get renamed. A later name (preinstall, ...) for the
+ * same script wins: it is what a 10.2+ Installer looks for.
+ */
+static pkgflat_status find_cheetah_scripts(pkgflat_bundle *b, const char *res,
+    const char *info, pkgflat_error *err)
+{
+	pkgflat_package *pkg = b->pkg;
+	ptrvec names = { 0 };
+	pkgflat_status rc;
+	char *stems[2] = { NULL, NULL };
+
+	if ((rc = pkg->src->ops->list(pkg->src, res, &names, err)))
+		return rc;
+	if (info)
+		stems[0] = stem_of(path_base(info), ".info");
+	const char *bn = b->field[PKGFLAT_F_NAME];
+	if (!(stems[1] = stem_of(bn, ".pkg")) && !(stems[1] = stem_of(bn, ".mpkg")))
+		stems[1] = pf_strdup(bn);
+	for (size_t k = 0; !rc && k < sizeof cheetah_scripts /
+	    sizeof *cheetah_scripts; k++) {
+		const char *suffix = cheetah_scripts[k].suffix;
+		const char *pick = NULL, *lone = NULL;
+		size_t count = 0;
+		for (size_t i = 0; i < names.n; i++) {
+			char *st = stem_of(names.v[i], suffix);
+			if (!st)
+				continue;
+			count++;
+			lone = names.v[i];
+			for (int j = 0; j < 2 && !pick; j++)
+				if (stems[j] && !strcmp(st, stems[j]))
+					pick = names.v[i];
+			free(st);
+		}
+		if (!pick && count == 1)
+			pick = lone;
+		if (!pick) {
+			if (count)
+				package_warn(pkg, "%s: %zu files end in %s and none is named "
+				    "after the bundle; none is run", res, count, suffix);
+			continue;
+		}
+		enum pkgflat_script slot = cheetah_scripts[k].script;
+		char *p = path_join(res, pick);
+		struct src_stat st;
+		if (!p) {
+			rc = fail_nomem(err);
+			break;
+		}
+		if ((rc = src_stat(pkg->src, p, &st, err))) {
+			free(p);
+			break;
+		}
+		if (st.type != SRC_FILE) {
+			package_warn(pkg, "%s: not a regular file; ignored", p);
+			free(p);
+		} else if (b->script[slot]) {
+			package_warn(pkg, "%s: the bundle also has %s, which Installer "
+			    "runs instead; kept only as a file", p, script_names[slot]);
+			free(p);
+		} else {
+			if (!(st.mode & 0111))
+				package_warn(pkg, "%s: not executable; Installer would "
+				    "not run it", p);
+			b->script[slot] = p;
+		}
+	}
+	free(stems[0]);
+	free(stems[1]);
+	pv_free(&names, free);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1387,7 +1508,8 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 		if ((rc = read_description(b, res, err)) ||
 		    (rc = walk_resources(b, res, "", NULL, 0, err)) ||
 		    (rc = read_check_strings(b, res, err)) ||
-		    (rc = find_scripts(b, res, err)))
+		    (rc = find_scripts(b, res, err)) ||
+		    (rc = find_cheetah_scripts(b, res, cheetah, err)))
 			goto out;
 	}
 	if (rc)
@@ -1792,6 +1914,8 @@ pkgflat_status package_open(const char *path, const char *member,
 	if (rc)
 		goto out;
 	collect_components(pkg, pkg->root);
+	if ((rc = package_fallback_ids(pkg, err)))
+		goto out;
 	*out = pkg;
 	pkg = NULL;
 	goto out;

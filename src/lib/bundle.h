@@ -20,6 +20,7 @@ struct pkgflat_bundle {
 	int64_t claimed_kbytes;
 	int64_t claimed_files;  /* flat PackageInfo numberOfFiles, or -1 */
 	int has_payload, has_bom;
+	char *fallback_id;   /* pkgflat_bundle_identifier() when it has none */
 	int scanned;
 	pkgflat_payload_stats payload;
 	pkgflat_bom_stats bom;
@@ -55,6 +56,9 @@ pkgflat_status flat_read(pkgflat_package *pkg, const char *dir,
  * inside an archive (see pkgflat_package_open_member()). */
 pkgflat_status package_open(const char *path, const char *member,
     pkgflat_package **out, pkgflat_error *err);
+
+/* Give every component without an identifier its fallback (package.c). */
+pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err);
 
 void package_warn(pkgflat_package *pkg, const char *fmt, ...) PF_PRINTF(2, 3);
 

@@ -45,6 +45,7 @@ struct comp {
 	uint64_t kbytes;
 	int scripts_only;        /* metapackage-level scripts */
 	int phases;              /* for scripts_only: 1 pre, 2 post */
+	int wrote_scripts;       /* a Scripts archive went out */
 };
 
 struct conv {
@@ -61,7 +62,7 @@ struct conv {
 void pkgflat_convert_options_init(pkgflat_convert_options *opt)
 {
 	memset(opt, 0, sizeof *opt);
-	opt->ownership = PKGFLAT_OWNERSHIP_PRESERVE;
+	opt->ownership = PKGFLAT_OWNERSHIP_RECOMMENDED;
 	opt->toc_checksum = PKGFLAT_TOC_SHA1;
 	opt->timestamp = -1;
 }
@@ -322,7 +323,9 @@ static pkgflat_status write_package_info(struct conv *c, struct comp *k,
 	    PKGFLAT_FLAG_FOLLOW_LINKS)));
 	attr(w, "postinstall-action", k->scripts_only ? "none" :
 	    postinstall_action(pkgflat_bundle_get(b, PKGFLAT_F_RESTART)));
-	attr(w, "generator-version", "pkgflat-" PKGFLAT_VERSION);
+	/* diff reads the ownership policy back from here. */
+	attrf(w, "generator-version", "pkgflat-" PKGFLAT_VERSION " (ownership %s)",
+	    pkgflat_ownership_name(c->opt->ownership));
 	if (pr) {
 		xmlTextWriterStartElement(w, BAD_CAST "payload");
 		attrf(w, "numberOfFiles", "%llu",
@@ -400,6 +403,37 @@ static void map_remaining_keys(struct conv *c, const pkgflat_bundle *b,
 	}
 }
 
+/* What the ownership policy changed in one payload, for the report. */
+static void map_ownership(struct conv *c, const char *name,
+    const struct payload_result *pr)
+{
+	char value[1200], flat[64];
+
+	if (!pr->normalised)
+		return;
+	snprintf(value, sizeof value, "%u:%u on %llu entr%s, first %s",
+	    pr->norm_uid, pr->norm_gid, (unsigned long long)pr->normalised,
+	    pr->normalised == 1 ? "y" : "ies", pr->norm_path);
+	snprintf(flat, sizeof flat, "Payload owner %u:%u", pr->norm_to_uid,
+	    pr->norm_to_gid);
+	map(c, name, "payload ownership", value, flat,
+	    c->opt->ownership == PKGFLAT_OWNERSHIP_ROOT ?
+	    "--ownership root: every entry root:wheel" :
+	    "--ownership recommended (the default): personal owners (uid 500 "
+	    "and up) became root and their staff or personal groups wheel; "
+	    "system owners kept; --ownership preserve keeps every owner");
+}
+
+/* The selection attributes write_distribution() gives a choice, as the
+ * report quotes them. */
+static const char *choice_selection_attrs(const char *selection)
+{
+	if (!strcmp(selection, "required"))
+		return "selected=\"true\" enabled=\"false\"";
+	return strcmp(selection, "unselected") ? "start_selected=\"true\"" :
+	    "start_selected=\"false\"";
+}
+
 /* Record how a component's Info.plist keys were mapped. */
 static void map_component(struct conv *c, struct comp *k)
 {
@@ -444,8 +478,6 @@ static void map_component(struct conv *c, struct comp *k)
 		  "PackageInfo followSymLinks" },
 		{ PKGFLAT_FLAG_ROOT_VOLUME_ONLY, "IFPkgFlagRootVolumeOnly",
 		  "Distribution options rootVolumeOnly and domains" },
-		{ PKGFLAT_FLAG_REQUIRED, "IFPkgFlagIsRequired",
-		  "Distribution choice selected=\"true\" enabled=\"false\"" },
 		{ PKGFLAT_FLAG_ALLOW_BACK_REV, "IFPkgFlagAllowBackRev",
 		  "Distribution volume-check downgrade test when false" },
 	};
@@ -453,6 +485,15 @@ static void map_component(struct conv *c, struct comp *k)
 		int f = pkgflat_bundle_flag(b, flags[i].f);
 		if (f >= 0)
 			map(c, n, flags[i].key, tf(f), flags[i].flat, NULL);
+	}
+	int req = pkgflat_bundle_flag(b, PKGFLAT_FLAG_REQUIRED);
+	if (req >= 0) {
+		/* Say what the choice got, which also depends on the selection. */
+		snprintf(flat, sizeof flat, "Distribution choice %s",
+		    choice_selection_attrs(k->selection));
+		map(c, n, "IFPkgFlagIsRequired", tf(req), flat, req > 0 ? NULL :
+		    !strcmp(k->selection, "required") ? "required by the "
+		    "metapackage's package list" : "the user may deselect it");
 	}
 	static const struct {
 		enum pkgflat_flag f;
@@ -478,8 +519,16 @@ static void map_component(struct conv *c, struct comp *k)
 		map(c, n, "IFPkgFlagInstalledSize", v2, NULL,
 		    "recomputed from the payload");
 	}
-	map(c, n, "IFPkgDescriptionTitle", pkgflat_bundle_get(b, PKGFLAT_F_TITLE),
-	    "Distribution choice title", NULL);
+	if (pkgflat_bundle_get(b, PKGFLAT_F_TITLE))
+		map(c, n, "IFPkgDescriptionTitle", pkgflat_bundle_get(b,
+		    PKGFLAT_F_TITLE), "Distribution choice title", NULL);
+	else {
+		/* write_distribution() falls back on the component's name. */
+		snprintf(flat, sizeof flat, "Distribution choice title=\"%s\"",
+		    k->title ? k->title : k->name);
+		map(c, n, "IFPkgDescriptionTitle", NULL, flat,
+		    "no title: the component's name");
+	}
 	if (pkgflat_bundle_get(b, PKGFLAT_F_DESCRIPTION))
 		map(c, n, "IFPkgDescriptionDescription", pkgflat_bundle_get(b,
 		    PKGFLAT_F_DESCRIPTION), "Distribution choice description", NULL);
@@ -538,7 +587,7 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 		job.name = pname;
 		job.xw = c->xw;
 		job.parent = dir;
-		job.recommended = c->opt->ownership == PKGFLAT_OWNERSHIP_RECOMMENDED;
+		job.ownership = c->opt->ownership;
 		job.mtime = c->now;
 		job.gzip_level = 6;
 		job.threads = c->opt->threads;
@@ -556,15 +605,16 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 		map(c, k->name, "Archive.pax.gz", pr.stats.format,
 		    "Payload (gzip'd odc cpio) and Bom", pr.copied ?
 		    "copied byte for byte" : "transcoded to odc cpio");
-		if (!pr.copied && c->opt->ownership == PKGFLAT_OWNERSHIP_PRESERVE &&
-		    strcmp(pr.stats.format, "odc cpio"))
+		if (!pr.copied && strcmp(pr.stats.format, "odc cpio"))
 			map(c, k->name, "payload format", pr.stats.format,
 			    "odc cpio", "flat Installer reads odc cpio only");
 		if (pr.nonroot && c->opt->ownership == PKGFLAT_OWNERSHIP_PRESERVE)
 			warn(c, "%s: %llu payload entries are not owned by root, "
-			    "first %s (uid %u); --ownership recommended makes them "
-			    "root:wheel", k->name, (unsigned long long)pr.nonroot,
-			    pr.nonroot_path, pr.nonroot_uid);
+			    "first %s (uid %u); --ownership recommended gives "
+			    "personal owners to root", k->name,
+			    (unsigned long long)pr.nonroot, pr.nonroot_path,
+			    pr.nonroot_uid);
+		map_ownership(c, k->name, &pr);
 		if (pr.empty)
 			warn(c, "%s: the payload holds no entries; the flat Payload "
 			    "holds only \".\"", k->name);
@@ -590,12 +640,15 @@ static pkgflat_status convert_component(struct conv *c, struct comp *k)
 		goto out;
 	out->preinstall = sr.preinstall;
 	out->postinstall = sr.postinstall;
+	k->wrote_scripts = sr.preinstall || sr.postinstall;
 	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++) {
 		if (!pkgflat_bundle_script(b, s) ||
 		    !scripts_phase_includes(sj.phases, s))
 			continue;
 		int pre = s <= PKGFLAT_SCRIPT_PREUPGRADE;
-		map(c, k->name, pkgflat_script_name(s), NULL, pre ?
+		/* The file's own name: "Foo.post_install" in a 10.0/10.1 one. */
+		map(c, k->name, path_base(pkgflat_bundle_script(b, s)),
+		    pkgflat_script_name(s), pre ?
 		    "Scripts ./preinstall (wrapper), original in "
 		    "Contents/Resources" : "Scripts ./postinstall (wrapper), "
 		    "original in Contents/Resources",
@@ -614,6 +667,7 @@ out:
 	free(pr.bom);
 	free(pr.nonroot_path);
 	free(pr.dup_path);
+	free(pr.norm_path);
 	free(pname);
 	return rc;
 }
@@ -1138,6 +1192,7 @@ static pkgflat_status generate_distribution(struct conv *c,
 		} else
 			attr(w, "start_selected", strcmp(k->selection, "unselected") ?
 			    "true" : "false");
+		/* The report quotes choice_selection_attrs(): keep them in step. */
 		if (pkgflat_bundle_flag(k->b, PKGFLAT_FLAG_RELOCATABLE) > 0 &&
 		    !k->scripts_only) {
 			const char *loc = pkgflat_bundle_get(k->b,
@@ -1393,20 +1448,12 @@ static pkgflat_status plan(struct conv *c)
 			k->name = component_name(c, name, NULL);
 			if (c->opt->identifier)
 				k->id = pf_strdup(c->opt->identifier);
-			else if (id)
-				k->id = pf_strdup(id);
 			else {
-				char *stem = pf_strndup(k->name, strlen(k->name) - 4);
-				strbuf sb = { 0 };
-				sb_adds(&sb, "pkgflat.");
-				for (const char *p = stem ? stem : ""; *p; p++)
-					sb_add(&sb, (*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
-					    *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-					    *p == '-' ? p : "-", 1);
-				free(stem);
-				k->id = sb_detach(&sb);
-				warn(c, "%s: no identifier; using %s", name,
-				    k->id ? k->id : "");
+				/* The fallback diff pairs by too, so --check holds. */
+				k->id = pf_strdup(pkgflat_bundle_identifier(k->b));
+				if (!id)
+					warn(c, "%s: no identifier; using %s", name,
+					    k->id ? k->id : "");
 			}
 			const char *v = pkgflat_bundle_get(k->b, PKGFLAT_F_VERSION);
 			k->title = pf_strdup(pkgflat_bundle_get(k->b, PKGFLAT_F_TITLE));
@@ -1497,11 +1544,12 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 	size_t n = 0;
 	pkgflat_status rc;
 
-	if (opt->ownership != PKGFLAT_OWNERSHIP_PRESERVE)
-		o.ignore |= PKGFLAT_DIFF_IGNORE_OWNER;
+	/* Owners changed by the policy followed are notes; others differ. */
+	o.ownership_given = 1;
+	o.ownership = opt->ownership;
 	if (opt->identifier && pkgflat_package_component_count(pkg) == 1) {
-		const char *id = pkgflat_bundle_get(pkgflat_package_component(pkg, 0),
-		    PKGFLAT_F_IDENTIFIER);
+		const char *id = pkgflat_bundle_identifier(
+		    pkgflat_package_component(pkg, 0));
 		if (id && !(map = pf_asprintf("%s=%s", id, opt->identifier)))
 			return fail_nomem(err);
 		maps[0] = map;
@@ -1513,8 +1561,8 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 	const char *fault = getenv("PKGFLAT_TEST_FAULT");
 	if (fault && !strcmp(fault, "check-tamper") && !map &&
 	    pkgflat_package_component_count(pkg)) {
-		const char *id = pkgflat_bundle_get(pkgflat_package_component(pkg, 0),
-		    PKGFLAT_F_IDENTIFIER);
+		const char *id = pkgflat_bundle_identifier(
+		    pkgflat_package_component(pkg, 0));
 		if (!(map = pf_asprintf("%s=%s.tampered", id ? id : "", id ? id : "")))
 			return fail_nomem(err);
 		maps[0] = map;
@@ -1525,7 +1573,8 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 		rc = pkgflat_diff(pkg, out, &o, &r, err);
 	for (size_t i = 0; !rc && i < pkgflat_diff_count(r); i++) {
 		const pkgflat_difference *d = pkgflat_diff_get(r, i);
-		if (!strcmp(d->category, "within-a"))
+		if (!strcmp(d->category, "within-a") || !strcmp(d->category, "note") ||
+		    d->inherited)
 			continue;
 		if (!n++)
 			first = d;
@@ -1721,11 +1770,18 @@ pkgflat_status pkgflat_convert(pkgflat_package *pkg,
 			goto out;
 		for (size_t i = 0; i < pkgflat_bundle_resource_count(root); i++) {
 			const pkgflat_resource *r = pkgflat_bundle_resource(root, i);
-			if (!strcmp(r->role, "other") && !r->is_dir &&
-			    !strchr(r->path, '/'))
-				map(&c, NULL, r->path, NULL, NULL, pkgflat_bundle_kind(root)
-				    == PKGFLAT_BUNDLE_COMPONENT ? "kept only in Scripts" :
+			/* Only a lone component's Resources go into its Scripts, and
+			 * only when it has scripts to use them. */
+			if (!strcmp(r->role, "other") && !r->is_dir && !strchr(r->path, '/')) {
+				char *where = c.ncomps == 1 && c.comps[0].wrote_scripts &&
+				    pkgflat_bundle_kind(root) == PKGFLAT_BUNDLE_COMPONENT ?
+				    pf_asprintf("%s/Scripts ./Contents/Resources/%s",
+				    c.comps[0].name, r->path) : NULL;
+				map(&c, NULL, r->path, NULL, where, where ? "not used by "
+				    "Installer; kept for the scripts" :
 				    "not used by Installer; dropped");
+				free(where);
+			}
 		}
 	}
 	if ((rc = write_distribution(&c, shown, 5)))

@@ -15,7 +15,7 @@ struct payload_job {
 	const char *name;        /* the payload as error messages name it */
 	xar_writer *xw;
 	uint64_t parent;
-	int recommended;         /* --ownership recommended: root:wheel */
+	enum pkgflat_ownership ownership; /* applied to every entry */
 	int force_transcode;
 	int64_t mtime;           /* for a "." the payload lacks */
 	int gzip_level;          /* 1-9 */
@@ -31,6 +31,9 @@ struct payload_result {
 	uint64_t nonroot;        /* entries not owned by root, as written */
 	char *nonroot_path;      /* the first of them (malloc'd) */
 	uint32_t nonroot_uid;
+	uint64_t normalised;     /* entries whose owner the policy changed */
+	char *norm_path;         /* the first of them (malloc'd) */
+	uint32_t norm_uid, norm_gid, norm_to_uid, norm_to_gid;
 	uint64_t dups;           /* paths stored more than once */
 	char *dup_path;          /* the first of them (malloc'd) */
 	int empty;               /* the payload held no entry: "." was added */

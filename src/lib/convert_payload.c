@@ -5,8 +5,8 @@
  * Fast path: an Archive.pax.gz that already is such a stream is copied
  * byte for byte into the heap while libarchive decodes the same bytes once
  * for the BOM (paths, modes, owners, CRCs). If anything turns out not to
- * fit on the way (a name without "./", another format, --ownership
- * recommended), the copy is dropped and the payload is transcoded instead:
+ * fit on the way (a name without "./", another format, an owner the
+ * ownership policy changes), the copy is dropped and the payload is transcoded instead:
  * decoded with libarchive and written again as odc cpio through gzip.
  */
 #include <archive.h>
@@ -517,9 +517,23 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			    (unsigned long long)e.size);
 			goto out;
 		}
-		if (job->recommended) {
-			e.uid = 0;
-			e.gid = 0;
+		uint32_t was_uid = e.uid, was_gid = e.gid;
+		if (pkgflat_ownership_apply(job->ownership, &e.uid, &e.gid)) {
+			/* The bytes as stored would carry the old owner. */
+			if (fast) {
+				*unfit = 1;
+				goto out;
+			}
+			if (ps->res->normalised++ == 0) {
+				if (!(ps->res->norm_path = pf_strdup(path))) {
+					rc = fail_nomem(err);
+					goto out;
+				}
+				ps->res->norm_uid = was_uid;
+				ps->res->norm_gid = was_gid;
+				ps->res->norm_to_uid = e.uid;
+				ps->res->norm_to_gid = e.gid;
+			}
 		}
 
 		/* Transcode: the header goes out before the data. */
@@ -675,6 +689,7 @@ static pkgflat_status attempt(const struct payload_job *job,
 
 	free(res->nonroot_path);
 	free(res->dup_path);
+	free(res->norm_path);
 	memset(res, 0, sizeof *res);
 	if (!ps || !t) {
 		rc = fail_nomem(job->err);
@@ -835,7 +850,7 @@ pkgflat_status payload_convert(const struct payload_job *job,
 	struct target *targets = NULL;
 	size_t ntargets = 0;
 
-	if (!job->recommended && !job->force_transcode) {
+	if (job->ownership != PKGFLAT_OWNERSHIP_ROOT && !job->force_transcode) {
 		rc = attempt(job, res, 1, &unfit, NULL, 0, &missed);
 		if (rc || !unfit)
 			return rc;

@@ -56,6 +56,22 @@ static int has_in(const pkgflat_bundle *b, int phases, enum pkgflat_script s)
 }
 #define has(b, s) has_in((b), phases, (s))
 
+/* "step NAME": the file as it sits in Contents/Resources, which for a
+ * 10.0/10.1 package is "<Name>.post_install" rather than "postinstall";
+ * quoted only when the shell needs it, so the common form stays
+ * greppable. */
+static void step(strbuf *sb, const pkgflat_bundle *b, enum pkgflat_script s)
+{
+	const char *name = path_base(pkgflat_bundle_script(b, s));
+
+	sb_adds(sb, "step ");
+	if (name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-")])
+		sh_quote(sb, name);
+	else
+		sb_adds(sb, name);
+}
+
 /* The message function of one check, from its .strings table: ids 16-31
  * are the package's own; lower ones are Installer's built-in messages. */
 static void messages_fn(strbuf *sb, const pkgflat_bundle *b, const char *table)
@@ -103,6 +119,26 @@ static const char wrapper_head[] =
     "\t\texit $status\n"
     "\tfi\n"
     "}\n\n";
+
+/* The install script or the upgrade one, by whether a receipt existed. */
+static void install_or_upgrade(strbuf *sb, const pkgflat_bundle *b,
+    int phases, enum pkgflat_script inst, enum pkgflat_script upg,
+    const char *var)
+{
+	int hi = has(b, inst), hu = has(b, upg);
+
+	if (hi && hu) {
+		sb_addf(sb, "if [ %s = 1 ]; then ", var);
+		step(sb, b, upg);
+		sb_adds(sb, "; else ");
+		step(sb, b, inst);
+		sb_adds(sb, "; fi\n");
+	} else if (hi || hu) {
+		sb_addf(sb, "[ %s = %d ] || ", var, hi ? 1 : 0);
+		step(sb, b, hi ? inst : upg);
+		sb_adds(sb, "\n");
+	}
+}
 
 static void preinstall_text(strbuf *sb, const pkgflat_bundle *b, int phases,
     const char *id, int record_state)
@@ -160,15 +196,12 @@ static void preinstall_text(strbuf *sb, const pkgflat_bundle *b, int phases,
 		    "echo $upgrade >\"$state\"\n");
 	else
 		sb_adds(sb, "upgrade=0\n");
-	if (has(b, PKGFLAT_SCRIPT_PREFLIGHT))
-		sb_adds(sb, "step preflight\n");
-	if (has(b, PKGFLAT_SCRIPT_PREINSTALL) && has(b, PKGFLAT_SCRIPT_PREUPGRADE))
-		sb_adds(sb, "if [ $upgrade = 1 ]; then step preupgrade; "
-		    "else step preinstall; fi\n");
-	else if (has(b, PKGFLAT_SCRIPT_PREINSTALL))
-		sb_adds(sb, "[ $upgrade = 1 ] || step preinstall\n");
-	else if (has(b, PKGFLAT_SCRIPT_PREUPGRADE))
-		sb_adds(sb, "[ $upgrade = 0 ] || step preupgrade\n");
+	if (has(b, PKGFLAT_SCRIPT_PREFLIGHT)) {
+		step(sb, b, PKGFLAT_SCRIPT_PREFLIGHT);
+		sb_adds(sb, "\n");
+	}
+	install_or_upgrade(sb, b, phases, PKGFLAT_SCRIPT_PREINSTALL,
+	    PKGFLAT_SCRIPT_PREUPGRADE, "$upgrade");
 	sb_adds(sb, "exit 0\n");
 }
 
@@ -188,15 +221,12 @@ static void postinstall_text(strbuf *sb, const pkgflat_bundle *b, int phases,
 	if (has(b, PKGFLAT_SCRIPT_POSTINSTALL) || has(b, PKGFLAT_SCRIPT_POSTUPGRADE))
 		sb_adds(sb, "upgrade=$(cat \"$state\" 2>/dev/null || echo 0)\n"
 		    "rm -f \"$state\"\n");
-	if (has(b, PKGFLAT_SCRIPT_POSTINSTALL) && has(b, PKGFLAT_SCRIPT_POSTUPGRADE))
-		sb_adds(sb, "if [ \"$upgrade\" = 1 ]; then step postupgrade; "
-		    "else step postinstall; fi\n");
-	else if (has(b, PKGFLAT_SCRIPT_POSTINSTALL))
-		sb_adds(sb, "[ \"$upgrade\" = 1 ] || step postinstall\n");
-	else if (has(b, PKGFLAT_SCRIPT_POSTUPGRADE))
-		sb_adds(sb, "[ \"$upgrade\" = 0 ] || step postupgrade\n");
-	if (has(b, PKGFLAT_SCRIPT_POSTFLIGHT))
-		sb_adds(sb, "step postflight\n");
+	install_or_upgrade(sb, b, phases, PKGFLAT_SCRIPT_POSTINSTALL,
+	    PKGFLAT_SCRIPT_POSTUPGRADE, "\"$upgrade\"");
+	if (has(b, PKGFLAT_SCRIPT_POSTFLIGHT)) {
+		step(sb, b, PKGFLAT_SCRIPT_POSTFLIGHT);
+		sb_adds(sb, "\n");
+	}
 	sb_adds(sb, "exit 0\n");
 }
 
@@ -298,14 +328,6 @@ out:
 	src_stream_close(st);
 	free(buf);
 	return rc;
-}
-
-static int is_script_name(const char *rel)
-{
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
-		if (!strcmp(rel, pkgflat_script_name(i)))
-			return 1;
-	return 0;
 }
 
 pkgflat_status scripts_convert(const struct scripts_job *job,
@@ -413,7 +435,7 @@ pkgflat_status scripts_convert(const struct scripts_job *job,
 		} else {
 			/* Scripts must be executable to run; helpers keep their
 			 * modes, made readable. */
-			mode_t mode = is_script_name(r->path) ? 0755 :
+			mode_t mode = pkgflat_script_from_name(r->path) >= 0 ? 0755 :
 			    (r->mode & 0111 ? 0755 : 0644);
 			rc = sw_file(&w, inner, path, AE_IFREG | mode, r->size);
 			res->shipped++;

@@ -329,7 +329,35 @@ struct cmp {
 	const char *category;   /* "payload", "within-a", "within-b" */
 	unsigned int ignore;
 	int rel;                /* paired by payload path, not install path */
+	/* Owners a conversion's ownership policy changed: policy -1 none
+	 * known; legacy_a: A is the legacy side. Counted, the first kept. */
+	int policy, legacy_a;
+	uint64_t norm;
+	char *norm_path;
+	uint32_t norm_from[2], norm_to[2];
 };
+
+/* Is b's owner what the conversion's policy made of a's (legacy to flat,
+ * either way round)? Then it is counted, not reported one by one. */
+static int owner_by_policy(struct cmp *c, const struct rec *a,
+    const struct rec *b)
+{
+	const struct rec *l = c->legacy_a ? a : b, *f = c->legacy_a ? b : a;
+	uint32_t uid = l->uid, gid = l->gid;
+
+	if (c->policy < 0 || !pkgflat_ownership_apply(
+	    (enum pkgflat_ownership)c->policy, &uid, &gid) ||
+	    uid != f->uid || gid != f->gid)
+		return 0;
+	if (c->norm++ == 0) {
+		c->norm_path = pf_strdup(a->path);
+		c->norm_from[0] = l->uid;
+		c->norm_from[1] = l->gid;
+		c->norm_to[0] = uid;
+		c->norm_to[1] = gid;
+	}
+	return 1;
+}
 
 #define NUM(attr, fmt, x, y) do { \
 	char va_[32], vb_[32]; \
@@ -357,7 +385,8 @@ static void cmp_rec(struct cmp *c, const struct rset *sa, const struct rec *a,
 	if (!(c->ignore & PKGFLAT_DIFF_IGNORE_MODE) && a->mode != b->mode &&
 	    a->type != PKGFLAT_ENTRY_SYMLINK)
 		NUM("mode", "%04o", a->mode, b->mode);
-	if (!(c->ignore & PKGFLAT_DIFF_IGNORE_OWNER)) {
+	if (!(c->ignore & PKGFLAT_DIFF_IGNORE_OWNER) &&
+	    (within || !owner_by_policy(c, a, b))) {
 		if (a->uid != b->uid)
 			NUM("uid", "%u", a->uid, b->uid);
 		if (a->gid != b->gid)
@@ -529,6 +558,9 @@ static const char *field_value(const pkgflat_bundle *b, enum pkgflat_field f,
 	const char *v = pkgflat_bundle_get(b, f);
 
 	switch (f) {
+	case PKGFLAT_F_IDENTIFIER:
+		/* One without gets the fallback convert writes. */
+		return pkgflat_bundle_identifier(b);
 	case PKGFLAT_F_AUTH:
 		/* Flat packages have no separate admin level: both ask for an
 		 * administrator and run as root. */
@@ -668,12 +700,11 @@ struct scan_scripts {
 	int oom;
 };
 
+/* 10.0/10.1 names ("<Name>.post_install") included: they are the
+ * originals' names in both packages. */
 static int script_index(const char *name)
 {
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
-		if (!strcmp(name, pkgflat_script_name(i)))
-			return i;
-	return -1;
+	return pkgflat_script_from_name(name);
 }
 
 static int scan_script(const pkgflat_script_file *f, void *ctx)
@@ -712,7 +743,11 @@ static int calls(const char *w, const char *name)
 	for (size_t v = 0; w && v < 2; v++)
 		for (const char *p = w; (p = strstr(p, verbs[v])); p++) {
 			const char *q = p + strlen(verbs[v]);
-			if (!strncmp(q, name, n) && strchr(" ;\n", q[n]))
+			/* Names the shell would split come single-quoted. */
+			int quoted = *q == '\'';
+			q += quoted;
+			if (!strncmp(q, name, n) && (!quoted || q[n] == '\'') &&
+			    strchr(" ;\n", q[n + quoted]))
 				return 1;
 		}
 	return 0;
@@ -976,9 +1011,52 @@ static const char *mapped(const pkgflat_diff_options *o, const char *id)
 
 static const char *bundle_id(const pkgflat_bundle *b)
 {
-	const char *id = pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER);
+	const char *id = pkgflat_bundle_identifier(b);
 
 	return id ? id : pkgflat_bundle_get(b, PKGFLAT_F_NAME);
+}
+
+/* The ownership policy a conversion between a and b followed: given, or
+ * stated by the flat side's generator-version; -1 when neither says or
+ * both sides are alike. */
+static int pair_policy(const pkgflat_diff_options *o, const pkgflat_bundle *a,
+    const pkgflat_bundle *b, int *legacy_a)
+{
+	int fa = pkgflat_bundle_kind(a) == PKGFLAT_BUNDLE_FLAT_COMPONENT;
+	int fb = pkgflat_bundle_kind(b) == PKGFLAT_BUNDLE_FLAT_COMPONENT;
+	char name[32];
+
+	*legacy_a = !fa;
+	if (fa == fb)
+		return -1;
+	if (o->ownership_given)
+		return (int)o->ownership;
+	const char *gen = pkgflat_bundle_get(fa ? a : b, PKGFLAT_F_CREATOR);
+	const char *p = gen && !strncmp(gen, "pkgflat-", 8) ?
+	    strstr(gen, "(ownership ") : NULL;
+	if (!p)
+		return -1;
+	p += strlen("(ownership ");
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(p, ")"), p);
+	return pkgflat_ownership_from_name(name);
+}
+
+/* One note for all the owners the policy changed, A's value first. */
+static void note_policy(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
+    const char *id, struct cmp *c)
+{
+	const uint32_t *x = c->legacy_a ? c->norm_from : c->norm_to;
+	const uint32_t *y = c->legacy_a ? c->norm_to : c->norm_from;
+	char va[32], vb[128];
+
+	if (!c->norm)
+		return;
+	snprintf(va, sizeof va, "%u:%u", x[0], x[1]);
+	snprintf(vb, sizeof vb, "%u:%u (ownership %s, %llu entr%s)", y[0], y[1],
+	    pkgflat_ownership_name((enum pkgflat_ownership)c->policy),
+	    (unsigned long long)c->norm, c->norm == 1 ? "y" : "ies");
+	add(res, pair, id, "note", "changed", "ownership", c->norm_path, va, vb);
+	pair->notes++;
 }
 
 static pkgflat_status diff_pair(pkgflat_diff_result *res,
@@ -1055,8 +1133,12 @@ static pkgflat_status diff_pair(pkgflat_diff_result *res,
 		rc = res->oom ? fail_nomem(err) : PKGFLAT_OK;
 		goto out;
 	}
-	struct cmp c = { res, pair, id, "payload", o->ignore, rel };
+	struct cmp c = { res, pair, id, "payload", o->ignore, rel, -1, 0, 0,
+	    NULL, { 0, 0 }, { 0, 0 } };
+	c.policy = pair_policy(o, a, b, &c.legacy_a);
 	cmp_sets(&c, &sa.payload, &sb.payload);
+	note_policy(res, pair, id, &c);
+	free(c.norm_path);
 	if (sa.want_bom) {
 		size_t ka = res->diffs.n, kb, kend;
 		c.category = "within-a";
@@ -1594,7 +1676,10 @@ const char *pkgflat_difference_text(const pkgflat_difference *d, char *buf,
 	if (within)
 		PUT("within %c%s: ", d->category[7] == 'a' ? 'A' : 'B',
 		    d->inherited ? " (as in A)" : "");
-	if (!strcmp(d->category, "component"))
+	if (!strcmp(d->category, "note") && !strcmp(d->attribute, "ownership"))
+		PUT("note: owners changed by the conversion's ownership policy, "
+		    "%s -> %s, first: %s", d->a, d->b, d->path);
+	else if (!strcmp(d->category, "component"))
 		PUT("%s component: %s", d->change, d->a ? d->a : d->b);
 	else if (within && !strcmp(d->attribute, "copies"))
 		PUT("stored %s times in the payload: %s", d->b, d->path);

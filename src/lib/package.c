@@ -129,6 +129,56 @@ int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f)
 	return (unsigned)f < PKGFLAT_FLAG_COUNT_ ? b->flag[f] : -1;
 }
 
+const char *pkgflat_bundle_identifier(const pkgflat_bundle *b)
+{
+	return b->field[PKGFLAT_F_IDENTIFIER] ? b->field[PKGFLAT_F_IDENTIFIER] :
+	    b->fallback_id;
+}
+
+/* "pkgflat." and the bundle name without .pkg/.mpkg, anything but
+ * letters, digits, "." and "-" as "-"; "-2", "-3", ... when another
+ * component of the package already goes by it. */
+pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err)
+{
+	for (size_t i = 0; i < pkg->components.n; i++) {
+		pkgflat_bundle *b = pkg->components.v[i];
+		const char *n = b->field[PKGFLAT_F_NAME] ? b->field[PKGFLAT_F_NAME] :
+		    "package";
+		size_t len = strlen(n);
+		strbuf sb = { 0 };
+
+		if (b->field[PKGFLAT_F_IDENTIFIER])
+			continue;
+		if (str_has_suffix(n, ".mpkg"))
+			len -= 5;
+		else if (str_has_suffix(n, ".pkg"))
+			len -= 4;
+		sb_adds(&sb, "pkgflat.");
+		for (const char *p = n; p < n + len; p++)
+			sb_add(&sb, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ? p : "-",
+			    1);
+		char *base = sb_detach(&sb), *id = base ? pf_strdup(base) : NULL;
+		for (int k = 2; id; k++) {
+			int taken = 0;
+			for (size_t j = 0; j < pkg->components.n && !taken; j++) {
+				const pkgflat_bundle *o = pkg->components.v[j];
+				const char *oid = pkgflat_bundle_identifier(o);
+				taken = j != i && oid && !strcmp(oid, id);
+			}
+			if (!taken)
+				break;
+			free(id);
+			id = pf_asprintf("%s-%d", base, k);
+		}
+		free(base);
+		if (!id)
+			return fail_nomem(err);
+		b->fallback_id = id;
+	}
+	return PKGFLAT_OK;
+}
+
 const char *pkgflat_bundle_script(const pkgflat_bundle *b,
     enum pkgflat_script s)
 {

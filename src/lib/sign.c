@@ -404,6 +404,14 @@ void pkgflat_identity_free(pkgflat_identity *id)
 }
 
 /* The leaf must be able to sign installers now. */
+static void asn1_time_text(const ASN1_TIME *a, char *out, size_t size)
+{
+	struct tm tm;
+
+	if (a && ASN1_TIME_to_tm(a, &tm))
+		strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
 pkgflat_status pkgflat_identity_check(const pkgflat_identity *id,
     int64_t now, pkgflat_error *err)
 {
@@ -413,9 +421,20 @@ pkgflat_status pkgflat_identity_check(const pkgflat_identity *id,
 
 	X509_NAME_oneline(X509_get_subject_name(x), name, sizeof name);
 	if (X509_cmp_time(X509_get0_notBefore(x), &t) > 0 ||
-	    X509_cmp_time(X509_get0_notAfter(x), &t) < 0)
+	    X509_cmp_time(X509_get0_notAfter(x), &t) < 0) {
+		/* Name the time judged, and the window it falls outside. */
+		char at[32], from[64] = "?", until[64] = "?";
+		struct tm tm;
+		if (gmtime_r(&t, &tm))
+			strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S UTC", &tm);
+		else
+			snprintf(at, sizeof at, "%lld", (long long)now);
+		asn1_time_text(X509_get0_notBefore(x), from, sizeof from);
+		asn1_time_text(X509_get0_notAfter(x), until, sizeof until);
 		return fail(err, PKGFLAT_E_CRYPTO, name, NULL,
-		    "the certificate is not valid now (see its notBefore/notAfter)");
+		    "the certificate is not valid now (judged at %s; valid from %s "
+		    "until %s)", at, from, until);
+	}
 	if (!(X509_get_key_usage(x) & X509v3_KU_DIGITAL_SIGNATURE))
 		return fail(err, PKGFLAT_E_CRYPTO, name, NULL,
 		    "the certificate may not make digital signatures (KeyUsage)");

@@ -2,7 +2,12 @@
 independent tools: bsdtar (extraction verifies the XAR checksums), 7zz,
 xmllint, gzip, cksum, and Python's own XML parser.
 
-usage: check_convert.py PKGFLAT INPUT OUT.pkg [--root-owned]
+usage: check_convert.py PKGFLAT INPUT OUT.pkg [--root-owned] [--ownership=MODE]
+
+--ownership names the policy the conversion was asked for (default
+recommended, convert's default): each PackageInfo must say so in its
+generator-version, and legacy owners are mapped through it (cmp_listings.py)
+before they are compared.
 
 Exits non-zero with a message on the first problem.
 """
@@ -34,6 +39,10 @@ def leaves(b):
 
 pkgflat, src, out = sys.argv[1:4]
 root_owned = "--root-owned" in sys.argv
+ownership = "recommended"
+for arg in sys.argv[4:]:
+    if arg.startswith("--ownership="):
+        ownership = arg.split("=", 1)[1]
 tmp = tempfile.mkdtemp(prefix="pkgflat-check-")
 
 # Where the legacy payloads are: unpack archives with bsdtar.
@@ -111,7 +120,11 @@ for name, d, pi, ref in payload_comps:
     b = os.path.join(tmp, "b.txt")
     open(a, "wb").write(run("bsdtar", "-tvf", lp, "--numeric-owner"))
     open(b, "wb").write(run("bsdtar", "-tvf", payload, "--numeric-owner"))
-    cmd = ["python3", os.path.join(HERE, "cmp_listings.py"), a, b, "--dot-added"]
+    if not (pi.get("generator-version") or "").endswith("(ownership %s)" % ownership):
+        sys.exit("%s: generator-version %r does not state ownership %s" % (
+            name, pi.get("generator-version"), ownership))
+    cmd = ["python3", os.path.join(HERE, "cmp_listings.py"), a, b, "--dot-added",
+           "--ownership=" + ownership]
     if root_owned:
         cmd.append("--root-owned")
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

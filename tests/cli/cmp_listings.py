@@ -1,12 +1,17 @@
 """Compare two `bsdtar -tv --numeric-owner` listings, entry by entry.
 
 usage: cmp_listings.py LEGACY.txt FLAT.txt [--root-owned] [--dot-added]
+                        [--ownership=MODE]
 
 Paths are compared in "./" form; for each: type and permission string,
 uid, gid, the size of regular files, symlink targets. A hard link read
 from tar ("link to") may come back from odc cpio as a file of the same
 name: the pair is checked by name only. --root-owned expects 0/0 in FLAT;
---dot-added allows FLAT to have a "." that LEGACY lacks.
+--dot-added allows FLAT to have a "." that LEGACY lacks. --ownership
+applies a conversion's ownership policy to LEGACY's owners first:
+preserve (none), root (0/0), recommended (the default of pkgflat convert:
+an owner of 500 and up, other than nobody, becomes 0, and its group 0 when
+it was staff (20); any group of 500 and up becomes 0).
 """
 import re
 import sys
@@ -21,6 +26,23 @@ def norm(p):
     while p.startswith("./"):
         p = p[2:]
     return "./" + p
+
+
+def system_id(i):
+    return i < 500 or i in (65534, 4294967294)
+
+
+def policy(mode, uid, gid):
+    if mode == "root":
+        return 0, 0
+    if mode == "recommended":
+        if not system_id(uid):
+            if gid == 20:
+                gid = 0
+            uid = 0
+        if not system_id(gid):
+            gid = 0
+    return uid, gid
 
 
 def load(path):
@@ -58,6 +80,9 @@ for p in sorted(a):
     bm, bu, bg, bsz, bl, bh = b[p]
     if ah or bh:
         continue
+    for f in flags:
+        if f.startswith("--ownership="):
+            au, ag = policy(f.split("=", 1)[1], au, ag)
     if "--root-owned" in flags:
         if (bu, bg) != (0, 0):
             sys.exit("%s: owner %d/%d, want 0/0" % (p, bu, bg))

@@ -19,7 +19,7 @@ convert_ok() { # INPUT OUT [options]: convert and check everything
 }
 
 exiftool_fast_path() {
-	CHECK_FLAGS= convert_ok "$EXIF" e.pkg
+	CHECK_FLAGS=--ownership=preserve convert_ok "$EXIF" e.pkg --ownership preserve
 	mkdir x && bsdtar -xf e.pkg -C x
 	# The odc payload went through unchanged.
 	cmp "$EXIF/Contents/Archive.pax.gz" x/ExifTool-9.47.pkg/Payload ||
@@ -30,7 +30,7 @@ exiftool_fast_path() {
 	cmp x/Resources/en.lproj/ReadMe.rtf "$EXIF/Contents/Resources/en.lproj/ReadMe" ||
 		fail "ReadMe changed"
 	has e.pkg.json '"legacy": "IFPkgFlagInstallFat"'
-	# Owners preserved: "." keeps the builder's 501/20, and we say so.
+	# Owners preserved as asked: "." keeps the builder's 501/20, and we say so.
 	bsdtar -tvf x/ExifTool-9.47.pkg/Payload --numeric-owner | head -1 | grep -q ' 501 *20 ' ||
 		fail "owner of . not preserved"
 	has "$T/err" "not owned by root"
@@ -89,9 +89,17 @@ PY
 }
 
 ownership_recommended() {
-	CHECK_FLAGS=--root-owned convert_ok "$EXIF" r.pkg --ownership recommended
+	# ExifTool's builder owned every entry (501/20): the default gives
+	# them all to root:wheel, transcoding, and the report says so.
+	CHECK_FLAGS=--root-owned convert_ok "$EXIF" r.pkg
 	has r.pkg.json '"payload": "transcoded"'
+	has r.pkg.json '"legacy": "payload ownership"'
+	# As many as bsdtar sees owned by a personal uid (500 and up).
+	n=$(bsdtar -tvf "$EXIF/Contents/Archive.pax.gz" --numeric-owner | awk '$3 >= 500' | wc -l)
+	[ "$n" -gt 1 ] || fail "expected personal owners in ExifTool's payload"
+	has r.pkg.json "\"value\": \"501:20 on $n entries, first .\""
 	hasnt "$T/err" "not owned by root"
+	CHECK_FLAGS="--root-owned --ownership=root" convert_ok "$EXIF" o.pkg --ownership root
 }
 
 reproducible() {

@@ -151,7 +151,7 @@ expanded_dirs() {
 
 # What our own convert writes reads back with the legacy package's values.
 converted() {
-	SOURCE_DATE_EPOCH=1400000000 "$PKGFLAT" convert -q "$EXIF" -o e.pkg ||
+	SOURCE_DATE_EPOCH=1400000000 "$PKGFLAT" convert -q --ownership preserve "$EXIF" -o e.pkg ||
 		fail "convert failed"
 	run 0 "$PKGFLAT" info e.pkg
 	golden info/flat-converted-exiftool.txt "$T/out"
