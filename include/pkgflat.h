@@ -21,6 +21,12 @@
 extern "C" {
 #endif
 
+/* The shared library is built with -fvisibility=hidden: what is declared
+ * here, and only that, is its API. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define PKGFLAT_VERSION "0.1.0"
 
 /* ------------------------------------------------------------------ */
@@ -832,6 +838,10 @@ void pkgflat_digest_data(const void *data, size_t len, char out[65]);
 
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
