@@ -123,7 +123,7 @@ fuzz:
 bench: all
 	scripts/bench
 
-install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so
+install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so install-docs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
 	install -m 755 $(BUILD)/pkgflat $(DESTDIR)$(BINDIR)/pkgflat
 	install -m 644 $(BUILD)/libpkgflat.a $(DESTDIR)$(LIBDIR)/libpkgflat.a
@@ -131,7 +131,6 @@ install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpkgflat.so
 	install -m 644 include/pkgflat.h $(DESTDIR)$(INCDIR)/pkgflat.h
 	$(call write_pc,$(DESTDIR)$(LIBDIR)/pkgconfig/pkgflat.pc)
-	$(MAKE) -s install-docs
 
 # --- man pages and shell completions -------------------------------------
 MAN_SRC := $(sort $(wildcard docs/man/*.1))
