@@ -5,13 +5,16 @@
 #   make ubsan      the test suite under UBSan alone
 #   make fuzz       libFuzzer harnesses (clang, ASan+UBSan)
 #   make fuzz-run   each harness for FUZZ_SECONDS (20); fuzz-long: an hour
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (LIBDIR, MANDIR, ... below)
 #   make bench      benchmarks (see scripts/bench)
 
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
 DESTDIR ?=
 BUILD   ?= build
 
@@ -54,9 +57,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# The shared library exports only what include/pkgflat.h declares (the
+# header sets default visibility for its declarations).
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 
 # Unit tests may look inside the library.
 $(UNIT_OBJ): CPPFLAGS += -Isrc/lib
@@ -137,7 +142,7 @@ fuzz-long:
 bench: all
 	scripts/bench
 
-install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so
+install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so install-docs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
 	install -m 755 $(BUILD)/pkgflat $(DESTDIR)$(BINDIR)/pkgflat
 	install -m 644 $(BUILD)/libpkgflat.a $(DESTDIR)$(LIBDIR)/libpkgflat.a
@@ -146,7 +151,21 @@ install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so
 	install -m 644 include/pkgflat.h $(DESTDIR)$(INCDIR)/pkgflat.h
 	$(call write_pc,$(DESTDIR)$(LIBDIR)/pkgconfig/pkgflat.pc)
 
-uninstall:
+# --- man pages and shell completions -------------------------------------
+MAN_SRC := $(sort $(wildcard docs/man/*.1))
+
+install-docs:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 644 $(MAN_SRC) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 completions/pkgflat.bash $(DESTDIR)$(BASHCOMPDIR)/pkgflat
+	install -m 644 completions/_pkgflat $(DESTDIR)$(ZSHCOMPDIR)/_pkgflat
+
+uninstall-docs:
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN_SRC))) \
+	  $(DESTDIR)$(BASHCOMPDIR)/pkgflat $(DESTDIR)$(ZSHCOMPDIR)/_pkgflat
+# --------------------------------------------------------------------------
+
+uninstall: uninstall-docs
 	rm -f $(DESTDIR)$(BINDIR)/pkgflat $(DESTDIR)$(LIBDIR)/libpkgflat.a \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpkgflat.so \
 	  $(DESTDIR)$(INCDIR)/pkgflat.h $(DESTDIR)$(LIBDIR)/pkgconfig/pkgflat.pc
@@ -154,6 +173,6 @@ uninstall:
 clean:
 	rm -rf build build-asan build-ubsan build-fuzz
 
-.PHONY: all check asan ubsan fuzz fuzz-run fuzz-long bench install uninstall clean
+.PHONY: all check asan ubsan fuzz fuzz-run fuzz-long bench install uninstall clean install-docs uninstall-docs
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PIC_OBJ:.o=.d)

@@ -21,6 +21,12 @@
 extern "C" {
 #endif
 
+/* The shared library is built with -fvisibility=hidden: what is declared
+ * here, and only that, is its API. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define PKGFLAT_VERSION "0.1.0"
 
 /* ------------------------------------------------------------------ */
@@ -905,6 +911,10 @@ pkgflat_status pkgflat_output_check(const char *output, const char *input,
 
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
