@@ -12,7 +12,7 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	sign) echo "-o --p12 --key --cert --sign-command --chain --pass --force --timestamp
 		--timestamp-timeout --fsync --prepare --inject" ;;
 	staple) echo "--ticket --remove" ;;
-	diff) echo "--map --ignore --only --max --json -q --quiet -h --help" ;;
+	diff) echo "--map --ignore --only --ownership --max --json -q --quiet -h --help" ;;
 	verify) echo "--ca --ca-only --at --allow-unsigned --signature-only --json -q --quiet
 		-h --help" ;;
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
@@ -45,7 +45,9 @@ _pkgflat() {
 	-o | --output)
 		if [[ $cmd == batch ]]; then _filedir -d; else _filedir pkg; fi
 		return ;;
-	--ownership) COMPREPLY=($(compgen -W "preserve recommended" -- "$cur")); return ;;
+	--ownership)
+		COMPREPLY=($(compgen -W "recommended preserve root" -- "$cur"))
+		return ;;
 	--toc-checksum) COMPREPLY=($(compgen -W "sha1 sha256 sha512" -- "$cur")); return ;;
 	--only) COMPREPLY=($(compgen -W "payload metadata" -- "$cur")); return ;;
 	--progress) COMPREPLY=($(compgen -W "auto plain tty" -- "$cur")); return ;;

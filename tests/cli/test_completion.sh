@@ -64,7 +64,8 @@ bash_files() {
 }
 
 bash_values() {
-	[ "$(complete_words pkgflat convert --ownership r)" = recommended ] || fail "--ownership"
+	[ "$(complete_words pkgflat convert --ownership re)" = recommended ] || fail "--ownership re"
+	[ "$(complete_words pkgflat diff --ownership r | tr "\n" " ")" = "recommended root " ] || fail "--ownership r"
 	[ "$(complete_words pkgflat batch --toc-checksum sha2)" = sha256 ] || fail "--toc-checksum"
 	[ "$(complete_words pkgflat sign --pass e)" = env: ] || fail "--pass"
 	[ "$(complete_words pkgflat diff --ignore mode,c | tr '\n' ' ')" = "mode,checks mode,content " ] ||
