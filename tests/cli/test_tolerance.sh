@@ -13,7 +13,7 @@ C=e/ExifTool-9.47.pkg
 
 # The ExifTool conversion expanded with bsdtar into e/.
 base() {
-	"$PKGFLAT" convert -q "$EXIF" -o o.pkg || fail "convert"
+	"$PKGFLAT" convert -q --ownership preserve "$EXIF" -o o.pkg || fail "convert"
 	rm -rf e && mkdir e && bsdtar -xf o.pkg -C e || fail "bsdtar"
 }
 rexar() { # rexar OUT [mkxar options]: write e/ as a XAR
@@ -321,27 +321,27 @@ flat/Installomator-0.5.pkg|0|signed by a developer certificate issued by Apple f
 flat/Disable Gatekeeper.pkg|0|signed by a developer certificate issued by Apple for distribution|2012 Developer ID, judged at its Apple timestamp
 flat/Re-Enable Java 6.pkg|1|signed by a certificate that has since expired|2013 RSA-only signature, no timestamp, leaf expired 2017: pkgutil says the same
 flat/Install Joyent Pkgsrc.pkg|1|no signature|unsigned pkgbuild 2015 component: installs, Gatekeeper asks
-fuzz/flat/Disable-Gatekeeper.pkg|0|signed by a developer certificate issued by Apple for distribution|copy of the 2012 package
-fuzz/flat/Installomator-0.5.pkg|0|signed by a developer certificate issued by Apple for distribution|copy of the 2020 package
-fuzz/flat/Re-Enable-Java-6.pkg|1|signed by a certificate that has since expired|copy of the 2013 package
-fuzz/flat/Install-Joyent-Pkgsrc.pkg|1|no signature|copy of the 2015 package
-fuzz/flat/bsdtar-bzip2.pkg|1|no signature|bsdtar's XAR with bzip2 members: Apple's xar reads bzip2
-fuzz/flat/truncated.pkg|1|package is invalid (malformed archive)|cut short: the heap is missing
-fuzz/verify/installomator.pkg|0|signed by a developer certificate issued by Apple for distribution|copy of the 2020 package
-fuzz/verify/gatekeeper.pkg|0|signed by a developer certificate issued by Apple for distribution|copy of the 2012 package
-fuzz/verify/java6.pkg|1|signed by a certificate that has since expired|copy of the 2013 package
-fuzz/verify/joyent.pkg|1|no signature|copy of the 2015 package
-fuzz/verify/gatekeeper-cms-flip.pkg|1|invalid signature|a byte of the CMS signature flipped
-fuzz/verify/installomator-cms-flip.pkg|1|invalid signature|a byte of the CMS signature flipped
-fuzz/verify/installomator-rsa-flip.pkg|1|invalid signature|a byte of the RSA signature flipped
-fuzz/verify/installomator-header.pkg|1|package is invalid (malformed archive)|header damaged
-fuzz/verify/installomator-short.pkg|1|package is invalid (malformed archive)|heap cut short
-fuzz/verify/installomator-toc-flip.pkg|1|package is invalid (malformed archive)|a TOC byte flipped: the signed checksum no longer matches
-fuzz/verify/installomator-ulen.pkg|1|package is invalid (malformed archive)|declared TOC length wrong
-fuzz/verify/installomator-ticket.pkg|1|package is invalid (malformed archive)|stapled ticket damaged: Gatekeeper cannot use it
+../tests/fuzz/corpus/flat/Disable-Gatekeeper.pkg|0|signed by a developer certificate issued by Apple for distribution|copy of the 2012 package
+../tests/fuzz/corpus/flat/Installomator-0.5.pkg|0|signed by a developer certificate issued by Apple for distribution|copy of the 2020 package
+../tests/fuzz/corpus/flat/Re-Enable-Java-6.pkg|1|signed by a certificate that has since expired|copy of the 2013 package
+../tests/fuzz/corpus/flat/Install-Joyent-Pkgsrc.pkg|1|no signature|copy of the 2015 package
+../tests/fuzz/corpus/flat/bsdtar-bzip2.pkg|1|no signature|bsdtar's XAR with bzip2 members: Apple's xar reads bzip2
+../tests/fuzz/corpus/flat/truncated.pkg|1|package is invalid (malformed archive)|cut short: the heap is missing
+../tests/fuzz/corpus/verify/installomator.pkg|0|signed by a developer certificate issued by Apple for distribution|copy of the 2020 package
+../tests/fuzz/corpus/verify/gatekeeper.pkg|0|signed by a developer certificate issued by Apple for distribution|copy of the 2012 package
+../tests/fuzz/corpus/verify/java6.pkg|1|signed by a certificate that has since expired|copy of the 2013 package
+../tests/fuzz/corpus/verify/joyent.pkg|1|no signature|copy of the 2015 package
+../tests/fuzz/corpus/verify/gatekeeper-cms-flip.pkg|1|invalid signature|a byte of the CMS signature flipped
+../tests/fuzz/corpus/verify/installomator-cms-flip.pkg|1|invalid signature|a byte of the CMS signature flipped
+../tests/fuzz/corpus/verify/installomator-rsa-flip.pkg|1|invalid signature|a byte of the RSA signature flipped
+../tests/fuzz/corpus/verify/installomator-header.pkg|1|package is invalid (malformed archive)|header damaged
+../tests/fuzz/corpus/verify/installomator-short.pkg|1|package is invalid (malformed archive)|heap cut short
+../tests/fuzz/corpus/verify/installomator-toc-flip.pkg|1|package is invalid (malformed archive)|a TOC byte flipped: the signed checksum no longer matches
+../tests/fuzz/corpus/verify/installomator-ulen.pkg|1|package is invalid (malformed archive)|declared TOC length wrong
+../tests/fuzz/corpus/verify/installomator-ticket.pkg|1|package is invalid (malformed archive)|stapled ticket damaged: Gatekeeper cannot use it
 EOF
 	# Not a XAR at all: an error, not a verdict.
-	run 3 "$PKGFLAT" verify "$TD/fuzz/verify/empty.pkg"
+	run 3 "$PKGFLAT" verify "$ROOT/tests/fuzz/corpus/verify/empty.pkg"
 }
 t corpus_verdicts corpus_verdicts
 
