@@ -38,7 +38,11 @@ CFLAGS  += -std=c11 -pthread $(WARN) $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(DEP_CFLAGS)
 LDLIBS  += $(DEP_LIBS) -pthread
 
-LIB_SRC := $(sort $(wildcard src/lib/*.c))
+# The library in layers, lowest first; a file may use only its own layer
+# and those before it (scripts/deps-check, docs/ARCHITECTURE.md).
+LIB_LAYERS := base format model ops
+LIB_INC := $(LIB_LAYERS:%=-Isrc/lib/%)
+LIB_SRC := $(sort $(foreach l,$(LIB_LAYERS),$(wildcard src/lib/$(l)/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -53,6 +57,8 @@ all: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so \
      $(BUILD)/unit-tests $(BUILD)/fuzz-replay $(BUILD)/pkgflat.pc $(BUILD)/xarcheck \
      $(BUILD)/faultinj.so
 
+$(LIB_OBJ) $(PIC_OBJ): CPPFLAGS += $(LIB_INC)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -64,7 +70,7 @@ $(BUILD)/pic/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 
 # Unit tests may look inside the library.
-$(UNIT_OBJ): CPPFLAGS += -Isrc/lib
+$(UNIT_OBJ): CPPFLAGS += $(LIB_INC)
 
 $(BUILD)/libpkgflat.a: $(LIB_OBJ)
 	rm -f $@
@@ -82,7 +88,7 @@ $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libpkgflat.a
 # Replays every fuzz corpus file through every harness (no libFuzzer needed).
 $(BUILD)/fuzz-replay: tests/fuzz/replay.c $(FUZZ_SRC) $(BUILD)/libpkgflat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) -o $@ tests/fuzz/replay.c $(FUZZ_SRC) \
+	$(CC) $(CPPFLAGS) $(LIB_INC) $(CFLAGS) -o $@ tests/fuzz/replay.c $(FUZZ_SRC) \
 	    $(BUILD)/libpkgflat.a $(LDLIBS)
 
 # A test-only XAR checker, independent of the library's writer.
@@ -128,7 +134,7 @@ fuzz:
 	    LDFLAGS="$(FUZZ_SAN)" build-fuzz/libpkgflat.a
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "clang $$f -> build-fuzz/$$n"; \
-	  clang $(CPPFLAGS) -DPKGFLAT_LIBFUZZER -Isrc/lib -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer \
+	  clang $(CPPFLAGS) -DPKGFLAT_LIBFUZZER $(LIB_INC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer \
 	    -o build-fuzz/$$n $$f build-fuzz/libpkgflat.a $(LDLIBS) || exit 1; done
 
 # Each harness for FUZZ_SECONDS from its corpus; a crash fails (scripts/fuzz).
