@@ -1,6 +1,7 @@
 # pkgflat: plain Makefile. Dependencies come from pkg-config.
 #   make            build libpkgflat.a, libpkgflat.so and pkgflat
 #   make check      build and run every test (scripts/run-tests)
+#   make deps-check the layering: no upward call, no cycle between files
 #   make asan       the test suite under AddressSanitizer + UBSan
 #   make ubsan      the test suite under UBSan alone
 #   make fuzz       libFuzzer harnesses (clang, ASan+UBSan)
@@ -115,6 +116,11 @@ $(BUILD)/pkgflat.pc: Makefile
 check: all
 	scripts/run-tests
 
+# The layering (docs/ARCHITECTURE.md): no call from a lower layer up, no
+# cycle between files, the CLI on the public API only (scripts/deps-check).
+deps-check: all
+	scripts/deps-check --build $(BUILD)
+
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
@@ -179,6 +185,6 @@ uninstall: uninstall-docs
 clean:
 	rm -rf build build-asan build-ubsan build-fuzz
 
-.PHONY: all check asan ubsan fuzz fuzz-run fuzz-long bench install uninstall clean install-docs uninstall-docs
+.PHONY: all check deps-check asan ubsan fuzz fuzz-run fuzz-long bench install uninstall clean install-docs uninstall-docs
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PIC_OBJ:.o=.d)
