@@ -22,7 +22,7 @@
 #include <libxml/tree.h>
 
 #include "bundle.h"
-#include "convert.h"
+#include "mapping.h"
 #include "dist.h"
 
 /* ------------------------------------------------------------------ */
