@@ -215,8 +215,8 @@ void conv_map_remaining_keys(struct conv *c, const pkgflat_bundle *b,
 	}
 }
 
-/* The selection attributes write_distribution() gives a choice, as the
- * report quotes them. */
+/* The selection attributes generate_distribution() (mapping_dist.c)
+ * gives a choice, as the report quotes them. */
 static const char *choice_selection_attrs(const char *selection)
 {
 	if (!strcmp(selection, "required"))
@@ -314,7 +314,7 @@ void conv_map_component(struct conv *c, struct comp *k)
 		conv_map(c, n, "IFPkgDescriptionTitle", pkgflat_bundle_get(b,
 		    PKGFLAT_F_TITLE), "Distribution choice title", NULL);
 	else {
-		/* write_distribution() falls back on the component's name. */
+		/* generate_distribution() falls back on the component's name. */
 		snprintf(flat, sizeof flat, "Distribution choice title=\"%s\"",
 		    k->title ? k->title : k->name);
 		conv_map(c, n, "IFPkgDescriptionTitle", NULL, flat,

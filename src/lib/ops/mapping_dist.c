@@ -166,7 +166,8 @@ static pkgflat_status generate_distribution(struct conv *c,
 		} else
 			xml_attr(w, "start_selected", strcmp(k->selection, "unselected") ?
 			    "true" : "false");
-		/* The report quotes choice_selection_attrs(): keep them in step. */
+		/* The report quotes choice_selection_attrs() (mapping.c): keep
+		 * them in step. */
 		if (pkgflat_bundle_flag(k->b, PKGFLAT_FLAG_RELOCATABLE) > 0 &&
 		    !k->scripts_only) {
 			const char *loc = pkgflat_bundle_get(k->b,
