@@ -103,7 +103,8 @@ void payload_fill_entry(struct archive_entry *ent, const char *path,
 /* PKGFLAT_ENTRY_* for a file type (AE_IFREG, ...); 0 when unknown. */
 int payload_entry_type(unsigned int filetype, int hardlink);
 
-/* "./a/b" form of an archive member name; NULL if it climbs out with "..". */
+/* "./a/b" form of an archive member name; NULL if it climbs out with ".."
+ * (payload_name.c). */
 char *payload_norm_path(const char *name);
 
 #endif

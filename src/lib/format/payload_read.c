@@ -62,22 +62,6 @@ static const char *la_message(struct archive *a)
 	return buf;
 }
 
-char *payload_norm_path(const char *name)
-{
-	char *n, *out;
-
-	if (!name)
-		return NULL;
-	while (name[0] == '/')
-		name++; /* absolute member names install relative anyway */
-	n = path_normalize(name);
-	if (!n)
-		return NULL;
-	out = n[0] ? pf_asprintf("./%s", n) : pf_strdup(".");
-	free(n);
-	return out;
-}
-
 static const char *format_name(int code)
 {
 	switch (code) {
