@@ -329,16 +329,8 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 	for (;;) {
 		char msg[256];
 		r = archive_read_next_header(a, &ent);
-		int off = r == ARCHIVE_EOF ? cpio_track_end(&ct, a, msg,
-		    sizeof msg) : r >= ARCHIVE_WARN ? cpio_track_entry(&ct, a, ent,
-		    msg, sizeof msg) : 0;
-		if (off) {
-			if (off == -2 || !last)
-				snprintf(where, sizeof where, "entry %llu (after %s)",
-				    (unsigned long long)s.entries, last ? last : "none");
-			else /* the member before is the one out of place */
-				snprintf(where, sizeof where, "entry %llu (%s)",
-				    (unsigned long long)s.entries - 1, last);
+		if (cpio_track_step(&ct, a, r, ent, s.entries, last, where,
+		    sizeof where, msg, sizeof msg)) {
 			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s", msg);
 			goto out;
 		}
