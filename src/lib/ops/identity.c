@@ -1,8 +1,9 @@
 /*
  * Signing identities: a certificate chain with its private key (PEM, DER,
  * PKCS#12, pkcs11:) or with an external signing command, loaded, checked
- * for installer signing, and completed with the Apple intermediates
- * (identity.c). signer.c signs with them.
+ * for installer signing, and completed with the Apple intermediates;
+ * passphrases read from env:, file: or fd: and wiped after use. signer.c
+ * signs with them.
  */
 #include <errno.h>
 #include <fcntl.h>
