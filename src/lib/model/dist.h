@@ -8,7 +8,7 @@
 
 #include <libxml/tree.h>
 
-#include "bundle.h"
+#include "model.h"
 
 /* One component of the product as convert names it. */
 struct dist_comp {

@@ -21,7 +21,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "bundle.h"
+#include "model.h"
 #include "convert.h"
 #include "dist.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "bom_read.h"
-#include "bundle.h"
+#include "model.h"
 #include "payload.h"
 
 static const char *const field_names[PKGFLAT_F_COUNT_] = {

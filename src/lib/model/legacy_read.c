@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle.h"
+#include "model.h"
 #include "dist.h"
 #include "plist.h"
 #include "strtab.h"

@@ -1,6 +1,6 @@
 /* The in-memory model of a legacy package, shared by reader and writers. */
-#ifndef PKGFLAT_BUNDLE_H
-#define PKGFLAT_BUNDLE_H
+#ifndef PKGFLAT_MODEL_H
+#define PKGFLAT_MODEL_H
 
 #include "internal.h"
 #include "source.h"

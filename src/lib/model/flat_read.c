@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bundle.h"
+#include "model.h"
 #include "dist.h"
 #include "xar_read.h"
 
