@@ -1,6 +1,8 @@
 /*
- * Accessors of the package model, and the scan that reads each payload and
- * BOM once and cross-checks them.
+ * The package model: a package and its tree of components, created, filled
+ * and freed by the readers (flat_read.c, legacy_read.c), and the public
+ * accessors. The model calls no reader; contents.c reads what a component
+ * carries on demand.
  */
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -8,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bom_read.h"
 #include "model.h"
-#include "payload.h"
+
+#define MAX_META_FILE (16u << 20)   /* plists, scripts, text resources */
 
 static const char *const field_names[PKGFLAT_F_COUNT_] = {
 	[PKGFLAT_F_NAME] = "name",
@@ -278,455 +280,149 @@ const pkgflat_bom_stats *pkgflat_bundle_bom_stats(const pkgflat_bundle *b)
 	return b->scanned && b->has_bom ? &b->bom : NULL;
 }
 
-/* ------------------------------------------------------------------ */
-/* Streaming a component's payload and BOM                            */
+static const char *const script_names[PKGFLAT_SCRIPT_COUNT_] = {
+	[PKGFLAT_SCRIPT_INSTALLATION_CHECK] = "InstallationCheck",
+	[PKGFLAT_SCRIPT_VOLUME_CHECK] = "VolumeCheck",
+	[PKGFLAT_SCRIPT_PREFLIGHT] = "preflight",
+	[PKGFLAT_SCRIPT_PREINSTALL] = "preinstall",
+	[PKGFLAT_SCRIPT_PREUPGRADE] = "preupgrade",
+	[PKGFLAT_SCRIPT_POSTINSTALL] = "postinstall",
+	[PKGFLAT_SCRIPT_POSTUPGRADE] = "postupgrade",
+	[PKGFLAT_SCRIPT_POSTFLIGHT] = "postflight",
+};
 
-static long stream_read(void *ctx, void *buf, size_t n)
+const char *pkgflat_script_name(enum pkgflat_script s)
 {
-	return ((src_stream *)ctx)->read(ctx, buf, n);
-}
-
-/* Stream a file of the package through payload_walk_ex(). */
-static pkgflat_status walk_member(const pkgflat_bundle *b, const char *path,
-    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
-    const struct payload_opts *opt, pkgflat_error *err)
-{
-	src *s = b->pkg->src;
-	src_stream *st = NULL;
-	pkgflat_status rc;
-
-	if ((rc = src_open_stream(s, path, &st, err)))
-		return rc;
-	char *name = src_display(s, path);
-	if (!name)
-		rc = fail_nomem(err);
-	else
-		rc = payload_walk_ex(stream_read, st, name, fn, ctx, stats, opt, err);
-	free(name);
-	src_stream_close(st);
-	return rc;
-}
-
-static pkgflat_status list_payload(const pkgflat_bundle *b,
-    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
-    const struct payload_opts *opt, pkgflat_error *err)
-{
-	if (!b->has_payload)
-		return fail(err, PKGFLAT_E_USAGE, b->field[PKGFLAT_F_PATH], NULL,
-		    "bundle has no payload");
-	return walk_member(b, b->field[PKGFLAT_F_PAYLOAD_PATH], fn, ctx, stats,
-	    opt, err);
-}
-
-pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
-    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
-    pkgflat_error *err)
-{
-	return list_payload(b, fn, ctx, stats, NULL, err);
-}
-
-pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
-    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
-    pkgflat_error *err)
-{
-	static const struct payload_opts digest = { .digest = 1 };
-
-	return list_payload(b, fn, ctx, stats, &digest, err);
+	return (unsigned)s < PKGFLAT_SCRIPT_COUNT_ ? script_names[s] : NULL;
 }
 
 /* ------------------------------------------------------------------ */
-/* Scripts with their bytes                                           */
+/* Small helpers                                                      */
 
-struct scripts_walk {
-	const pkgflat_bundle *b;
-	const char *prefix;      /* script paths start with this */
-	pkgflat_script_fn fn;
-	void *ctx;
-};
-
-/* Which of the bundle's scripts lives at rel ("./postinstall"), or -1. */
-static int script_at(const pkgflat_bundle *b, const char *prefix,
-    const char *rel)
+void package_warn(pkgflat_package *pkg, const char *fmt, ...)
 {
-	size_t pl = strlen(prefix);
+	va_list ap;
+	char buf[1024];
 
-	if (!strncmp(rel, "./", 2))
-		rel += 2;
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++) {
-		const char *p = b->script[i];
-		if (p && !strncmp(p, prefix, pl) && !strcmp(p + pl, rel))
-			return i;
-	}
-	return -1;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	char *w = pf_strdup(buf);
+	if (w && pv_push(&pkg->warnings, w))
+		free(w);
 }
 
-static int flat_script_file(const pkgflat_entry *e, const unsigned char *data,
-    void *p)
+static void resource_free(void *p)
 {
-	struct scripts_walk *w = p;
-	pkgflat_script_file f = {
-		.path = e->path, .mode = e->mode & 07777, .size = e->size,
-		.data = data,
-		.script = script_at(w->b, w->prefix, e->path),
-	};
+	pkgflat_resource *r = p;
 
-	memcpy(f.sha256, e->sha256, sizeof f.sha256);
-	return w->fn(&f, w->ctx);
+	if (!r)
+		return;
+	free((char *)r->path);
+	free((char *)r->lang);
+	free((char *)r->link_target);
+	free(r);
 }
 
-/* A legacy script: streamed for its digest, kept when small. */
-static pkgflat_status legacy_script_file(const pkgflat_bundle *b, int i,
-    size_t max, struct scripts_walk *w, pkgflat_error *err)
+static void requirement_free(void *p)
 {
-	src *s = b->pkg->src;
-	const char *path = b->script[i];
-	const char *bp = b->field[PKGFLAT_F_PATH];
-	size_t bl = strlen(bp);
-	struct src_stat stt;
-	src_stream *st = NULL;
-	unsigned char *keep = NULL, buf[16384];
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	pkgflat_status rc;
-	uint64_t got = 0;
+	pkgflat_requirement *q = p;
 
-	if (!md)
-		return fail_nomem(err);
-	if ((rc = src_stat(s, path, &stt, err)) ||
-	    (rc = src_open_stream(s, path, &st, err)))
-		goto out;
-	if ((stt.size <= max && !(keep = malloc(stt.size + 1))) ||
-	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	for (;;) {
-		long n = st->read(st, buf, sizeof buf);
-		if (n < 0) {
-			rc = err && err->status ? err->status : PKGFLAT_E_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (keep && got + (uint64_t)n <= stt.size)
-			memcpy(keep + got, buf, (size_t)n);
-		got += (uint64_t)n;
-		EVP_DigestUpdate(md, buf, (size_t)n);
-	}
-	if (keep && got != stt.size) {
-		char *name = src_display(s, path);
-		rc = fail(err, PKGFLAT_E_IO, name, NULL, "changed while reading");
-		free(name);
-		goto out;
-	}
-	if (keep)
-		keep[got] = 0;
-	/* "Foo.pkg/Contents/Resources/preflight" -> "./Contents/Resources/..." */
-	const char *rel = bl && !strncmp(path, bp, bl) && path[bl] == '/' ?
-	    path + bl + 1 : path;
-	char *dot = pf_asprintf("./%s", rel);
-	if (!dot) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	pkgflat_script_file f = {
-		.path = dot, .script = i, .mode = stt.mode, .size = got, .data = keep,
-	};
-	EVP_DigestFinal_ex(md, f.sha256, NULL);
-	if (w->fn(&f, w->ctx))
-		rc = fail(err, PKGFLAT_E_USAGE, path, NULL, "stopped by the caller");
-	free(dot);
-out:
-	src_stream_close(st);
-	EVP_MD_CTX_free(md);
-	free(keep);
-	return rc;
+	if (!q)
+		return;
+	free((char *)q->level);
+	free((char *)q->spec_type);
+	free((char *)q->spec_argument);
+	free((char *)q->spec_property);
+	free((char *)q->test_operator);
+	free((char *)q->test_object);
+	free((char *)q->label_key);
+	free((char *)q->title_key);
+	free((char *)q->message_key);
+	free(q);
 }
 
-pkgflat_status pkgflat_bundle_list_scripts(const pkgflat_bundle *b,
-    size_t max_size, pkgflat_script_fn fn, void *ctx, pkgflat_error *err)
+static void string_free(void *p)
 {
-	struct scripts_walk w = { .b = b, .fn = fn, .ctx = ctx };
-	pkgflat_status rc = PKGFLAT_OK;
+	pkgflat_string *s = p;
 
-	if (b->kind == PKGFLAT_BUNDLE_FLAT_COMPONENT) {
-		char *archive = path_join(b->field[PKGFLAT_F_PATH], "Scripts");
-		char *prefix = archive ? pf_asprintf("%s/", archive) : NULL;
-		struct src_stat st;
-		if (!archive || !prefix)
-			rc = fail_nomem(err);
-		else if (!(rc = src_stat(b->pkg->src, archive, &st, err)) &&
-		    st.type == SRC_FILE) {
-			struct payload_opts opt = { .digest = 1, .data_max = max_size,
-			    .data_fn = flat_script_file };
-			w.prefix = prefix;
-			rc = walk_member(b, archive, NULL, &w, NULL, &opt, err);
-		}
-		free(archive);
-		free(prefix);
-		return rc;
-	}
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_ && !rc; i++)
-		if (b->script[i])
-			rc = legacy_script_file(b, i, max_size, &w, err);
-	return rc;
+	if (!s)
+		return;
+	free((char *)s->table);
+	free((char *)s->lang);
+	free((char *)s->key);
+	free((char *)s->value);
+	free(s);
 }
 
-pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
-    pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
-    pkgflat_error *err)
+void bundle_free(void *p)
 {
-	src *s = b->pkg->src;
-	unsigned char *data = NULL;
-	size_t len = 0;
-	bom_reader *r = NULL;
-	pkgflat_status rc;
+	pkgflat_bundle *b = p;
 
-	if (!b->has_bom)
-		return fail(err, PKGFLAT_E_USAGE, b->field[PKGFLAT_F_PATH], NULL,
-		    "bundle has no Archive.bom");
-	/* A BOM is metadata, but one per path: allow large ones. */
-	if ((rc = src_read(s, b->field[PKGFLAT_F_BOM_PATH], (size_t)1 << 31,
-	    &data, &len, err)))
-		return rc;
-	char *name = src_display(s, b->field[PKGFLAT_F_BOM_PATH]);
-	if (!name)
-		rc = fail_nomem(err);
-	else if (!(rc = bom_open(data, len, name, &r, err)))
-		rc = bom_walk(r, fn, ctx, stats, err);
-	bom_close(r);
-	free(name);
-	free(data);
-	return rc;
+	if (!b)
+		return;
+	for (int i = 0; i < PKGFLAT_F_COUNT_; i++)
+		free(b->field[i]);
+	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
+		free(b->script[i]);
+	pv_free(&b->children, bundle_free);
+	pv_free(&b->resources, resource_free);
+	pv_free(&b->localizations, free);
+	pv_free(&b->requirements, requirement_free);
+	pv_free(&b->strings, string_free);
+	pv_free(&b->keys, free);
+	free(b->fallback_id);
+	free(b);
 }
 
-/* ------------------------------------------------------------------ */
-/* Cross-checking a BOM against its payload                           */
-
-struct bom_rec {
-	char *path;
-	char *link;
-	int type;
-	uint32_t mode, uid, gid;
-	uint64_t size;
-	int seen;
-	int sidecar;  /* pkgbuild's AppleDouble "._X" record: the mode alone */
-};
-
-struct check {
-	struct bom_rec *r;
-	size_t n, cap;
-	int oom;
-	/* Disagreements: count and first example of each kind. */
-	uint64_t only_payload, dup, type, mode, owner, size, link;
-	char dot[256];  /* how the two describe ".", when they differ */
-	char ex_only_payload[512], ex_dup[512], ex_type[512], ex_mode[512], ex_owner[512],
-	    ex_size[512], ex_link[512];
-};
-
-static int collect_bom(const pkgflat_entry *e, void *ctx)
+pkgflat_bundle *bundle_new(pkgflat_package *pkg)
 {
-	struct check *c = ctx;
+	pkgflat_bundle *b = pf_calloc(1, sizeof *b);
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		struct bom_rec *r = realloc(c->r, cap * sizeof *r);
-		if (!r) {
-			c->oom = 1;
-			return 1;
-		}
-		c->r = r;
-		c->cap = cap;
-	}
-	struct bom_rec *r = &c->r[c->n];
-	memset(r, 0, sizeof *r);
-	r->path = pf_strdup(e->path);
-	r->link = e->link_target ? pf_strdup(e->link_target) : NULL;
-	if (!r->path || (e->link_target && !r->link)) {
-		free(r->path);
-		free(r->link);
-		c->oom = 1;
-		return 1;
-	}
-	r->type = e->type;
-	r->mode = e->mode & 07777;
-	r->uid = e->uid;
-	r->gid = e->gid;
-	r->size = e->size;
-	r->sidecar = e->type == PKGFLAT_ENTRY_FILE && !e->has_crc && !e->size &&
-	    !strncmp(path_base(e->path), "._", 2);
-	c->n++;
-	return 0;
+	if (!b)
+		return NULL;
+	b->pkg = pkg;
+	b->claimed_kbytes = -1;
+	b->claimed_files = -1;
+	for (int i = 0; i < PKGFLAT_FLAG_COUNT_; i++)
+		b->flag[i] = -1;
+	return b;
 }
 
-static int rec_cmp(const void *a, const void *b)
+int bundle_set(pkgflat_bundle *b, enum pkgflat_field f, const char *v)
 {
-	return strcmp(((const struct bom_rec *)a)->path,
-	    ((const struct bom_rec *)b)->path);
-}
-
-static int check_payload(const pkgflat_entry *e, void *ctx)
-{
-	struct check *c = ctx;
-	struct bom_rec key = { .path = (char *)e->path };
-	struct bom_rec *r = c->n ? bsearch(&key, c->r, c->n, sizeof *c->r,
-	    rec_cmp) : NULL;
-
-	if (!r) {
-		if (c->only_payload++ == 0)
-			snprintf(c->ex_only_payload, sizeof c->ex_only_payload, "%s",
-			    e->path);
+	free(b->field[f]);
+	b->field[f] = NULL;
+	if (!v)
 		return 0;
-	}
-	if (r->seen && c->dup++ == 0)
-		snprintf(c->ex_dup, sizeof c->ex_dup, "%s", e->path);
-	r->seen = 1;
-	int ptype = e->type == PKGFLAT_ENTRY_HARDLINK ? PKGFLAT_ENTRY_FILE :
-	    e->type;
-	if (ptype != r->type) {
-		if (c->type++ == 0)
-			snprintf(c->ex_type, sizeof c->ex_type,
-			    "%s (BOM type %d, payload type %d)", e->path, r->type,
-			    ptype);
-		return 0;
-	}
-	if (r->sidecar)
-		return 0;
-	/* pkgbuild's Bom for a component plist or a synthesized root gives
-	 * "." the mode and owner of the directory it was built from, not the
-	 * payload's; "." is the install location, which Installer leaves as
-	 * it is. Only its type matters (above). */
-	if (!strcmp(e->path, ".")) {
-		if ((e->mode & 07777) != r->mode || e->uid != r->uid ||
-		    e->gid != r->gid)
-			snprintf(c->dot, sizeof c->dot, "BOM %04o %u/%u, payload %04o "
-			    "%u/%u", r->mode, r->uid, r->gid, e->mode & 07777, e->uid,
-			    e->gid);
-		return 0;
-	}
-	if ((e->mode & 07777) != r->mode)
-		if (c->mode++ == 0)
-			snprintf(c->ex_mode, sizeof c->ex_mode,
-			    "%s (BOM %04o, payload %04o)", e->path, r->mode,
-			    e->mode & 07777);
-	if (e->uid != r->uid || e->gid != r->gid) {
-		if (c->owner++ == 0)
-			snprintf(c->ex_owner, sizeof c->ex_owner,
-			    "%s (BOM %u/%u, payload %u/%u)", e->path, r->uid, r->gid,
-			    e->uid, e->gid);
-	}
-	if (ptype == PKGFLAT_ENTRY_FILE && e->type != PKGFLAT_ENTRY_HARDLINK &&
-	    e->size != r->size)
-		if (c->size++ == 0)
-			snprintf(c->ex_size, sizeof c->ex_size,
-			    "%s (BOM %llu bytes, payload %llu)", e->path,
-			    (unsigned long long)r->size, (unsigned long long)e->size);
-	if (ptype == PKGFLAT_ENTRY_SYMLINK &&
-	    strcmp(r->link ? r->link : "", e->link_target ? e->link_target : "")) {
-		if (c->link++ == 0)
-			snprintf(c->ex_link, sizeof c->ex_link,
-			    "%s (BOM -> %s, payload -> %s)", e->path,
-			    r->link ? r->link : "", e->link_target ? e->link_target : "");
-	}
-	return 0;
+	return (b->field[f] = pf_strdup(v)) ? 0 : -1;
 }
 
-static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
+/* Read a small file of the package; *data is NUL-terminated. */
+pkgflat_status package_read_small(pkgflat_package *pkg, const char *path,
+    unsigned char **data, size_t *len, pkgflat_error *err)
 {
-	pkgflat_package *pkg = b->pkg;
-	struct check c = { 0 };
-	pkgflat_status rc = PKGFLAT_OK;
-	const char *path = b->field[PKGFLAT_F_PATH][0] ? b->field[PKGFLAT_F_PATH] :
-	    b->field[PKGFLAT_F_NAME];
-
-	if (b->has_bom) {
-		rc = pkgflat_bundle_list_bom(b, collect_bom, &c, &b->bom, err);
-		if (c.oom)
-			rc = fail_nomem(err);
-		if (rc)
-			goto out;
-		qsort(c.r, c.n, sizeof *c.r, rec_cmp);
-	}
-	if (b->has_payload) {
-		rc = pkgflat_bundle_list_payload(b, b->has_bom ? check_payload : NULL,
-		    &c, &b->payload, err);
-		if (rc)
-			goto out;
-		if (b->payload.unread) {
-			char up[16];
-			size_t i = 0;
-			for (; b->payload.compression[i] && i < sizeof up - 1; i++)
-				up[i] = (char)toupper((unsigned char)
-				    b->payload.compression[i]);
-			up[i] = '\0';
-			package_warn(pkg, "%s/Payload: %s (%s): contents not read", path,
-			    b->payload.format, up);
-		}
-		else if (!b->payload.entries)
-			package_warn(pkg, "%s: payload holds no entries at all", path);
-		else if (!b->payload.has_dot_root)
-			package_warn(pkg, "%s: payload does not start with \".\"", path);
-	}
-	b->scanned = 1;
-	if (b->has_bom && b->has_payload && !b->payload.unread) {
-		uint64_t only_bom = 0;
-		if (c.dot[0])
-			package_warn(pkg, "%s: BOM and payload describe \".\" "
-			    "differently (%s); Installer keeps the install location's "
-			    "own", path, c.dot);
-		const char *ex = NULL;
-		for (size_t i = 0; i < c.n; i++)
-			if (!c.r[i].seen && only_bom++ == 0)
-				ex = c.r[i].path;
-		if (only_bom)
-			package_warn(pkg, "%s: BOM and payload disagree: %llu path(s) "
-			    "only in the BOM, first %s", path,
-			    (unsigned long long)only_bom, ex);
-		struct {
-			uint64_t n;
-			const char *what, *ex;
-		} d[] = {
-			{ c.only_payload, "path(s) only in the payload, first", c.ex_only_payload },
-			{ c.dup, "path(s) stored twice in the payload, first", c.ex_dup },
-			{ c.type, "type(s) differ, first", c.ex_type },
-			{ c.mode, "mode(s) differ, first", c.ex_mode },
-			{ c.owner, "owner(s) differ, first", c.ex_owner },
-			{ c.size, "size(s) differ, first", c.ex_size },
-			{ c.link, "symlink target(s) differ, first", c.ex_link },
-		};
-		for (size_t i = 0; i < sizeof d / sizeof *d; i++)
-			if (d[i].n)
-				package_warn(pkg, "%s: BOM and payload disagree: %llu %s %s",
-				    path, (unsigned long long)d[i].n, d[i].what, d[i].ex);
-	}
-	if (b->has_payload && !b->payload.unread && b->claimed_kbytes >= 0) {
-		int64_t real = (int64_t)b->payload.install_kbytes;
-		int64_t diff = b->claimed_kbytes - real;
-		if (diff < 0)
-			diff = -diff;
-		/* Tools rounded per file or counted directories: allow slack. */
-		if (diff > 16 && diff * 10 > real)
-			package_warn(pkg, "%s: claims %lld KiB installed, payload "
-			    "holds %lld KiB", path, (long long)b->claimed_kbytes,
-			    (long long)real);
-	}
-out:
-	for (size_t i = 0; i < c.n; i++) {
-		free(c.r[i].path);
-		free(c.r[i].link);
-	}
-	free(c.r);
-	return rc;
+	return src_read(pkg->src, path, MAX_META_FILE, data, len, err);
 }
 
-pkgflat_status pkgflat_package_scan(pkgflat_package *pkg, pkgflat_error *err)
+/* What is at path in the package; SRC_NONE with *rc set on error. */
+enum src_type package_path_type(pkgflat_package *pkg, const char *path,
+    pkgflat_status *rc, pkgflat_error *err)
 {
-	for (size_t i = 0; i < pkg->components.n; i++) {
-		pkgflat_bundle *b = pkg->components.v[i];
-		pkgflat_status rc;
-		if (b->scanned)
-			continue;
-		if ((rc = scan_component(b, err)))
-			return rc;
-	}
-	return PKGFLAT_OK;
+	struct src_stat st;
+
+	*rc = src_stat(pkg->src, path, &st, err);
+	return *rc ? SRC_NONE : st.type;
+}
+
+void pkgflat_package_free(pkgflat_package *pkg)
+{
+	if (!pkg)
+		return;
+	bundle_free(pkg->root);
+	pv_free(&pkg->components, NULL);
+	pv_free(&pkg->warnings, free);
+	src_close(pkg->src);
+	free(pkg->path);
+	free(pkg);
 }

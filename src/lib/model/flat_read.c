@@ -22,8 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "model.h"
 #include "dist.h"
+#include "flat_read.h"
+#include "legacy.h"
 #include "xar_read.h"
 
 #define MAX_XML (16u << 20)
@@ -641,7 +642,7 @@ static pkgflat_status read_product(pkgflat_package *pkg, const char *dir,
 		    attr_is(dom, "enable_anywhere", "false") &&
 		    !attr_is(dom, "enable_currentUserHome", "true");
 	if (type_at(pkg, dir, "Resources") == SRC_DIR &&
-	    (rc = bundle_read_resources(d.root, res, err)))
+	    (rc = legacy_read_resources(d.root, res, err)))
 		goto out;
 	if ((rc = read_checks(&d, err)))
 		goto out;

@@ -14,6 +14,10 @@
  *               /Packages/<name>.pkg   components (or nested .mpkg)
  *               /<name>.dist           Tiger distribution script
  *
+ * This file reads the bundle tree (metapackages, distributions, one
+ * bundle) and builds the model; legacy_info.c reads the metadata files of a
+ * bundle and legacy_resources.c its Resources folder.
+ *
  * Everything is read through a source (directory or archive), so no path
  * taken from the package can reach outside the input.
  */
@@ -29,944 +33,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model.h"
 #include "dist.h"
+#include "legacy.h"
 #include "plist.h"
-#include "strtab.h"
 
-#define MAX_META_FILE (16u << 20)   /* plists, scripts, text resources */
 #define MAX_DEPTH 16                /* nesting of metapackages */
 /* Bundles read in all: package lists that name the same metapackage
  * several times at each level would otherwise read it exponentially often
  * (a metapackage is read once per mention, as Installer shows it). */
 #define MAX_BUNDLES 4096
-#define MAX_RESOURCES 100000
-
-static const char *const script_names[PKGFLAT_SCRIPT_COUNT_] = {
-	[PKGFLAT_SCRIPT_INSTALLATION_CHECK] = "InstallationCheck",
-	[PKGFLAT_SCRIPT_VOLUME_CHECK] = "VolumeCheck",
-	[PKGFLAT_SCRIPT_PREFLIGHT] = "preflight",
-	[PKGFLAT_SCRIPT_PREINSTALL] = "preinstall",
-	[PKGFLAT_SCRIPT_PREUPGRADE] = "preupgrade",
-	[PKGFLAT_SCRIPT_POSTINSTALL] = "postinstall",
-	[PKGFLAT_SCRIPT_POSTUPGRADE] = "postupgrade",
-	[PKGFLAT_SCRIPT_POSTFLIGHT] = "postflight",
-};
-
-const char *pkgflat_script_name(enum pkgflat_script s)
-{
-	return (unsigned)s < PKGFLAT_SCRIPT_COUNT_ ? script_names[s] : NULL;
-}
-
-/* 10.0/10.1 packages name their scripts after the bundle:
- * "<Name>.pre_install" ran where later packages run "preinstall". */
-static const struct {
-	const char *suffix;
-	enum pkgflat_script script;
-} cheetah_scripts[] = {
-	{ ".pre_install", PKGFLAT_SCRIPT_PREINSTALL },
-	{ ".pre_upgrade", PKGFLAT_SCRIPT_PREUPGRADE },
-	{ ".post_install", PKGFLAT_SCRIPT_POSTINSTALL },
-	{ ".post_upgrade", PKGFLAT_SCRIPT_POSTUPGRADE },
-};
-
-int pkgflat_script_from_name(const char *name)
-{
-	if (!name)
-		return -1;
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
-		if (!strcmp(name, script_names[i]))
-			return i;
-	size_t n = strlen(name);
-	for (size_t i = 0; i < sizeof cheetah_scripts / sizeof *cheetah_scripts;
-	    i++) {
-		size_t k = strlen(cheetah_scripts[i].suffix);
-		if (n > k && !strchr(name, '/') &&
-		    !strcmp(name + n - k, cheetah_scripts[i].suffix))
-			return (int)cheetah_scripts[i].script;
-	}
-	return -1;
-}
-
-/* Keys the reader understands; anything else in Info.plist is reported. */
-static const char *const known_keys[] = {
-	"CFBundleIdentifier", "CFBundleShortVersionString", "CFBundleVersion",
-	"CFBundleGetInfoString", "CFBundleName", "CFBundleDevelopmentRegion",
-	"CFBundleInfoDictionaryVersion", "CFBundleSignature",
-	"CFBundlePackageType", "CFBundleExecutable", "CFBundleIconFile",
-	"Bundle identifier",
-	"IFMajorVersion", "IFMinorVersion", "IFMinorRevision",
-	"IFPkgFormatVersion", "IFPkgFlagAllowBackRev",
-	"IFPkgFlagAuthorizationAction", "IFPkgFlagDefaultLocation",
-	"IFPkgFlagFollowLinks", "IFPkgFlagInstallFat", "IFPkgFlagInstalledSize",
-	"IFPkgFlagIsRequired", "IFPkgFlagOverwritePermissions",
-	"IFPkgFlagRelocatable", "IFPkgFlagRestartAction",
-	"IFPkgFlagRootVolumeOnly", "IFPkgFlagUpdateInstalledLanguages",
-	"IFPkgFlagUpdateInstalledLangauges", "IFPkgFlagUseUserMask",
-	"IFPkgFlagBackgroundAlignment", "IFPkgFlagBackgroundScaling",
-	"IFPkgFlagComponentDirectory", "IFPkgFlagPackageList",
-	"IFRequirementDicts", "IFPkgPathMappings", "IFPkgBuildDate",
-	"IFPkgBuildVersion", "IFPkgCreator", "IFPkgFlagPackageLocation",
-	"IFPkgFlagPackageSelection",
-};
-
-/* ------------------------------------------------------------------ */
-/* Small helpers                                                      */
-
-void package_warn(pkgflat_package *pkg, const char *fmt, ...)
-{
-	va_list ap;
-	char buf[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	char *w = pf_strdup(buf);
-	if (w && pv_push(&pkg->warnings, w))
-		free(w);
-}
-
-static void resource_free(void *p)
-{
-	pkgflat_resource *r = p;
-
-	if (!r)
-		return;
-	free((char *)r->path);
-	free((char *)r->lang);
-	free((char *)r->link_target);
-	free(r);
-}
-
-static void requirement_free(void *p)
-{
-	pkgflat_requirement *q = p;
-
-	if (!q)
-		return;
-	free((char *)q->level);
-	free((char *)q->spec_type);
-	free((char *)q->spec_argument);
-	free((char *)q->spec_property);
-	free((char *)q->test_operator);
-	free((char *)q->test_object);
-	free((char *)q->label_key);
-	free((char *)q->title_key);
-	free((char *)q->message_key);
-	free(q);
-}
-
-static void string_free(void *p)
-{
-	pkgflat_string *s = p;
-
-	if (!s)
-		return;
-	free((char *)s->table);
-	free((char *)s->lang);
-	free((char *)s->key);
-	free((char *)s->value);
-	free(s);
-}
-
-void bundle_free(void *p)
-{
-	pkgflat_bundle *b = p;
-
-	if (!b)
-		return;
-	for (int i = 0; i < PKGFLAT_F_COUNT_; i++)
-		free(b->field[i]);
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
-		free(b->script[i]);
-	pv_free(&b->children, bundle_free);
-	pv_free(&b->resources, resource_free);
-	pv_free(&b->localizations, free);
-	pv_free(&b->requirements, requirement_free);
-	pv_free(&b->strings, string_free);
-	pv_free(&b->keys, free);
-	free(b->fallback_id);
-	free(b);
-}
-
-pkgflat_bundle *bundle_new(pkgflat_package *pkg)
-{
-	pkgflat_bundle *b = pf_calloc(1, sizeof *b);
-
-	if (!b)
-		return NULL;
-	b->pkg = pkg;
-	b->claimed_kbytes = -1;
-	b->claimed_files = -1;
-	for (int i = 0; i < PKGFLAT_FLAG_COUNT_; i++)
-		b->flag[i] = -1;
-	return b;
-}
-
-int bundle_set(pkgflat_bundle *b, enum pkgflat_field f, const char *v)
-{
-	free(b->field[f]);
-	b->field[f] = NULL;
-	if (!v)
-		return 0;
-	return (b->field[f] = pf_strdup(v)) ? 0 : -1;
-}
-
-/* Read a small file of the package; *data is NUL-terminated. */
-static pkgflat_status read_small(pkgflat_package *pkg, const char *path,
-    unsigned char **data, size_t *len, pkgflat_error *err)
-{
-	return src_read(pkg->src, path, MAX_META_FILE, data, len, err);
-}
-
-static pkgflat_status load_plist(pkgflat_package *pkg, const char *path,
-    plist_t *out, pkgflat_error *err)
-{
-	unsigned char *d = NULL;
-	size_t n = 0;
-	pkgflat_status rc = read_small(pkg, path, &d, &n, err);
-
-	if (rc)
-		return rc;
-	char *name = src_display(pkg->src, path);
-	rc = plist_parse(d, n, name, out, err);
-	if (!rc && plist_get_node_type(*out) != PLIST_DICT) {
-		rc = fail(err, PKGFLAT_E_FORMAT, name, NULL,
-		    "top level is not a dictionary");
-		plist_free(*out);
-		*out = NULL;
-	}
-	free(name);
-	free(d);
-	return rc;
-}
-
-static enum src_type kind_of(pkgflat_package *pkg, const char *path,
-    pkgflat_status *rc, pkgflat_error *err)
-{
-	struct src_stat st;
-
-	*rc = src_stat(pkg->src, path, &st, err);
-	return *rc ? SRC_NONE : st.type;
-}
-
-/* ------------------------------------------------------------------ */
-/* Info.plist, Description.plist and the Cheetah .info file            */
-
-static const struct {
-	const char *key;
-	enum pkgflat_flag flag;
-} flag_keys[] = {
-	{ "IFPkgFlagRelocatable", PKGFLAT_FLAG_RELOCATABLE },
-	{ "IFPkgFlagOverwritePermissions", PKGFLAT_FLAG_OVERWRITE_PERMISSIONS },
-	{ "IFPkgFlagFollowLinks", PKGFLAT_FLAG_FOLLOW_LINKS },
-	{ "IFPkgFlagRootVolumeOnly", PKGFLAT_FLAG_ROOT_VOLUME_ONLY },
-	{ "IFPkgFlagAllowBackRev", PKGFLAT_FLAG_ALLOW_BACK_REV },
-	{ "IFPkgFlagIsRequired", PKGFLAT_FLAG_REQUIRED },
-	{ "IFPkgFlagInstallFat", PKGFLAT_FLAG_INSTALL_FAT },
-	{ "IFPkgFlagUseUserMask", PKGFLAT_FLAG_USE_USER_MASK },
-	{ "IFPkgFlagUpdateInstalledLanguages",
-	  PKGFLAT_FLAG_UPDATE_INSTALLED_LANGUAGES },
-};
-
-static const struct {
-	const char *legacy, *value;
-} auth_values[] = {
-	{ "RootAuthorization", "root" },
-	{ "AdminAuthorization", "admin" },
-	{ "NoAuthorization", "none" },
-};
-
-static const struct {
-	const char *legacy, *value;
-	int standard;
-} restart_values[] = {
-	{ "NoRestart", "none", 1 },
-	{ "None", "none", 0 },
-	{ "RecommendedRestart", "recommended-restart", 1 },
-	{ "RequiredRestart", "restart", 1 },
-	{ "RequiredLogout", "logout", 1 },
-	{ "Shutdown", "shutdown", 1 },
-	{ "RequiredShutdown", "shutdown", 0 },
-};
-
-static int is_known_key(const char *k)
-{
-	for (size_t i = 0; i < sizeof known_keys / sizeof *known_keys; i++)
-		if (!strcmp(k, known_keys[i]))
-			return 1;
-	return 0;
-}
-
-static pkgflat_status read_requirements(pkgflat_bundle *b, plist_t info,
-    const char *where_file, pkgflat_error *err)
-{
-	plist_t arr = plist_dict_get_item(info, "IFRequirementDicts");
-
-	if (!arr)
-		return PKGFLAT_OK;
-	if (plist_get_node_type(arr) != PLIST_ARRAY) {
-		package_warn(b->pkg, "%s: IFRequirementDicts is not an array; ignored",
-		    where_file);
-		return PKGFLAT_OK;
-	}
-	for (uint32_t i = 0; i < plist_array_get_size(arr); i++) {
-		plist_t d = plist_array_get_item(arr, i);
-		if (plist_get_node_type(d) != PLIST_DICT) {
-			package_warn(b->pkg, "%s: IFRequirementDicts[%u] is not a "
-			    "dictionary; ignored", where_file, i);
-			continue;
-		}
-		pkgflat_requirement *q = pf_calloc(1, sizeof *q);
-		if (!q || pv_push(&b->requirements, q)) {
-			free(q);
-			return fail_nomem(err);
-		}
-		q->level = pf_strdup(pl_str(d, "Level"));
-		q->spec_type = pf_strdup(pl_str(d, "SpecType"));
-		q->spec_argument = pl_text(plist_dict_get_item(d, "SpecArgument"));
-		q->spec_property = pl_text(plist_dict_get_item(d, "SpecProperty"));
-		q->test_operator = pf_strdup(pl_str(d, "TestOperator"));
-		q->test_object = pl_text(plist_dict_get_item(d, "TestObject"));
-		q->label_key = pf_strdup(pl_str(d, "LabelKey"));
-		q->title_key = pf_strdup(pl_str(d, "TitleKey"));
-		q->message_key = pf_strdup(pl_str(d, "MessageKey"));
-		if (!q->spec_type)
-			package_warn(b->pkg, "%s: IFRequirementDicts[%u] has no SpecType",
-			    where_file, i);
-	}
-	return PKGFLAT_OK;
-}
-
-static pkgflat_status apply_info_plist(pkgflat_bundle *b, plist_t info,
-    const char *rel, pkgflat_error *err)
-{
-	pkgflat_package *pkg = b->pkg;
-	const char *s;
-	int64_t n;
-
-	/* Keys we do not know, in the order they appear. */
-	plist_dict_iter it = NULL;
-	plist_dict_new_iter(info, &it);
-	for (;;) {
-		char *key = NULL;
-		plist_t val = NULL;
-		plist_dict_next_item(info, it, &key, &val);
-		if (!key)
-			break;
-		if (!is_known_key(key))
-			package_warn(pkg, "%s: unknown key %s", rel, key);
-		plist_type t = plist_get_node_type(val);
-		char *v = t == PLIST_ARRAY ? pf_strdup("(array)") :
-		    t == PLIST_DICT ? pf_strdup("(dictionary)") : pl_text(val);
-		if (!v)
-			v = pf_strdup("");
-		if (!v || pv_push(&b->keys, key)) {
-			free(key);
-			free(v);
-			free(it);
-			return fail_nomem(err);
-		}
-		if (pv_push(&b->keys, v)) {
-			free(v);
-			free(it);
-			return fail_nomem(err);
-		}
-	}
-	free(it);
-
-	s = pl_str(info, "CFBundleIdentifier");
-	if (!s && (s = pl_str(info, "Bundle identifier")))
-		package_warn(pkg, "%s: no CFBundleIdentifier; using \"Bundle "
-		    "identifier\" (%s)", rel, s);
-	if (bundle_set(b, PKGFLAT_F_IDENTIFIER, s))
-		return fail_nomem(err);
-
-	s = pl_str(info, "CFBundleShortVersionString");
-	if (!s)
-		s = pl_str(info, "CFBundleVersion");
-	if (bundle_set(b, PKGFLAT_F_VERSION, s))
-		return fail_nomem(err);
-	if (!b->field[PKGFLAT_F_VERSION]) {
-		int64_t maj, min;
-		if (pl_int(info, "IFMajorVersion", &maj)) {
-			if (!pl_int(info, "IFMinorVersion", &min) &&
-			    !pl_int(info, "IFMinorRevision", &min))
-				min = 0;
-			char *v = pf_asprintf("%lld.%lld", (long long)maj,
-			    (long long)min);
-			if (!v)
-				return fail_nomem(err);
-			b->field[PKGFLAT_F_VERSION] = v;
-		}
-	}
-
-	s = pl_str(info, "IFPkgFlagDefaultLocation");
-	if (bundle_set(b, PKGFLAT_F_INSTALL_LOCATION, s))
-		return fail_nomem(err);
-
-	s = pl_str(info, "IFPkgFlagAuthorizationAction");
-	if (s) {
-		const char *v = NULL;
-		for (size_t i = 0; i < sizeof auth_values / sizeof *auth_values; i++)
-			if (!strcmp(s, auth_values[i].legacy))
-				v = auth_values[i].value;
-		if (!v) {
-			package_warn(pkg, "%s: IFPkgFlagAuthorizationAction: unknown "
-			    "value \"%s\", read as RootAuthorization", rel, s);
-			v = "root";
-		}
-		if (bundle_set(b, PKGFLAT_F_AUTH, v))
-			return fail_nomem(err);
-	}
-
-	s = pl_str(info, "IFPkgFlagRestartAction");
-	if (s) {
-		const char *v = NULL;
-		for (size_t i = 0; i < sizeof restart_values / sizeof *restart_values;
-		    i++)
-			if (!strcmp(s, restart_values[i].legacy)) {
-				v = restart_values[i].value;
-				if (!restart_values[i].standard)
-					package_warn(pkg, "%s: IFPkgFlagRestartAction: "
-					    "non-standard value \"%s\", read as %s", rel, s, v);
-			}
-		if (!v) {
-			package_warn(pkg, "%s: IFPkgFlagRestartAction: unknown value "
-			    "\"%s\", read as NoRestart", rel, s);
-			v = "none";
-		}
-		if (bundle_set(b, PKGFLAT_F_RESTART, v))
-			return fail_nomem(err);
-	}
-
-	for (size_t i = 0; i < sizeof flag_keys / sizeof *flag_keys; i++) {
-		int odd = 0;
-		int v = pl_bool(info, flag_keys[i].key, &odd);
-		if (odd && v < 0)
-			package_warn(pkg, "%s: %s is not a boolean; ignored", rel,
-			    flag_keys[i].key);
-		else if (odd)
-			package_warn(pkg, "%s: %s is not written as a boolean; read as %s",
-			    rel, flag_keys[i].key, v ? "true" : "false");
-		b->flag[flag_keys[i].flag] = v;
-	}
-	if (plist_dict_get_item(info, "IFPkgFlagUpdateInstalledLangauges")) {
-		package_warn(pkg, "%s: misspelled key IFPkgFlagUpdateInstalledLangauges "
-		    "(Installer never read it); ignored", rel);
-	}
-
-	if (pl_int(info, "IFPkgFlagInstalledSize", &n))
-		b->claimed_kbytes = n;
-	if (bundle_set(b, PKGFLAT_F_BACKGROUND_ALIGNMENT,
-	        pl_str(info, "IFPkgFlagBackgroundAlignment")) ||
-	    bundle_set(b, PKGFLAT_F_BACKGROUND_SCALING,
-	        pl_str(info, "IFPkgFlagBackgroundScaling")) ||
-	    bundle_set(b, PKGFLAT_F_CREATOR, pl_str(info, "IFPkgCreator")) ||
-	    bundle_set(b, PKGFLAT_F_DEVELOPMENT_REGION,
-	        pl_str(info, "CFBundleDevelopmentRegion")) ||
-	    bundle_set(b, PKGFLAT_F_COMPONENT_DIRECTORY,
-	        pl_str(info, "IFPkgFlagComponentDirectory")))
-		return fail_nomem(err);
-	return read_requirements(b, info, rel, err);
-}
-
-/* Cheetah (10.0/10.1) "<Name>.info": lines of "Key Value". */
-static pkgflat_status apply_cheetah_info(pkgflat_bundle *b, char *text,
-    const char *rel, pkgflat_error *err)
-{
-	static const struct {
-		const char *key;
-		enum pkgflat_flag flag;
-	} flags[] = {
-		{ "Relocatable", PKGFLAT_FLAG_RELOCATABLE },
-		{ "OverwritePermissions", PKGFLAT_FLAG_OVERWRITE_PERMISSIONS },
-		{ "RootVolumeOnly", PKGFLAT_FLAG_ROOT_VOLUME_ONLY },
-		{ "AllowBackRev", PKGFLAT_FLAG_ALLOW_BACK_REV },
-		{ "Required", PKGFLAT_FLAG_REQUIRED },
-		{ "InstallFat", PKGFLAT_FLAG_INSTALL_FAT },
-		{ "UseUserMask", PKGFLAT_FLAG_USE_USER_MASK },
-		{ "OnlyUpdateInstalledLanguages",
-		  PKGFLAT_FLAG_UPDATE_INSTALLED_LANGUAGES },
-	};
-	char *save = NULL;
-
-	for (char *line = strtok_r(text, "\r\n", &save); line;
-	    line = strtok_r(NULL, "\r\n", &save)) {
-		/* "### Package Flags" and other comment lines head sections. */
-		line += strspn(line, " \t");
-		if (line[0] == '#')
-			continue;
-		char *v = line + strcspn(line, " \t");
-		if (*v)
-			*v++ = '\0';
-		v += strspn(v, " \t");
-		int yes = !strcasecmp(v, "YES"), no = !strcasecmp(v, "NO");
-		int r = 0;
-		if (!strcmp(line, "Title"))
-			r = bundle_set(b, PKGFLAT_F_TITLE, v);
-		else if (!strcmp(line, "Version"))
-			r = bundle_set(b, PKGFLAT_F_VERSION, v);
-		else if (!strcmp(line, "Description"))
-			r = bundle_set(b, PKGFLAT_F_DESCRIPTION, v);
-		else if (!strcmp(line, "DefaultLocation"))
-			r = bundle_set(b, PKGFLAT_F_INSTALL_LOCATION, v);
-		else if (!strcmp(line, "DeleteWarning"))
-			r = bundle_set(b, PKGFLAT_F_DELETE_WARNING, v);
-		else if (!strcmp(line, "NeedsAuthorization"))
-			r = bundle_set(b, PKGFLAT_F_AUTH, yes ? "root" : "none");
-		else if (!strcmp(line, "RequiresReboot"))
-			r = bundle_set(b, PKGFLAT_F_RESTART, yes ? "restart" : "none");
-		else {
-			size_t i;
-			for (i = 0; i < sizeof flags / sizeof *flags; i++)
-				if (!strcmp(line, flags[i].key)) {
-					b->flag[flags[i].flag] = yes ? 1 : no ? 0 : -1;
-					break;
-				}
-			if (i == sizeof flags / sizeof *flags && line[0])
-				package_warn(b->pkg, "%s: unknown key %s", rel, line);
-		}
-		if (r)
-			return fail_nomem(err);
-	}
-	return PKGFLAT_OK;
-}
-
-static pkgflat_status find_cheetah_info(pkgflat_bundle *b, const char *res,
-    char **out, pkgflat_error *err)
-{
-	pkgflat_package *pkg = b->pkg;
-	ptrvec names = { 0 };
-	pkgflat_status rc;
-	struct src_stat st;
-
-	*out = NULL;
-	if ((rc = src_stat(pkg->src, res, &st, err)) || st.type != SRC_DIR)
-		return rc;
-	if ((rc = pkg->src->ops->list(pkg->src, res, &names, err)))
-		return rc;
-	/* Resources/<Name>.info first, then <lang>.lproj/<Name>.info. */
-	for (size_t i = 0; i < names.n && !*out; i++)
-		if (str_has_suffix(names.v[i], ".info"))
-			*out = path_join(res, names.v[i]);
-	for (size_t i = 0; i < names.n && !*out && !rc; i++) {
-		if (!str_has_suffix(names.v[i], ".lproj"))
-			continue;
-		char *dir = path_join(res, names.v[i]);
-		ptrvec sub = { 0 };
-		if (dir && !(rc = pkg->src->ops->list(pkg->src, dir, &sub, err)))
-			for (size_t j = 0; j < sub.n && !*out; j++)
-				if (str_has_suffix(sub.v[j], ".info"))
-					*out = path_join(dir, sub.v[j]);
-		pv_free(&sub, free);
-		free(dir);
-	}
-	pv_free(&names, free);
-	return rc;
-}
-
-static pkgflat_status read_description(pkgflat_bundle *b, const char *res,
-    pkgflat_error *err)
-{
-	pkgflat_package *pkg = b->pkg;
-	const char *region = b->field[PKGFLAT_F_DEVELOPMENT_REGION];
-	char *cands[6] = { 0 };
-	pkgflat_status rc = PKGFLAT_OK;
-	int n = 0;
-
-	cands[n++] = path_join(res, "Description.plist");
-	if (region)
-		cands[n++] = pf_asprintf("%s/%s.lproj/Description.plist", res, region);
-	cands[n++] = pf_asprintf("%s/English.lproj/Description.plist", res);
-	cands[n++] = pf_asprintf("%s/en.lproj/Description.plist", res);
-	for (int i = 0; i < n && !rc; i++) {
-		if (!cands[i]) {
-			rc = fail_nomem(err);
-			break;
-		}
-		enum src_type t = kind_of(pkg, cands[i], &rc, err);
-		if (rc || t != SRC_FILE)
-			continue;
-		plist_t d = NULL;
-		if ((rc = load_plist(pkg, cands[i], &d, err)))
-			break;
-		if (bundle_set(b, PKGFLAT_F_TITLE, pl_str(d, "IFPkgDescriptionTitle")) ||
-		    bundle_set(b, PKGFLAT_F_DESCRIPTION,
-		        pl_str(d, "IFPkgDescriptionDescription")) ||
-		    bundle_set(b, PKGFLAT_F_DELETE_WARNING,
-		        pl_str(d, "IFPkgDescriptionDeleteWarning")))
-			rc = fail_nomem(err);
-		plist_free(d);
-		break;
-	}
-	for (int i = 0; i < n; i++)
-		free(cands[i]);
-	return rc;
-}
-
-/* "major: 9\nminor: 47" (PackageMaker) or "Major:\t1\nMinor:\t0" (Iceberg). */
-static char *parse_package_version(const char *text)
-{
-	long maj = -1, min = -1;
-	const char *p = text;
-
-	while (*p) {
-		if (!strncasecmp(p, "major:", 6))
-			maj = strtol(p + 6, NULL, 10);
-		else if (!strncasecmp(p, "minor:", 6))
-			min = strtol(p + 6, NULL, 10);
-		p += strcspn(p, "\n");
-		p += *p == '\n';
-	}
-	if (maj < 0)
-		return NULL;
-	return pf_asprintf("%ld.%ld", maj, min < 0 ? 0 : min);
-}
-
-/* ------------------------------------------------------------------ */
-/* Resources                                                          */
-
-static const char *resource_role(const char *name)
-{
-	static const struct {
-		const char *base, *role;
-	} roles[] = {
-		{ "welcome", "welcome" }, { "readme", "readme" },
-		{ "license", "license" }, { "conclusion", "conclusion" },
-		{ "background", "background" }, { "description", "description" },
-		{ "package_version", "package-version" },
-		{ "tokendefinitions", "tokens" },
-	};
-	char base[256];
-	const char *dot = strrchr(name, '.');
-	size_t n = dot && dot != name ? (size_t)(dot - name) : strlen(name);
-
-	if (pkgflat_script_from_name(name) >= 0)
-		return "script";
-	if (str_has_suffix(name, ".strings"))
-		return "strings";
-	if (str_has_suffix(name, ".sizes"))
-		return "sizes";
-	if (str_has_suffix(name, ".info") || str_has_suffix(name, ".bom") ||
-	    str_has_suffix(name, ".pax.gz") || str_has_suffix(name, ".pax"))
-		return "cheetah";
-	if (n >= sizeof base)
-		return "other";
-	for (size_t i = 0; i < n; i++)
-		base[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 :
-		    name[i]);
-	base[n] = '\0';
-	for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)
-		if (!strcmp(base, roles[i].base))
-			return roles[i].role;
-	return "other";
-}
-
-static pkgflat_status walk_resources(pkgflat_bundle *b, const char *res,
-    const char *rel, const char *lang, int depth, pkgflat_error *err)
-{
-	pkgflat_package *pkg = b->pkg;
-	ptrvec names = { 0 };
-	pkgflat_status rc;
-	char *dir = rel[0] ? path_join(res, rel) : pf_strdup(res);
-
-	if (!dir)
-		return fail_nomem(err);
-	if (depth > 32) {
-		char *n = src_display(pkg->src, dir);
-		rc = fail(err, PKGFLAT_E_FORMAT, n, NULL,
-		    "resources nested too deeply");
-		free(n);
-		free(dir);
-		return rc;
-	}
-	if ((rc = pkg->src->ops->list(pkg->src, dir, &names, err)))
-		goto out;
-	for (size_t i = 0; i < names.n && !rc; i++) {
-		const char *name = names.v[i];
-		char *rpath = rel[0] ? pf_asprintf("%s/%s", rel, name) :
-		    pf_strdup(name);
-		char *full = path_join(res, rpath ? rpath : "");
-		struct src_stat lst, st;
-		pkgflat_resource *r = NULL;
-
-		if (!rpath || !full) {
-			rc = fail_nomem(err);
-			goto next;
-		}
-		if (b->resources.n >= MAX_RESOURCES) {
-			char *n = src_display(pkg->src, res);
-			rc = fail(err, PKGFLAT_E_FORMAT, n, NULL,
-			    "more than %d resources", MAX_RESOURCES);
-			free(n);
-			goto next;
-		}
-		if ((rc = pkg->src->ops->lstat(pkg->src, full, &lst, err)))
-			goto next;
-		r = pf_calloc(1, sizeof *r);
-		if (!r || pv_push(&b->resources, r)) {
-			free(r);
-			rc = fail_nomem(err);
-			goto next;
-		}
-		r->path = rpath;
-		rpath = NULL;
-		r->lang = pf_strdup(lang);
-		r->role = resource_role(name);
-		if (lst.type == SRC_LINK) {
-			r->link_target = pf_strdup(lst.link);
-			if ((rc = src_stat(pkg->src, full, &st, err)))
-				goto next;
-			if (st.type == SRC_NONE) {
-				package_warn(pkg, "%s: dangling symlink to %s", full,
-				    r->link_target);
-				goto next;
-			}
-		} else
-			st = lst;
-		r->size = st.type == SRC_FILE ? st.size : 0;
-		r->mode = st.mode;
-		if (st.type == SRC_DIR) {
-			r->is_dir = 1;
-			if (str_has_suffix(name, ".rtfd")) {
-				r->mime = "text/rtfd";
-				goto next; /* one document, not a folder of resources */
-			}
-			if (lst.type == SRC_LINK)
-				goto next; /* do not walk into linked directories */
-			if (str_has_suffix(name, ".lproj") && !lang) {
-				char *l = pf_strndup(name, strlen(name) - 6);
-				if (!l || pv_push(&b->localizations, l)) {
-					free(l);
-					rc = fail_nomem(err);
-					goto next;
-				}
-				rc = walk_resources(b, res, r->path, l, depth + 1, err);
-			} else
-				rc = walk_resources(b, res, r->path, lang, depth + 1, err);
-		} else if (st.type == SRC_FILE) {
-			/* The first bytes tell the type; no need for the rest. */
-			unsigned char head[1024];
-			size_t n = 0;
-			src_stream *in = NULL;
-			if ((rc = src_open_stream(pkg->src, full, &in, err)))
-				goto next;
-			while (n < sizeof head) {
-				long k = in->read(in, head + n, sizeof head - n);
-				if (k < 0) {
-					rc = err && err->status ? err->status : PKGFLAT_E_IO;
-					break;
-				}
-				if (k == 0)
-					break;
-				n += (size_t)k;
-			}
-			src_stream_close(in);
-			if (rc)
-				goto next;
-			r->mime = mime_sniff(head, n, name);
-		}
-next:
-		free(rpath);
-		free(full);
-	}
-out:
-	pv_free(&names, free);
-	free(dir);
-	return rc;
-}
-
-pkgflat_status bundle_read_resources(pkgflat_bundle *b, const char *res,
-    pkgflat_error *err)
-{
-	return walk_resources(b, res, "", NULL, 0, err);
-}
-
-struct strings_ctx {
-	pkgflat_bundle *b;
-	const char *table, *lang;
-};
-
-static int add_string(const char *key, const char *value, void *p)
-{
-	struct strings_ctx *c = p;
-	pkgflat_string *s = pf_calloc(1, sizeof *s);
-
-	if (!s || pv_push(&c->b->strings, s)) {
-		free(s);
-		return -1;
-	}
-	s->table = pf_strdup(c->table);
-	s->lang = pf_strdup(c->lang);
-	s->key = pf_strdup(key);
-	s->value = pf_strdup(value);
-	return !s->table || (c->lang && !s->lang) || !s->key || !s->value;
-}
-
-/* The message tables of the install checks. A broken table does not stop
- * the package from being read: it is reported as a warning. */
-static pkgflat_status read_check_strings(pkgflat_bundle *b, const char *res,
-    pkgflat_error *err)
-{
-	static const char *const tables[] = {
-		"InstallationCheck", "VolumeCheck", "IFRequirements",
-	};
-
-	for (size_t i = 0; i < b->resources.n; i++) {
-		const pkgflat_resource *r = b->resources.v[i];
-		if (r->is_dir || strcmp(r->role, "strings"))
-			continue;
-		const char *base = path_base(r->path);
-		for (size_t k = 0; k < sizeof tables / sizeof *tables; k++) {
-			size_t tl = strlen(tables[k]);
-			if (strncmp(base, tables[k], tl) || strcmp(base + tl, ".strings"))
-				continue;
-			char *full = path_join(res, r->path);
-			unsigned char *d = NULL;
-			size_t n = 0;
-			pkgflat_status rc;
-			if (!full)
-				return fail_nomem(err);
-			if ((rc = read_small(b->pkg, full, &d, &n, err))) {
-				free(full);
-				return rc;
-			}
-			struct strings_ctx c = { b, tables[k], r->lang };
-			pkgflat_error e2;
-			pkgflat_error_clear(&e2);
-			rc = strings_parse(d, n, full, add_string, &c, &e2);
-			if (rc == PKGFLAT_E_NOMEM) {
-				free(d);
-				free(full);
-				return fail_nomem(err);
-			}
-			if (rc)
-				package_warn(b->pkg, "%s: %s: %s; ignored", full, e2.where,
-				    e2.message);
-			free(d);
-			free(full);
-		}
-	}
-	return PKGFLAT_OK;
-}
-
-static pkgflat_status find_scripts(pkgflat_bundle *b, const char *res,
-    pkgflat_error *err)
-{
-	pkgflat_package *pkg = b->pkg;
-
-	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++) {
-		char *p = path_join(res, script_names[i]);
-		struct src_stat st;
-		pkgflat_status rc;
-
-		if (!p)
-			return fail_nomem(err);
-		if ((rc = src_stat(pkg->src, p, &st, err))) {
-			free(p);
-			return rc;
-		}
-		if (st.type == SRC_FILE) {
-			if (!(st.mode & 0111))
-				package_warn(pkg, "%s: not executable; Installer would "
-				    "not run it", p);
-			b->script[i] = p;
-		} else {
-			if (st.type != SRC_NONE)
-				package_warn(pkg, "%s: not a regular file; ignored", p);
-			free(p);
-		}
-	}
-	return PKGFLAT_OK;
-}
-
-/* The stem of name without suffix, when it ends so; else NULL. */
-static char *stem_of(const char *name, const char *suffix)
-{
-	size_t n = strlen(name), k = strlen(suffix);
-
-	return n > k && !strcmp(name + n - k, suffix) ?
-	    pf_strndup(name, n - k) : NULL;
-}
-
-/*
- * 10.0/10.1 scripts: Resources/<Name>.pre_install, .pre_upgrade,
- * .post_install, .post_upgrade, <Name> being the bundle's (as in
- * <Name>.info, .bom, .pax.gz). The stem of the .info file counts first,
- * then the bundle directory's; a lone file of a kind is taken whatever its
- * stem, since bundles get renamed. A later name (preinstall, ...) for the
- * same script wins: it is what a 10.2+ Installer looks for.
- */
-static pkgflat_status find_cheetah_scripts(pkgflat_bundle *b, const char *res,
-    const char *info, pkgflat_error *err)
-{
-	pkgflat_package *pkg = b->pkg;
-	ptrvec names = { 0 };
-	pkgflat_status rc;
-	char *stems[2] = { NULL, NULL };
-
-	if ((rc = pkg->src->ops->list(pkg->src, res, &names, err)))
-		return rc;
-	if (info)
-		stems[0] = stem_of(path_base(info), ".info");
-	const char *bn = b->field[PKGFLAT_F_NAME];
-	if (!(stems[1] = stem_of(bn, ".pkg")) && !(stems[1] = stem_of(bn, ".mpkg")))
-		stems[1] = pf_strdup(bn);
-	for (size_t k = 0; !rc && k < sizeof cheetah_scripts /
-	    sizeof *cheetah_scripts; k++) {
-		const char *suffix = cheetah_scripts[k].suffix;
-		const char *pick = NULL, *lone = NULL;
-		size_t count = 0;
-		for (size_t i = 0; i < names.n; i++) {
-			char *st = stem_of(names.v[i], suffix);
-			if (!st)
-				continue;
-			count++;
-			lone = names.v[i];
-			for (int j = 0; j < 2 && !pick; j++)
-				if (stems[j] && !strcmp(st, stems[j]))
-					pick = names.v[i];
-			free(st);
-		}
-		if (!pick && count == 1)
-			pick = lone;
-		if (!pick) {
-			if (count)
-				package_warn(pkg, "%s: %zu files end in %s and none is named "
-				    "after the bundle; none is run", res, count, suffix);
-			continue;
-		}
-		enum pkgflat_script slot = cheetah_scripts[k].script;
-		char *p = path_join(res, pick);
-		struct src_stat st;
-		if (!p) {
-			rc = fail_nomem(err);
-			break;
-		}
-		if ((rc = src_stat(pkg->src, p, &st, err))) {
-			free(p);
-			break;
-		}
-		if (st.type != SRC_FILE) {
-			package_warn(pkg, "%s: not a regular file; ignored", p);
-			free(p);
-		} else if (b->script[slot]) {
-			package_warn(pkg, "%s: the bundle also has %s, which Installer "
-			    "runs instead; kept only as a file", p, script_names[slot]);
-			free(p);
-		} else {
-			if (!(st.mode & 0111))
-				package_warn(pkg, "%s: not executable; Installer would "
-				    "not run it", p);
-			b->script[slot] = p;
-		}
-	}
-	free(stems[0]);
-	free(stems[1]);
-	pv_free(&names, free);
-	return rc;
-}
 
 /* ------------------------------------------------------------------ */
 /* Metapackages                                                       */
@@ -1094,7 +169,7 @@ static pkgflat_status read_package_list(pkgflat_bundle *b, const char *path,
 				    loc);
 				break;
 			}
-			enum src_type t = kind_of(pkg, p, &rc, err);
+			enum src_type t = package_path_type(pkg, p, &rc, err);
 			if (!rc && t == SRC_DIR)
 				found = p;
 			else
@@ -1254,9 +329,9 @@ static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
 		char *p2n = p2 ? path_join(p2, rel) : NULL;
 		free(p2);
 		const char *use = NULL;
-		if (p && kind_of(pkg, p, &rc, err) == SRC_DIR)
+		if (p && package_path_type(pkg, p, &rc, err) == SRC_DIR)
 			use = p;
-		else if (!rc && p2n && kind_of(pkg, p2n, &rc, err) == SRC_DIR)
+		else if (!rc && p2n && package_path_type(pkg, p2n, &rc, err) == SRC_DIR)
 			use = p2n;
 		if (!rc && !use)
 			rc = fail(err, PKGFLAT_E_FORMAT, name, where,
@@ -1353,7 +428,7 @@ static pkgflat_status find_archive_file(pkgflat_bundle *b, const char *contents,
 		char *p = path_join(contents, names[i]);
 		if (!p)
 			return fail_nomem(err);
-		if (kind_of(b->pkg, p, &rc, err) == SRC_FILE) {
+		if (package_path_type(b->pkg, p, &rc, err) == SRC_FILE) {
 			b->field[f] = p;
 			return PKGFLAT_OK;
 		}
@@ -1369,7 +444,7 @@ static pkgflat_status find_archive_file(pkgflat_bundle *b, const char *contents,
 	char *p = pf_asprintf("%s/%.*s%s", res, (int)n, name, cheetah_ext);
 	if (!p)
 		return fail_nomem(err);
-	if (kind_of(b->pkg, p, &rc, err) == SRC_FILE)
+	if (package_path_type(b->pkg, p, &rc, err) == SRC_FILE)
 		b->field[f] = p;
 	else
 		free(p);
@@ -1437,7 +512,7 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 		rc = fail_nomem(err);
 		goto out;
 	}
-	if (kind_of(pkg, contents, &rc, err) != SRC_DIR) {
+	if (package_path_type(pkg, contents, &rc, err) != SRC_DIR) {
 		if (!rc) {
 			char *n = src_display(pkg->src, path);
 			rc = fail(err, PKGFLAT_E_FORMAT, n, NULL,
@@ -1449,22 +524,22 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 
 	if ((rc = find_dist(pkg, contents, &dist, err)))
 		goto out;
-	enum src_type t = kind_of(pkg, info_path, &rc, err);
+	enum src_type t = package_path_type(pkg, info_path, &rc, err);
 	if (rc)
 		goto out;
 	if (t == SRC_NONE && dist) {
 		/* Tiger distribution packages need no Info.plist. */
 	} else if (t == SRC_FILE) {
-		if ((rc = load_plist(pkg, info_path, &info, err)))
+		if ((rc = legacy_load_plist(pkg, info_path, &info, err)))
 			goto out;
 		if (bundle_set(b, PKGFLAT_F_INFO_SOURCE, "Info.plist")) {
 			rc = fail_nomem(err);
 			goto out;
 		}
-		if ((rc = apply_info_plist(b, info, info_path, err)))
+		if ((rc = legacy_apply_info_plist(b, info, info_path, err)))
 			goto out;
 	} else {
-		if ((rc = find_cheetah_info(b, res, &cheetah, err)))
+		if ((rc = legacy_find_cheetah_info(b, res, &cheetah, err)))
 			goto out;
 		if (!cheetah || t != SRC_NONE) {
 			char *n = src_display(pkg->src, info_path);
@@ -1476,12 +551,12 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 		}
 		unsigned char *d = NULL;
 		size_t len = 0;
-		if ((rc = read_small(pkg, cheetah, &d, &len, err)))
+		if ((rc = package_read_small(pkg, cheetah, &d, &len, err)))
 			goto out;
 		if (bundle_set(b, PKGFLAT_F_INFO_SOURCE, "Cheetah .info"))
 			rc = fail_nomem(err);
 		else
-			rc = apply_cheetah_info(b, (char *)d, cheetah, err);
+			rc = legacy_apply_cheetah_info(b, (char *)d, cheetah, err);
 		free(d);
 		if (rc)
 			goto out;
@@ -1490,10 +565,10 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 	}
 
 	/* PkgInfo: "pmkrpkg1", maybe with a newline after it. */
-	if (kind_of(pkg, pkginfo, &rc, err) == SRC_FILE) {
+	if (package_path_type(pkg, pkginfo, &rc, err) == SRC_FILE) {
 		unsigned char *d = NULL;
 		size_t len = 0;
-		if ((rc = read_small(pkg, pkginfo, &d, &len, err)))
+		if ((rc = package_read_small(pkg, pkginfo, &d, &len, err)))
 			goto out;
 		if (len < 8 || memcmp(d, "pmkr", 4))
 			package_warn(pkg, "%s: unexpected content (not \"pmkrpkg1\")",
@@ -1504,12 +579,12 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 	if (rc)
 		goto out;
 
-	if (kind_of(pkg, res, &rc, err) == SRC_DIR) {
-		if ((rc = read_description(b, res, err)) ||
-		    (rc = walk_resources(b, res, "", NULL, 0, err)) ||
-		    (rc = read_check_strings(b, res, err)) ||
-		    (rc = find_scripts(b, res, err)) ||
-		    (rc = find_cheetah_scripts(b, res, cheetah, err)))
+	if (package_path_type(pkg, res, &rc, err) == SRC_DIR) {
+		if ((rc = legacy_read_description(b, res, err)) ||
+		    (rc = legacy_read_resources(b, res, err)) ||
+		    (rc = legacy_read_check_strings(b, res, err)) ||
+		    (rc = legacy_find_scripts(b, res, err)) ||
+		    (rc = legacy_find_cheetah_scripts(b, res, cheetah, err)))
 			goto out;
 	}
 	if (rc)
@@ -1518,12 +593,12 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 	/* Fallbacks for the identifier and the version. */
 	if (!b->field[PKGFLAT_F_VERSION]) {
 		char *pv = path_join(res, "package_version");
-		if (pv && kind_of(pkg, pv, &rc, err) == SRC_FILE) {
+		if (pv && package_path_type(pkg, pv, &rc, err) == SRC_FILE) {
 			unsigned char *d = NULL;
 			size_t len = 0;
-			if (!(rc = read_small(pkg, pv, &d, &len, err)))
+			if (!(rc = package_read_small(pkg, pv, &d, &len, err)))
 				b->field[PKGFLAT_F_VERSION] =
-				    parse_package_version((const char *)d);
+				    legacy_package_version((const char *)d);
 			free(d);
 		}
 		free(pv);
@@ -1546,10 +621,10 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 	/* Archive.sizes: "NumFiles n / InstalledSize kb / CompressedSize kb". */
 	if (b->claimed_kbytes < 0) {
 		char *sz = path_join(res, "Archive.sizes");
-		if (sz && kind_of(pkg, sz, &rc, err) == SRC_FILE) {
+		if (sz && package_path_type(pkg, sz, &rc, err) == SRC_FILE) {
 			unsigned char *d = NULL;
 			size_t len = 0;
-			if (!(rc = read_small(pkg, sz, &d, &len, err))) {
+			if (!(rc = package_read_small(pkg, sz, &d, &len, err))) {
 				const char *p = strstr((const char *)d, "InstalledSize");
 				if (p)
 					b->claimed_kbytes = strtoll(p + 13, NULL, 10);
@@ -1619,187 +694,14 @@ out:
 	return rc;
 }
 
-/* ------------------------------------------------------------------ */
-/* Opening                                                            */
-
-static int is_bundle_name(const char *n)
-{
-	return str_has_suffix(n, ".pkg") || str_has_suffix(n, ".mpkg");
-}
-
-/* The bundle inside an archive: one .mpkg, or one .pkg, at the top or one
- * folder down; or the archive root itself when it holds Contents/. */
-static pkgflat_status find_in_archive(pkgflat_package *pkg, char **out,
-    pkgflat_error *err)
-{
-	src *s = pkg->src;
-	ptrvec top = { 0 }, mpkgs = { 0 }, pkgs = { 0 };
-	pkgflat_status rc;
-	struct src_stat st;
-
-	*out = NULL;
-	if ((rc = s->ops->list(s, "", &top, err)))
-		goto out;
-	for (int level = 0; level < 2 && !mpkgs.n && !pkgs.n; level++) {
-		ptrvec next = { 0 };
-		for (size_t i = 0; i < top.n; i++) {
-			const char *p = top.v[i];
-			if (!strcmp(path_base(p), "__MACOSX"))
-				continue;
-			if ((rc = s->ops->lstat(s, p, &st, err)))
-				break;
-			if (st.type != SRC_DIR)
-				continue;
-			if (is_bundle_name(p)) {
-				char *c = pf_strdup(p);
-				if (!c || pv_push(str_has_suffix(p, ".mpkg") ?
-				    &mpkgs : &pkgs, c)) {
-					free(c);
-					rc = fail_nomem(err);
-					break;
-				}
-			} else if (level == 0) {
-				ptrvec sub = { 0 };
-				if ((rc = s->ops->list(s, p, &sub, err)))
-					break;
-				for (size_t j = 0; !rc && j < sub.n; j++) {
-					char *c = pf_asprintf("%s/%s", p,
-					    (char *)sub.v[j]);
-					if (!c || pv_push(&next, c)) {
-						free(c);
-						rc = fail_nomem(err);
-					}
-				}
-				pv_free(&sub, free);
-				if (rc)
-					break;
-			}
-		}
-		pv_free(&top, free);
-		top = next;
-		if (rc)
-			goto out;
-	}
-	ptrvec *pick = mpkgs.n ? &mpkgs : &pkgs;
-	if (pick->n == 1) {
-		*out = pick->v[0];
-		pick->v[0] = NULL;
-	} else if (pick->n > 1) {
-		strbuf sb = { 0 };
-		for (size_t i = 0; i < pick->n && i < 4; i++)
-			sb_addf(&sb, "%s%s", i ? ", " : "", (char *)pick->v[i]);
-		rc = fail(err, PKGFLAT_E_UNSUPPORTED, pkg->path, NULL,
-		    "archive holds %zu packages (%s%s) and no metapackage; "
-		    "unpack it and name one", pick->n, sb.buf ? sb.buf : "",
-		    pick->n > 4 ? ", ..." : "");
-		sb_free(&sb);
-	} else {
-		if ((rc = s->ops->lstat(s, "Contents/Info.plist", &st, err)))
-			goto out;
-		if (st.type != SRC_NONE)
-			*out = pf_strdup("");
-		else
-			rc = fail(err, PKGFLAT_E_FORMAT, pkg->path, NULL,
-			    "archive holds no .pkg or .mpkg bundle");
-	}
-out:
-	pv_free(&top, free);
-	pv_free(&mpkgs, free);
-	pv_free(&pkgs, free);
-	return rc;
-}
-
-static void collect_components(pkgflat_package *pkg, pkgflat_bundle *b)
-{
-	if (pkgflat_bundle_is_component(b)) {
-		pv_push(&pkg->components, b);
-		return;
-	}
-	for (size_t i = 0; i < b->children.n; i++)
-		collect_components(pkg, b->children.v[i]);
-}
-
-void pkgflat_package_free(pkgflat_package *pkg)
-{
-	if (!pkg)
-		return;
-	bundle_free(pkg->root);
-	pv_free(&pkg->components, NULL);
-	pv_free(&pkg->warnings, free);
-	src_close(pkg->src);
-	free(pkg->path);
-	free(pkg);
-}
-
-static int sniff_file(const char *path, unsigned char *buf, size_t n)
-{
-	FILE *f = fopen(path, "rb");
-	size_t got;
-
-	if (!f)
-		return -1;
-	memset(buf, 0, n);
-	got = fread(buf, 1, n, f);
-	fclose(f);
-	return (int)got;
-}
-
-enum pkgflat_file_kind pkgflat_file_sniff(const char *path)
-{
-	unsigned char b[8192];
-	int n = sniff_file(path, b, sizeof b);
-
-	if (n < 4)
-		return PKGFLAT_FILE_UNKNOWN;
-	if (n >= 8 && !memcmp(b, "BOMStore", 8))
-		return PKGFLAT_FILE_BOM;
-	if (!memcmp(b, "xar!", 4))
-		return PKGFLAT_FILE_XAR;
-	if (!memcmp(b, "pbzx", 4))
-		return PKGFLAT_FILE_PAYLOAD;
-	if (!memcmp(b, "PK\3\4", 4) || !memcmp(b, "PK\5\6", 4))
-		return PKGFLAT_FILE_ARCHIVE;
-	if (n >= 6 && (!memcmp(b, "070707", 6) || !memcmp(b, "070701", 6) ||
-	    !memcmp(b, "070702", 6)))
-		return PKGFLAT_FILE_PAYLOAD;
-	if (n >= 262 && !memcmp(b + 257, "ustar", 5)) {
-		/* A tar: payloads start with "." or "./", bundle archives with
-		 * the bundle's name. Skip pax extended headers to see it. */
-		size_t off = 0;
-		while (off + 512 <= (size_t)n && (b[off + 156] == 'x' ||
-		    b[off + 156] == 'g' || b[off + 156] == 'L')) {
-			char field[13];
-			memcpy(field, b + off + 124, 12);
-			field[12] = '\0';
-			unsigned long long size = strtoull(field, NULL, 8);
-			if (size > (size_t)n)
-				break;
-			off += 512 + (size_t)((size + 511) / 512 * 512);
-		}
-		if (off + 512 > (size_t)n)
-			return PKGFLAT_FILE_ARCHIVE;
-		return b[off] == '.' ? PKGFLAT_FILE_PAYLOAD : PKGFLAT_FILE_ARCHIVE;
-	}
-	if (b[0] == 0x1f && b[1] == 0x8b) {
-		/* Compressed: a payload by name, else an archive. */
-		if (str_has_suffix(path, ".pax.gz") || str_has_suffix(path, "Payload")
-		    || str_has_suffix(path, ".cpio.gz"))
-			return PKGFLAT_FILE_PAYLOAD;
-		return PKGFLAT_FILE_ARCHIVE;
-	}
-	if (b[0] == 'B' && b[1] == 'Z' && b[2] == 'h')
-		return PKGFLAT_FILE_ARCHIVE;
-	return PKGFLAT_FILE_UNKNOWN;
-}
-
-static int legacy_sniff(pkgflat_package *pkg, const char *dir)
+int legacy_sniff(pkgflat_package *pkg, const char *dir)
 {
 	(void)pkg;
 	(void)dir;
 	return 1; /* the fallback: its reader says what is missing */
 }
 
-static pkgflat_status legacy_read(pkgflat_package *pkg, const char *dir,
+pkgflat_status legacy_read(pkgflat_package *pkg, const char *dir,
     pkgflat_bundle **out, pkgflat_error *err)
 {
 	ptrvec stack = { 0 };
@@ -1809,122 +711,3 @@ static pkgflat_status legacy_read(pkgflat_package *pkg, const char *dir,
 	return rc;
 }
 
-/* The kinds of package, tried in order on what the input holds. */
-static const struct input_kind {
-	const char *name;
-	int (*sniff)(pkgflat_package *pkg, const char *dir);
-	pkgflat_status (*read)(pkgflat_package *pkg, const char *dir,
-	    pkgflat_bundle **out, pkgflat_error *err);
-} input_kinds[] = {
-	{ .name = "flat", .sniff = flat_sniff, .read = flat_read },
-	{ .name = "legacy bundle", .sniff = legacy_sniff, .read = legacy_read },
-};
-
-pkgflat_status pkgflat_package_open(const char *path, pkgflat_package **out,
-    pkgflat_error *err)
-{
-	return package_open(path, NULL, out, err);
-}
-
-pkgflat_status package_open(const char *path, const char *member,
-    pkgflat_package **out, pkgflat_error *err)
-{
-	pkgflat_package *pkg = NULL;
-	pkgflat_status rc = PKGFLAT_OK;
-	char *inner = NULL, *trimmed = NULL, *real = NULL;
-	struct stat sb;
-
-	*out = NULL;
-	if (!path || !path[0])
-		return fail(err, PKGFLAT_E_USAGE, NULL, NULL, "no package named");
-	if (!(pkg = pf_calloc(1, sizeof *pkg)) || !(pkg->path = pf_strdup(path)))
-		goto nomem;
-	if (stat(path, &sb) != 0) {
-		rc = fail_errno(err, path, "cannot open");
-		goto out;
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		/* The source is the directory that holds the bundle, so that
-		 * IFPkgFlagComponentDirectory ".." still resolves. */
-		if (!(trimmed = pf_strdup(path)))
-			goto nomem;
-		size_t n = strlen(trimmed);
-		while (n > 1 && trimmed[n - 1] == '/')
-			trimmed[--n] = '\0';
-		const char *base = path_base(trimmed);
-		if (!strcmp(base, ".") || !strcmp(base, "..") || !base[0]) {
-			if (!(real = realpath(path, NULL))) {
-				rc = fail_errno(err, path, "cannot resolve");
-				goto out;
-			}
-			free(trimmed);
-			trimmed = pf_strdup(real);
-			if (!trimmed)
-				goto nomem;
-			base = path_base(trimmed);
-		}
-		char *parent = path_dir(trimmed);
-		if (!parent)
-			goto nomem;
-		const char *open_dir = parent[0] ? parent : (trimmed[0] == '/' ?
-		    "/" : ".");
-		rc = src_open_dir(open_dir, parent, &pkg->src, err);
-		free(parent);
-		if (rc)
-			goto out;
-		if (!(inner = pf_strdup(base)))
-			goto nomem;
-	} else if (S_ISREG(sb.st_mode)) {
-		enum pkgflat_file_kind k = pkgflat_file_sniff(path);
-		if (k == PKGFLAT_FILE_XAR) {
-			if ((rc = src_open_xar(path, &pkg->src, err)))
-				goto out;
-			if (!(inner = pf_strdup("")))
-				goto nomem;
-			if (!flat_sniff(pkg, inner)) {
-				rc = fail(err, PKGFLAT_E_FORMAT, path, "TOC", "neither "
-				    "Distribution nor PackageInfo at the top: not an "
-				    "installer package");
-				goto out;
-			}
-		} else if (k != PKGFLAT_FILE_ARCHIVE) {
-			rc = fail(err, PKGFLAT_E_FORMAT, path, NULL,
-			    "not a bundle package, nor a zip or tar archive of one");
-			goto out;
-		} else {
-			if ((rc = src_open_archive(path, &pkg->src, err)))
-				goto out;
-			if (member)
-				inner = pf_strdup(member);
-			else if ((rc = find_in_archive(pkg, &inner, err)))
-				goto out;
-			if (!inner)
-				goto nomem;
-		}
-	} else {
-		rc = fail(err, PKGFLAT_E_FORMAT, path, NULL,
-		    "not a directory or a regular file");
-		goto out;
-	}
-	for (size_t i = 0; i < sizeof input_kinds / sizeof *input_kinds; i++)
-		if (input_kinds[i].sniff(pkg, inner)) {
-			rc = input_kinds[i].read(pkg, inner, &pkg->root, err);
-			break;
-		}
-	if (rc)
-		goto out;
-	collect_components(pkg, pkg->root);
-	if ((rc = package_fallback_ids(pkg, err)))
-		goto out;
-	*out = pkg;
-	pkg = NULL;
-	goto out;
-nomem:
-	rc = fail_nomem(err);
-out:
-	pkgflat_package_free(pkg);
-	free(inner);
-	free(trimmed);
-	free(real);
-	return rc;
-}

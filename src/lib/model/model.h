@@ -1,4 +1,5 @@
-/* The in-memory model of a legacy package, shared by reader and writers. */
+/* The in-memory model of a package, built by the readers (flat_read.c,
+ * legacy_read.c) and used by the operations. */
 #ifndef PKGFLAT_MODEL_H
 #define PKGFLAT_MODEL_H
 
@@ -35,31 +36,25 @@ struct pkgflat_package {
 	unsigned bundles;    /* legacy bundles read so far (see MAX_BUNDLES) */
 };
 
-/* Shared by the legacy reader (bundle.c) and the flat one (flatpkg.c). */
+/* component.c: creating, filling and freeing the model, for the readers. */
 pkgflat_bundle *bundle_new(pkgflat_package *pkg);
 void bundle_free(void *b);
 /* Copy v (or NULL) into a field; -1 when out of memory. */
 int bundle_set(pkgflat_bundle *b, enum pkgflat_field f, const char *v);
-/* Walk the resource directory res into b's resources and localizations. */
-pkgflat_status bundle_read_resources(pkgflat_bundle *b, const char *res,
-    pkgflat_error *err);
+/* Give every component without an identifier its fallback. */
+pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err);
+void package_warn(pkgflat_package *pkg, const char *fmt, ...) PF_PRINTF(2, 3);
+/* Read a small file of the package; *data is NUL-terminated. */
+pkgflat_status package_read_small(pkgflat_package *pkg, const char *path,
+    unsigned char **data, size_t *len, pkgflat_error *err);
+/* What is at path in the package; SRC_NONE with *rc set on error. */
+enum src_type package_path_type(pkgflat_package *pkg, const char *path,
+    pkgflat_status *rc, pkgflat_error *err);
 
-/*
- * The flat reader (flatpkg.c). flat_sniff: is `dir` inside the source an
- * expanded flat package or the top of a XAR (Distribution or PackageInfo
- * there)? flat_read: build the tree under `dir` ("" for a XAR).
- */
-int flat_sniff(pkgflat_package *pkg, const char *dir);
-pkgflat_status flat_read(pkgflat_package *pkg, const char *dir,
-    pkgflat_bundle **out, pkgflat_error *err);
-/* pkgflat_package_open(), or with member non-NULL the bundle at that path
- * inside an archive (see pkgflat_package_open_member()). */
+/* package_open.c: pkgflat_package_open(), or with member non-NULL the
+ * bundle at that path inside an archive (see
+ * pkgflat_package_open_member()). */
 pkgflat_status package_open(const char *path, const char *member,
     pkgflat_package **out, pkgflat_error *err);
-
-/* Give every component without an identifier its fallback (package.c). */
-pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err);
-
-void package_warn(pkgflat_package *pkg, const char *fmt, ...) PF_PRINTF(2, 3);
 
 #endif
