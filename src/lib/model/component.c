@@ -68,7 +68,7 @@ const char *pkgflat_flag_name(enum pkgflat_flag f)
 	return (unsigned)f < PKGFLAT_FLAG_COUNT_ ? flag_names[f] : NULL;
 }
 
-const char *pkgflat_bundle_kind_name(enum pkgflat_bundle_kind k)
+const char *pkgflat_component_kind_name(enum pkgflat_bundle_kind k)
 {
 	return (unsigned)k < sizeof kind_names / sizeof *kind_names ?
 	    kind_names[k] : NULL;
@@ -84,7 +84,7 @@ const char *pkgflat_package_path(const pkgflat_package *p)
 	return p->path;
 }
 
-const pkgflat_bundle *pkgflat_package_root(const pkgflat_package *p)
+const pkgflat_component *pkgflat_package_root(const pkgflat_package *p)
 {
 	return p->root;
 }
@@ -94,7 +94,7 @@ size_t pkgflat_package_component_count(const pkgflat_package *p)
 	return p->components.n;
 }
 
-const pkgflat_bundle *pkgflat_package_component(const pkgflat_package *p,
+const pkgflat_component *pkgflat_package_component(const pkgflat_package *p,
     size_t i)
 {
 	return i < p->components.n ? p->components.v[i] : NULL;
@@ -110,28 +110,29 @@ const char *pkgflat_package_warning(const pkgflat_package *p, size_t i)
 	return i < p->warnings.n ? p->warnings.v[i] : NULL;
 }
 
-enum pkgflat_bundle_kind pkgflat_bundle_kind(const pkgflat_bundle *b)
+enum pkgflat_bundle_kind pkgflat_component_kind(const pkgflat_component *b)
 {
 	return b->kind;
 }
 
-int pkgflat_bundle_is_component(const pkgflat_bundle *b)
+int pkgflat_component_is_leaf(const pkgflat_component *b)
 {
 	return b->kind == PKGFLAT_BUNDLE_COMPONENT ||
 	    b->kind == PKGFLAT_BUNDLE_FLAT_COMPONENT;
 }
 
-const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f)
+const char *pkgflat_component_get(const pkgflat_component *b,
+    enum pkgflat_field f)
 {
 	return (unsigned)f < PKGFLAT_F_COUNT_ ? b->field[f] : NULL;
 }
 
-int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f)
+int pkgflat_component_flag(const pkgflat_component *b, enum pkgflat_flag f)
 {
 	return (unsigned)f < PKGFLAT_FLAG_COUNT_ ? b->flag[f] : -1;
 }
 
-const char *pkgflat_bundle_identifier(const pkgflat_bundle *b)
+const char *pkgflat_component_identifier(const pkgflat_component *b)
 {
 	return b->field[PKGFLAT_F_IDENTIFIER] ? b->field[PKGFLAT_F_IDENTIFIER] :
 	    b->fallback_id;
@@ -143,7 +144,7 @@ const char *pkgflat_bundle_identifier(const pkgflat_bundle *b)
 pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err)
 {
 	for (size_t i = 0; i < pkg->components.n; i++) {
-		pkgflat_bundle *b = pkg->components.v[i];
+		pkgflat_component *b = pkg->components.v[i];
 		const char *n = b->field[PKGFLAT_F_NAME] ? b->field[PKGFLAT_F_NAME] :
 		    "package";
 		size_t len = strlen(n);
@@ -164,8 +165,8 @@ pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err)
 		for (int k = 2; id; k++) {
 			int taken = 0;
 			for (size_t j = 0; j < pkg->components.n && !taken; j++) {
-				const pkgflat_bundle *o = pkg->components.v[j];
-				const char *oid = pkgflat_bundle_identifier(o);
+				const pkgflat_component *o = pkg->components.v[j];
+				const char *oid = pkgflat_component_identifier(o);
 				taken = j != i && oid && !strcmp(oid, id);
 			}
 			if (!taken)
@@ -181,60 +182,62 @@ pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err)
 	return PKGFLAT_OK;
 }
 
-const char *pkgflat_bundle_script(const pkgflat_bundle *b,
+const char *pkgflat_component_script(const pkgflat_component *b,
     enum pkgflat_script s)
 {
 	return (unsigned)s < PKGFLAT_SCRIPT_COUNT_ ? b->script[s] : NULL;
 }
 
-size_t pkgflat_bundle_child_count(const pkgflat_bundle *b)
+size_t pkgflat_component_child_count(const pkgflat_component *b)
 {
 	return b->children.n;
 }
 
-const pkgflat_bundle *pkgflat_bundle_child(const pkgflat_bundle *b, size_t i)
+const pkgflat_component *pkgflat_component_child(const pkgflat_component *b,
+    size_t i)
 {
 	return i < b->children.n ? b->children.v[i] : NULL;
 }
 
-size_t pkgflat_bundle_resource_count(const pkgflat_bundle *b)
+size_t pkgflat_component_resource_count(const pkgflat_component *b)
 {
 	return b->resources.n;
 }
 
-const pkgflat_resource *pkgflat_bundle_resource(const pkgflat_bundle *b,
+const pkgflat_resource *pkgflat_component_resource(const pkgflat_component *b,
     size_t i)
 {
 	return i < b->resources.n ? b->resources.v[i] : NULL;
 }
 
-size_t pkgflat_bundle_localization_count(const pkgflat_bundle *b)
+size_t pkgflat_component_localization_count(const pkgflat_component *b)
 {
 	return b->localizations.n;
 }
 
-const char *pkgflat_bundle_localization(const pkgflat_bundle *b, size_t i)
+const char *pkgflat_component_localization(const pkgflat_component *b, size_t i)
 {
 	return i < b->localizations.n ? b->localizations.v[i] : NULL;
 }
 
-size_t pkgflat_bundle_requirement_count(const pkgflat_bundle *b)
+size_t pkgflat_component_requirement_count(const pkgflat_component *b)
 {
 	return b->requirements.n;
 }
 
-const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
+const pkgflat_requirement *pkgflat_component_requirement(
+    const pkgflat_component *b,
     size_t i)
 {
 	return i < b->requirements.n ? b->requirements.v[i] : NULL;
 }
 
-size_t pkgflat_bundle_key_count(const pkgflat_bundle *b)
+size_t pkgflat_component_key_count(const pkgflat_component *b)
 {
 	return b->keys.n / 2;
 }
 
-const char *pkgflat_bundle_key(const pkgflat_bundle *b, size_t i,
+const char *pkgflat_component_key(const pkgflat_component *b, size_t i,
     const char **value)
 {
 	if (i >= b->keys.n / 2)
@@ -244,38 +247,39 @@ const char *pkgflat_bundle_key(const pkgflat_bundle *b, size_t i,
 	return b->keys.v[2 * i];
 }
 
-size_t pkgflat_bundle_string_count(const pkgflat_bundle *b)
+size_t pkgflat_component_string_count(const pkgflat_component *b)
 {
 	return b->strings.n;
 }
 
-const pkgflat_string *pkgflat_bundle_string(const pkgflat_bundle *b, size_t i)
+const pkgflat_string *pkgflat_component_string(const pkgflat_component *b,
+    size_t i)
 {
 	return i < b->strings.n ? b->strings.v[i] : NULL;
 }
 
-int64_t pkgflat_bundle_claimed_kbytes(const pkgflat_bundle *b)
+int64_t pkgflat_component_claimed_kbytes(const pkgflat_component *b)
 {
 	return b->claimed_kbytes;
 }
 
-int pkgflat_bundle_has_payload(const pkgflat_bundle *b)
+int pkgflat_component_has_payload(const pkgflat_component *b)
 {
 	return b->has_payload;
 }
 
-int pkgflat_bundle_has_bom(const pkgflat_bundle *b)
+int pkgflat_component_has_bom(const pkgflat_component *b)
 {
 	return b->has_bom;
 }
 
-const pkgflat_payload_stats *pkgflat_bundle_payload_stats(
-    const pkgflat_bundle *b)
+const pkgflat_payload_stats *pkgflat_component_payload_stats(
+    const pkgflat_component *b)
 {
 	return b->scanned && b->has_payload ? &b->payload : NULL;
 }
 
-const pkgflat_bom_stats *pkgflat_bundle_bom_stats(const pkgflat_bundle *b)
+const pkgflat_bom_stats *pkgflat_component_bom_stats(const pkgflat_component *b)
 {
 	return b->scanned && b->has_bom ? &b->bom : NULL;
 }
@@ -355,9 +359,9 @@ static void string_free(void *p)
 	free(s);
 }
 
-void bundle_free(void *p)
+void component_free(void *p)
 {
-	pkgflat_bundle *b = p;
+	pkgflat_component *b = p;
 
 	if (!b)
 		return;
@@ -365,7 +369,7 @@ void bundle_free(void *p)
 		free(b->field[i]);
 	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++)
 		free(b->script[i]);
-	pv_free(&b->children, bundle_free);
+	pv_free(&b->children, component_free);
 	pv_free(&b->resources, resource_free);
 	pv_free(&b->localizations, free);
 	pv_free(&b->requirements, requirement_free);
@@ -375,9 +379,9 @@ void bundle_free(void *p)
 	free(b);
 }
 
-pkgflat_bundle *bundle_new(pkgflat_package *pkg)
+pkgflat_component *component_new(pkgflat_package *pkg)
 {
-	pkgflat_bundle *b = pf_calloc(1, sizeof *b);
+	pkgflat_component *b = pf_calloc(1, sizeof *b);
 
 	if (!b)
 		return NULL;
@@ -389,7 +393,7 @@ pkgflat_bundle *bundle_new(pkgflat_package *pkg)
 	return b;
 }
 
-int bundle_set(pkgflat_bundle *b, enum pkgflat_field f, const char *v)
+int component_set(pkgflat_component *b, enum pkgflat_field f, const char *v)
 {
 	free(b->field[f]);
 	b->field[f] = NULL;
@@ -419,7 +423,7 @@ void pkgflat_package_free(pkgflat_package *pkg)
 {
 	if (!pkg)
 		return;
-	bundle_free(pkg->root);
+	component_free(pkg->root);
 	pv_free(&pkg->components, NULL);
 	pv_free(&pkg->warnings, free);
 	src_close(pkg->src);

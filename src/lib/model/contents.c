@@ -22,7 +22,7 @@ static long stream_read(void *ctx, void *buf, size_t n)
 }
 
 /* Stream a file of the package through payload_walk_ex(). */
-static pkgflat_status walk_member(const pkgflat_bundle *b, const char *path,
+static pkgflat_status walk_member(const pkgflat_component *b, const char *path,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     const struct payload_opts *opt, pkgflat_error *err)
 {
@@ -42,7 +42,7 @@ static pkgflat_status walk_member(const pkgflat_bundle *b, const char *path,
 	return rc;
 }
 
-static pkgflat_status list_payload(const pkgflat_bundle *b,
+static pkgflat_status list_payload(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     const struct payload_opts *opt, pkgflat_error *err)
 {
@@ -53,14 +53,14 @@ static pkgflat_status list_payload(const pkgflat_bundle *b,
 	    opt, err);
 }
 
-pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_payload(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
 {
 	return list_payload(b, fn, ctx, stats, NULL, err);
 }
 
-pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_payload_digest(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
 {
@@ -73,14 +73,14 @@ pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
 /* Scripts with their bytes                                           */
 
 struct scripts_walk {
-	const pkgflat_bundle *b;
+	const pkgflat_component *b;
 	const char *prefix;      /* script paths start with this */
 	pkgflat_script_fn fn;
 	void *ctx;
 };
 
 /* Which of the bundle's scripts lives at rel ("./postinstall"), or -1. */
-static int script_at(const pkgflat_bundle *b, const char *prefix,
+static int script_at(const pkgflat_component *b, const char *prefix,
     const char *rel)
 {
 	size_t pl = strlen(prefix);
@@ -110,7 +110,7 @@ static int flat_script_file(const pkgflat_entry *e, const unsigned char *data,
 }
 
 /* A legacy script: streamed for its digest, kept when small. */
-static pkgflat_status legacy_script_file(const pkgflat_bundle *b, int i,
+static pkgflat_status legacy_script_file(const pkgflat_component *b, int i,
     size_t max, struct scripts_walk *w, pkgflat_error *err)
 {
 	src *s = b->pkg->src;
@@ -177,7 +177,7 @@ out:
 	return rc;
 }
 
-pkgflat_status pkgflat_bundle_list_scripts(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_scripts(const pkgflat_component *b,
     size_t max_size, pkgflat_script_fn fn, void *ctx, pkgflat_error *err)
 {
 	struct scripts_walk w = { .b = b, .fn = fn, .ctx = ctx };
@@ -206,7 +206,7 @@ pkgflat_status pkgflat_bundle_list_scripts(const pkgflat_bundle *b,
 	return rc;
 }
 
-pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_bom(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
     pkgflat_error *err)
 {
@@ -365,7 +365,7 @@ static int check_payload(const pkgflat_entry *e, void *ctx)
 	return 0;
 }
 
-static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
+static pkgflat_status scan_component(pkgflat_component *b, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
 	struct check c = { 0 };
@@ -374,7 +374,7 @@ static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
 	    b->field[PKGFLAT_F_NAME];
 
 	if (b->has_bom) {
-		rc = pkgflat_bundle_list_bom(b, collect_bom, &c, &b->bom, err);
+		rc = pkgflat_component_list_bom(b, collect_bom, &c, &b->bom, err);
 		if (c.oom)
 			rc = fail_nomem(err);
 		if (rc)
@@ -382,7 +382,7 @@ static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
 		qsort(c.r, c.n, sizeof *c.r, rec_cmp);
 	}
 	if (b->has_payload) {
-		rc = pkgflat_bundle_list_payload(b, b->has_bom ? check_payload : NULL,
+		rc = pkgflat_component_list_payload(b, b->has_bom ? check_payload : NULL,
 		    &c, &b->payload, err);
 		if (rc)
 			goto out;
@@ -456,7 +456,7 @@ out:
 pkgflat_status pkgflat_package_scan(pkgflat_package *pkg, pkgflat_error *err)
 {
 	for (size_t i = 0; i < pkg->components.n; i++) {
-		pkgflat_bundle *b = pkg->components.v[i];
+		pkgflat_component *b = pkg->components.v[i];
 		pkgflat_status rc;
 		if (b->scanned)
 			continue;

@@ -12,6 +12,6 @@
  */
 int flat_sniff(pkgflat_package *pkg, const char *dir);
 pkgflat_status flat_read(pkgflat_package *pkg, const char *dir,
-    pkgflat_bundle **out, pkgflat_error *err);
+    pkgflat_component **out, pkgflat_error *err);
 
 #endif

@@ -13,31 +13,32 @@
  * errors say what is missing); legacy_read: build the tree under `dir`. */
 int legacy_sniff(pkgflat_package *pkg, const char *dir);
 pkgflat_status legacy_read(pkgflat_package *pkg, const char *dir,
-    pkgflat_bundle **out, pkgflat_error *err);
+    pkgflat_component **out, pkgflat_error *err);
 
 /* legacy_info.c */
 /* Read a plist of the package whose top level is a dictionary. */
 pkgflat_status legacy_load_plist(pkgflat_package *pkg, const char *path,
     plist_t *out, pkgflat_error *err);
-pkgflat_status legacy_apply_info_plist(pkgflat_bundle *b, plist_t info,
+pkgflat_status legacy_apply_info_plist(pkgflat_component *b, plist_t info,
     const char *rel, pkgflat_error *err);
-pkgflat_status legacy_apply_cheetah_info(pkgflat_bundle *b, char *text,
+pkgflat_status legacy_apply_cheetah_info(pkgflat_component *b, char *text,
     const char *rel, pkgflat_error *err);
-pkgflat_status legacy_find_cheetah_info(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_find_cheetah_info(pkgflat_component *b, const char *res,
     char **out, pkgflat_error *err);
-pkgflat_status legacy_read_description(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_read_description(pkgflat_component *b, const char *res,
     pkgflat_error *err);
 char *legacy_package_version(const char *text);
 
 /* legacy_resources.c */
 /* Walk the resource directory res into b's resources and localizations. */
-pkgflat_status legacy_read_resources(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_read_resources(pkgflat_component *b, const char *res,
     pkgflat_error *err);
-pkgflat_status legacy_read_check_strings(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_read_check_strings(pkgflat_component *b, const char *res,
     pkgflat_error *err);
-pkgflat_status legacy_find_scripts(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_find_scripts(pkgflat_component *b, const char *res,
     pkgflat_error *err);
-pkgflat_status legacy_find_cheetah_scripts(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_find_cheetah_scripts(pkgflat_component *b,
+    const char *res,
     const char *info, pkgflat_error *err);
 
 #endif

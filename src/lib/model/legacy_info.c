@@ -105,7 +105,7 @@ static int is_known_key(const char *k)
 	return 0;
 }
 
-static pkgflat_status read_requirements(pkgflat_bundle *b, plist_t info,
+static pkgflat_status read_requirements(pkgflat_component *b, plist_t info,
     const char *where_file, pkgflat_error *err)
 {
 	plist_t arr = plist_dict_get_item(info, "IFRequirementDicts");
@@ -145,7 +145,7 @@ static pkgflat_status read_requirements(pkgflat_bundle *b, plist_t info,
 	return PKGFLAT_OK;
 }
 
-pkgflat_status legacy_apply_info_plist(pkgflat_bundle *b, plist_t info,
+pkgflat_status legacy_apply_info_plist(pkgflat_component *b, plist_t info,
     const char *rel, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
@@ -186,13 +186,13 @@ pkgflat_status legacy_apply_info_plist(pkgflat_bundle *b, plist_t info,
 	if (!s && (s = pl_str(info, "Bundle identifier")))
 		package_warn(pkg, "%s: no CFBundleIdentifier; using \"Bundle "
 		    "identifier\" (%s)", rel, s);
-	if (bundle_set(b, PKGFLAT_F_IDENTIFIER, s))
+	if (component_set(b, PKGFLAT_F_IDENTIFIER, s))
 		return fail_nomem(err);
 
 	s = pl_str(info, "CFBundleShortVersionString");
 	if (!s)
 		s = pl_str(info, "CFBundleVersion");
-	if (bundle_set(b, PKGFLAT_F_VERSION, s))
+	if (component_set(b, PKGFLAT_F_VERSION, s))
 		return fail_nomem(err);
 	if (!b->field[PKGFLAT_F_VERSION]) {
 		int64_t maj, min;
@@ -209,7 +209,7 @@ pkgflat_status legacy_apply_info_plist(pkgflat_bundle *b, plist_t info,
 	}
 
 	s = pl_str(info, "IFPkgFlagDefaultLocation");
-	if (bundle_set(b, PKGFLAT_F_INSTALL_LOCATION, s))
+	if (component_set(b, PKGFLAT_F_INSTALL_LOCATION, s))
 		return fail_nomem(err);
 
 	s = pl_str(info, "IFPkgFlagAuthorizationAction");
@@ -223,7 +223,7 @@ pkgflat_status legacy_apply_info_plist(pkgflat_bundle *b, plist_t info,
 			    "value \"%s\", read as RootAuthorization", rel, s);
 			v = "root";
 		}
-		if (bundle_set(b, PKGFLAT_F_AUTH, v))
+		if (component_set(b, PKGFLAT_F_AUTH, v))
 			return fail_nomem(err);
 	}
 
@@ -243,7 +243,7 @@ pkgflat_status legacy_apply_info_plist(pkgflat_bundle *b, plist_t info,
 			    "\"%s\", read as NoRestart", rel, s);
 			v = "none";
 		}
-		if (bundle_set(b, PKGFLAT_F_RESTART, v))
+		if (component_set(b, PKGFLAT_F_RESTART, v))
 			return fail_nomem(err);
 	}
 
@@ -265,21 +265,21 @@ pkgflat_status legacy_apply_info_plist(pkgflat_bundle *b, plist_t info,
 
 	if (pl_int(info, "IFPkgFlagInstalledSize", &n))
 		b->claimed_kbytes = n;
-	if (bundle_set(b, PKGFLAT_F_BACKGROUND_ALIGNMENT,
+	if (component_set(b, PKGFLAT_F_BACKGROUND_ALIGNMENT,
 	        pl_str(info, "IFPkgFlagBackgroundAlignment")) ||
-	    bundle_set(b, PKGFLAT_F_BACKGROUND_SCALING,
+	    component_set(b, PKGFLAT_F_BACKGROUND_SCALING,
 	        pl_str(info, "IFPkgFlagBackgroundScaling")) ||
-	    bundle_set(b, PKGFLAT_F_CREATOR, pl_str(info, "IFPkgCreator")) ||
-	    bundle_set(b, PKGFLAT_F_DEVELOPMENT_REGION,
+	    component_set(b, PKGFLAT_F_CREATOR, pl_str(info, "IFPkgCreator")) ||
+	    component_set(b, PKGFLAT_F_DEVELOPMENT_REGION,
 	        pl_str(info, "CFBundleDevelopmentRegion")) ||
-	    bundle_set(b, PKGFLAT_F_COMPONENT_DIRECTORY,
+	    component_set(b, PKGFLAT_F_COMPONENT_DIRECTORY,
 	        pl_str(info, "IFPkgFlagComponentDirectory")))
 		return fail_nomem(err);
 	return read_requirements(b, info, rel, err);
 }
 
 /* Cheetah (10.0/10.1) "<Name>.info": lines of "Key Value". */
-pkgflat_status legacy_apply_cheetah_info(pkgflat_bundle *b, char *text,
+pkgflat_status legacy_apply_cheetah_info(pkgflat_component *b, char *text,
     const char *rel, pkgflat_error *err)
 {
 	static const struct {
@@ -311,19 +311,19 @@ pkgflat_status legacy_apply_cheetah_info(pkgflat_bundle *b, char *text,
 		int yes = !strcasecmp(v, "YES"), no = !strcasecmp(v, "NO");
 		int r = 0;
 		if (!strcmp(line, "Title"))
-			r = bundle_set(b, PKGFLAT_F_TITLE, v);
+			r = component_set(b, PKGFLAT_F_TITLE, v);
 		else if (!strcmp(line, "Version"))
-			r = bundle_set(b, PKGFLAT_F_VERSION, v);
+			r = component_set(b, PKGFLAT_F_VERSION, v);
 		else if (!strcmp(line, "Description"))
-			r = bundle_set(b, PKGFLAT_F_DESCRIPTION, v);
+			r = component_set(b, PKGFLAT_F_DESCRIPTION, v);
 		else if (!strcmp(line, "DefaultLocation"))
-			r = bundle_set(b, PKGFLAT_F_INSTALL_LOCATION, v);
+			r = component_set(b, PKGFLAT_F_INSTALL_LOCATION, v);
 		else if (!strcmp(line, "DeleteWarning"))
-			r = bundle_set(b, PKGFLAT_F_DELETE_WARNING, v);
+			r = component_set(b, PKGFLAT_F_DELETE_WARNING, v);
 		else if (!strcmp(line, "NeedsAuthorization"))
-			r = bundle_set(b, PKGFLAT_F_AUTH, yes ? "root" : "none");
+			r = component_set(b, PKGFLAT_F_AUTH, yes ? "root" : "none");
 		else if (!strcmp(line, "RequiresReboot"))
-			r = bundle_set(b, PKGFLAT_F_RESTART, yes ? "restart" : "none");
+			r = component_set(b, PKGFLAT_F_RESTART, yes ? "restart" : "none");
 		else {
 			size_t i;
 			for (i = 0; i < sizeof flags / sizeof *flags; i++)
@@ -340,7 +340,7 @@ pkgflat_status legacy_apply_cheetah_info(pkgflat_bundle *b, char *text,
 	return PKGFLAT_OK;
 }
 
-pkgflat_status legacy_find_cheetah_info(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_find_cheetah_info(pkgflat_component *b, const char *res,
     char **out, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
@@ -373,7 +373,7 @@ pkgflat_status legacy_find_cheetah_info(pkgflat_bundle *b, const char *res,
 	return rc;
 }
 
-pkgflat_status legacy_read_description(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_read_description(pkgflat_component *b, const char *res,
     pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
@@ -398,10 +398,10 @@ pkgflat_status legacy_read_description(pkgflat_bundle *b, const char *res,
 		plist_t d = NULL;
 		if ((rc = legacy_load_plist(pkg, cands[i], &d, err)))
 			break;
-		if (bundle_set(b, PKGFLAT_F_TITLE, pl_str(d, "IFPkgDescriptionTitle")) ||
-		    bundle_set(b, PKGFLAT_F_DESCRIPTION,
+		if (component_set(b, PKGFLAT_F_TITLE, pl_str(d, "IFPkgDescriptionTitle")) ||
+		    component_set(b, PKGFLAT_F_DESCRIPTION,
 		        pl_str(d, "IFPkgDescriptionDescription")) ||
-		    bundle_set(b, PKGFLAT_F_DELETE_WARNING,
+		    component_set(b, PKGFLAT_F_DELETE_WARNING,
 		        pl_str(d, "IFPkgDescriptionDeleteWarning")))
 			rc = fail_nomem(err);
 		plist_free(d);

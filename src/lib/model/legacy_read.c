@@ -47,7 +47,7 @@
 /* Metapackages                                                       */
 
 static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
-    int depth, ptrvec *stack, pkgflat_bundle **out, pkgflat_error *err);
+    int depth, ptrvec *stack, pkgflat_component **out, pkgflat_error *err);
 
 static const char *selection_value(const char *s)
 {
@@ -63,7 +63,7 @@ static const char *selection_value(const char *s)
 }
 
 /* Where a metapackage keeps its components (munki's search list). */
-static pkgflat_status component_dirs(pkgflat_bundle *b, const char *path,
+static pkgflat_status component_dirs(pkgflat_component *b, const char *path,
     ptrvec *dirs, pkgflat_error *err)
 {
 	static const char *const fallback[] = {
@@ -102,25 +102,25 @@ static pkgflat_status component_dirs(pkgflat_bundle *b, const char *path,
 	return PKGFLAT_OK;
 }
 
-static pkgflat_status add_child(pkgflat_bundle *b, const char *child_path,
+static pkgflat_status add_child(pkgflat_component *b, const char *child_path,
     const char *selection, int depth, ptrvec *stack, pkgflat_error *err)
 {
-	pkgflat_bundle *c = NULL;
+	pkgflat_component *c = NULL;
 	pkgflat_status rc = read_bundle(b->pkg, child_path, depth + 1, stack, &c,
 	    err);
 
 	if (rc)
 		return rc;
 	if (pv_push(&b->children, c)) {
-		bundle_free(c);
+		component_free(c);
 		return fail_nomem(err);
 	}
-	if (selection && bundle_set(c, PKGFLAT_F_SELECTION, selection))
+	if (selection && component_set(c, PKGFLAT_F_SELECTION, selection))
 		return fail_nomem(err);
 	return PKGFLAT_OK;
 }
 
-static pkgflat_status read_package_list(pkgflat_bundle *b, const char *path,
+static pkgflat_status read_package_list(pkgflat_component *b, const char *path,
     plist_t list, const char *info_path, int depth, ptrvec *stack,
     pkgflat_error *err)
 {
@@ -195,9 +195,9 @@ out:
 
 /* A .dist choice holds every package of the bundle its pkg-ref names: a
  * nested metapackage's parts take the choice's selection too. */
-static int select_tree(pkgflat_bundle *b, const char *sel)
+static int select_tree(pkgflat_component *b, const char *sel)
 {
-	if (bundle_set(b, PKGFLAT_F_SELECTION, sel))
+	if (component_set(b, PKGFLAT_F_SELECTION, sel))
 		return -1;
 	for (size_t i = 0; i < b->children.n; i++)
 		if (select_tree(b->children.v[i], sel))
@@ -209,7 +209,7 @@ static int select_tree(pkgflat_bundle *b, const char *sel)
  * A Tiger distribution script: components are the pkg-refs that carry a
  * URL, in choices-outline order when there is one.
  */
-static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
+static pkgflat_status read_dist(pkgflat_component *b, const char *path,
     const char *dist, int depth, ptrvec *stack, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
@@ -230,7 +230,7 @@ static pkgflat_status read_dist(pkgflat_bundle *b, const char *path,
 			continue;
 		if (!strcmp((const char *)n->name, "title") && !b->field[PKGFLAT_F_TITLE]) {
 			xmlChar *t = xmlNodeGetContent(n);
-			if (t && bundle_set(b, PKGFLAT_F_TITLE, (const char *)t))
+			if (t && component_set(b, PKGFLAT_F_TITLE, (const char *)t))
 				rc = fail_nomem(err);
 			xmlFree(t);
 		}
@@ -365,7 +365,7 @@ out:
  * says, with the .dist's choices, so each listed package takes the
  * selection of the .dist choice that names it.
  */
-static pkgflat_status hybrid_selection(pkgflat_bundle *b, const char *path,
+static pkgflat_status hybrid_selection(pkgflat_component *b, const char *path,
     const char *dist, pkgflat_error *err)
 {
 	xmlDocPtr doc = NULL;
@@ -384,7 +384,7 @@ static pkgflat_status hybrid_selection(pkgflat_bundle *b, const char *path,
 		char *p2 = rel && rel[0] && pk ? path_join(pk, rel) : NULL;
 		xmlChar *id = xmlGetProp(n, BAD_CAST "id");
 		for (size_t i = 0; i < b->children.n; i++) {
-			pkgflat_bundle *c = b->children.v[i];
+			pkgflat_component *c = b->children.v[i];
 			const char *cp = c->field[PKGFLAT_F_PATH];
 			if (cp && ((p && !strcmp(cp, p)) || (p2 && !strcmp(cp, p2))) &&
 			    select_tree(c, dist_ref_selection(root, (const char *)id)))
@@ -418,7 +418,8 @@ static pkgflat_status find_dist(pkgflat_package *pkg, const char *contents,
 /* ------------------------------------------------------------------ */
 /* One bundle                                                         */
 
-static pkgflat_status find_archive_file(pkgflat_bundle *b, const char *contents,
+static pkgflat_status find_archive_file(pkgflat_component *b,
+    const char *contents,
     const char *res, const char *const *names, enum pkgflat_field f,
     const char *cheetah_ext, pkgflat_error *err)
 {
@@ -452,9 +453,9 @@ static pkgflat_status find_archive_file(pkgflat_bundle *b, const char *contents,
 }
 
 static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
-    int depth, ptrvec *stack, pkgflat_bundle **out, pkgflat_error *err)
+    int depth, ptrvec *stack, pkgflat_component **out, pkgflat_error *err)
 {
-	pkgflat_bundle *b = NULL;
+	pkgflat_component *b = NULL;
 	pkgflat_status rc = PKGFLAT_OK;
 	plist_t info = NULL;
 	char *contents = path_join(path, "Contents");
@@ -501,13 +502,13 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 	}
 	pushed = 1;
 
-	if (!(b = bundle_new(pkg))) {
+	if (!(b = component_new(pkg))) {
 		rc = fail_nomem(err);
 		goto out;
 	}
 	b->kind = PKGFLAT_BUNDLE_COMPONENT;
-	if (bundle_set(b, PKGFLAT_F_PATH, path) ||
-	    bundle_set(b, PKGFLAT_F_NAME, path[0] ? path_base(path) :
+	if (component_set(b, PKGFLAT_F_PATH, path) ||
+	    component_set(b, PKGFLAT_F_NAME, path[0] ? path_base(path) :
 	        path_base(pkg->path))) {
 		rc = fail_nomem(err);
 		goto out;
@@ -532,7 +533,7 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 	} else if (t == SRC_FILE) {
 		if ((rc = legacy_load_plist(pkg, info_path, &info, err)))
 			goto out;
-		if (bundle_set(b, PKGFLAT_F_INFO_SOURCE, "Info.plist")) {
+		if (component_set(b, PKGFLAT_F_INFO_SOURCE, "Info.plist")) {
 			rc = fail_nomem(err);
 			goto out;
 		}
@@ -553,7 +554,7 @@ static pkgflat_status read_bundle(pkgflat_package *pkg, const char *path,
 		size_t len = 0;
 		if ((rc = package_read_small(pkg, cheetah, &d, &len, err)))
 			goto out;
-		if (bundle_set(b, PKGFLAT_F_INFO_SOURCE, "Cheetah .info"))
+		if (component_set(b, PKGFLAT_F_INFO_SOURCE, "Cheetah .info"))
 			rc = fail_nomem(err);
 		else
 			rc = legacy_apply_cheetah_info(b, (char *)d, cheetah, err);
@@ -682,7 +683,7 @@ out:
 	if (pushed)
 		stack->n--;
 	free(resolved);
-	bundle_free(b);
+	component_free(b);
 	if (info)
 		plist_free(info);
 	free(contents);
@@ -702,7 +703,7 @@ int legacy_sniff(pkgflat_package *pkg, const char *dir)
 }
 
 pkgflat_status legacy_read(pkgflat_package *pkg, const char *dir,
-    pkgflat_bundle **out, pkgflat_error *err)
+    pkgflat_component **out, pkgflat_error *err)
 {
 	ptrvec stack = { 0 };
 	pkgflat_status rc = read_bundle(pkg, dir, 0, &stack, out, err);

@@ -82,7 +82,7 @@ static const char *resource_role(const char *name)
 	return "other";
 }
 
-static pkgflat_status walk_resources(pkgflat_bundle *b, const char *res,
+static pkgflat_status walk_resources(pkgflat_component *b, const char *res,
     const char *rel, const char *lang, int depth, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
@@ -196,14 +196,14 @@ out:
 	return rc;
 }
 
-pkgflat_status legacy_read_resources(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_read_resources(pkgflat_component *b, const char *res,
     pkgflat_error *err)
 {
 	return walk_resources(b, res, "", NULL, 0, err);
 }
 
 struct strings_ctx {
-	pkgflat_bundle *b;
+	pkgflat_component *b;
 	const char *table, *lang;
 };
 
@@ -225,7 +225,7 @@ static int add_string(const char *key, const char *value, void *p)
 
 /* The message tables of the install checks. A broken table does not stop
  * the package from being read: it is reported as a warning. */
-pkgflat_status legacy_read_check_strings(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_read_check_strings(pkgflat_component *b, const char *res,
     pkgflat_error *err)
 {
 	static const char *const tables[] = {
@@ -270,7 +270,7 @@ pkgflat_status legacy_read_check_strings(pkgflat_bundle *b, const char *res,
 	return PKGFLAT_OK;
 }
 
-pkgflat_status legacy_find_scripts(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_find_scripts(pkgflat_component *b, const char *res,
     pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
@@ -317,7 +317,8 @@ static char *stem_of(const char *name, const char *suffix)
  * stem, since bundles get renamed. A later name (preinstall, ...) for the
  * same script wins: it is what a 10.2+ Installer looks for.
  */
-pkgflat_status legacy_find_cheetah_scripts(pkgflat_bundle *b, const char *res,
+pkgflat_status legacy_find_cheetah_scripts(pkgflat_component *b,
+    const char *res,
     const char *info, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;

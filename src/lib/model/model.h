@@ -6,13 +6,13 @@
 #include "internal.h"
 #include "source.h"
 
-struct pkgflat_bundle {
+struct pkgflat_component {
 	enum pkgflat_bundle_kind kind;
 	pkgflat_package *pkg;
 	char *field[PKGFLAT_F_COUNT_];
 	int flag[PKGFLAT_FLAG_COUNT_];
 	char *script[PKGFLAT_SCRIPT_COUNT_];
-	ptrvec children;      /* pkgflat_bundle * */
+	ptrvec children;      /* pkgflat_component * */
 	ptrvec resources;     /* pkgflat_resource * */
 	ptrvec localizations; /* char * */
 	ptrvec requirements;  /* pkgflat_requirement * */
@@ -21,7 +21,7 @@ struct pkgflat_bundle {
 	int64_t claimed_kbytes;
 	int64_t claimed_files;  /* flat PackageInfo numberOfFiles, or -1 */
 	int has_payload, has_bom;
-	char *fallback_id;   /* pkgflat_bundle_identifier() when it has none */
+	char *fallback_id;   /* pkgflat_component_identifier() when it has none */
 	int scanned;
 	pkgflat_payload_stats payload;
 	pkgflat_bom_stats bom;
@@ -30,17 +30,17 @@ struct pkgflat_bundle {
 struct pkgflat_package {
 	src *src;
 	char *path;          /* as the user gave it */
-	pkgflat_bundle *root;
+	pkgflat_component *root;
 	ptrvec components;   /* leaf bundles, borrowed from the tree */
 	ptrvec warnings;     /* char * */
 	unsigned bundles;    /* legacy bundles read so far (see MAX_BUNDLES) */
 };
 
 /* component.c: creating, filling and freeing the model, for the readers. */
-pkgflat_bundle *bundle_new(pkgflat_package *pkg);
-void bundle_free(void *b);
+pkgflat_component *component_new(pkgflat_package *pkg);
+void component_free(void *b);
 /* Copy v (or NULL) into a field; -1 when out of memory. */
-int bundle_set(pkgflat_bundle *b, enum pkgflat_field f, const char *v);
+int component_set(pkgflat_component *b, enum pkgflat_field f, const char *v);
 /* Give every component without an identifier its fallback. */
 pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err);
 void package_warn(pkgflat_package *pkg, const char *fmt, ...) PF_PRINTF(2, 3);

@@ -103,9 +103,9 @@ out:
 	return rc;
 }
 
-static void collect_components(pkgflat_package *pkg, pkgflat_bundle *b)
+static void collect_components(pkgflat_package *pkg, pkgflat_component *b)
 {
-	if (pkgflat_bundle_is_component(b)) {
+	if (pkgflat_component_is_leaf(b)) {
 		pv_push(&pkg->components, b);
 		return;
 	}
@@ -179,7 +179,7 @@ static const struct input_kind {
 	const char *name;
 	int (*sniff)(pkgflat_package *pkg, const char *dir);
 	pkgflat_status (*read)(pkgflat_package *pkg, const char *dir,
-	    pkgflat_bundle **out, pkgflat_error *err);
+	    pkgflat_component **out, pkgflat_error *err);
 } input_kinds[] = {
 	{ .name = "flat", .sniff = flat_sniff, .read = flat_read },
 	{ .name = "legacy bundle", .sniff = legacy_sniff, .read = legacy_read },
