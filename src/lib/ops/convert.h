@@ -3,7 +3,7 @@
 #define PKGFLAT_CONVERT_H
 
 #include "bom_write.h"
-#include "bundle.h"
+#include "model.h"
 #include "source.h"
 #include "xar_write.h"
 

@@ -2,7 +2,7 @@
 #ifndef PKGFLAT_CONVERT_SCRIPTS_H
 #define PKGFLAT_CONVERT_SCRIPTS_H
 
-#include "bundle.h"
+#include "model.h"
 #include "xar_write.h"
 
 /* The two halves of a bundle's scripts: checks and pre-install scripts

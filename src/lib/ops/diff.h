@@ -2,7 +2,7 @@
 #ifndef PKGFLAT_DIFF_H
 #define PKGFLAT_DIFF_H
 
-#include "bundle.h"
+#include "model.h"
 
 struct pkgflat_diff_result {
 	ptrvec diffs;   /* pkgflat_difference *, strings allocated with it */

@@ -8,7 +8,7 @@
 #ifndef PKGFLAT_MAPPING_H
 #define PKGFLAT_MAPPING_H
 
-#include "bundle.h"
+#include "model.h"
 #include "xar_write.h"
 
 struct pkgflat_convert_result {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "model.h"
 #include "payload.h"
 #include "source.h"
 #include "verify.h"
