@@ -926,12 +926,16 @@ pkgflat_status pkgflat_output_check(const char *output, const char *input,
 /*
  * The component type was called pkgflat_bundle before flat packages were
  * read too; these names stay, exported, as thin wrappers (compat.c) so that
- * existing callers build and link unchanged. PKGFLAT_DEPRECATED expands to
- * nothing for now: it is turned into a deprecation attribute once the
- * library's own callers use the new names.
+ * existing callers build and link unchanged; a GNU C compiler warns where
+ * one is used and names its replacement. Define PKGFLAT_DEPRECATED(msg)
+ * as nothing before including this header to silence the warnings.
  */
 #ifndef PKGFLAT_DEPRECATED
+#if defined(__GNUC__)
+#define PKGFLAT_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
 #define PKGFLAT_DEPRECATED(msg)
+#endif
 #endif
 
 typedef pkgflat_component pkgflat_bundle;

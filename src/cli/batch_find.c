@@ -252,7 +252,7 @@ void batch_drop_components(struct batch *b)
 		if (slash)
 			*slash = '\0';
 		for (size_t c = 0; c < pkgflat_package_component_count(pkg); c++) {
-			const char *p = pkgflat_bundle_get(
+			const char *p = pkgflat_component_get(
 			    pkgflat_package_component(pkg, c), PKGFLAT_F_PATH);
 			char *full = slash ? batch_xprintf("%s/%s", dir, p) : batch_xstrdup(p);
 			char *real = realpath(full, NULL);

@@ -110,7 +110,7 @@ pkgflat_status convert_product(pkgflat_package *pkg,
 		return fail(err, PKGFLAT_E_USAGE, NULL, NULL, "no output file named");
 	if ((rc = pkgflat_output_check(opt->output, pkg->path, err)))
 		return rc;
-	enum pkgflat_bundle_kind rk = pkgflat_bundle_kind(pkg->root);
+	enum pkgflat_bundle_kind rk = pkgflat_component_kind(pkg->root);
 	if (rk == PKGFLAT_BUNDLE_PRODUCT || rk == PKGFLAT_BUNDLE_FLAT_COMPONENT)
 		return fail(err, PKGFLAT_E_UNSUPPORTED, pkg->path, NULL,
 		    "already a flat package: nothing to convert");
@@ -154,7 +154,7 @@ pkgflat_status convert_product(pkgflat_package *pkg,
 	for (size_t i = 0; i < c.ncomps; i++)
 		if ((rc = convert_component(&c, &c.comps[i])))
 			goto out;
-	const pkgflat_bundle *root = pkgflat_package_root(pkg);
+	const pkgflat_component *root = pkgflat_package_root(pkg);
 	int carried = conv_carries_dist(root);
 	if (carried) {
 		if ((rc = convert_copy_resources(&c, root)))
@@ -162,13 +162,13 @@ pkgflat_status convert_product(pkgflat_package *pkg,
 	} else {
 		if ((rc = convert_write_resources(&c, root, shown, 5)))
 			goto out;
-		for (size_t i = 0; i < pkgflat_bundle_resource_count(root); i++) {
-			const pkgflat_resource *r = pkgflat_bundle_resource(root, i);
+		for (size_t i = 0; i < pkgflat_component_resource_count(root); i++) {
+			const pkgflat_resource *r = pkgflat_component_resource(root, i);
 			/* Only a lone component's Resources go into its Scripts, and
 			 * only when it has scripts to use them. */
 			if (!strcmp(r->role, "other") && !r->is_dir && !strchr(r->path, '/')) {
 				char *where = c.ncomps == 1 && c.comps[0].wrote_scripts &&
-				    pkgflat_bundle_kind(root) == PKGFLAT_BUNDLE_COMPONENT ?
+				    pkgflat_component_kind(root) == PKGFLAT_BUNDLE_COMPONENT ?
 				    pf_asprintf("%s/Scripts ./Contents/Resources/%s",
 				    c.comps[0].name, r->path) : NULL;
 				conv_map(&c, NULL, r->path, NULL, where, where ? "not used by "
@@ -186,7 +186,7 @@ pkgflat_status convert_product(pkgflat_package *pkg,
 			conv_map_component(&c, &c.comps[i]);
 	if (carried)
 		conv_superseded(&c, first_map);
-	if (pkgflat_bundle_kind(root) != PKGFLAT_BUNDLE_COMPONENT)
+	if (pkgflat_component_kind(root) != PKGFLAT_BUNDLE_COMPONENT)
 		conv_map_remaining_keys(&c, root, NULL);
 
 	if ((rc = xarw_finish(c.xw, fd, err)))

@@ -52,8 +52,8 @@ pkgflat_status convert_component(struct conv *c, struct comp *k);
 /* The Resources a plain package shows, and a carried .dist's whole
  * Resources folder (convert_resources.c). */
 pkgflat_status convert_write_resources(struct conv *c,
-    const pkgflat_bundle *b, struct shown *shown, size_t nshown);
-pkgflat_status convert_copy_resources(struct conv *c, const pkgflat_bundle *b);
+    const pkgflat_component *b, struct shown *shown, size_t nshown);
+pkgflat_status convert_copy_resources(struct conv *c, const pkgflat_component *b);
 
 /* The whole product archive for pkg, written into *of, finished but not
  * yet in place: the caller commits or discards it (convert_check.c). */

@@ -32,7 +32,7 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 	o.ownership_given = 1;
 	o.ownership = opt->ownership;
 	if (opt->identifier && pkgflat_package_component_count(pkg) == 1) {
-		const char *id = pkgflat_bundle_identifier(
+		const char *id = pkgflat_component_identifier(
 		    pkgflat_package_component(pkg, 0));
 		if (id && !(map = pf_asprintf("%s=%s", id, opt->identifier)))
 			return fail_nomem(err);
@@ -45,7 +45,7 @@ static pkgflat_status check_output(pkgflat_package *pkg, const char *tmp,
 	const char *fault = getenv("PKGFLAT_TEST_FAULT");
 	if (fault && !strcmp(fault, "check-tamper") && !map &&
 	    pkgflat_package_component_count(pkg)) {
-		const char *id = pkgflat_bundle_identifier(
+		const char *id = pkgflat_component_identifier(
 		    pkgflat_package_component(pkg, 0));
 		if (!(map = pf_asprintf("%s=%s.tampered", id ? id : "", id ? id : "")))
 			return fail_nomem(err);

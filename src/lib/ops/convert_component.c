@@ -17,12 +17,12 @@ static pkgflat_status write_package_info(struct conv *c, struct comp *k,
     uint64_t dir, const struct payload_result *pr,
     const struct scripts_result *sr)
 {
-	const pkgflat_bundle *b = k->b;
+	const pkgflat_component *b = k->b;
 	xmlBufferPtr buf;
 	xmlTextWriterPtr w = xml_begin(&buf);
 	const char *loc = k->scripts_only ? "/" :
-	    pkgflat_bundle_get(b, PKGFLAT_F_INSTALL_LOCATION);
-	const char *auth = pkgflat_bundle_get(b, PKGFLAT_F_AUTH);
+	    pkgflat_component_get(b, PKGFLAT_F_INSTALL_LOCATION);
+	const char *auth = pkgflat_component_get(b, PKGFLAT_F_AUTH);
 
 	if (!w)
 		return fail_nomem(c->err);
@@ -32,14 +32,14 @@ static pkgflat_status write_package_info(struct conv *c, struct comp *k,
 	xml_attr(w, "version", k->version);
 	xml_attr(w, "install-location", loc ? loc : "/");
 	xml_attr(w, "auth", auth && !strcmp(auth, "none") ? "none" : "root");
-	xml_attr(w, "relocatable", flat_bool(pkgflat_bundle_flag(b,
+	xml_attr(w, "relocatable", flat_bool(pkgflat_component_flag(b,
 	    PKGFLAT_FLAG_RELOCATABLE)));
-	xml_attr(w, "overwrite-permissions", flat_bool(pkgflat_bundle_flag(b,
+	xml_attr(w, "overwrite-permissions", flat_bool(pkgflat_component_flag(b,
 	    PKGFLAT_FLAG_OVERWRITE_PERMISSIONS)));
-	xml_attr(w, "followSymLinks", flat_bool(pkgflat_bundle_flag(b,
+	xml_attr(w, "followSymLinks", flat_bool(pkgflat_component_flag(b,
 	    PKGFLAT_FLAG_FOLLOW_LINKS)));
 	xml_attr(w, "postinstall-action", k->scripts_only ? "none" :
-	    flat_postinstall_action(pkgflat_bundle_get(b, PKGFLAT_F_RESTART)));
+	    flat_postinstall_action(pkgflat_component_get(b, PKGFLAT_F_RESTART)));
 	/* diff reads the ownership policy back from here. */
 	xml_attrf(w, "generator-version", "pkgflat-" PKGFLAT_VERSION " (ownership %s)",
 	    pkgflat_ownership_name(c->opt->ownership));
@@ -113,13 +113,13 @@ static pkgflat_status open_payload(void *p, src_stream **out,
 
 pkgflat_status convert_component(struct conv *c, struct comp *k)
 {
-	const pkgflat_bundle *b = k->b;
+	const pkgflat_component *b = k->b;
 	pkgflat_package *pkg = c->pkg;
 	struct payload_result pr = { 0 };
 	struct scripts_result sr = { 0 };
 	pkgflat_status rc;
 	uint64_t dir;
-	int have_payload = !k->scripts_only && pkgflat_bundle_has_payload(b);
+	int have_payload = !k->scripts_only && pkgflat_component_has_payload(b);
 	pkgflat_converted *out = pf_calloc(1, sizeof *out);
 	char *pname = NULL;
 
@@ -134,7 +134,7 @@ pkgflat_status convert_component(struct conv *c, struct comp *k)
 	if ((rc = xarw_add_dir(c->xw, 0, k->name, &dir, c->err)))
 		return rc;
 	if (have_payload) {
-		const char *pp = pkgflat_bundle_get(b, PKGFLAT_F_PAYLOAD_PATH);
+		const char *pp = pkgflat_component_get(b, PKGFLAT_F_PAYLOAD_PATH);
 		struct open_ctx oc = { pkg->src, pp };
 		struct payload_job job = { 0 };
 		if (!(pname = src_display(pkg->src, pp)))
@@ -199,12 +199,12 @@ pkgflat_status convert_component(struct conv *c, struct comp *k)
 	out->postinstall = sr.postinstall;
 	k->wrote_scripts = sr.preinstall || sr.postinstall;
 	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++) {
-		if (!pkgflat_bundle_script(b, s) ||
+		if (!pkgflat_component_script(b, s) ||
 		    !scripts_phase_includes(sj.phases, s))
 			continue;
 		int pre = s <= PKGFLAT_SCRIPT_PREUPGRADE;
 		/* The file's own name: "Foo.post_install" in a 10.0/10.1 one. */
-		conv_map(c, k->name, path_base(pkgflat_bundle_script(b, s)),
+		conv_map(c, k->name, path_base(pkgflat_component_script(b, s)),
 		    pkgflat_script_name(s), pre ?
 		    "Scripts ./preinstall (wrapper), original in "
 		    "Contents/Resources" : "Scripts ./postinstall (wrapper), "

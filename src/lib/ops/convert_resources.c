@@ -72,13 +72,13 @@ static pkgflat_status copy_tree(struct conv *c, const char *inner,
 	return rc;
 }
 
-pkgflat_status convert_write_resources(struct conv *c, const pkgflat_bundle *b,
+pkgflat_status convert_write_resources(struct conv *c, const pkgflat_component *b,
     struct shown *shown, size_t nshown)
 {
 	static const char *const roles[] = {
 		"welcome", "readme", "license", "conclusion", "background",
 	};
-	char *res = path_join(pkgflat_bundle_get(b, PKGFLAT_F_PATH),
+	char *res = path_join(pkgflat_component_get(b, PKGFLAT_F_PATH),
 	    "Contents/Resources");
 	uint64_t top = 0;
 	pkgflat_status rc = PKGFLAT_OK;
@@ -88,8 +88,8 @@ pkgflat_status convert_write_resources(struct conv *c, const pkgflat_bundle *b,
 
 	if (!res)
 		return fail_nomem(c->err);
-	for (size_t i = 0; i < pkgflat_bundle_resource_count(b) && !rc; i++) {
-		const pkgflat_resource *r = pkgflat_bundle_resource(b, i);
+	for (size_t i = 0; i < pkgflat_component_resource_count(b) && !rc; i++) {
+		const pkgflat_resource *r = pkgflat_component_resource(b, i);
 		size_t role;
 		for (role = 0; role < nshown; role++)
 			if (!strcmp(r->role, roles[role]))
@@ -170,9 +170,9 @@ pkgflat_status convert_write_resources(struct conv *c, const pkgflat_bundle *b,
 /* Everything in the metapackage's Resources, lproj folders and all: the
  * .dist may name any of it (<background file>, localized strings,
  * system.run tools). Packages kept there are components, not resources. */
-pkgflat_status convert_copy_resources(struct conv *c, const pkgflat_bundle *b)
+pkgflat_status convert_copy_resources(struct conv *c, const pkgflat_component *b)
 {
-	char *res = path_join(pkgflat_bundle_get(b, PKGFLAT_F_PATH),
+	char *res = path_join(pkgflat_component_get(b, PKGFLAT_F_PATH),
 	    "Contents/Resources");
 	src *s = c->pkg->src;
 	ptrvec names = { 0 };

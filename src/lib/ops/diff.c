@@ -27,21 +27,21 @@
 /* ------------------------------------------------------------------ */
 /* Pairing components                                                 */
 
-static const char *bundle_id(const pkgflat_bundle *b)
+static const char *bundle_id(const pkgflat_component *b)
 {
-	const char *id = pkgflat_bundle_identifier(b);
+	const char *id = pkgflat_component_identifier(b);
 
-	return id ? id : pkgflat_bundle_get(b, PKGFLAT_F_NAME);
+	return id ? id : pkgflat_component_get(b, PKGFLAT_F_NAME);
 }
 
 /* The ownership policy a conversion between a and b followed: given, or
  * stated by the flat side's generator-version; -1 when neither says or
  * both sides are alike. */
-static int pair_policy(const pkgflat_diff_options *o, const pkgflat_bundle *a,
-    const pkgflat_bundle *b, int *legacy_a)
+static int pair_policy(const pkgflat_diff_options *o, const pkgflat_component *a,
+    const pkgflat_component *b, int *legacy_a)
 {
-	int fa = pkgflat_bundle_kind(a) == PKGFLAT_BUNDLE_FLAT_COMPONENT;
-	int fb = pkgflat_bundle_kind(b) == PKGFLAT_BUNDLE_FLAT_COMPONENT;
+	int fa = pkgflat_component_kind(a) == PKGFLAT_BUNDLE_FLAT_COMPONENT;
+	int fb = pkgflat_component_kind(b) == PKGFLAT_BUNDLE_FLAT_COMPONENT;
 	char name[32];
 
 	*legacy_a = !fa;
@@ -49,7 +49,7 @@ static int pair_policy(const pkgflat_diff_options *o, const pkgflat_bundle *a,
 		return -1;
 	if (o->ownership_given)
 		return (int)o->ownership;
-	const char *gen = pkgflat_bundle_get(fa ? a : b, PKGFLAT_F_CREATOR);
+	const char *gen = pkgflat_component_get(fa ? a : b, PKGFLAT_F_CREATOR);
 	const char *p = gen && !strncmp(gen, "pkgflat-", 8) ?
 	    strstr(gen, "(ownership ") : NULL;
 	if (!p)
@@ -78,8 +78,8 @@ static void note_policy(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
 }
 
 static pkgflat_status diff_pair(pkgflat_diff_result *res,
-    const pkgflat_diff_options *o, const pkgflat_bundle *a,
-    const pkgflat_bundle *b, pkgflat_error *err)
+    const pkgflat_diff_options *o, const pkgflat_component *a,
+    const pkgflat_component *b, pkgflat_error *err)
 {
 	pkgflat_diff_pair *pair = calloc(1, sizeof *pair);
 	const char *ida = a ? bundle_id(a) : NULL, *idb = b ? bundle_id(b) : NULL;
@@ -160,11 +160,11 @@ static pkgflat_status diff_pair(pkgflat_diff_result *res,
 	if (sa.want_bom) {
 		size_t ka = res->diffs.n, kb, kend;
 		c.category = "within-a";
-		if (pkgflat_bundle_has_bom(a) && pkgflat_bundle_has_payload(a))
+		if (pkgflat_component_has_bom(a) && pkgflat_component_has_payload(a))
 			cmp_sets(&c, &sa.bom, &sa.payload);
 		kb = res->diffs.n;
 		c.category = "within-b";
-		if (pkgflat_bundle_has_bom(b) && pkgflat_bundle_has_payload(b))
+		if (pkgflat_component_has_bom(b) && pkgflat_component_has_payload(b))
 			cmp_sets(&c, &sb.bom, &sb.payload);
 		kend = res->diffs.n;
 		mark_inherited(res, ka, kb, kend);
@@ -211,11 +211,11 @@ pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
 		}
 	/* A's order first, then what only B has, in B's order. */
 	for (size_t i = 0; i < na && !rc; i++) {
-		const pkgflat_bundle *ca = pkgflat_package_component(a, i);
+		const pkgflat_component *ca = pkgflat_package_component(a, i);
 		const char *want = diff_mapped(o, bundle_id(ca));
-		const pkgflat_bundle *cb = NULL;
+		const pkgflat_component *cb = NULL;
 		for (size_t j = 0; j < nb; j++) {
-			const pkgflat_bundle *x = pkgflat_package_component(b, j);
+			const pkgflat_component *x = pkgflat_package_component(b, j);
 			if (!used[j] && want && !strcmp(bundle_id(x), want)) {
 				used[j] = used_a[i] = 1;
 				cb = x;

@@ -27,7 +27,7 @@ const char *diff_mapped(const pkgflat_diff_options *o, const char *id);
 
 static inline int diff_is_flat(const pkgflat_package *p)
 {
-	enum pkgflat_bundle_kind k = pkgflat_bundle_kind(pkgflat_package_root(p));
+	enum pkgflat_bundle_kind k = pkgflat_component_kind(pkgflat_package_root(p));
 
 	return k == PKGFLAT_BUNDLE_PRODUCT || k == PKGFLAT_BUNDLE_FLAT_COMPONENT;
 }
@@ -74,7 +74,7 @@ struct cmp {
 };
 
 struct side {
-	const pkgflat_bundle *b;
+	const pkgflat_component *b;
 	int want_bom;
 	struct rset payload, bom;
 	pkgflat_error err;
@@ -96,7 +96,7 @@ void mark_inherited(pkgflat_diff_result *res, size_t ka, size_t kb,
 
 /* Behaviour besides the payload (diff_behaviour.c). */
 void cmp_metadata(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
-    const char *id, const pkgflat_bundle *a, const pkgflat_bundle *b,
+    const char *id, const pkgflat_component *a, const pkgflat_component *b,
     unsigned int ignore, int renamed, int moved);
 pkgflat_status cmp_checks(pkgflat_diff_result *res, pkgflat_package *a,
     pkgflat_package *b, pkgflat_error *err);
@@ -105,12 +105,12 @@ pkgflat_status cmp_behaviour(pkgflat_diff_result *res, pkgflat_package *a,
 
 /* Scripts (diff_scripts.c). */
 pkgflat_status cmp_scripts(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
-    const char *id, const pkgflat_bundle *a, const pkgflat_bundle *b,
+    const char *id, const pkgflat_component *a, const pkgflat_component *b,
     pkgflat_error *err);
 pkgflat_status cmp_product_scripts(pkgflat_diff_result *res,
     pkgflat_package *a, const char *used_a, pkgflat_package *b,
     const char *used_b, pkgflat_error *err);
-int meta_scripts(const pkgflat_package *p, const pkgflat_bundle *c,
+int meta_scripts(const pkgflat_package *p, const pkgflat_component *c,
     const pkgflat_package *other);
 
 #endif

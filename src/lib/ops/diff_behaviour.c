@@ -20,15 +20,15 @@
 /* Metadata                                                           */
 
 /* A field's value as Installer acts on it. */
-static const char *field_value(const pkgflat_bundle *b, enum pkgflat_field f,
+static const char *field_value(const pkgflat_component *b, enum pkgflat_field f,
     char *buf, size_t size)
 {
-	const char *v = pkgflat_bundle_get(b, f);
+	const char *v = pkgflat_component_get(b, f);
 
 	switch (f) {
 	case PKGFLAT_F_IDENTIFIER:
 		/* One without gets the fallback convert writes. */
-		return pkgflat_bundle_identifier(b);
+		return pkgflat_component_identifier(b);
 	case PKGFLAT_F_AUTH:
 		/* Flat packages have no separate admin level: both ask for an
 		 * administrator and run as root. */
@@ -46,7 +46,7 @@ static const char *field_value(const pkgflat_bundle *b, enum pkgflat_field f,
 	case PKGFLAT_F_SELECTION:
 		/* IFPkgFlagIsRequired and a "required" selection both leave the
 		 * user no choice, as does a disabled, selected flat choice. */
-		if (pkgflat_bundle_flag(b, PKGFLAT_FLAG_REQUIRED) > 0)
+		if (pkgflat_component_flag(b, PKGFLAT_FLAG_REQUIRED) > 0)
 			return "required";
 		return v ? v : "selected";
 	default:
@@ -54,10 +54,10 @@ static const char *field_value(const pkgflat_bundle *b, enum pkgflat_field f,
 	}
 }
 
-static const char *flag_value(const pkgflat_bundle *b, enum pkgflat_flag f)
+static const char *flag_value(const pkgflat_component *b, enum pkgflat_flag f)
 {
 	/* Not saying means no for every flag Installer acts on here. */
-	return pkgflat_bundle_flag(b, f) > 0 ? "yes" : "no";
+	return pkgflat_component_flag(b, f) > 0 ? "yes" : "no";
 }
 
 static void requirement_text(const pkgflat_requirement *q, strbuf *sb)
@@ -72,7 +72,7 @@ static void requirement_text(const pkgflat_requirement *q, strbuf *sb)
 }
 
 void cmp_metadata(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
-    const char *id, const pkgflat_bundle *a, const pkgflat_bundle *b,
+    const char *id, const pkgflat_component *a, const pkgflat_component *b,
     unsigned int ignore, int renamed, int same_places)
 {
 	static const struct {
@@ -123,7 +123,7 @@ void cmp_metadata(pkgflat_diff_result *res, pkgflat_diff_pair *pair,
 static pkgflat_status dist_script(const pkgflat_package *p, strbuf *out,
     pkgflat_error *err)
 {
-	const char *path = pkgflat_bundle_get(pkgflat_package_root(p),
+	const char *path = pkgflat_component_get(pkgflat_package_root(p),
 	    PKGFLAT_F_DIST_FILE);
 	unsigned char *data = NULL;
 	size_t len = 0;
@@ -156,16 +156,16 @@ static pkgflat_status dist_script(const pkgflat_package *p, strbuf *out,
 /* Every requirement of a legacy package: the root's and its components'. */
 static void legacy_reqs(const pkgflat_package *p, ptrvec *bundles, ptrvec *reqs)
 {
-	const pkgflat_bundle *root = pkgflat_package_root(p);
+	const pkgflat_component *root = pkgflat_package_root(p);
 	size_t n = pkgflat_package_component_count(p);
 
 	for (size_t i = 0; i <= n; i++) {
-		const pkgflat_bundle *b = i ? pkgflat_package_component(p, i - 1) : root;
+		const pkgflat_component *b = i ? pkgflat_package_component(p, i - 1) : root;
 		if (i && b == root)
 			continue;
-		for (size_t k = 0; k < pkgflat_bundle_requirement_count(b); k++) {
+		for (size_t k = 0; k < pkgflat_component_requirement_count(b); k++) {
 			pv_push(bundles, (void *)b);
-			pv_push(reqs, (void *)pkgflat_bundle_requirement(b, k));
+			pv_push(reqs, (void *)pkgflat_component_requirement(b, k));
 		}
 	}
 }
@@ -262,8 +262,8 @@ static const char *rename_id(void *ctx, const char *id)
 static pkgflat_status side_behaviour(pkgflat_package *p, const
     pkgflat_diff_options *rename, ptrvec *facts, int *have, pkgflat_error *err)
 {
-	const pkgflat_bundle *root = pkgflat_package_root(p);
-	enum pkgflat_bundle_kind k = pkgflat_bundle_kind(root);
+	const pkgflat_component *root = pkgflat_package_root(p);
+	enum pkgflat_bundle_kind k = pkgflat_component_kind(root);
 	xmlDocPtr doc = NULL;
 	pkgflat_status rc = PKGFLAT_OK;
 
@@ -271,7 +271,7 @@ static pkgflat_status side_behaviour(pkgflat_package *p, const
 	if (k == PKGFLAT_BUNDLE_FLAT_COMPONENT)
 		return PKGFLAT_OK;
 	if (k == PKGFLAT_BUNDLE_PRODUCT) {
-		const char *path = pkgflat_bundle_get(root, PKGFLAT_F_DIST_FILE);
+		const char *path = pkgflat_component_get(root, PKGFLAT_F_DIST_FILE);
 		if (!path)
 			return PKGFLAT_OK;
 		rc = dist_load(p, path, &doc, err);

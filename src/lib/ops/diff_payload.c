@@ -391,22 +391,22 @@ void mark_inherited(pkgflat_diff_result *res, size_t ka, size_t kb,
 void *read_side(void *p)
 {
 	struct side *s = p;
-	const char *loc = pkgflat_bundle_get(s->b, PKGFLAT_F_INSTALL_LOCATION);
+	const char *loc = pkgflat_component_get(s->b, PKGFLAT_F_INSTALL_LOCATION);
 
 	s->rc = PKGFLAT_OK;
 	if (!(s->payload.root = norm_root(loc)) || !(s->bom.root = pf_strdup(s->payload.root))) {
 		s->rc = fail_nomem(&s->err);
 		return NULL;
 	}
-	if (pkgflat_bundle_has_payload(s->b)) {
+	if (pkgflat_component_has_payload(s->b)) {
 		pkgflat_payload_stats st = { 0 };
-		s->rc = pkgflat_bundle_list_payload_digest(s->b, collect, &s->payload,
+		s->rc = pkgflat_component_list_payload_digest(s->b, collect, &s->payload,
 		    &st, &s->err);
 		/* Files that could not be read cannot be compared: neither
 		 * "different" nor "the same" would be true. */
 		if (!s->rc && st.unread) {
 			char *name = src_display(s->b->pkg->src,
-			    pkgflat_bundle_get(s->b, PKGFLAT_F_PAYLOAD_PATH));
+			    pkgflat_component_get(s->b, PKGFLAT_F_PAYLOAD_PATH));
 			s->rc = fail(&s->err, PKGFLAT_E_UNSUPPORTED, name, NULL,
 			    "%s (%s): contents not read, so its files cannot be "
 			    "compared (--only metadata compares the rest)", st.format,
@@ -418,8 +418,8 @@ void *read_side(void *p)
 		if (!s->rc)
 			s->rc = rset_finish(&s->payload, &s->err);
 	}
-	if (!s->rc && s->want_bom && pkgflat_bundle_has_bom(s->b)) {
-		s->rc = pkgflat_bundle_list_bom(s->b, collect, &s->bom, NULL, &s->err);
+	if (!s->rc && s->want_bom && pkgflat_component_has_bom(s->b)) {
+		s->rc = pkgflat_component_list_bom(s->b, collect, &s->bom, NULL, &s->err);
 		if (s->bom.oom)
 			s->rc = fail_nomem(&s->err);
 		if (!s->rc)

@@ -116,11 +116,11 @@ static int calls(const char *w, const char *name)
 	return 0;
 }
 
-static pkgflat_status bundle_scripts(const pkgflat_bundle *b,
+static pkgflat_status bundle_scripts(const pkgflat_component *b,
     struct script_set *set, struct script_set *unrun, pkgflat_error *err)
 {
 	struct scan_scripts sc = { .set = set };
-	pkgflat_status rc = pkgflat_bundle_list_scripts(b, 1 << 20, scan_script,
+	pkgflat_status rc = pkgflat_component_list_scripts(b, 1 << 20, scan_script,
 	    &sc, err);
 
 	if (sc.oom)
@@ -131,7 +131,7 @@ static pkgflat_status bundle_scripts(const pkgflat_bundle *b,
 		if (sc.wrapper[w] && strstr(sc.wrapper[w], "written by pkgflat"))
 			sc.has_originals = 1;
 	if (!rc && sc.has_originals &&
-	    pkgflat_bundle_kind(b) == PKGFLAT_BUNDLE_FLAT_COMPONENT) {
+	    pkgflat_component_kind(b) == PKGFLAT_BUNDLE_FLAT_COMPONENT) {
 		/* Our wrappers: each original must be called by the one of its
 		 * phase ("step NAME" or "check NAME"). */
 		for (size_t i = 0; i < set->n; i++) {
@@ -293,16 +293,16 @@ static size_t set_find(const struct script_set *s, const char *name)
 /* Pair A's legacy scripts with the renamed copies in B, taking both out
  * of the sets the name-by-name comparison sees. */
 static pkgflat_status pair_renamed(pkgflat_diff_result *res,
-    pkgflat_diff_pair *pair, const char *id, const pkgflat_bundle *a,
-    const pkgflat_bundle *b, struct script_set *sa, struct script_set *sb,
+    pkgflat_diff_pair *pair, const char *id, const pkgflat_component *a,
+    const pkgflat_component *b, struct script_set *sa, struct script_set *sb,
     pkgflat_error *err)
 {
 	struct flat_texts t = { { NULL, NULL }, 0 };
 	pkgflat_status rc = PKGFLAT_OK;
-	int kind = pkgflat_bundle_kind(a);
+	int kind = pkgflat_component_kind(a);
 
 	if (kind == PKGFLAT_BUNDLE_FLAT_COMPONENT || kind ==
-	    PKGFLAT_BUNDLE_PRODUCT || pkgflat_bundle_kind(b) !=
+	    PKGFLAT_BUNDLE_PRODUCT || pkgflat_component_kind(b) !=
 	    PKGFLAT_BUNDLE_FLAT_COMPONENT)
 		return PKGFLAT_OK;
 	for (size_t r = 0; r < sizeof renames / sizeof *renames; r++) {
@@ -313,7 +313,7 @@ static pkgflat_status pair_renamed(pkgflat_diff_result *res,
 		    sa->n || memcmp(sa->sha[i], sb->sha[j], 32))
 			continue;
 		if (!t.text[0] && !t.text[1] && !t.oom &&
-		    (rc = pkgflat_bundle_list_scripts(b, 1 << 20, flat_text_cb, &t,
+		    (rc = pkgflat_component_list_scripts(b, 1 << 20, flat_text_cb, &t,
 		    err)))
 			break;
 		if (t.oom) {
@@ -342,8 +342,8 @@ static pkgflat_status pair_renamed(pkgflat_diff_result *res,
 }
 
 pkgflat_status cmp_scripts(pkgflat_diff_result *res,
-    pkgflat_diff_pair *pair, const char *id, const pkgflat_bundle *a,
-    const pkgflat_bundle *b, pkgflat_error *err)
+    pkgflat_diff_pair *pair, const char *id, const pkgflat_component *a,
+    const pkgflat_component *b, pkgflat_error *err)
 {
 	struct script_set sa = { 0 }, sb = { 0 }, ua = { 0 }, ub = { 0 };
 	pkgflat_status rc;
@@ -367,11 +367,11 @@ static pkgflat_status product_scripts(const pkgflat_package *p, const char *used
     const pkgflat_package *other, struct script_set *set,
     struct script_set *unrun, pkgflat_error *err)
 {
-	const pkgflat_bundle *root = pkgflat_package_root(p);
+	const pkgflat_component *root = pkgflat_package_root(p);
 	pkgflat_status rc = PKGFLAT_OK;
 
 	if (!diff_is_flat(p)) {
-		if (!pkgflat_bundle_is_component(root))
+		if (!pkgflat_component_is_leaf(root))
 			rc = bundle_scripts(root, set, unrun, err);
 		return rc;
 	}
@@ -379,7 +379,7 @@ static pkgflat_status product_scripts(const pkgflat_package *p, const char *used
 	 * of them into each such component but runs one. */
 	struct script_set notrun = { 0 };
 	for (size_t i = 0; !rc && i < pkgflat_package_component_count(p); i++) {
-		const pkgflat_bundle *c = pkgflat_package_component(p, i);
+		const pkgflat_component *c = pkgflat_package_component(p, i);
 		struct script_set cs = { 0 }, cu = { 0 };
 		if (used[i] || !meta_scripts(p, c, other))
 			continue;
@@ -422,10 +422,10 @@ pkgflat_status cmp_product_scripts(pkgflat_diff_result *res,
 
 /* Is c, a component of p without a partner, one that convert made of
  * the other side's metapackage scripts? */
-int meta_scripts(const pkgflat_package *p, const pkgflat_bundle *c,
+int meta_scripts(const pkgflat_package *p, const pkgflat_component *c,
     const pkgflat_package *other)
 {
 	return diff_is_flat(p) && !diff_is_flat(other) &&
-	    !pkgflat_bundle_is_component(pkgflat_package_root(other)) &&
-	    !pkgflat_bundle_has_payload(c);
+	    !pkgflat_component_is_leaf(pkgflat_package_root(other)) &&
+	    !pkgflat_component_has_payload(c);
 }

@@ -174,7 +174,7 @@ const char *flat_on_conclusion(const char *restart)
 
 /* Every Info.plist key not mapped by name above: say it was dropped, and
  * why. Keys that are handled elsewhere are listed here to be skipped. */
-void conv_map_remaining_keys(struct conv *c, const pkgflat_bundle *b,
+void conv_map_remaining_keys(struct conv *c, const pkgflat_component *b,
     const char *n)
 {
 	static const char *const handled[] = {
@@ -197,8 +197,8 @@ void conv_map_remaining_keys(struct conv *c, const pkgflat_bundle *b,
 		"IFPkgBuildDate", "IFPkgBuildVersion", "IFPkgCreator",
 		"Bundle identifier",
 	};
-	for (size_t i = 0; i < pkgflat_bundle_key_count(b); i++) {
-		const char *v = NULL, *k = pkgflat_bundle_key(b, i, &v);
+	for (size_t i = 0; i < pkgflat_component_key_count(b); i++) {
+		const char *v = NULL, *k = pkgflat_component_key(b, i, &v);
 		size_t j;
 		for (j = 0; j < sizeof handled / sizeof *handled; j++)
 			if (!strcmp(k, handled[j]))
@@ -228,31 +228,31 @@ static const char *choice_selection_attrs(const char *selection)
 /* Record how a component's Info.plist keys were mapped. */
 void conv_map_component(struct conv *c, struct comp *k)
 {
-	const pkgflat_bundle *b = k->b;
+	const pkgflat_component *b = k->b;
 	const char *n = k->name;
 	char flat[256];
 	const char *v;
 
-	conv_map(c, n, "CFBundleIdentifier", pkgflat_bundle_get(b,
+	conv_map(c, n, "CFBundleIdentifier", pkgflat_component_get(b,
 	    PKGFLAT_F_IDENTIFIER), "PackageInfo identifier, pkg-ref id, choice id",
-	    k->id != pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER) &&
-	    (!pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER) ||
-	    strcmp(k->id, pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER))) ?
+	    k->id != pkgflat_component_get(b, PKGFLAT_F_IDENTIFIER) &&
+	    (!pkgflat_component_get(b, PKGFLAT_F_IDENTIFIER) ||
+	    strcmp(k->id, pkgflat_component_get(b, PKGFLAT_F_IDENTIFIER))) ?
 	    k->id : NULL);
-	conv_map(c, n, "CFBundleShortVersionString", pkgflat_bundle_get(b,
+	conv_map(c, n, "CFBundleShortVersionString", pkgflat_component_get(b,
 	    PKGFLAT_F_VERSION), "PackageInfo version, pkg-ref version", NULL);
-	v = pkgflat_bundle_get(b, PKGFLAT_F_INSTALL_LOCATION);
+	v = pkgflat_component_get(b, PKGFLAT_F_INSTALL_LOCATION);
 	snprintf(flat, sizeof flat, "PackageInfo install-location=\"%s\"",
 	    v ? v : "/");
 	conv_map(c, n, "IFPkgFlagDefaultLocation", v, flat, v ? NULL :
 	    "absent: installs relative to /");
-	v = pkgflat_bundle_get(b, PKGFLAT_F_AUTH);
+	v = pkgflat_component_get(b, PKGFLAT_F_AUTH);
 	snprintf(flat, sizeof flat, "PackageInfo auth=\"%s\", pkg-ref auth=\"%s\"",
 	    v && !strcmp(v, "none") ? "none" : "root",
 	    v && !strcmp(v, "none") ? "none" : "Root");
 	conv_map(c, n, "IFPkgFlagAuthorizationAction", v, flat, v && !strcmp(v,
 	    "admin") ? "flat packages have no admin-only mode: root" : NULL);
-	v = pkgflat_bundle_get(b, PKGFLAT_F_RESTART);
+	v = pkgflat_component_get(b, PKGFLAT_F_RESTART);
 	snprintf(flat, sizeof flat,
 	    "PackageInfo postinstall-action=\"%s\", pkg-ref onConclusion=\"%s\"",
 	    flat_postinstall_action(v), flat_on_conclusion(v));
@@ -273,11 +273,11 @@ void conv_map_component(struct conv *c, struct comp *k)
 		  "Distribution volume-check downgrade test when false" },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
-		int f = pkgflat_bundle_flag(b, flags[i].f);
+		int f = pkgflat_component_flag(b, flags[i].f);
 		if (f >= 0)
 			conv_map(c, n, flags[i].key, flat_bool(f), flags[i].flat, NULL);
 	}
-	int req = pkgflat_bundle_flag(b, PKGFLAT_FLAG_REQUIRED);
+	int req = pkgflat_component_flag(b, PKGFLAT_FLAG_REQUIRED);
 	if (req >= 0) {
 		/* Say what the choice got, which also depends on the selection. */
 		snprintf(flat, sizeof flat, "Distribution choice %s",
@@ -299,19 +299,19 @@ void conv_map_component(struct conv *c, struct comp *k)
 		  "no flat equivalent (deleteObsoleteLanguages is another feature)" },
 	};
 	for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++) {
-		int f = pkgflat_bundle_flag(b, dropped[i].f);
+		int f = pkgflat_component_flag(b, dropped[i].f);
 		if (f >= 0)
 			conv_map(c, n, dropped[i].key, flat_bool(f), NULL, dropped[i].why);
 	}
-	if (pkgflat_bundle_claimed_kbytes(b) >= 0) {
+	if (pkgflat_component_claimed_kbytes(b) >= 0) {
 		char v2[32];
 		snprintf(v2, sizeof v2, "%lld",
-		    (long long)pkgflat_bundle_claimed_kbytes(b));
+		    (long long)pkgflat_component_claimed_kbytes(b));
 		conv_map(c, n, "IFPkgFlagInstalledSize", v2, NULL,
 		    "recomputed from the payload");
 	}
-	if (pkgflat_bundle_get(b, PKGFLAT_F_TITLE))
-		conv_map(c, n, "IFPkgDescriptionTitle", pkgflat_bundle_get(b,
+	if (pkgflat_component_get(b, PKGFLAT_F_TITLE))
+		conv_map(c, n, "IFPkgDescriptionTitle", pkgflat_component_get(b,
 		    PKGFLAT_F_TITLE), "Distribution choice title", NULL);
 	else {
 		/* generate_distribution() falls back on the component's name. */
@@ -320,11 +320,11 @@ void conv_map_component(struct conv *c, struct comp *k)
 		conv_map(c, n, "IFPkgDescriptionTitle", NULL, flat,
 		    "no title: the component's name");
 	}
-	if (pkgflat_bundle_get(b, PKGFLAT_F_DESCRIPTION))
-		conv_map(c, n, "IFPkgDescriptionDescription", pkgflat_bundle_get(b,
+	if (pkgflat_component_get(b, PKGFLAT_F_DESCRIPTION))
+		conv_map(c, n, "IFPkgDescriptionDescription", pkgflat_component_get(b,
 		    PKGFLAT_F_DESCRIPTION), "Distribution choice description", NULL);
-	if (pkgflat_bundle_get(b, PKGFLAT_F_DELETE_WARNING))
-		conv_map(c, n, "IFPkgDescriptionDeleteWarning", pkgflat_bundle_get(b,
+	if (pkgflat_component_get(b, PKGFLAT_F_DELETE_WARNING))
+		conv_map(c, n, "IFPkgDescriptionDeleteWarning", pkgflat_component_get(b,
 		    PKGFLAT_F_DELETE_WARNING), NULL, "informational");
 	conv_map_remaining_keys(c, b, n);
 }
@@ -332,10 +332,10 @@ void conv_map_component(struct conv *c, struct comp *k)
 /* ------------------------------------------------------------------ */
 /* The product's components                                          */
 
-static int has_phase_scripts(const pkgflat_bundle *b, int phase)
+static int has_phase_scripts(const pkgflat_component *b, int phase)
 {
 	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++)
-		if (pkgflat_bundle_script(b, s) && scripts_phase_includes(phase, s))
+		if (pkgflat_component_script(b, s) && scripts_phase_includes(phase, s))
 			return 1;
 	return 0;
 }
@@ -381,17 +381,17 @@ static char *component_name(struct conv *c, const char *base, const char *suffix
 	return name;
 }
 
-static void collect(struct conv *c, const pkgflat_bundle *b,
+static void collect(struct conv *c, const pkgflat_component *b,
     const char *parent_sel)
 {
-	size_t n = pkgflat_bundle_child_count(b);
+	size_t n = pkgflat_component_child_count(b);
 
-	if (pkgflat_bundle_kind(b) == PKGFLAT_BUNDLE_COMPONENT) {
+	if (pkgflat_component_kind(b) == PKGFLAT_BUNDLE_COMPONENT) {
 		struct comp *k = &c->comps[c->ncomps++];
-		const char *sel = pkgflat_bundle_get(b, PKGFLAT_F_SELECTION);
+		const char *sel = pkgflat_component_get(b, PKGFLAT_F_SELECTION);
 		if (!sel)
 			sel = "selected";
-		if (pkgflat_bundle_flag(b, PKGFLAT_FLAG_REQUIRED) > 0)
+		if (pkgflat_component_flag(b, PKGFLAT_FLAG_REQUIRED) > 0)
 			sel = "required";
 		/* An unselected metapackage leaves its parts unselected. */
 		if (parent_sel && !strcmp(parent_sel, "unselected") &&
@@ -401,18 +401,18 @@ static void collect(struct conv *c, const pkgflat_bundle *b,
 		k->selection = sel;
 		return;
 	}
-	const char *sel = pkgflat_bundle_get(b, PKGFLAT_F_SELECTION);
+	const char *sel = pkgflat_component_get(b, PKGFLAT_F_SELECTION);
 	if (parent_sel && !strcmp(parent_sel, "unselected"))
 		sel = parent_sel;
 	for (size_t i = 0; i < n; i++)
-		collect(c, pkgflat_bundle_child(b, i), sel);
+		collect(c, pkgflat_component_child(b, i), sel);
 }
 
 pkgflat_status conv_plan(struct conv *c)
 {
-	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
+	const pkgflat_component *root = pkgflat_package_root(c->pkg);
 	size_t n = pkgflat_package_component_count(c->pkg);
-	int meta = pkgflat_bundle_kind(root) != PKGFLAT_BUNDLE_COMPONENT;
+	int meta = pkgflat_component_kind(root) != PKGFLAT_BUNDLE_COMPONENT;
 	int pre = meta && has_phase_scripts(root, SCRIPTS_PRE);
 	int post = meta && has_phase_scripts(root, SCRIPTS_POST);
 
@@ -440,8 +440,8 @@ pkgflat_status conv_plan(struct conv *c)
 	}
 	for (size_t i = 0; i < c->ncomps; i++) {
 		struct comp *k = &c->comps[i];
-		const char *id = pkgflat_bundle_get(k->b, PKGFLAT_F_IDENTIFIER);
-		const char *name = pkgflat_bundle_get(k->b, PKGFLAT_F_NAME);
+		const char *id = pkgflat_component_get(k->b, PKGFLAT_F_IDENTIFIER);
+		const char *name = pkgflat_component_get(k->b, PKGFLAT_F_NAME);
 		if (k->scripts_only) {
 			k->name = component_name(c, name, k->phases == SCRIPTS_PRE ?
 			    "-preflight" : "-postflight");
@@ -458,22 +458,22 @@ pkgflat_status conv_plan(struct conv *c)
 				k->id = pf_strdup(c->opt->identifier);
 			else {
 				/* The fallback diff pairs by too, so --check holds. */
-				k->id = pf_strdup(pkgflat_bundle_identifier(k->b));
+				k->id = pf_strdup(pkgflat_component_identifier(k->b));
 				if (!id)
 					conv_warn(c, "%s: no identifier; using %s", name,
 					    k->id ? k->id : "");
 			}
-			const char *v = pkgflat_bundle_get(k->b, PKGFLAT_F_VERSION);
-			k->title = pf_strdup(pkgflat_bundle_get(k->b, PKGFLAT_F_TITLE));
-			k->desc = pf_strdup(pkgflat_bundle_get(k->b,
+			const char *v = pkgflat_component_get(k->b, PKGFLAT_F_VERSION);
+			k->title = pf_strdup(pkgflat_component_get(k->b, PKGFLAT_F_TITLE));
+			k->desc = pf_strdup(pkgflat_component_get(k->b,
 			    PKGFLAT_F_DESCRIPTION));
 			if (!v)
 				conv_warn(c, "%s: no version; using 0", name);
 			k->version = pf_strdup(v ? v : "0");
 		}
 		if (!k->version)
-			k->version = pf_strdup(pkgflat_bundle_get(k->b,
-			    PKGFLAT_F_VERSION) ? pkgflat_bundle_get(k->b,
+			k->version = pf_strdup(pkgflat_component_get(k->b,
+			    PKGFLAT_F_VERSION) ? pkgflat_component_get(k->b,
 			    PKGFLAT_F_VERSION) : "0");
 		if (!k->name || !k->id || !k->version)
 			return fail_nomem(c->err);

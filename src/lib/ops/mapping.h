@@ -19,7 +19,7 @@ struct pkgflat_convert_result {
 
 /* A component of the product, as the Distribution needs it. */
 struct comp {
-	const pkgflat_bundle *b;
+	const pkgflat_component *b;
 	char *name;       /* directory in the archive: "Foo.pkg" */
 	char *id, *version, *title, *desc;
 	const char *selection;   /* effective: selected/unselected/required */
@@ -68,7 +68,7 @@ void conv_free_plan(struct conv *c);
 /* Record how the Info.plist keys of a component, and those of the root
  * that nothing else maps, were mapped (mapping.c). */
 void conv_map_component(struct conv *c, struct comp *k);
-void conv_map_remaining_keys(struct conv *c, const pkgflat_bundle *b,
+void conv_map_remaining_keys(struct conv *c, const pkgflat_component *b,
     const char *n);
 void conv_superseded(struct conv *c, size_t from);
 
@@ -79,11 +79,11 @@ void conv_checks_js(struct conv *c, strbuf *js, int *has_inst, int *has_vol);
  * IFRequirementDicts entry of bundle b (appended to out); returns 1 for a
  * volume check, 0 for an installation check, -1 when it has none
  * (mapping_js.c). */
-int convert_requirement_js(const pkgflat_bundle *b,
+int convert_requirement_js(const pkgflat_component *b,
     const pkgflat_requirement *q, strbuf *out);
 
 /* Does the root's .dist go over whole (mapping_dist.c)? */
-int conv_carries_dist(const pkgflat_bundle *root);
+int conv_carries_dist(const pkgflat_component *root);
 /* The Distribution for the plan in c (malloc'd XML; mapping_dist.c). */
 pkgflat_status conv_distribution_text(struct conv *c, struct shown *shown,
     size_t nshown, char **out, size_t *len);

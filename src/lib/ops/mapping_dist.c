@@ -64,20 +64,20 @@ static char *url_encode(const char *s)
 static pkgflat_status generate_distribution(struct conv *c,
     struct shown *shown, size_t nshown, char **out, size_t *outlen)
 {
-	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
+	const pkgflat_component *root = pkgflat_package_root(c->pkg);
 	xmlBufferPtr buf;
 	xmlTextWriterPtr w = xml_begin(&buf);
-	int rvo = pkgflat_bundle_flag(root, PKGFLAT_FLAG_ROOT_VOLUME_ONLY);
+	int rvo = pkgflat_component_flag(root, PKGFLAT_FLAG_ROOT_VOLUME_ONLY);
 	int any_none = 0, all_none = 1;
 
 	if (!w)
 		return fail_nomem(c->err);
 	for (size_t i = 0; i < c->ncomps; i++) {
-		int f = pkgflat_bundle_flag(c->comps[i].b,
+		int f = pkgflat_component_flag(c->comps[i].b,
 		    PKGFLAT_FLAG_ROOT_VOLUME_ONLY);
 		if (f > 0)
 			rvo = 1;
-		const char *a = pkgflat_bundle_get(c->comps[i].b, PKGFLAT_F_AUTH);
+		const char *a = pkgflat_component_get(c->comps[i].b, PKGFLAT_F_AUTH);
 		if (a && !strcmp(a, "none"))
 			any_none = 1;
 		else
@@ -88,10 +88,10 @@ static pkgflat_status generate_distribution(struct conv *c,
 	xml_attr(w, "minSpecVersion", "1");
 
 	const char *title = c->opt->title ? c->opt->title :
-	    pkgflat_bundle_get(root, PKGFLAT_F_TITLE);
+	    pkgflat_component_get(root, PKGFLAT_F_TITLE);
 	char *fallback = NULL;
 	if (!title) {
-		const char *n = pkgflat_bundle_get(root, PKGFLAT_F_NAME);
+		const char *n = pkgflat_component_get(root, PKGFLAT_F_NAME);
 		const char *dot = strrchr(n, '.');
 		fallback = dot ? pf_strndup(n, (size_t)(dot - n)) : pf_strdup(n);
 		title = fallback;
@@ -113,9 +113,9 @@ static pkgflat_status generate_distribution(struct conv *c,
 		if (shown[i].mime && strcmp(shown[i].mime, "text/rtfd"))
 			xml_attr(w, "mime-type", shown[i].mime);
 		if (!strcmp(elems[i], "background")) {
-			const char *al = pkgflat_bundle_get(root,
+			const char *al = pkgflat_component_get(root,
 			    PKGFLAT_F_BACKGROUND_ALIGNMENT);
-			const char *sc = pkgflat_bundle_get(root,
+			const char *sc = pkgflat_component_get(root,
 			    PKGFLAT_F_BACKGROUND_SCALING);
 			xml_attr(w, "alignment", al);
 			xml_attr(w, "scaling", sc);
@@ -168,9 +168,9 @@ static pkgflat_status generate_distribution(struct conv *c,
 			    "true" : "false");
 		/* The report quotes choice_selection_attrs() (mapping.c): keep
 		 * them in step. */
-		if (pkgflat_bundle_flag(k->b, PKGFLAT_FLAG_RELOCATABLE) > 0 &&
+		if (pkgflat_component_flag(k->b, PKGFLAT_FLAG_RELOCATABLE) > 0 &&
 		    !k->scripts_only) {
-			const char *loc = pkgflat_bundle_get(k->b,
+			const char *loc = pkgflat_component_get(k->b,
 			    PKGFLAT_F_INSTALL_LOCATION);
 			xml_attr(w, "customLocation", loc ? loc : "/");
 		}
@@ -181,7 +181,7 @@ static pkgflat_status generate_distribution(struct conv *c,
 	}
 	for (size_t i = 0; i < c->ncomps; i++) {
 		struct comp *k = &c->comps[i];
-		const char *a = pkgflat_bundle_get(k->b, PKGFLAT_F_AUTH);
+		const char *a = pkgflat_component_get(k->b, PKGFLAT_F_AUTH);
 		char *url = url_encode(k->name);
 		char *text = url ? pf_asprintf("#%s", url) : NULL;
 		xmlTextWriterStartElement(w, BAD_CAST "pkg-ref");
@@ -190,18 +190,18 @@ static pkgflat_status generate_distribution(struct conv *c,
 		xml_attrf(w, "installKBytes", "%llu", (unsigned long long)k->kbytes);
 		xml_attr(w, "auth", a && !strcmp(a, "none") ? "none" : "Root");
 		xml_attr(w, "onConclusion", k->scripts_only ? "none" :
-		    flat_on_conclusion(pkgflat_bundle_get(k->b, PKGFLAT_F_RESTART)));
+		    flat_on_conclusion(pkgflat_component_get(k->b, PKGFLAT_F_RESTART)));
 		if (text)
 			xmlTextWriterWriteString(w, BAD_CAST text);
 		xmlTextWriterEndElement(w);
 		free(url);
 		free(text);
 	}
-	const char *pid = pkgflat_bundle_get(root, PKGFLAT_F_IDENTIFIER);
-	if (pkgflat_bundle_kind(root) != PKGFLAT_BUNDLE_COMPONENT && pid) {
+	const char *pid = pkgflat_component_get(root, PKGFLAT_F_IDENTIFIER);
+	if (pkgflat_component_kind(root) != PKGFLAT_BUNDLE_COMPONENT && pid) {
 		xmlTextWriterStartElement(w, BAD_CAST "product");
 		xml_attr(w, "id", pid);
-		xml_attr(w, "version", pkgflat_bundle_get(root, PKGFLAT_F_VERSION));
+		xml_attr(w, "version", pkgflat_component_get(root, PKGFLAT_F_VERSION));
 		xmlTextWriterEndElement(w);
 	}
 	xmlTextWriterEndElement(w);
@@ -223,7 +223,7 @@ static void dist_note(void *ctx, const char *legacy, const char *value,
 static pkgflat_status carry_distribution(struct conv *c, char **out,
     size_t *outlen)
 {
-	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
+	const pkgflat_component *root = pkgflat_package_root(c->pkg);
 	struct dist_comp *dc = pf_calloc(c->ncomps + 1, sizeof *dc);
 	struct dist_extra x = { 0 };
 	strbuf js = { 0 };
@@ -234,7 +234,7 @@ static pkgflat_status carry_distribution(struct conv *c, char **out,
 		return fail_nomem(c->err);
 	for (size_t i = 0; i < c->ncomps; i++) {
 		struct comp *k = &c->comps[i];
-		const char *a = pkgflat_bundle_get(k->b, PKGFLAT_F_AUTH);
+		const char *a = pkgflat_component_get(k->b, PKGFLAT_F_AUTH);
 		dc[i].b = k->b;
 		dc[i].name = k->name;
 		dc[i].id = k->id;
@@ -243,7 +243,7 @@ static pkgflat_status carry_distribution(struct conv *c, char **out,
 		dc[i].kbytes = k->kbytes;
 		dc[i].auth = a && !strcmp(a, "none") ? "none" : "Root";
 		dc[i].on_conclusion = k->scripts_only ? "none" :
-		    flat_on_conclusion(pkgflat_bundle_get(k->b, PKGFLAT_F_RESTART));
+		    flat_on_conclusion(pkgflat_component_get(k->b, PKGFLAT_F_RESTART));
 		dc[i].scripts_only = k->scripts_only;
 		dc[i].first = k->phases == SCRIPTS_PRE;
 	}
@@ -257,7 +257,7 @@ static pkgflat_status carry_distribution(struct conv *c, char **out,
 	rc = dist_carry(c->pkg, root, dc, c->ncomps, &x, dist_note, c, out,
 	    outlen, c->err);
 	if (!rc)
-		conv_map(c, NULL, "distribution script", pkgflat_bundle_get(root,
+		conv_map(c, NULL, "distribution script", pkgflat_component_get(root,
 		    PKGFLAT_F_DIST_FILE), "Distribution", "carried whole: choices, "
 		    "JavaScript, checks, options, resources and localizations as "
 		    "the .dist has them");
@@ -266,12 +266,12 @@ static pkgflat_status carry_distribution(struct conv *c, char **out,
 	return rc;
 }
 
-int conv_carries_dist(const pkgflat_bundle *root)
+int conv_carries_dist(const pkgflat_component *root)
 {
-	enum pkgflat_bundle_kind k = pkgflat_bundle_kind(root);
+	enum pkgflat_bundle_kind k = pkgflat_component_kind(root);
 
 	return (k == PKGFLAT_BUNDLE_DISTRIBUTION || k == PKGFLAT_BUNDLE_HYBRID) &&
-	    pkgflat_bundle_get(root, PKGFLAT_F_DIST_FILE);
+	    pkgflat_component_get(root, PKGFLAT_F_DIST_FILE);
 }
 
 pkgflat_status conv_distribution_text(struct conv *c, struct shown *shown,

@@ -52,10 +52,10 @@ static const char js_helpers[] =
     "}\n";
 
 /* A message of IFRequirements.strings, or the key itself. */
-static const char *req_text(const pkgflat_bundle *b, const char *key)
+static const char *req_text(const pkgflat_component *b, const char *key)
 {
-	for (size_t i = 0; key && i < pkgflat_bundle_string_count(b); i++) {
-		const pkgflat_string *s = pkgflat_bundle_string(b, i);
+	for (size_t i = 0; key && i < pkgflat_component_string_count(b); i++) {
+		const pkgflat_string *s = pkgflat_component_string(b, i);
 		if (!strcmp(s->table, "IFRequirements") && !strcmp(s->key, key))
 			return s->value;
 	}
@@ -64,7 +64,7 @@ static const char *req_text(const pkgflat_bundle *b, const char *key)
 
 /* One IFRequirementDicts entry as a JavaScript statement. Returns 1 for a
  * volume check (file, bundle, plist), 0 for a machine check. */
-static int req_js(struct conv *c, strbuf *sb, const pkgflat_bundle *b,
+static int req_js(struct conv *c, strbuf *sb, const pkgflat_component *b,
     const pkgflat_requirement *q, const char *comp)
 {
 	const char *t = q->spec_type ? q->spec_type : "";
@@ -137,7 +137,7 @@ static int req_js(struct conv *c, strbuf *sb, const pkgflat_bundle *b,
 	return vol;
 }
 
-int convert_requirement_js(const pkgflat_bundle *b,
+int convert_requirement_js(const pkgflat_component *b,
     const pkgflat_requirement *q, strbuf *out)
 {
 	return req_js(NULL, out, b, q, NULL);
@@ -150,17 +150,17 @@ int convert_requirement_js(const pkgflat_bundle *b,
 void conv_checks_js(struct conv *c, strbuf *js, int *has_inst, int *has_vol)
 {
 	strbuf inst = { 0 }, vol = { 0 };
-	const pkgflat_bundle *root = pkgflat_package_root(c->pkg);
+	const pkgflat_component *root = pkgflat_package_root(c->pkg);
 
 	/* Requirements of the root and of every component. */
 	for (size_t i = 0; i <= c->ncomps; i++) {
-		const pkgflat_bundle *b = i == 0 ? root : c->comps[i - 1].b;
+		const pkgflat_component *b = i == 0 ? root : c->comps[i - 1].b;
 		if (i > 0 && (b == root || c->comps[i - 1].scripts_only))
 			continue;
-		const char *name = i == 0 ? pkgflat_bundle_get(b, PKGFLAT_F_NAME) :
+		const char *name = i == 0 ? pkgflat_component_get(b, PKGFLAT_F_NAME) :
 		    c->comps[i - 1].name;
-		for (size_t k = 0; k < pkgflat_bundle_requirement_count(b); k++) {
-			const pkgflat_requirement *q = pkgflat_bundle_requirement(b, k);
+		for (size_t k = 0; k < pkgflat_component_requirement_count(b); k++) {
+			const pkgflat_requirement *q = pkgflat_component_requirement(b, k);
 			strbuf tmp = { 0 };
 			int v = req_js(c, &tmp, b, q, name);
 			if (v >= 0)
@@ -171,7 +171,7 @@ void conv_checks_js(struct conv *c, strbuf *js, int *has_inst, int *has_vol)
 	/* IFPkgFlagAllowBackRev false: refuse to install over a newer one. */
 	for (size_t i = 0; i < c->ncomps; i++) {
 		struct comp *k = &c->comps[i];
-		if (k->scripts_only || pkgflat_bundle_flag(k->b,
+		if (k->scripts_only || pkgflat_component_flag(k->b,
 		    PKGFLAT_FLAG_ALLOW_BACK_REV) != 0)
 			continue;
 		sb_adds(&vol, "    r = my.target.receiptForIdentifier(");
