@@ -1,5 +1,5 @@
 /* The same as list.c, written against the names the component type had
- * first (pkgflat_bundle_*): they still build and link, with warnings. *
+ * first (pkgflat_bundle_*): they still build and link, with warnings. */
 #include <stdio.h>
 
 #include <pkgflat.h>
