@@ -188,3 +188,36 @@ flip_sweep_our_signatures() {
 }
 
 t flip_sweep_our_signatures flip_sweep_our_signatures
+
+# OpenSSL checks a signature over signed attributes against its own
+# re-encoding of them: a SET tag made primitive (0x31 -> 0x11) inside them
+# is read, normalised and so covered by nothing. verify must call it out,
+# in the CMS's own signed attributes and in the timestamp token's.
+signed_attrs_not_der() {
+	pki
+	PKI=$P
+	start_tsa ok
+	run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    --timestamp="$url" "$TD/flat/Disable Gatekeeper.pkg" -o ts.pkg
+	run 0 "$PKGFLAT" verify --ca "$P/root.pem" ts.pkg
+	for which in first last; do
+		cp ts.pkg "$which.pkg"
+		python3 - "$which.pkg" "$which" <<'PY' || fail "no contentType attribute found"
+import sys
+p, which = sys.argv[1], sys.argv[2]
+d = bytearray(open(p, 'rb').read())
+oid = bytes.fromhex('06092a864886f70d010903')  # contentType
+at = d.find(oid) if which == 'first' else d.rfind(oid)
+if at < 0 or d[at + len(oid)] != 0x31:
+    sys.exit(1)
+d[at + len(oid)] = 0x11
+open(p, 'wb').write(d)
+PY
+		run 1 "$PKGFLAT" verify --ca "$P/root.pem" "$which.pkg"
+		has "$T/out" "FAIL cms-signature:"
+		has "$T/out" "signed attributes are not DER"
+	done
+	has "$T/out" "the timestamp token's signed attributes are not DER"
+}
+
+t signed_attrs_not_der signed_attrs_not_der

@@ -142,6 +142,47 @@ static int same(const struct tlv *a, const struct tlv *b)
 	    !memcmp(a->p, b->p, a->total);
 }
 
+/*
+ * 1 when t and everything inside it is DER as OpenSSL would write it:
+ * definite lengths (minimal ones tlv_read already demands), SEQUENCE and
+ * SET constructed and every other universal type primitive, and the
+ * elements of a SET (or of t itself when set_of) in ascending order of
+ * their encodings. OpenSSL checks a signature over signed attributes
+ * against its own re-encoding of what it parsed, so a byte it normalises
+ * on the way (a primitive SET tag, attributes out of order) would be
+ * covered by nothing.
+ */
+static int der_exact(const struct tlv *t, int set_of, int depth)
+{
+	const unsigned char *q, *end;
+	struct tlv k, prev = { 0 };
+
+	if (t->indef || depth > MAX_NEST)
+		return 0;
+	if (!(t->tag & 0xc0)) { /* universal */
+		unsigned num = t->tag & 0x1f;
+		int cons = (t->tag & 0x20) != 0;
+		if (cons != (num == 0x10 || num == 0x11))
+			return 0;
+		set_of = set_of || num == 0x11;
+	}
+	if (!(t->tag & 0x20))
+		return 1;
+	for (q = t->c, end = t->c + t->clen; q < end; q += k.total) {
+		if (tlv_read(q, (size_t)(end - q), &k, depth + 1) ||
+		    !der_exact(&k, 0, depth + 1))
+			return 0;
+		if (set_of && prev.p) {
+			size_t m = prev.total < k.total ? prev.total : k.total;
+			int c = memcmp(prev.p, k.p, m);
+			if (c > 0 || (c == 0 && prev.total > k.total))
+				return 0;
+		}
+		prev = k;
+	}
+	return 1;
+}
+
 /* An AlgorithmIdentifier { OID, NULL or nothing } as a NID. */
 static int alg_nid(const struct tlv *t)
 {
@@ -300,8 +341,15 @@ static const char *signed_data(struct audit *a, const struct tlv *ci,
 	}
 	i = 0;
 	const struct tlv *siv = &f[i++], *sid = &f[i++], *dalg = &f[i++];
-	if (f[i].tag == 0xa0)
-		i++; /* signedAttrs: the signature covers them */
+	if (f[i].tag == 0xa0) { /* signedAttrs: the signature covers them */
+		if (!der_exact(&f[i], 1, 0)) {
+			snprintf(why, n, "%s's signed attributes are not DER (OpenSSL "
+			    "checks the signature over its own re-encoding of them, so "
+			    "what it normalises is covered by nothing)", what);
+			return why;
+		}
+		i++;
+	}
 	const struct tlv *salg = &f[i++], *sig = &f[i++];
 	const struct tlv *ua = i < nf ? &f[i++] : NULL;
 	if (i != nf || sig->tag != 0x04 || (ua && ua->tag != 0xa1)) {
