@@ -170,16 +170,22 @@ sign_disk_full() {
 
 t sign_disk_full sign_disk_full
 
-# The flip sweep (tests/unit/test_flipsweep.c) over packages pkgflat signs
-# with the test PKI: plain, and with an RFC 3161 timestamp from a local
-# server, so that the token's certificates are swept too.
-flip_sweep_our_signatures() {
+# ts.pkg: a sample signed with the test PKI and timestamped by a local
+# TSA, verified; $P is the PKI.
+signed_with_timestamp() {
 	pki
 	PKI=$P
 	start_tsa ok
 	run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
 	    --timestamp="$url" "$TD/flat/Disable Gatekeeper.pkg" -o ts.pkg
 	run 0 "$PKGFLAT" verify --ca "$P/root.pem" ts.pkg
+}
+
+# The flip sweep (tests/unit/test_flipsweep.c) over packages pkgflat signs
+# with the test PKI: plain, and with an RFC 3161 timestamp from a local
+# server, so that the token's certificates are swept too.
+flip_sweep_our_signatures() {
+	signed_with_timestamp
 	has "$T/out" "carries a timestamp"
 	printf '%s\n' "$PWD/ts.pkg" >list
 	PKGFLAT_SWEEP_LIST=$PWD/list PKGFLAT_SWEEP_CA=$P/root.pem \
@@ -194,12 +200,7 @@ t flip_sweep_our_signatures flip_sweep_our_signatures
 # is read, normalised and so covered by nothing. verify must call it out,
 # in the CMS's own signed attributes and in the timestamp token's.
 signed_attrs_not_der() {
-	pki
-	PKI=$P
-	start_tsa ok
-	run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
-	    --timestamp="$url" "$TD/flat/Disable Gatekeeper.pkg" -o ts.pkg
-	run 0 "$PKGFLAT" verify --ca "$P/root.pem" ts.pkg
+	signed_with_timestamp
 	for which in first last; do
 		cp ts.pkg "$which.pkg"
 		python3 - "$which.pkg" "$which" <<'PY' || fail "no contentType attribute found"
