@@ -38,6 +38,10 @@ int cmd_staple(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_notarize(int argc, char **argv);
+/* staple --fetch (cmd_notarize.c): look the ticket up, staple, check. */
+int staple_fetch(const char *pkg, int ticket_wait, const char *ticket_url,
+    const char *ca_file);
 
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */

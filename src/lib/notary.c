@@ -129,6 +129,17 @@ static pkgflat_status read_small(const char *path, char **out, size_t *len,
 	return PKGFLAT_OK;
 }
 
+/* App Store Connect keys are ECDSA P-256; say so naming the file. */
+static pkgflat_status check_key(pkgflat_notary *n, const char *path,
+    pkgflat_error *err)
+{
+	if (EVP_PKEY_get_base_id(n->key) == EVP_PKEY_EC &&
+	    EVP_PKEY_get_bits(n->key) == 256)
+		return PKGFLAT_OK;
+	return fail(err, PKGFLAT_E_FORMAT, path, NULL, "not an ECDSA P-256 key "
+	    "(App Store Connect API keys are)");
+}
+
 static pkgflat_status load_p8(pkgflat_notary *n, const char *path,
     pkgflat_error *err)
 {
@@ -147,7 +158,7 @@ static pkgflat_status load_p8(pkgflat_notary *n, const char *path,
 		return fail(err, PKGFLAT_E_FORMAT, path, NULL,
 		    "not a PEM private key (App Store Connect's AuthKey_ID.p8 "
 		    "is one)");
-	return PKGFLAT_OK;
+	return check_key(n, path, err);
 }
 
 /* rcodesign's key file: {"issuer_id", "key_id", "private_key": base64 of
@@ -195,12 +206,15 @@ static pkgflat_status load_json_key(pkgflat_notary *n, const char *path,
 		    "not base64 of a DER private key");
 		goto out;
 	}
+	if ((rc = check_key(n, path, err)))
+		goto out;
 	if (!n->key_id)
 		n->key_id = pf_strdup(kid);
 	if (!n->issuer)
 		n->issuer = pf_strdup(iss);
 out:
-	OPENSSL_cleanse(pk->str, strlen(pk->str));
+	if (jv_str(pk))
+		OPENSSL_cleanse(pk->str, strlen(pk->str));
 	jv_free(root);
 	return rc;
 }
@@ -420,7 +434,7 @@ static pkgflat_status api(pkgflat_notary *n, const char *method,
 		jv *tree = NULL;
 		if (an.status == 401 || an.status == 403) {
 			const char *d = api_detail(&an, &tree);
-			rc = fail(err, PKGFLAT_E_USAGE, n->api_url, NULL,
+			rc = fail(err, PKGFLAT_E_IO, n->api_url, NULL,
 			    "the notary service refused the API key (HTTP %ld%s%s): "
 			    "check that --key-id and --issuer belong to this .p8 "
 			    "key, that the key is not revoked, and that its role "
@@ -1155,6 +1169,38 @@ static int stapled_is(const char *path, const unsigned char *tk, size_t tlen)
 	return same;
 }
 
+/* The structure and checksum checks of verify: a package whose files no
+ * longer match its TOC gets no ticket stapled (the ticket covers the TOC
+ * digest only, the TOC covers the rest). */
+static pkgflat_status integrity(const char *path, const char *when,
+    pkgflat_error *err)
+{
+	static const char *const checks[] = { "xar-structure", "toc-checksum",
+	    "file-checksums" };
+	pkgflat_verify_options opt;
+	pkgflat_verify_report *r;
+	pkgflat_status rc;
+
+	pkgflat_verify_options_init(&opt);
+	if ((rc = pkgflat_verify(path, &opt, &r, err)))
+		return rc;
+	for (size_t i = 0; i < pkgflat_verify_check_count(r); i++) {
+		const pkgflat_check *c = pkgflat_verify_check(r, i);
+		for (size_t k = 0; k < sizeof checks / sizeof *checks; k++)
+			if (!strcmp(c->name, checks[k]) &&
+			    c->result != PKGFLAT_CHECK_PASS) {
+				rc = fail(err, PKGFLAT_E_FORMAT, path, c->name,
+				    "%s: %s (the package changed since it was "
+				    "signed, or is damaged)", when, c->message);
+				break;
+			}
+		if (rc)
+			break;
+	}
+	pkgflat_verify_report_free(r);
+	return rc;
+}
+
 pkgflat_status pkgflat_notary_staple(pkgflat_notary *n, const char *path,
     const char *expect_sha256, int wait, volatile int *stop, char *record,
     pkgflat_error *err)
@@ -1179,6 +1225,7 @@ pkgflat_status pkgflat_notary_staple(pkgflat_notary *n, const char *path,
 	if (record)
 		snprintf(record, 64, "%s", info.ticket_key);
 	if (expect_sha256) {
+		/* The exact bytes Apple checked, or nothing: below. */
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		struct stat st;
 		char now[65];
@@ -1190,11 +1237,13 @@ pkgflat_status pkgflat_notary_staple(pkgflat_notary *n, const char *path,
 		if (rc)
 			return rc;
 		if (strcasecmp(now, expect_sha256))
-			return fail(err, PKGFLAT_E_USAGE, path, NULL,
+			return fail(err, PKGFLAT_E_FORMAT, path, NULL,
 			    "changed since it was submitted (SHA-256 now %.16s..., "
 			    "submitted %.16s...): the ticket is for the submitted "
 			    "bytes; submit this version", now, expect_sha256);
 	}
+	if ((rc = integrity(path, "refused before stapling", err)))
+		return rc;
 	struct timespec t0, t;
 	unsigned interval = n->cfg.poll_ms;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1207,7 +1256,7 @@ pkgflat_status pkgflat_notary_staple(pkgflat_notary *n, const char *path,
 		int64_t left = (int64_t)wait * 1000 - ((int64_t)(t.tv_sec -
 		    t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || (stop && *stop))
-			return fail(err, PKGFLAT_E_USAGE, path, info.ticket_key,
+			return fail(err, PKGFLAT_E_IO, path, info.ticket_key,
 			    "no ticket published for this package%s (not notarized, "
 			    "or changed since it was submitted: the record is named "
 			    "by the TOC checksum)", wait > 0 ? " in time" : "");
@@ -1245,6 +1294,8 @@ pkgflat_status pkgflat_notary_staple(pkgflat_notary *n, const char *path,
 	    strcmp(after.ticket_key, info.ticket_key) || !stapled_is(path, tk, tlen))
 		rc = fail(err, PKGFLAT_E_INTERNAL, path, NULL,
 		    "the stapled ticket does not read back as written");
+	else
+		rc = integrity(path, "after stapling", err);
 out:
 	if (tfd >= 0)
 		close(tfd);
