@@ -30,6 +30,7 @@ static const char notarize_help[] =
     "  --history          list the team's recent submissions\n"
     "  --json             print the result as JSON (the log: as Apple wrote it)\n"
     "  --ticket-wait=SECONDS  how long a ticket may take to appear (300)\n"
+    "  -h, --help         show the options\n"
     "\n"
     "the App Store Connect API key (never in argv: files only):\n"
     "  --key FILE         the private key, AuthKey_ID.p8 (PKGFLAT_NOTARY_KEY)\n"
