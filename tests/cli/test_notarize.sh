@@ -325,6 +325,28 @@ wrong_key() {
 	hasnt events "EVENT submitted"
 }
 
+# Malformed or incomplete answers: a clear error naming the service, exit 3,
+# the package untouched.
+bad_answers() {
+	cp "$S/signed.pkg" p.pkg
+	start_mock --bad-answer submit
+	run 3 "$PKGFLAT" notarize $KEYOPTS p.pkg
+	has "$T/err" "/submissions: the answer lacks the submission id or its S3 credentials"
+	hasnt events "sigv4-ok"
+	kill $mock_pid
+	start_mock --bad-answer status
+	run 3 "$PKGFLAT" notarize $KEYOPTS --wait p.pkg
+	has "$T/err" "/notary/v2/submissions/"
+	has "$T/err" ": offset 41: unterminated string"
+	kill $mock_pid
+	start_mock --polls 0 --bad-answer ticket
+	run 3 "$PKGFLAT" notarize $KEYOPTS --wait --staple p.pkg
+	has "$T/err" "the record has no signedTicket of type BYTES"
+	has "$T/out" "status: Accepted"
+	cmp p.pkg "$S/signed.pkg" || fail "changed"
+	hasnt "$T/err" "AddressSanitizer"
+}
+
 # Usage errors and malformed key files: exit 2 or 3, nothing sent.
 bad_usage() {
 	run 2 "$PKGFLAT" notarize
@@ -385,5 +407,6 @@ no_secret_in_argv() {
 [ -z "${ONLY:-}" ] || [ "$ONLY" = ticket_late ] && t notarize_ticket_late ticket_late
 [ -z "${ONLY:-}" ] || [ "$ONLY" = modified_refused ] && t notarize_modified_refused modified_refused
 [ -z "${ONLY:-}" ] || [ "$ONLY" = wrong_key ] && t notarize_wrong_key wrong_key
+[ -z "${ONLY:-}" ] || [ "$ONLY" = bad_answers ] && t notarize_bad_answers bad_answers
 [ -z "${ONLY:-}" ] || [ "$ONLY" = bad_usage ] && t notarize_bad_usage bad_usage
 [ -z "${ONLY:-}" ] || [ "$ONLY" = no_secret_in_argv ] && t notarize_no_secret_in_argv no_secret_in_argv

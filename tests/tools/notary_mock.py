@@ -236,6 +236,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         a, st = self.st.args, self.st
         if method == "POST" and path == "/submissions":
             req = json.loads(self.body())
+            if a.bad_answer == "submit":
+                event("bad-answer", "submit")
+                return self.send(200, {"data": {"id": "0000", "attributes": {"bucket": "b"}}})
             sha, name = req.get("sha256"), req.get("submissionName")
             if not re.fullmatch(r"[0-9a-f]{64}", sha or "") or not name:
                 return self.api_error(400, "bad request", "sha256 and submissionName wanted")
@@ -263,6 +266,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 host = "https://127.0.0.1:%d" % self.server.server_address[1]
                 return self.send(200, {"data": {"id": s["id"], "type": "submissionsLog", "attributes": {
                     "developerLogUrl": host + "/devlogs/" + s["id"] + "?X-Amz-Signature=mock"}}, "meta": {}})
+            if a.bad_answer == "status":
+                event("bad-answer", "status")
+                return self.send(200, raw=b'{"data": {"attributes": {"status": "Accep')
             status = self.status(s, True)
             event("status", s["id"], status.replace(" ", "_"))
             return self.send(200, {"data": {"id": s["id"], "type": "submissions", "attributes": {
@@ -424,6 +430,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 out.append({"recordName": name, "reason": "Record not found",
                             "serverErrorCode": "NOT_FOUND"})
                 continue
+            if a.bad_answer == "ticket":
+                event("bad-answer", "ticket")
+                out.append({"recordName": name, "fields": {"signedTicket": {"value": "AAAA", "type": "STRING"}}})
+                continue
             tk = ticket_bytes(name)
             if a.ticket_dir:
                 with open(os.path.join(a.ticket_dir, name.replace("/", "_") + ".ticket"), "wb") as f:
@@ -486,6 +496,8 @@ def main():
                     help="answer 500 to the first upload of this part")
     ap.add_argument("--expire-token-after", type=int, default=0,
                     help="refuse a token after this many uses, as expired")
+    ap.add_argument("--bad-answer", choices=("submit", "status", "ticket"),
+                    help="answer this request with malformed or incomplete JSON")
     ap.add_argument("--ticket-dir")
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--max-seconds", type=int, default=120)
