@@ -115,8 +115,8 @@ static void on_event(void *ctx, enum pkgflat_notary_event what,
 	fflush(stderr);
 }
 
-/* Service endpoints and tuning: options over the environment. */
-static void config_defaults(pkgflat_notary_config *c)
+/* Service endpoints and tuning from the environment (options override). */
+void notary_config_defaults(pkgflat_notary_config *c)
 {
 	memset(c, 0, sizeof *c);
 	c->api_url = env("PKGFLAT_NOTARY_URL");
@@ -386,7 +386,7 @@ int cmd_notarize(int argc, char **argv)
 	int c, rc, modes;
 
 	memset(&o, 0, sizeof o);
-	config_defaults(&o.cfg);
+	notary_config_defaults(&o.cfg);
 	o.ticket_wait = 300;
 	o.key.key_file = env("PKGFLAT_NOTARY_KEY");
 	o.key.key_id = env("PKGFLAT_NOTARY_KEY_ID");
@@ -465,7 +465,7 @@ int staple_fetch(const char *pkg, int ticket_wait, const char *ticket_url,
 	char record[64];
 	int rc = EXIT_OK;
 
-	config_defaults(&cfg);
+	notary_config_defaults(&cfg);
 	if (ticket_url)
 		cfg.ticket_url = ticket_url;
 	if (ca_file)
