@@ -12,6 +12,9 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	sign) echo "-o --p12 --key --cert --sign-command --chain --pass --force --timestamp
 		--timestamp-timeout --fsync --prepare --inject" ;;
 	staple) echo "--ticket --remove" ;;
+	notarize) echo "--wait --staple --status --log --history --json --ticket-wait --key
+		--key-id --issuer --api-key-file --notary-url --s3-url --ticket-url --ca-file
+		-h --help" ;;
 	diff) echo "--map --ignore --only --ownership --max --json -q --quiet -h --help" ;;
 	verify) echo "--ca --ca-only --at --allow-unsigned --signature-only --json -q --quiet
 		-h --help" ;;
@@ -33,13 +36,17 @@ _pkgflat() {
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "info ls convert sign staple diff verify batch --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "info ls convert sign staple notarize diff verify batch --help --version" -- "$cur"))
 		return
 	fi
 
 	case $prev in
 	--p12) _filedir 'p12|pfx'; return ;;
-	--key | --cert | --chain | --ca | --ca-only) _filedir 'pem|crt|cer|der|key'; return ;;
+	--key)
+		if [[ $cmd == notarize ]]; then _filedir p8; else _filedir 'pem|crt|cer|der|key'; fi
+		return ;;
+	--cert | --chain | --ca | --ca-only | --ca-file) _filedir 'pem|crt|cer|der|key'; return ;;
+	--api-key-file) _filedir json; return ;;
 	--report | --junit | --ticket) _filedir; return ;;
 	--prepare | --inject) _filedir -d; return ;;
 	-o | --output)
@@ -63,7 +70,8 @@ _pkgflat() {
 		compopt -o nospace 2>/dev/null
 		return ;;
 	--min-os | --title | --identifier | --arch | --map | --max | -j | --jobs | --threads | \
-	--at | --timestamp-timeout | --sign-command)
+	--at | --timestamp-timeout | --sign-command | --status | --log | --key-id | --issuer | \
+	--notary-url | --s3-url | --ticket-url | --ticket-wait | --wait)
 		return ;;
 	esac
 
@@ -73,7 +81,7 @@ _pkgflat() {
 	fi
 	case $cmd in
 	# Flat packages are files.
-	sign | verify | staple) _filedir pkg ;;
+	sign | verify | staple | notarize) _filedir pkg ;;
 	# ls also reads a lone Bom or Payload file, whatever its name.
 	ls) _filedir ;;
 	# Bundles are directories (_filedir offers every directory); archives

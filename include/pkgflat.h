@@ -917,6 +917,131 @@ void pkgflat_output_clean(const char *path);
 pkgflat_status pkgflat_output_check(const char *output, const char *input,
     pkgflat_error *err);
 
+/* ------------------------------------------------------------------ */
+/* Notarization: Apple's notary service and ticket lookup             */
+
+/* Where the services are. Apple's S3 bucket is named in each answer, not
+ * its endpoint: "{bucket}" in the S3 URL is replaced by the bucket name;
+ * without it, the URL is a path-style base ("URL/bucket/object"). */
+#define PKGFLAT_NOTARY_URL "https://appstoreconnect.apple.com/notary/v2"
+#define PKGFLAT_NOTARY_S3_URL "https://{bucket}.s3.us-west-2.amazonaws.com"
+#define PKGFLAT_NOTARY_S3_REGION "us-west-2"
+#define PKGFLAT_TICKET_URL "https://api.apple-cloudkit.com/database/1/" \
+	"com.apple.gk.ticket-delivery/production/public/records/lookup"
+
+typedef struct pkgflat_notary pkgflat_notary;
+
+/* What a session reports while it works (all optional). */
+enum pkgflat_notary_event {
+	PKGFLAT_NOTARY_SUBMITTED = 1, /* text: the submission id (before upload) */
+	PKGFLAT_NOTARY_UPLOADED,      /* text: the submission id */
+	PKGFLAT_NOTARY_RETRY,         /* text: what failed and is tried again */
+	PKGFLAT_NOTARY_STATUS,        /* text: the status after a poll */
+	PKGFLAT_NOTARY_TOKEN_RENEWED, /* text: NULL */
+	PKGFLAT_NOTARY_TICKET_WAIT    /* text: the record not yet published */
+};
+
+typedef struct pkgflat_notary_config {
+	const char *api_url;      /* NULL: PKGFLAT_NOTARY_URL */
+	const char *s3_url;       /* NULL: PKGFLAT_NOTARY_S3_URL */
+	const char *s3_region;    /* NULL: PKGFLAT_NOTARY_S3_REGION */
+	const char *ticket_url;   /* NULL: PKGFLAT_TICKET_URL */
+	const char *ca_file;      /* NULL: the system's trust store */
+	int timeout;              /* seconds per HTTP request; 0: 120 */
+	int token_lifetime;       /* seconds a token lives (at most 1200, Apple's
+	                             limit); 0: 600. Renewed before it ends. */
+	uint64_t part_size;       /* multipart upload: bytes per part (at least
+	                             5 MiB on S3); 0: 16 MiB */
+	uint64_t multipart_above; /* files larger are uploaded in parts; 0: 64 MiB */
+	int retries;              /* attempts after a failed part or a server
+	                             error answer; 0: 4 */
+	unsigned poll_ms;         /* first wait between status polls; 0: 5000 */
+	unsigned poll_max_ms;     /* the backoff stops growing here; 0: 60000 */
+	void (*event)(void *ctx, enum pkgflat_notary_event what, const char *text);
+	void *event_ctx;
+} pkgflat_notary_config;
+
+/* An App Store Connect API key, as notarytool takes it (key_file: the
+ * AuthKey_ID.p8 PEM, key_id, issuer) or as rcodesign's JSON key file
+ * (api_key_file: {"issuer_id", "key_id", "private_key": base64 DER}).
+ * Files only: the private key is never taken as a string. It is held by the
+ * session (to renew tokens) and wiped when the session is freed. */
+typedef struct pkgflat_notary_key {
+	const char *key_file, *key_id, *issuer;
+	const char *api_key_file;
+} pkgflat_notary_key;
+
+/* A session. key may be NULL for ticket lookups and stapling alone. */
+pkgflat_status pkgflat_notary_open(const pkgflat_notary_config *cfg,
+    const pkgflat_notary_key *key, pkgflat_notary **out, pkgflat_error *err);
+void pkgflat_notary_free(pkgflat_notary *n);
+
+typedef struct pkgflat_notary_submission {
+	char id[128];
+	char name[256];
+	char status[32];      /* "In Progress", "Accepted", "Invalid", "Rejected" */
+	char created[64];     /* as the service wrote it (ISO 8601) */
+	char sha256[65];      /* of the bytes uploaded (submit only) */
+} pkgflat_notary_submission;
+
+/* Hash the file, create the submission (PKGFLAT_NOTARY_SUBMITTED fires with
+ * its id), upload the file to S3 with the temporary credentials (SigV4;
+ * multipart above multipart_above, each part retried). */
+pkgflat_status pkgflat_notary_submit(pkgflat_notary *n, const char *path,
+    pkgflat_notary_submission *sub, pkgflat_error *err);
+/* One status query. */
+pkgflat_status pkgflat_notary_status(pkgflat_notary *n, const char *id,
+    pkgflat_notary_submission *sub, pkgflat_error *err);
+/* Poll with backoff until the status is no longer "In Progress", timeout
+ * seconds pass (0: no limit) or *stop becomes non-zero (a signal handler's
+ * flag); PKGFLAT_OK in every case, sub->status says which. */
+pkgflat_status pkgflat_notary_wait(pkgflat_notary *n, const char *id,
+    int timeout, volatile int *stop, pkgflat_notary_submission *sub,
+    pkgflat_error *err);
+/* The most recent submissions of the team, newest first; fn returns
+ * non-zero to stop. */
+pkgflat_status pkgflat_notary_history(pkgflat_notary *n,
+    int (*fn)(const pkgflat_notary_submission *s, void *ctx), void *ctx,
+    pkgflat_error *err);
+
+/* A submission's developer log. */
+typedef struct pkgflat_notary_log pkgflat_notary_log;
+typedef struct pkgflat_notary_issue {
+	const char *severity;     /* "error", "warning"; NULL when not given */
+	const char *path;         /* inside the submission */
+	const char *architecture;
+	const char *message;
+	const char *doc_url;
+	const char *code;
+} pkgflat_notary_issue;
+
+pkgflat_status pkgflat_notary_log_fetch(pkgflat_notary *n, const char *id,
+    pkgflat_notary_log **out, pkgflat_error *err);
+/* The log as the service wrote it (JSON). */
+const char *pkgflat_notary_log_text(const pkgflat_notary_log *log);
+/* A top-level string of the log: "status", "statusSummary", "sha256",
+ * "archiveFilename", "jobId", "uploadDate"; NULL when absent. */
+const char *pkgflat_notary_log_field(const pkgflat_notary_log *log,
+    const char *name);
+size_t pkgflat_notary_log_issue_count(const pkgflat_notary_log *log);
+const pkgflat_notary_issue *pkgflat_notary_log_issue(
+    const pkgflat_notary_log *log, size_t i);
+void pkgflat_notary_log_free(pkgflat_notary_log *log);
+
+/*
+ * Look up the ticket of a flat package (its record: "2/<digest type>/<hex of
+ * the first 20 bytes of the TOC checksum>", the key stapler uses), asking
+ * again with backoff while it is not published, up to wait seconds (0: ask
+ * once) or until *stop; then staple it and check the stapled file (the
+ * trailer holds exactly these bytes, under the same record). With
+ * expect_sha256 (hex), a package whose bytes no longer have that digest is
+ * refused before any lookup. record (at least 64 bytes) receives the record
+ * name; may be NULL.
+ */
+pkgflat_status pkgflat_notary_staple(pkgflat_notary *n, const char *path,
+    const char *expect_sha256, int wait, volatile int *stop, char *record,
+    pkgflat_error *err);
+
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"
 

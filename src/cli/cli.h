@@ -38,6 +38,30 @@ int cmd_staple(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_notarize(int argc, char **argv);
+/* The notary service's endpoints and tuning from the environment
+ * (PKGFLAT_NOTARY_URL, ...), progress printed on stderr (cmd_notarize.c). */
+void notary_config_defaults(pkgflat_notary_config *c);
+/* What became of one package of notarize_many(). */
+struct notarize_result {
+	char id[128];         /* empty when the submission failed */
+	char sha256[65];
+	char status[32];      /* "Accepted", "Invalid", ..., "In Progress" */
+	char record[64];      /* the ticket's record, when stapled */
+	int stapled;
+	int exit;             /* EXIT_OK, EXIT_NEGATIVE (Invalid, Rejected), ... */
+	char error[600];      /* what went wrong, when something did */
+};
+/* Submit the n packages, jobs at a time, then wait for all of them together
+ * (at most wait_limit seconds, 0: no limit; Ctrl-C stops the wait) and
+ * staple each accepted one when asked. Returns the worst exit code;
+ * res[i] tells each (notarize_many.c). */
+int notarize_many(const char *const *paths, size_t n, int jobs,
+    const pkgflat_notary_key *key, int staple, int wait_limit,
+    struct notarize_result *res);
+/* staple --fetch (cmd_notarize.c): look the ticket up, staple, check. */
+int staple_fetch(const char *pkg, int ticket_wait, const char *ticket_url,
+    const char *ca_file);
 
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */

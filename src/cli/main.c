@@ -14,6 +14,7 @@ static const struct command {
 	{ "convert", cmd_convert, "turn a legacy package into a flat product archive" },
 	{ "sign", cmd_sign, "sign or re-sign a flat package as productsign does" },
 	{ "staple", cmd_staple, "attach or remove a notarization ticket" },
+	{ "notarize", cmd_notarize, "submit to Apple's notary service, wait, staple the ticket" },
 	{ "diff", cmd_diff, "compare what two packages install, legacy or flat" },
 	{ "verify", cmd_verify, "check a flat package's structure, checksums and signatures" },
 	{ "batch", cmd_batch, "convert many legacy packages, in parallel, with a report" },

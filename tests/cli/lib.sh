@@ -98,6 +98,18 @@ unzip_to() { # unzip_to ZIP DIR: extract with bsdtar, keeping modes and links
 	mkdir -p "$2" && bsdtar -xpf "$1" -C "$2"
 }
 
+# wait_port_file PID NAME LOG: wait (up to 15 s) for ./port, written by the
+# test server PID once it listens; its LOG is shown if it dies first.
+wait_port_file() {
+	i=0
+	while [ ! -s port ]; do
+		kill -0 "$1" 2>/dev/null || { cat "$3"; fail "$2 died"; }
+		i=$((i + 1))
+		[ $i -le 150 ] || { cat "$3"; fail "no port file after 15 s"; }
+		sleep 0.1
+	done
+}
+
 # start_tsa MODE [ARGS...]: start tests/tools/tsa_server.py for the test PKI
 # in $PKI in the background (killed when
 # the test ends), wait for its port file; sets $url and $tsa_pid. A KILL
@@ -109,13 +121,7 @@ start_tsa() {
 	    --port-file port --max-seconds 60 "$@" >server.out 2>server.log &
 	tsa_pid=$!
 	trap 'kill $tsa_pid 2>/dev/null' EXIT
-	i=0
-	while [ ! -s port ]; do
-		kill -0 "$tsa_pid" 2>/dev/null || { cat server.log; fail "tsa_server died"; }
-		i=$((i + 1))
-		[ $i -le 100 ] || { cat server.log; fail "no port file after 10 s"; }
-		sleep 0.1
-	done
+	wait_port_file "$tsa_pid" tsa_server server.log
 	url=$(cat port)
 	case $url in
 	http://127.0.0.1:[0-9]*/ts) ;;
