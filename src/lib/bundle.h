@@ -62,4 +62,10 @@ pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err);
 
 void package_warn(pkgflat_package *pkg, const char *fmt, ...) PF_PRINTF(2, 3);
 
+struct payload_opts;
+/* Stream b's payload through payload_walk_ex() with opt (package.c). */
+pkgflat_status bundle_walk_payload(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, const struct payload_opts *opt,
+    pkgflat_error *err);
+
 #endif

@@ -318,6 +318,13 @@ static pkgflat_status list_payload(const pkgflat_bundle *b,
 	    opt, err);
 }
 
+pkgflat_status bundle_walk_payload(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, const struct payload_opts *opt,
+    pkgflat_error *err)
+{
+	return list_payload(b, fn, ctx, NULL, opt, err);
+}
+
 pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
