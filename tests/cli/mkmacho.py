@@ -2,8 +2,11 @@
 <mach-o/fat.h>, xnu's <kern/cs_blobs.h>), independently of pkgflat.
 
 usage: mkmacho.py [--pki DIR] OUTDIR KIND...
+       mkmacho.py [--pki DIR] --bundle DEST.pkg IDENT PATH=KIND...
 
-Each KIND is written to OUTDIR/KIND. Signed kinds need --pki (a directory
+Each KIND is written to OUTDIR/KIND; with --bundle, a legacy component
+bundle is written whose payload holds each KIND at PATH (a KIND with a
+slash is a file already written). Signed kinds need --pki (a directory
 from scripts/make-test-pki): their CMS blob is made by `openssl cms -sign`
 over the CodeDirectory, the secure timestamp by `openssl ts -reply` with
 the test TSA's configuration (DIR/tsa.cnf), and the Developer ID
@@ -383,11 +386,51 @@ def make(kind, ctx):
     sys.exit("mkmacho: unknown kind %r" % kind)
 
 
+def bundle(dest, ident, files):
+    """A legacy component bundle at dest whose payload (gzip'd odc cpio,
+    made by mklegacy.cpio) installs files [(path, bytes)] under
+    /usr/local/lib/ident."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from mklegacy import cpio, write, DIR, FILE
+    entries = [(".", DIR | 0o755, 0, 0, b"")]
+    dirs = set()
+    for path, data in files:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            d = "./" + "/".join(parts[:i])
+            if d not in dirs:
+                dirs.add(d)
+                entries.append((d, DIR | 0o755, 0, 0, b""))
+        entries.append(("./" + path, FILE | 0o755, 0, 0, data))
+    c = os.path.join(dest, "Contents")
+    write(os.path.join(c, "PkgInfo"), "pmkrpkg1")
+    write(os.path.join(c, "Info.plist"), plistlib.dumps({
+        "CFBundleIdentifier": ident, "CFBundleShortVersionString": "1.0",
+        "IFPkgFlagDefaultLocation": "/", "IFPkgFlagAuthorizationAction":
+        "RootAuthorization", "IFPkgFormatVersion": 0.10000000149011612}))
+    write(os.path.join(c, "Archive.pax.gz"), cpio(entries))
+
+
+def fixture(kind, ctx):
+    """KIND made now, or a file already made (a path with a slash)."""
+    if "/" in kind:
+        with open(kind, "rb") as f:
+            return f.read()
+    return make(kind, ctx)
+
+
 def main(argv):
     pki = None
     if len(argv) > 2 and argv[0] == "--pki":
         pki = os.path.abspath(argv[1])
         argv = argv[2:]
+    if len(argv) > 3 and argv[0] == "--bundle":
+        # --bundle DEST IDENT PATH=KIND...: a bundle holding fixtures
+        with tempfile.TemporaryDirectory(prefix="mkmacho.") as work:
+            bundle(argv[1], argv[2], [
+                (a.split("=", 1)[0], fixture(a.split("=", 1)[1], (pki, work)))
+                for a in argv[3:]])
+        return
     if len(argv) < 2:
         sys.exit(__doc__)
     out = argv[0]
