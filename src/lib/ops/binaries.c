@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "binaries.h"
-#include "bundle.h"
+#include "model.h"
 #include "macho.h"
 #include "payload.h"
 
@@ -494,17 +494,17 @@ pkgflat_status pkgflat_package_binaries(pkgflat_package *pkg,
 	if (!res)
 		return fail_nomem(err);
 	for (size_t i = 0; !rc && i < pkgflat_package_component_count(pkg); i++) {
-		const pkgflat_bundle *b = pkgflat_package_component(pkg, i);
-		if (!pkgflat_bundle_has_payload(b))
+		const pkgflat_component *b = pkgflat_package_component(pkg, i);
+		if (!pkgflat_component_has_payload(b))
 			continue;
-		const char *id = pkgflat_bundle_identifier(b);
+		const char *id = pkgflat_component_identifier(b);
 		struct bincol *c = bincol_new(res, id, id);
 		if (!c) {
 			rc = fail_nomem(err);
 			break;
 		}
 		struct payload_opts opt = { .chunk_fn = bincol_chunk };
-		rc = bundle_walk_payload(b, no_entry, c, &opt, err);
+		rc = component_walk_payload(b, no_entry, c, &opt, err);
 		if (res->failed)
 			rc = fail_nomem(err);
 		bincol_free(c);
