@@ -13,7 +13,7 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 		--timestamp-timeout --fsync --prepare --inject" ;;
 	staple) echo "--ticket --remove" ;;
 	diff) echo "--map --ignore --only --ownership --max --json -q --quiet -h --help" ;;
-	verify) echo "--ca --ca-only --at --allow-unsigned --signature-only --json -q --quiet
+	verify) echo "--ca --ca-only --at --allow-unsigned --signature-only --notarization --json -q --quiet
 		-h --help" ;;
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
 		-q --quiet -h --help --ownership --min-os --title --identifier --arch

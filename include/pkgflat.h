@@ -527,6 +527,9 @@ const pkgflat_mapping *pkgflat_convert_mapping(const pkgflat_convert_result *r,
     size_t i);
 size_t pkgflat_convert_warning_count(const pkgflat_convert_result *r);
 const char *pkgflat_convert_warning(const pkgflat_convert_result *r, size_t i);
+/* The hostArchitectures the Distribution got (--arch, or the union of the
+ * payloads' Mach-O architectures), or NULL when it has none. */
+const char *pkgflat_convert_host_archs(const pkgflat_convert_result *r);
 
 /* ------------------------------------------------------------------ */
 /* Signing an existing flat package                                   */
