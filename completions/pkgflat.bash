@@ -16,7 +16,7 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 		--key-id --issuer --api-key-file --notary-url --s3-url --ticket-url --ca-file
 		-h --help" ;;
 	diff) echo "--map --ignore --only --ownership --max --json -q --quiet -h --help" ;;
-	verify) echo "--ca --ca-only --at --allow-unsigned --signature-only --json -q --quiet
+	verify) echo "--ca --ca-only --at --allow-unsigned --signature-only --notarization --json -q --quiet
 		-h --help" ;;
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
 		-q --quiet -h --help --ownership --min-os --title --identifier --arch

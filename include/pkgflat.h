@@ -527,6 +527,9 @@ const pkgflat_mapping *pkgflat_convert_mapping(const pkgflat_convert_result *r,
     size_t i);
 size_t pkgflat_convert_warning_count(const pkgflat_convert_result *r);
 const char *pkgflat_convert_warning(const pkgflat_convert_result *r, size_t i);
+/* The hostArchitectures the Distribution got (--arch, or the union of the
+ * payloads' Mach-O architectures), or NULL when it has none. */
+const char *pkgflat_convert_host_archs(const pkgflat_convert_result *r);
 
 /* ------------------------------------------------------------------ */
 /* Signing an existing flat package                                   */
@@ -1133,6 +1136,99 @@ PKGFLAT_DEPRECATED("use pkgflat_component_list_bom")
 pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
     pkgflat_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Mach-O binaries in payloads, and the notarization pre-flight       */
+
+/* Architecture families of a binary's slices. */
+#define PKGFLAT_ARCH_ARM64  0x1u   /* arm64, arm64e */
+#define PKGFLAT_ARCH_X86_64 0x2u   /* x86_64, x86_64h */
+#define PKGFLAT_ARCH_I386   0x4u
+#define PKGFLAT_ARCH_PPC    0x8u   /* ppc, ppc7400, ppc970, ppc64 */
+#define PKGFLAT_ARCH_OTHER  0x10u
+
+/* Why Apple's notary service would reject a binary (bits). */
+enum pkgflat_notary_reason {
+	PKGFLAT_NOTARY_UNSIGNED       = 1u << 0,
+	PKGFLAT_NOTARY_ADHOC          = 1u << 1,
+	PKGFLAT_NOTARY_NO_RUNTIME     = 1u << 2,  /* hardened runtime off */
+	PKGFLAT_NOTARY_NO_TIMESTAMP   = 1u << 3,  /* no secure timestamp */
+	PKGFLAT_NOTARY_GET_TASK_ALLOW = 1u << 4,
+	PKGFLAT_NOTARY_NOT_DEVID      = 1u << 5,  /* not Developer ID Application */
+	PKGFLAT_NOTARY_OTHER_TEAM     = 1u << 6,  /* not the installer's team */
+	PKGFLAT_NOTARY_OLD_SDK        = 1u << 7,  /* SDK older than 10.9 */
+	PKGFLAT_NOTARY_UNREADABLE     = 1u << 8   /* malformed Mach-O */
+};
+/* A short name for one reason bit: "unsigned", "ad-hoc", "no-runtime",
+ * "no-timestamp", "get-task-allow", "not-developer-id", "other-team",
+ * "old-sdk", "unreadable"; NULL for anything else. */
+const char *pkgflat_notary_reason_name(unsigned int reason);
+
+/*
+ * One Mach-O file (thin or universal) of executable code in a payload:
+ * an executable, dylib, bundle, dynamic linker or kext. Object files and
+ * dSYM companions are not listed. A file that starts like Mach-O but is
+ * malformed is listed with error set and notary PKGFLAT_NOTARY_UNREADABLE.
+ */
+typedef struct pkgflat_binary {
+	const char *component;  /* identifier of the component holding it */
+	const char *path;       /* in the payload: "./Library/..." */
+	const char *archs;      /* its slices in file order: "x86_64,arm64" */
+	unsigned int arch_mask; /* PKGFLAT_ARCH_* over its slices */
+	int universal;          /* a fat file */
+	const char *filetype;   /* "execute", "dylib", "bundle", ... */
+	const char *min_os;     /* lowest minimum macOS over its slices, or NULL */
+	const char *sdk;        /* lowest SDK over its slices, or NULL */
+	int is_signed;          /* every slice has a code signature */
+	int adhoc;              /* ...and one is ad-hoc */
+	int runtime;            /* every signed slice has the hardened runtime */
+	int timestamp;          /* every CMS signature carries a timestamp */
+	const char *identifier; /* CodeDirectory identifier, or NULL */
+	const char *team_id;    /* CodeDirectory team identifier, or NULL */
+	const char *signer;     /* common name of the signing certificate */
+	const char *signer_team;/* its organizational unit (the team) */
+	const char *installer_team; /* the team judged against, or NULL */
+	unsigned int notary;    /* enum pkgflat_notary_reason bits; 0: fine */
+	const char *error;      /* why it could not be read, or NULL */
+} pkgflat_binary;
+
+typedef struct pkgflat_binaries pkgflat_binaries;
+
+/*
+ * Every binary in the payloads of pkg's components (legacy or flat), read
+ * as the payloads stream, keeping only headers and signatures in memory.
+ * team is the installer's signing team for PKGFLAT_NOTARY_OTHER_TEAM
+ * (NULL: that reason is not judged).
+ */
+pkgflat_status pkgflat_package_binaries(pkgflat_package *pkg,
+    const char *team, pkgflat_binaries **out, pkgflat_error *err);
+void pkgflat_binaries_free(pkgflat_binaries *b);
+size_t pkgflat_binaries_count(const pkgflat_binaries *b);
+const pkgflat_binary *pkgflat_binaries_get(const pkgflat_binaries *b,
+    size_t i);
+/* PKGFLAT_ARCH_* over every readable binary. */
+unsigned int pkgflat_binaries_archs(const pkgflat_binaries *b);
+/* The hostArchitectures their union asks for ("arm64,x86_64", "x86_64",
+ * "arm64"), or NULL when no binary has an arm64 or x86_64 slice. */
+const char *pkgflat_binaries_host_archs(const pkgflat_binaries *b);
+/* How many binaries the notary service would reject. */
+size_t pkgflat_binaries_rejected(const pkgflat_binaries *b);
+/* The installer's team the binaries were judged against, or NULL. */
+const char *pkgflat_binaries_team(const pkgflat_binaries *b);
+/* Every reason of b, "; "-separated, with what was found ("signed by
+ * team OTHERTEAM9, the installer by TEAMID1234"); "" when none. */
+const char *pkgflat_binary_notary_text(const pkgflat_binary *b, char *buf,
+    size_t size);
+
+/*
+ * The notarization pre-flight: every binary of the package at path (a
+ * flat package, legacy bundle, or anything pkgflat_package_open() takes),
+ * judged against the team of the package's signing certificate (its OU;
+ * unsigned packages: team not judged). PKGFLAT_OK whatever the binaries
+ * are: see pkgflat_binaries_rejected(). For notarize and batch.
+ */
+pkgflat_status pkgflat_notary_preflight(const char *path,
+    pkgflat_binaries **out, pkgflat_error *err);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -161,4 +161,13 @@ void json_finish(json *j);
 /* Write s for a terminal or a text file: control characters escaped. */
 void print_text(FILE *f, const char *s);
 
+/* Mach-O binaries (binaries_out.c): info's architectures line and JSON
+ * for one component, the notarization section, and verify
+ * --notarization (an exit code). */
+void binaries_text(const pkgflat_binaries *bs, const char *component);
+void binaries_json_component(json *j, const pkgflat_binaries *bs,
+    const char *component);
+void binaries_json_notarization(json *j, const pkgflat_binaries *bs);
+int verify_notarization(const char *path, int as_json, int quiet);
+
 #endif

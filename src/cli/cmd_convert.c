@@ -57,6 +57,7 @@ static int write_report(const char *path, const char *input, const char *out,
 	json_string(&j, "input", input);
 	json_string(&j, "output", out);
 	json_string(&j, "pkgflat", PKGFLAT_VERSION);
+	json_string(&j, "hostArchitectures", pkgflat_convert_host_archs(r));
 	json_begin_array(&j, "components");
 	for (size_t i = 0; i < pkgflat_convert_component_count(r); i++) {
 		const pkgflat_converted *c = pkgflat_convert_component(r, i);

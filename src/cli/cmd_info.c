@@ -40,7 +40,8 @@ static void text_field(const char *label, const char *v)
 	putchar('\n');
 }
 
-static void text_bundle(const pkgflat_component *b, int scanned)
+static void text_bundle(const pkgflat_component *b, int scanned,
+    const pkgflat_binaries *bins)
 {
 	static const enum pkgflat_field fields[] = {
 		PKGFLAT_F_PATH, PKGFLAT_F_IDENTIFIER, PKGFLAT_F_VERSION,
@@ -190,19 +191,22 @@ static void text_bundle(const pkgflat_component *b, int scanned)
 		printf(" (%u paths, %u hard-link sets)\n", bs->paths,
 		    bs->hardlink_sets);
 	}
+	if (bins)
+		binaries_text(bins, pkgflat_component_identifier(b));
 }
 
-static void text_tree(const pkgflat_component *b, int depth, int scanned)
+static void text_tree(const pkgflat_component *b, int depth, int scanned,
+    const pkgflat_binaries *bins)
 {
 	if (depth)
 		putchar('\n');
-	text_bundle(b, scanned);
+	text_bundle(b, scanned, bins);
 	for (size_t i = 0; i < pkgflat_component_child_count(b); i++)
-		text_tree(pkgflat_component_child(b, i), depth + 1, scanned);
+		text_tree(pkgflat_component_child(b, i), depth + 1, scanned, bins);
 }
 
 static void json_bundle(json *j, const char *key, const pkgflat_component *b,
-    int scanned)
+    int scanned, const pkgflat_binaries *bins)
 {
 	enum pkgflat_bundle_kind kind = pkgflat_component_kind(b);
 
@@ -290,6 +294,8 @@ static void json_bundle(json *j, const char *key, const pkgflat_component *b,
 			json_end_object(j);
 		} else
 			json_bool(j, "payload", pkgflat_component_has_payload(b) ? -1 : 0);
+		if (bins)
+			binaries_json_component(j, bins, pkgflat_component_identifier(b));
 		const pkgflat_bom_stats *bs = pkgflat_component_bom_stats(b);
 		if (scanned && bs) {
 			json_begin_object(j, "bom");
@@ -305,7 +311,8 @@ static void json_bundle(json *j, const char *key, const pkgflat_component *b,
 	} else {
 		json_begin_array(j, "packages");
 		for (size_t i = 0; i < pkgflat_component_child_count(b); i++)
-			json_bundle(j, NULL, pkgflat_component_child(b, i), scanned);
+			json_bundle(j, NULL, pkgflat_component_child(b, i), scanned,
+			    bins);
 		json_end_array(j);
 	}
 	json_end_object(j);
@@ -402,11 +409,19 @@ int cmd_info(int argc, char **argv)
 		pkgflat_package_free(pkg);
 		return report_error(&err);
 	}
+	/* The Mach-O binaries in the payloads, judged against the package's
+	 * signing team. */
+	pkgflat_binaries *bins = NULL;
+	if (scan && pkgflat_notary_preflight(argv[optind], &bins, &err)) {
+		pkgflat_package_free(pkg);
+		return report_error(&err);
+	}
 	/* A flat package file: its header too, read before anything prints. */
 	pkgflat_flat_info fi;
 	int xar = pkgflat_package_container(pkg) == PKGFLAT_CONTAINER_XAR;
 	if (xar && pkgflat_flat_inspect(argv[optind], &fi, &err)) {
 		pkgflat_package_free(pkg);
+		pkgflat_binaries_free(bins);
 		return report_error(&err);
 	}
 	const pkgflat_component *root = pkgflat_package_root(pkg);
@@ -422,7 +437,9 @@ int cmd_info(int argc, char **argv)
 		json_uint(&j, "component-count", pkgflat_package_component_count(pkg));
 		if (xar)
 			flat_header(&fi, &j);
-		json_bundle(&j, "root", root, scan);
+		json_bundle(&j, "root", root, scan, bins);
+		if (bins)
+			binaries_json_notarization(&j, bins);
 		json_begin_array(&j, "warnings");
 		for (size_t i = 0; i < nw; i++)
 			json_string(&j, NULL, pkgflat_package_warning(pkg, i));
@@ -438,7 +455,7 @@ int cmd_info(int argc, char **argv)
 		if (xar)
 			flat_header(&fi, NULL);
 		putchar('\n');
-		text_tree(root, 0, scan);
+		text_tree(root, 0, scan, bins);
 		printf("\nwarnings %zu\n", nw);
 		for (size_t i = 0; i < nw; i++) {
 			fputs("  ", stdout);
@@ -447,6 +464,7 @@ int cmd_info(int argc, char **argv)
 		}
 	}
 	pkgflat_package_free(pkg);
+	pkgflat_binaries_free(bins);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: cannot write output\n", progname);
 		return EXIT_ERROR;

@@ -52,12 +52,21 @@ static const char verify_help[] =
     "                     exits 0\n"
     "  --signature-only   header, TOC, signatures, chain and every file's\n"
     "                     checksums only, no package-structure checks\n"
+    "  --notarization     instead of the checks above, the notarization\n"
+    "                     pre-flight: one line per Mach-O binary in the\n"
+    "                     payloads that Apple's notary service would reject\n"
+    "                     (unsigned, ad-hoc signed, no hardened runtime, no\n"
+    "                     secure timestamp, get-task-allow, not Developer ID\n"
+    "                     Application, another team than the package's\n"
+    "                     signer, SDK older than 10.9); exit 1 when one\n"
+    "                     would be\n"
     "  --json             print one JSON object instead of text\n"
     "  -q, --quiet        print nothing on standard output\n"
     "  -h, --help         show this help\n"
     "\n"
     "exit status: 0 every check passed, 1 a check failed or the package is\n"
-    "unsigned (without --allow-unsigned), 2 usage error, 3 the file cannot be\n"
+    "unsigned (without --allow-unsigned), or with --notarization a binary\n"
+    "would be rejected, 2 usage error, 3 the file cannot be\n"
     "read or is not a flat package, or a --ca file cannot be read\n";
 
 static const char *status_text(const pkgflat_verify_report *r)
@@ -326,6 +335,7 @@ int cmd_verify(int argc, char **argv)
 		{ "at", required_argument, NULL, 'a' },
 		{ "allow-unsigned", no_argument, NULL, 'u' },
 		{ "signature-only", no_argument, NULL, 's' },
+		{ "notarization", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -335,7 +345,7 @@ int cmd_verify(int argc, char **argv)
 	pkgflat_verify_options o;
 	pkgflat_verify_report *r = NULL;
 	pkgflat_error err;
-	int json_out = 0, quiet = 0, allow_unsigned = 0, c;
+	int json_out = 0, quiet = 0, allow_unsigned = 0, notarization = 0, c;
 
 	pkgflat_verify_options_init(&o);
 	o.ca_files = ca;
@@ -358,6 +368,7 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 'u': allow_unsigned = 1; break;
 		case 's': o.signature_only = 1; break;
+		case 'n': notarization = 1; break;
 		case 'j': json_out = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(verify_help, stdout); return EXIT_OK;
@@ -369,6 +380,8 @@ int cmd_verify(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("verify", optind == argc ? "no package named" :
 		    "one package at a time");
+	if (notarization)
+		return verify_notarization(argv[optind], json_out, quiet);
 	pkgflat_error_clear(&err);
 	if (pkgflat_verify(argv[optind], &o, &r, &err)) {
 		report_error(&err);

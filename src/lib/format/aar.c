@@ -215,7 +215,8 @@ static pkgflat_status parse_header(struct aar *a, const unsigned char *h,
 
 /* Skip or read a blob; DAT bytes go to the digest and the kept copy. */
 static pkgflat_status read_blob(struct aar *a, uint64_t len, EVP_MD_CTX *md,
-    unsigned char *keep, unsigned char *buf)
+    unsigned char *keep, unsigned char *buf, const struct payload_opts *opt,
+    const pkgflat_entry *pe, void *ctx)
 {
 	uint64_t got = 0;
 
@@ -231,8 +232,14 @@ static pkgflat_status read_blob(struct aar *a, uint64_t len, EVP_MD_CTX *md,
 			EVP_DigestUpdate(md, buf, k);
 		if (keep)
 			memcpy(keep + got, buf, k);
+		if (opt && opt->chunk_fn && opt->chunk_fn(pe, buf, k, ctx))
+			return fail(a->err, PKGFLAT_E_USAGE, a->file, NULL,
+			    "stopped by the caller");
 		got += k;
 	}
+	if (opt && opt->chunk_fn && opt->chunk_fn(pe, NULL, 0, ctx))
+		return fail(a->err, PKGFLAT_E_USAGE, a->file, NULL,
+		    "stopped by the caller");
 	return PKGFLAT_OK;
 }
 
@@ -352,7 +359,8 @@ pkgflat_status aar_walk(payload_read_fn rd, void *rdctx,
 				pe.type = PKGFLAT_ENTRY_HARDLINK;
 		}
 		int has_data = e.dat >= 0 && pe.size;
-		int want = opt && (opt->digest || opt->data_fn) && has_data;
+		int want = opt && (opt->digest || opt->data_fn || opt->chunk_fn) &&
+		    has_data;
 		free(keep);
 		keep = NULL;
 		if (!rc && want && opt->data_fn && pe.type == PKGFLAT_ENTRY_FILE &&
@@ -364,7 +372,8 @@ pkgflat_status aar_walk(payload_read_fn rd, void *rdctx,
 		 * cpio walk gives it. */
 		for (size_t i = 0; !rc && i < e.nblobs; i++)
 			rc = read_blob(&a, e.blob[i], (int)i == e.dat && want ? md :
-			    NULL, (int)i == e.dat ? keep : NULL, buf);
+			    NULL, (int)i == e.dat ? keep : NULL, buf,
+			    (int)i == e.dat && want ? opt : NULL, &pe, ctx);
 		if (!rc && md && want) {
 			unsigned int l = 0;
 			EVP_DigestFinal_ex(md, pe.sha256, &l);

@@ -24,6 +24,11 @@ struct payload_opts {
 	size_t data_max;
 	int (*data_fn)(const pkgflat_entry *e, const unsigned char *data,
 	    void *ctx);
+	/* With chunk_fn: each regular file's bytes as they are read (before
+	 * fn sees the entry), then once with buf NULL and n 0 at the end of
+	 * them. Nonzero stops the walk as fn does. */
+	int (*chunk_fn)(const pkgflat_entry *e, const unsigned char *buf,
+	    size_t n, void *ctx);
 };
 
 pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,

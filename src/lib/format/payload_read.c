@@ -179,7 +179,8 @@ pkgflat_status payload_walk(payload_read_fn rd, void *rdctx, const char *file,
  * Memory stays one buffer per walk, plus the kept bytes of small files.
  */
 static int read_data(struct archive *a, EVP_MD_CTX *md, unsigned char *buf,
-    size_t bufsize, pkgflat_entry *e, unsigned char *keep)
+    size_t bufsize, pkgflat_entry *e, unsigned char *keep,
+    const struct payload_opts *opt, void *ctx)
 {
 	uint64_t got = 0;
 
@@ -193,6 +194,8 @@ static int read_data(struct archive *a, EVP_MD_CTX *md, unsigned char *buf,
 			break;
 		if (md && !EVP_DigestUpdate(md, buf, (size_t)n))
 			return -1;
+		if (opt->chunk_fn && opt->chunk_fn(e, buf, (size_t)n, ctx))
+			return -2;
 		if (keep && got + (uint64_t)n <= e->size)
 			memcpy(keep + got, buf, (size_t)n);
 		got += (uint64_t)n;
@@ -203,6 +206,8 @@ static int read_data(struct archive *a, EVP_MD_CTX *md, unsigned char *buf,
 		    (unsigned long long)e->size);
 		return -1;
 	}
+	if (opt->chunk_fn && opt->chunk_fn(e, NULL, 0, ctx))
+		return -2;
 	if (md) {
 		unsigned int len = 0;
 		if (!EVP_DigestFinal_ex(md, e->sha256, &len) || len != 32)
@@ -250,7 +255,7 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 
 	if (!opt)
 		opt = &plain;
-	if (!a || !st || ((opt->digest || opt->data_fn) &&
+	if (!a || !st || ((opt->digest || opt->data_fn || opt->chunk_fn) &&
 	    !(dbuf = malloc(PAYLOAD_BUF))) || (opt->digest &&
 	    !(md = EVP_MD_CTX_new()))) {
 		rc = fail_nomem(err);
@@ -414,7 +419,7 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 		}
 		int has_data = e.type == PKGFLAT_ENTRY_FILE ||
 		    (e.type == PKGFLAT_ENTRY_HARDLINK && e.size);
-		if (has_data && (opt->digest || opt->data_fn)) {
+		if (has_data && (opt->digest || opt->data_fn || opt->chunk_fn)) {
 			free(keep);
 			keep = NULL;
 			if (opt->data_fn && e.type == PKGFLAT_ENTRY_FILE &&
@@ -422,7 +427,14 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 				rc = fail_nomem(err);
 				goto out;
 			}
-			if (read_data(a, md, dbuf, PAYLOAD_BUF, &e, keep)) {
+			int rd_rc = read_data(a, md, dbuf, PAYLOAD_BUF, &e, keep, opt,
+			    ctx);
+			if (rd_rc == -2) {
+				rc = fail(err, PKGFLAT_E_USAGE, file, NULL,
+				    "stopped by the caller");
+				goto out;
+			}
+			if (rd_rc) {
 				snprintf(where, sizeof where, "entry %llu (%s)",
 				    (unsigned long long)s.entries - 1, path);
 				rc = st->failed ? reader_failed(err, where) :

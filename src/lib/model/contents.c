@@ -53,6 +53,13 @@ static pkgflat_status list_payload(const pkgflat_component *b,
 	    opt, err);
 }
 
+pkgflat_status component_walk_payload(const pkgflat_component *b,
+    pkgflat_entry_fn fn, void *ctx, const struct payload_opts *opt,
+    pkgflat_error *err)
+{
+	return list_payload(b, fn, ctx, NULL, opt, err);
+}
+
 pkgflat_status pkgflat_component_list_payload(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)

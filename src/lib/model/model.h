@@ -57,4 +57,10 @@ enum src_type package_path_type(pkgflat_package *pkg, const char *path,
 pkgflat_status package_open(const char *path, const char *member,
     pkgflat_package **out, pkgflat_error *err);
 
+struct payload_opts;
+/* Stream b's payload through payload_walk_ex() with opt (contents.c). */
+pkgflat_status component_walk_payload(const pkgflat_component *b,
+    pkgflat_entry_fn fn, void *ctx, const struct payload_opts *opt,
+    pkgflat_error *err);
+
 #endif

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "binaries.h"
 #include "convert.h"
 #include "mapping.h"
 #include "outfile.h"
@@ -86,6 +87,53 @@ static int64_t pick_time(const pkgflat_convert_options *opt)
 	return (int64_t)time(NULL);
 }
 
+/*
+ * hostArchitectures from the Mach-O files the payloads held: their union
+ * (arm64, x86_64), so that Installer on Apple silicon asks for Rosetta
+ * only when nothing runs natively; --arch wins. No Mach-O, no attribute.
+ */
+static void host_archs(struct conv *c)
+{
+	const char *found;
+	size_t n;
+
+	binaries_done(c->bins);
+	n = pkgflat_binaries_count(c->bins);
+	found = pkgflat_binaries_host_archs(c->bins);
+	if (!n)
+		return;
+	char *value = pf_asprintf("%zu Mach-O file%s: %s", n, n == 1 ? "" : "s",
+	    found ? found : "no arm64 or x86_64 slice");
+	char *flat = NULL;
+	if (c->opt->host_arch)
+		flat = pf_asprintf("Distribution hostArchitectures=\"%s\"",
+		    c->opt->host_arch);
+	else if (found) {
+		c->host_arch = found;
+		flat = pf_asprintf("Distribution hostArchitectures=\"%s\"", found);
+	}
+	conv_map(c, NULL, "Mach-O architectures", value, flat,
+	    c->opt->host_arch ? "--arch given: it overrides the binaries' "
+	    "architectures" : found ? "the union of the architectures of the "
+	    "binaries in the payloads" : "no binary runs on an Intel or Apple "
+	    "silicon Mac: not set");
+	free(value);
+	free(flat);
+	if (c->host_arch && !(c->res->host_arch = pf_strdup(c->host_arch)))
+		return;
+	for (int rosetta = 1; rosetta >= 0; rosetta--) {
+		char *w = binaries_arch_warning(c->bins, rosetta);
+		if (w)
+			conv_warn(c, "%s", w);
+		free(w);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const pkgflat_binary *b = pkgflat_binaries_get(c->bins, i);
+		if (b->error)
+			conv_warn(c, "%s %s: not read as Mach-O: %s", b->component,
+			    b->path, b->error);
+	}
+}
 
 pkgflat_status convert_product(pkgflat_package *pkg,
     const pkgflat_convert_options *opt, pkgflat_output **ofp,
@@ -122,6 +170,11 @@ pkgflat_status convert_product(pkgflat_package *pkg,
 	c.opt = opt;
 	c.err = err;
 	c.now = pick_time(opt);
+	c.host_arch = opt->host_arch;
+	if (!(c.bins = binaries_new(NULL))) {
+		pkgflat_convert_result_free(c.res);
+		return fail_nomem(err);
+	}
 	if (opt->toc_checksum != PKGFLAT_TOC_SHA1)
 		conv_warn(&c, "a %s TOC checksum is not readable before OS X 10.10; "
 		    "SHA-1 is what every macOS reads",
@@ -154,6 +207,7 @@ pkgflat_status convert_product(pkgflat_package *pkg,
 	for (size_t i = 0; i < c.ncomps; i++)
 		if ((rc = convert_component(&c, &c.comps[i])))
 			goto out;
+	host_archs(&c);
 	const pkgflat_component *root = pkgflat_package_root(pkg);
 	int carried = conv_carries_dist(root);
 	if (carried) {
@@ -200,6 +254,7 @@ out:
 	xarw_free(c.xw);
 	signer_free(sctx);
 	conv_free_plan(&c);
+	pkgflat_binaries_free(c.bins);
 	for (size_t i = 0; i < 5; i++)
 		free(shown[i].file);
 	free(dir);

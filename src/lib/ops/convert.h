@@ -21,6 +21,11 @@ struct payload_job {
 	int gzip_level;          /* 1-9 */
 	int threads;             /* compression threads; 0: one per core */
 	pkgflat_error *err;
+	/* Given: each regular file's bytes as they pass, then buf NULL at
+	 * its end (a pass that starts over sends them again). */
+	int (*chunk_fn)(const pkgflat_entry *e, const unsigned char *buf,
+	    size_t n, void *ctx);
+	void *chunk_ctx;
 };
 
 struct payload_result {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binaries.h"
 #include "convert.h"
 #include "convert_scripts.h"
 #include "convert_xml.h"
@@ -149,7 +150,17 @@ pkgflat_status convert_component(struct conv *c, struct comp *k)
 		job.gzip_level = 6;
 		job.threads = c->opt->threads;
 		job.err = c->err;
-		if ((rc = payload_convert(&job, &pr)))
+		struct bincol *bc = c->bins ? bincol_new(c->bins, k->id, pname) :
+		    NULL;
+		if (c->bins && !bc) {
+			rc = fail_nomem(c->err);
+			goto out;
+		}
+		job.chunk_fn = bc ? bincol_chunk : NULL;
+		job.chunk_ctx = bc;
+		rc = payload_convert(&job, &pr);
+		bincol_free(bc);
+		if (rc)
 			goto out;
 		rc = xarw_add_file(c->xw, dir, "Bom", XAR_ENC_ZLIB, pr.bom,
 		    pr.bom_len, c->err);

@@ -525,6 +525,12 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 					break;
 				cksum_update(&ck, ps->buf, (size_t)n);
 				got += (uint64_t)n;
+				if (job->chunk_fn && job->chunk_fn(&e, ps->buf, (size_t)n,
+				    job->chunk_ctx)) {
+					rc = fail_nomem(err);
+					archive_entry_free(oe);
+					goto out;
+				}
 				if (ps->out && (rc = payload_writer_data(ps->out, ps->buf,
 				    (size_t)n, where))) {
 					archive_entry_free(oe);
@@ -535,6 +541,11 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 				rc = fail(err, PKGFLAT_E_FORMAT, job->name, where,
 				    "entry holds %llu bytes, its header says %llu",
 				    (unsigned long long)got, (unsigned long long)e.size);
+				archive_entry_free(oe);
+				goto out;
+			}
+			if (job->chunk_fn && job->chunk_fn(&e, NULL, 0, job->chunk_ctx)) {
+				rc = fail_nomem(err);
 				archive_entry_free(oe);
 				goto out;
 			}

@@ -58,7 +58,13 @@ void pkgflat_convert_result_free(pkgflat_convert_result *r)
 	pv_free(&r->comps, converted_free);
 	pv_free(&r->maps, mapping_free);
 	pv_free(&r->warnings, free);
+	free(r->host_arch);
 	free(r);
+}
+
+const char *pkgflat_convert_host_archs(const pkgflat_convert_result *r)
+{
+	return r ? r->host_arch : NULL;
 }
 
 size_t pkgflat_convert_component_count(const pkgflat_convert_result *r)

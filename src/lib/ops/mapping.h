@@ -15,6 +15,7 @@ struct pkgflat_convert_result {
 	ptrvec comps;     /* pkgflat_converted * */
 	ptrvec maps;      /* pkgflat_mapping * */
 	ptrvec warnings;  /* char * */
+	char *host_arch;  /* hostArchitectures written, or NULL */
 };
 
 /* A component of the product, as the Distribution needs it. */
@@ -39,6 +40,8 @@ struct conv {
 	pkgflat_error *err;
 	struct comp *comps;
 	size_t ncomps;
+	pkgflat_binaries *bins;  /* Mach-O files met in the payloads */
+	const char *host_arch;   /* for the Distribution: --arch or theirs */
 };
 
 /* What the Distribution's <welcome> & co. point at. */

@@ -134,7 +134,7 @@ static pkgflat_status generate_distribution(struct conv *c,
 	xml_attr(w, "require-scripts", "false");
 	if (rvo > 0)
 		xml_attr(w, "rootVolumeOnly", "true");
-	xml_attr(w, "hostArchitectures", c->opt->host_arch);
+	xml_attr(w, "hostArchitectures", c->host_arch);
 	xmlTextWriterEndElement(w);
 	xmlTextWriterStartElement(w, BAD_CAST "domains");
 	xml_attr(w, "enable_anywhere", rvo > 0 ? "false" : "true");
@@ -249,7 +249,7 @@ static pkgflat_status carry_distribution(struct conv *c, char **out,
 	}
 	conv_checks_js(c, &js, &inst, &vol);
 	x.title = c->opt->title;
-	x.host_arch = c->opt->host_arch;
+	x.host_arch = c->host_arch;
 	x.min_os = c->opt->min_os;
 	x.script = js.len ? js.buf : NULL;
 	x.inst_call = inst ? "pkgflat_installation_check()" : NULL;
