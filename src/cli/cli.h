@@ -56,6 +56,8 @@ int cmd_batch(int argc, char **argv);
 struct tsa_opts {
 	const char *url;
 	int timeout;
+	int none;               /* --timestamp=none */
+	int apple_default;      /* url is Apple's, by productsign's habit */
 };
 
 /* Takes one identity option; 1 if c was one. */
@@ -222,5 +224,23 @@ int html_batch_write(const char *path, const char *outdir,
     const struct html_input *rows, size_t n);
 int html_diff_write(const char *path, const char *a, const char *b,
     const pkgflat_diff_result *r);
+
+
+/* Apple's habits (habits.c). */
+/* EXIT_USAGE, the error printed, when path is a legacy bundle directory
+ * where a flat package belongs (sign, verify); else EXIT_OK. */
+int refuse_bundle(const char *path);
+/* Which timestamp server, if any: --timestamp=none none, --timestamp[=URL]
+ * that, else Apple's when the identity chains to an Apple root (as
+ * productsign does; PKGFLAT_TEST_APPLE_TSA stands in for it in tests). */
+int tsa_decide(struct tsa_opts *t, const pkgflat_identity *id,
+    const struct ui *u);
+/* After a failure: when the timestamp was the default, how to opt out. */
+void tsa_hint(const struct tsa_opts *t);
+/* "signed as \"CN\" (team T), timestamped by URL", or "not signed". */
+void signing_text(char *buf, size_t size, const pkgflat_identity *id,
+    const struct tsa_opts *t);
+void identity_verbose(const struct ui *u, const pkgflat_identity *id,
+    size_t chain);
 
 #endif
