@@ -21,6 +21,10 @@ struct payload_job {
 	int gzip_level;          /* 1-9 */
 	int threads;             /* compression threads; 0: one per core */
 	pkgflat_error *err;
+	/* Told the bytes of the payload read so far in this pass (a pass
+	 * that starts over starts from 0 again), or NULL. */
+	void (*progress)(void *ctx, uint64_t bytes);
+	void *progress_ctx;
 };
 
 struct payload_result {

@@ -46,12 +46,34 @@ struct rec {
 	int sidecar;         /* a BOM's AppleDouble "._X" record: mode only */
 };
 
+/* Progress over both packages: file bytes hashed of the sizes the
+ * components claim (the two sides are read by two threads at once). */
+struct dprog {
+	const pkgflat_diff_options *o;
+	pthread_mutex_t mu;
+	uint64_t done, total;
+	const char *component;
+};
+
 struct rset {
 	struct rec *r;
 	size_t n, cap;
 	char *root;          /* install location, "/" or "/Library/..." */
 	int oom;
+	struct dprog *prog;  /* or NULL */
 };
+
+static void dprog_add(struct dprog *p, uint64_t bytes)
+{
+	pthread_mutex_lock(&p->mu);
+	p->done += bytes;
+	pkgflat_progress pr = { .done = p->done, .total = p->total,
+	    .component = p->component, .phase = "comparing" };
+	if (pr.total && pr.done > pr.total)
+		pr.total = 0; /* the claims were short: no true total */
+	p->o->progress(&pr, p->o->progress_ctx);
+	pthread_mutex_unlock(&p->mu);
+}
 
 static void rset_free(struct rset *s)
 {
@@ -103,6 +125,9 @@ static int collect(const pkgflat_entry *e, void *ctx)
 		s->r = v;
 		s->cap = cap;
 	}
+	if (s->prog && e->size && (e->type == PKGFLAT_ENTRY_FILE ||
+	    e->type == PKGFLAT_ENTRY_HARDLINK))
+		dprog_add(s->prog, e->size);
 	r = &s->r[s->n];
 	memset(r, 0, sizeof *r);
 	r->path = install_path(s->root, e->path);
@@ -264,6 +289,7 @@ struct pkgflat_diff_result {
 	ptrvec strings; /* everything the two above point at */
 	pkgflat_diff_pair *product; /* checks and metapackage scripts */
 	int oom;
+	struct dprog *prog;         /* while comparing, or NULL */
 };
 
 static const char *keep(pkgflat_diff_result *r, const char *s)
@@ -502,6 +528,7 @@ static void mark_inherited(pkgflat_diff_result *res, size_t ka, size_t kb,
 
 struct side {
 	const pkgflat_bundle *b;
+	struct dprog *prog;
 	int want_bom;
 	struct rset payload, bom;
 	pkgflat_error err;
@@ -518,6 +545,7 @@ static void *read_side(void *p)
 		s->rc = fail_nomem(&s->err);
 		return NULL;
 	}
+	s->payload.prog = s->prog;
 	if (pkgflat_bundle_has_payload(s->b)) {
 		pkgflat_payload_stats st = { 0 };
 		s->rc = pkgflat_bundle_list_payload_digest(s->b, collect, &s->payload,
@@ -1066,8 +1094,9 @@ static pkgflat_status diff_pair(pkgflat_diff_result *res,
 	pkgflat_diff_pair *pair = calloc(1, sizeof *pair);
 	const char *ida = a ? bundle_id(a) : NULL, *idb = b ? bundle_id(b) : NULL;
 	const char *id = ida ? ida : idb;
-	struct side sa = { .b = a, .want_bom = !(o->ignore & PKGFLAT_DIFF_IGNORE_BOM) };
-	struct side sb = { .b = b, .want_bom = sa.want_bom };
+	struct side sa = { .b = a, .prog = res->prog,
+	    .want_bom = !(o->ignore & PKGFLAT_DIFF_IGNORE_BOM) };
+	struct side sb = { .b = b, .prog = res->prog, .want_bom = sa.want_bom };
 	pkgflat_status rc = PKGFLAT_OK;
 	int payload = o->only != PKGFLAT_DIFF_ONLY_METADATA;
 
@@ -1083,6 +1112,8 @@ static pkgflat_status diff_pair(pkgflat_diff_result *res,
 		return res->oom ? fail_nomem(err) : PKGFLAT_OK;
 	}
 	int rel = 0, moved = 0;
+	if (res->prog)
+		res->prog->component = id;
 	if (payload) {
 		/* Both payloads at once: decoding is the cost, and there are two. */
 		pthread_t t;
@@ -1549,6 +1580,24 @@ pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
 			    "component map \"%s\" is not OLD=NEW", o->map[i]);
 			goto out;
 		}
+	struct dprog prog = { .o = o };
+	if (o->progress && o->only != PKGFLAT_DIFF_ONLY_METADATA) {
+		/* The total is what the components claim, when all of them do. */
+		int known = 1;
+		for (size_t k = 0; k < 2; k++) {
+			pkgflat_package *pk = k ? b : a;
+			for (size_t i = 0; i < pkgflat_package_component_count(pk); i++) {
+				int64_t kb = pkgflat_bundle_claimed_kbytes(
+				    pkgflat_package_component(pk, i));
+				known &= kb >= 0;
+				prog.total += kb > 0 ? (uint64_t)kb * 1024 : 0;
+			}
+		}
+		if (!known)
+			prog.total = 0;
+		pthread_mutex_init(&prog.mu, NULL);
+		res->prog = &prog;
+	}
 	/* A's order first, then what only B has, in B's order. */
 	for (size_t i = 0; i < na && !rc; i++) {
 		const pkgflat_bundle *ca = pkgflat_package_component(a, i);
@@ -1581,6 +1630,10 @@ pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
 	if (!rc && res->oom)
 		rc = fail_nomem(err);
 out:
+	if (res->prog) {
+		pthread_mutex_destroy(&res->prog->mu);
+		res->prog = NULL;
+	}
 	free(used_a);
 	free(used);
 	if (rc) {
