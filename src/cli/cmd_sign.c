@@ -70,6 +70,7 @@ static const char sign_help_options[] =
     "                           either way. PKGFLAT_FSYNC=1 does the same for\n"
     "                           every command that writes packages\n"
     UI_OPTIONS_HELP
+    "  -h, --help               show this help\n"
     "\n"
     "On success one line says what was written, as whom, and whether it was\n"
     "timestamped (by which server).\n"
