@@ -219,6 +219,9 @@ int option_error_table(const char *cmd, int c, char **argv,
     const struct option *table);
 
 /* Self-contained HTML reports (html.c). */
+/* Text for HTML or XML: markup escaped, control characters and bad UTF-8
+ * as '?'. */
+void markup_text(FILE *f, const char *s);
 struct html_input {
 	const char *input, *status, *output, *error;
 	uint64_t in_bytes, out_bytes;
@@ -249,5 +252,18 @@ void tsa_hint(const struct tsa_opts *t);
 void signing_text(char *buf, size_t size, const pkgflat_identity *id,
     const struct tsa_opts *t);
 void identity_verbose(const struct ui *u, const pkgflat_identity *id);
+
+
+/* Bytes each batch worker has done, shared across fork (inflight.c). */
+struct inflight {
+	uint64_t *bytes;        /* one slot per input */
+	size_t n;
+};
+int inflight_open(struct inflight *f, size_t n);
+void inflight_close(struct inflight *f);
+/* A pkgflat_progress_fn; ctx is the worker's slot (&f->bytes[i]). */
+void inflight_cb(const pkgflat_progress *p, void *ctx);
+/* Slot i, at most cap. */
+uint64_t inflight_get(const struct inflight *f, size_t i, uint64_t cap);
 
 #endif
