@@ -62,9 +62,17 @@ static const char batch_help[] =
     "                           (convert's --force is --force-sign here)\n"
     "  --force-sign             sign even with an unfit certificate\n"
     "  --junit FILE             also write JUnit XML: one test case per input\n"
+    "  --html FILE              also write the HTML report there (it is always\n"
+    "                           written as OUTDIR/pkgflat-report.html): one\n"
+    "                           self-contained file, a sortable table of the\n"
+    "                           inputs with status, sizes, time, warnings and\n"
+    "                           mapping decisions\n"
     "  --progress MODE          auto (default): one status line redrawn on a\n"
     "                           terminal, else plain; plain: one line per\n"
-    "                           input; tty: the status line\n"
+    "                           input; tty: the status line, which counts the\n"
+    "                           bytes workers have in flight\n"
+    "  --no-progress            neither: only errors and the summary\n"
+    "  -v, --verbose            the line per input, and each input's warnings\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -h, --help               show this help\n"
     "\n"
@@ -89,6 +97,7 @@ static const char batch_help[] =
 #define STATE_NAME ".pkgflat-batch-state"
 #define STATE_HEADER "pkgflat-batch-state 1"
 #define REPORT_NAME "pkgflat-report.json"
+#define HTML_NAME "pkgflat-report.html"
 
 enum item_status { ST_PENDING = 0, ST_RUNNING, ST_CONVERTED, ST_SKIPPED,
 	ST_FAILED, ST_INTERRUPTED };
@@ -117,6 +126,8 @@ struct item {
 	char *error;
 	char **warnings;
 	size_t nwarnings;
+	char **mappings;      /* the conversion's decisions, one line each */
+	size_t nmappings;
 };
 
 struct state_entry {
@@ -136,8 +147,10 @@ struct batch {
 	size_t nstate;
 	struct convert_opts co;
 	char opt_sha[65];
-	int jobs, threads, force, quiet, tty, plain;
+	int jobs, threads, force, quiet, tty, plain, verbose;
 	const char *junit;
+	const char *html;     /* --html FILE, besides OUTDIR's own */
+	struct inflight fl;   /* what each worker has done so far */
 	char tmpdir[4096];
 	size_t done, failed, skipped, converted;
 	uint64_t total_bytes, done_bytes;
@@ -311,6 +324,9 @@ static void item_free(struct item *it)
 	for (size_t k = 0; k < it->nwarnings; k++)
 		free(it->warnings[k]);
 	free(it->warnings);
+	for (size_t k = 0; k < it->nmappings; k++)
+		free(it->mappings[k]);
+	free(it->mappings);
 }
 
 static void add_item(struct batch *b, const char *input, const char *member,
@@ -611,11 +627,14 @@ static int refuse_inputs(struct batch *b)
 			free(o);
 		}
 	}
-	if (b->junit && rc == EXIT_OK) {
+	if ((b->junit || b->html) && rc == EXIT_OK) {
 		const char **in = xrealloc(NULL, (b->n + 1) * sizeof *in);
 		for (size_t i = 0; i < b->n; i++)
 			in[i] = b->items[i].input;
-		rc = refuse_overwrite(b->junit, in, b->n);
+		if (b->junit)
+			rc = refuse_overwrite(b->junit, in, b->n);
+		if (b->html && !rc)
+			rc = refuse_overwrite(b->html, in, b->n);
 		free(in);
 	}
 	for (size_t i = 0; i < b->n; i++)
@@ -874,6 +893,10 @@ static void worker(struct batch *b, struct item *it, const char *record)
 	pkgflat_error_clear(&err);
 	opt.output = it->out;
 	opt.threads = b->threads;
+	if (b->fl.bytes) {
+		opt.progress = inflight_cb;
+		opt.progress_ctx = &b->fl.bytes[it - b->items];
+	}
 	if (pkgflat_package_open_member(it->input, it->member, &pkg, &err) ||
 	    pkgflat_convert(pkg, &opt, &res, &err) ||
 	    pkgflat_digest_path(it->out, out, &out_bytes, &err))
@@ -881,6 +904,15 @@ static void worker(struct batch *b, struct item *it, const char *record)
 	status = "converted";
 	for (size_t i = 0; i < pkgflat_convert_warning_count(res); i++)
 		rec_put(f, "warning", pkgflat_convert_warning(res, i));
+	for (size_t i = 0; i < pkgflat_convert_mapping_count(res); i++) {
+		const pkgflat_mapping *m = pkgflat_convert_mapping(res, i);
+		char *line = xprintf("%s: %s%s%s -> %s%s%s%s", m->component ?
+		    m->component : "product", m->legacy, m->value ? "=" : "",
+		    m->value ? m->value : "", m->flat ? m->flat : "dropped",
+		    m->note ? " (" : "", m->note ? m->note : "", m->note ? ")" : "");
+		rec_put(f, "mapping", line);
+		free(line);
+	}
 	goto done;
 failed:
 	pkgflat_error_text(&err, text, sizeof text);
@@ -936,6 +968,10 @@ static int read_record(struct item *it, const char *record)
 			it->warnings = xrealloc(it->warnings, (it->nwarnings + 1) *
 			    sizeof *it->warnings);
 			it->warnings[it->nwarnings++] = xstrdup(v);
+		} else if (!strcmp(line, "mapping")) {
+			it->mappings = xrealloc(it->mappings, (it->nmappings + 1) *
+			    sizeof *it->mappings);
+			it->mappings[it->nmappings++] = xstrdup(v);
 		}
 	}
 	free(line);
@@ -945,18 +981,6 @@ static int read_record(struct item *it, const char *record)
 
 /* ------------------------------------------------------------------ */
 /* Progress                                                           */
-
-static void human_bytes(char *buf, size_t size, double v)
-{
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
-	int u = 0;
-
-	while (v >= 1000 && u < 4) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
 
 static void clear_status(struct batch *b)
 {
@@ -970,16 +994,21 @@ static void draw_status(struct batch *b)
 {
 	char done[32], rate[32], eta[32] = "--:--";
 	double t = since(&b->t0);
-	double r = t > 0 ? (double)b->done_bytes / t : 0;
+	/* Finished inputs and what the running workers have done of theirs:
+	 * counting only finished ones, the first estimates would be far off
+	 * while a big input is in flight. */
+	uint64_t bytes = b->done_bytes;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i].st == ST_RUNNING)
+			bytes += inflight_get(&b->fl, i, b->items[i].size);
+	double r = t > 0 ? (double)bytes / t : 0;
 
 	if (!b->tty)
 		return;
-	human_bytes(done, sizeof done, (double)b->done_bytes);
-	human_bytes(rate, sizeof rate, r);
-	if (r > 0 && b->total_bytes >= b->done_bytes) {
-		long s = (long)((double)(b->total_bytes - b->done_bytes) / r + 0.5);
-		snprintf(eta, sizeof eta, "%ld:%02ld", s / 60, s % 60);
-	}
+	human_size(done, sizeof done, (double)bytes);
+	human_size(rate, sizeof rate, r);
+	if (r > 0 && b->total_bytes >= bytes)
+		human_duration(eta, sizeof eta, (double)(b->total_bytes - bytes) / r);
 	fprintf(stderr, "\r\033[K%s batch: %zu/%zu done, %zu failed, %s, %s/s, "
 	    "ETA %s", progname, b->done, b->n, b->failed, done, rate, eta);
 	fflush(stderr);
@@ -1013,6 +1042,11 @@ static void report_item(struct batch *b, const struct item *it)
 		else if (it->st == ST_CONVERTED)
 			fprintf(stderr, " (%.1f s)", it->seconds);
 		fputc('\n', stderr);
+	}
+	if (b->verbose && it->nwarnings) {
+		clear_status(b);
+		warnings_print(stderr, (const char *const *)it->warnings,
+		    it->nwarnings);
 	}
 	if (!b->quiet)
 		draw_status(b);
@@ -1264,32 +1298,27 @@ static int write_report(struct batch *b)
 	return rc;
 }
 
-/* XML 1.0 text: markup escaped, control characters and bad UTF-8 as '?'. */
-static void xml_text(FILE *f, const char *s)
+static int write_html(struct batch *b, const char *path)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	struct html_input *rows = xrealloc(NULL, (b->n ? b->n : 1) * sizeof *rows);
+	int rc;
 
-	while (*p) {
-		unsigned c = *p;
-		int n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 &&
-		    c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
-		for (int i = 1; i < n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				n = 0;
-		if (n == 0 || (c < 0x20 && c != '\t' && c != '\n')) {
-			fputc('?', f);
-			p++;
-			continue;
-		}
-		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fwrite(p, 1, (size_t)n, f);
-		}
-		p += n;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct item *it = &b->items[i];
+		rows[i] = (struct html_input){
+			.input = it->input, .status = status_names[it->st],
+			.output = it->out, .error = it->error,
+			.in_bytes = it->in_bytes, .out_bytes = it->out_bytes,
+			.seconds = it->seconds,
+			.warnings = (const char *const *)it->warnings,
+			.nwarnings = it->nwarnings,
+			.mappings = (const char *const *)it->mappings,
+			.nmappings = it->nmappings,
+		};
 	}
+	rc = html_batch_write(path, b->outdir, rows, b->n);
+	free(rows);
+	return rc;
 }
 
 static int write_junit(struct batch *b)
@@ -1310,26 +1339,26 @@ static int write_junit(struct batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		const struct item *it = &b->items[i];
 		fputs("    <testcase classname=\"pkgflat.batch\" name=\"", f);
-		xml_text(f, it->input);
+		markup_text(f, it->input);
 		if (it->member) {
 			fputc('(', f);
-			xml_text(f, it->member);
+			markup_text(f, it->member);
 			fputc(')', f);
 		}
 		fprintf(f, "\" time=\"%.3f\">\n", it->seconds);
 		if (it->st == ST_FAILED) {
 			fputs("      <failure message=\"", f);
-			xml_text(f, it->error ? it->error : "failed");
+			markup_text(f, it->error ? it->error : "failed");
 			fputs("\"/>\n", f);
 		} else if (it->st != ST_CONVERTED && it->st != ST_SKIPPED)
 			fputs("      <skipped message=\"interrupted\"/>\n", f);
 		fputs("      <system-out>", f);
-		xml_text(f, status_names[it->st]);
+		markup_text(f, status_names[it->st]);
 		fputs(": ", f);
-		xml_text(f, it->out);
+		markup_text(f, it->out);
 		for (size_t k = 0; k < it->nwarnings; k++) {
 			fputs("\nwarning: ", f);
-			xml_text(f, it->warnings[k]);
+			markup_text(f, it->warnings[k]);
 		}
 		fputs("</system-out>\n    </testcase>\n", f);
 	}
@@ -1364,7 +1393,8 @@ static int parse_jobs(const char *s, int *out)
 	return 0;
 }
 
-enum { OPT_FORCE = 256, OPT_JUNIT, OPT_PROGRESS, OPT_THREADS };
+enum { OPT_FORCE = 256, OPT_JUNIT, OPT_PROGRESS, OPT_THREADS, OPT_HTML,
+	OPT_NO_PROGRESS };
 
 int cmd_batch(int argc, char **argv)
 {
@@ -1375,6 +1405,9 @@ int cmd_batch(int argc, char **argv)
 		{ "force-sign", no_argument, NULL, 'F' },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+		{ "html", required_argument, NULL, OPT_HTML },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1395,7 +1428,7 @@ int cmd_batch(int argc, char **argv)
 	b.jobs = cores < 1 ? 1 : (int)cores;
 	optind = 1;
 	opterr = 0;
-	while ((c = next_option("batch", argc, argv, ":o:j:qh", opts, &b.co, &rc)) != -1) {
+	while ((c = next_option("batch", argc, argv, ":o:j:vqh", opts, &b.co, &rc)) != -1) {
 		if (c == -2)
 			goto out;
 		switch (c) {
@@ -1417,13 +1450,16 @@ int cmd_batch(int argc, char **argv)
 		case OPT_FORCE: b.force = 1; break;
 		case OPT_JUNIT: b.junit = optarg; break;
 		case OPT_PROGRESS: progress = optarg; break;
-		case 'q': b.quiet = 1; break;
+		case OPT_NO_PROGRESS: progress = "none"; break;
+		case OPT_HTML: b.html = optarg; break;
+		case 'v': b.verbose = 1; b.quiet = 0; break;
+		case 'q': b.quiet = 1; b.verbose = 0; break;
 		case 'h': printf(batch_help, convert_options_help); goto out;
-		default: rc = option_error("batch", c, argv); goto out;
+		default: rc = option_error_table("batch", c, argv, opts); goto out;
 		}
 	}
 	if (strcmp(progress, "auto") && strcmp(progress, "plain") &&
-	    strcmp(progress, "tty")) {
+	    strcmp(progress, "tty") && strcmp(progress, "none")) {
 		rc = usage_error("batch", "--progress takes auto, plain or tty, "
 		    "not '%s'", progress);
 		goto out;
@@ -1440,7 +1476,11 @@ int cmd_batch(int argc, char **argv)
 		goto out;
 	b.tty = !strcmp(progress, "tty") ||
 	    (!strcmp(progress, "auto") && isatty(STDERR_FILENO));
-	b.plain = !b.tty;
+	/* --no-progress: neither the status line nor a line per input. */
+	b.plain = !b.tty && strcmp(progress, "none");
+	if (b.co.id)
+		tsa_decide(&b.co.tsa, b.co.id, &(struct ui){ .verbose = b.verbose });
+	b.co.opt.timestamp_url = b.co.tsa.url;
 	if (!b.threads) /* the workers share the cores */
 		b.threads = b.jobs >= cores ? 1 : (int)(cores / b.jobs);
 	if (stat(b.outdir, &sb) == 0) {
@@ -1506,6 +1546,8 @@ int cmd_batch(int argc, char **argv)
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	/* Best effort: without it the progress counts finished inputs only. */
+	inflight_open(&b.fl, b.n);
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term,
 	    old_chld;
 	sigemptyset(&sa.sa_mask);
@@ -1522,9 +1564,14 @@ int cmd_batch(int argc, char **argv)
 	wake_fd[0] = wake_fd[1] = -1;
 	rmdir(b.tmpdir);
 
+	inflight_close(&b.fl);
 	rc = write_report(&b);
 	if (b.junit && write_junit(&b))
 		rc = EXIT_ERROR;
+	char *html = xprintf("%s/%s", b.outdir, HTML_NAME);
+	if (write_html(&b, html) || (b.html && write_html(&b, b.html)))
+		rc = EXIT_ERROR;
+	free(html);
 	if (!b.quiet) {
 		fprintf(stderr, "%s batch: %zu converted, %zu up to date, %zu "
 		    "failed", progname, b.converted, b.skipped, b.failed);

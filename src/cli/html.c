@@ -52,7 +52,7 @@ static const char style[] =
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
     "tr.failed td{background:#fde8e8}tr.interrupted td{background:#fff6dd}"
     "ul{margin:0;padding-left:1.2em}"
-    ".mono{font-family:ui-monospace,monospace;word-break:break-all}"
+    ".mono{font-family:ui-monospace,monospace;overflow-wrap:anywhere}"
     ".summary span{margin-right:1.5em}";
 
 /* No "</" anywhere in it: the script ends at the first one. */
