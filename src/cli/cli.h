@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pkgflat.h"
 
@@ -38,6 +39,7 @@ int cmd_staple(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_check_signature(int argc, char **argv);
 
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */
@@ -66,7 +68,11 @@ static inline int identity_option(int c, pkgflat_identity_spec *s, int *force,
 {
 	extern char *optarg;
 	switch (c) {
-	case 'T': t->url = optarg ? optarg : PKGFLAT_APPLE_TSA; return 1;
+	case 'T':
+		/* productsign's --timestamp=none: no timestamp, not a host. */
+		t->none = optarg && !strcmp(optarg, "none");
+		t->url = t->none ? NULL : optarg ? optarg : PKGFLAT_APPLE_TSA;
+		return 1;
 	case 'W': t->timeout = atoi(optarg); return 1;
 	case 'P': s->p12 = optarg; return 1;
 	case 'K': s->key = optarg; return 1;
@@ -197,6 +203,8 @@ void verbose(const struct ui *u, struct progress *p, const char *fmt, ...)
  * from several subjects are printed once, with their count and the
  * subjects; others as they are. */
 void warnings_print(FILE *f, const char *const *w, size_t n);
+/* A conversion's warnings, so (cmd_convert.c). */
+void print_convert_warnings(const pkgflat_convert_result *r);
 
 /* The closest of the names to what was typed (suggest.c), or NULL when
  * none is close: edit distance at most a third of its length (at least
@@ -211,6 +219,9 @@ int option_error_table(const char *cmd, int c, char **argv,
     const struct option *table);
 
 /* Self-contained HTML reports (html.c). */
+/* Text for HTML or XML: markup escaped, control characters and bad UTF-8
+ * as '?'. */
+void markup_text(FILE *f, const char *s);
 struct html_input {
 	const char *input, *status, *output, *error;
 	uint64_t in_bytes, out_bytes;
@@ -240,7 +251,19 @@ void tsa_hint(const struct tsa_opts *t);
 /* "signed as \"CN\" (team T), timestamped by URL", or "not signed". */
 void signing_text(char *buf, size_t size, const pkgflat_identity *id,
     const struct tsa_opts *t);
-void identity_verbose(const struct ui *u, const pkgflat_identity *id,
-    size_t chain);
+void identity_verbose(const struct ui *u, const pkgflat_identity *id);
+
+
+/* Bytes each batch worker has done, shared across fork (inflight.c). */
+struct inflight {
+	uint64_t *bytes;        /* one slot per input */
+	size_t n;
+};
+int inflight_open(struct inflight *f, size_t n);
+void inflight_close(struct inflight *f);
+/* A pkgflat_progress_fn; ctx is the worker's slot (&f->bytes[i]). */
+void inflight_cb(const pkgflat_progress *p, void *ctx);
+/* Slot i, at most cap. */
+uint64_t inflight_get(const struct inflight *f, size_t i, uint64_t cap);
 
 #endif

@@ -92,9 +92,10 @@ void signing_text(char *buf, size_t size, const pkgflat_identity *id,
 	    team ? ")" : "", ts);
 }
 
-void identity_verbose(const struct ui *u, const pkgflat_identity *id,
-    size_t chain)
+void identity_verbose(const struct ui *u, const pkgflat_identity *id)
 {
-	verbose(u, NULL, "identity: %s, chain of %zu more certificate%s",
-	    pkgflat_identity_name(id), chain, chain == 1 ? "" : "s");
+	const char *team = pkgflat_identity_team(id);
+
+	verbose(u, NULL, "identity: %s%s%s%s", pkgflat_identity_name(id),
+	    team ? " (team " : "", team ? team : "", team ? ")" : "");
 }

@@ -13,7 +13,7 @@
 
 #include "cli.h"
 
-static void esc(FILE *f, const char *s)
+void markup_text(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 
@@ -52,7 +52,7 @@ static const char style[] =
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
     "tr.failed td{background:#fde8e8}tr.interrupted td{background:#fff6dd}"
     "ul{margin:0;padding-left:1.2em}"
-    ".mono{font-family:ui-monospace,monospace;word-break:break-all}"
+    ".mono{font-family:ui-monospace,monospace;overflow-wrap:anywhere}"
     ".summary span{margin-right:1.5em}";
 
 /* No "</" anywhere in it: the script ends at the first one. */
@@ -82,10 +82,10 @@ static void head(FILE *f, const char *title)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 	    "<meta http-equiv=\"Content-Type\" content=\"text/html; "
 	    "charset=utf-8\">\n<title>", f);
-	esc(f, title);
+	markup_text(f, title);
 	fprintf(f, "</title>\n<style type=\"text/css\">%s</style>\n</head>\n"
 	    "<body>\n<h1>", style);
-	esc(f, title);
+	markup_text(f, title);
 	fputs("</h1>\n", f);
 }
 
@@ -116,7 +116,7 @@ static void list_cell(FILE *f, const char *const *v, size_t n)
 		fputs("<ul>", f);
 		for (size_t i = 0; i < n; i++) {
 			fputs("<li>", f);
-			esc(f, v[i]);
+			markup_text(f, v[i]);
 			fputs("</li>", f);
 		}
 		fputs("</ul>", f);
@@ -142,7 +142,7 @@ int html_batch_write(const char *path, const char *outdir,
 	}
 	head(f, "pkgflat batch report");
 	fputs("<p class=\"summary\"><span>Output: <span class=\"mono\">", f);
-	esc(f, outdir);
+	markup_text(f, outdir);
 	fprintf(f, "</span></span><span id=\"inputs\">%zu inputs</span>"
 	    "<span id=\"converted\">%zu converted</span>"
 	    "<span id=\"up-to-date\">%zu up to date</span>"
@@ -160,11 +160,11 @@ int html_batch_write(const char *path, const char *outdir,
 		int done = !strcmp(r->status, "converted") ||
 		    !strcmp(r->status, "up-to-date");
 		fputs("<tr class=\"", f);
-		esc(f, r->status);
+		markup_text(f, r->status);
 		fputs("\"><td class=\"mono\">", f);
-		esc(f, r->input);
+		markup_text(f, r->input);
 		fputs("</td><td>", f);
-		esc(f, r->status);
+		markup_text(f, r->status);
 		fputs("</td>", f);
 		num_cell(f, r->in_bytes, r->in_bytes > 0);
 		num_cell(f, r->out_bytes, done);
@@ -173,7 +173,7 @@ int html_batch_write(const char *path, const char *outdir,
 		list_cell(f, r->warnings, r->nwarnings);
 		list_cell(f, r->mappings, r->nmappings);
 		fputs("<td class=\"mono\">", f);
-		esc(f, r->error ? r->error : r->output);
+		markup_text(f, r->error ? r->error : r->output);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody>\n</table>\n", f);
@@ -195,9 +195,9 @@ int html_diff_write(const char *path, const char *a, const char *b,
 		notes += pkgflat_diff_pair_get(r, i)->notes;
 	head(f, "pkgflat diff report");
 	fputs("<table>\n<tbody><tr><th>A</th><td class=\"mono\">", f);
-	esc(f, a);
+	markup_text(f, a);
 	fputs("</td></tr><tr><th>B</th><td class=\"mono\">", f);
-	esc(f, b);
+	markup_text(f, b);
 	fprintf(f, "</td></tr></tbody>\n</table>\n<p id=\"verdict\">%s: %zu "
 	    "difference%s, %zu note%s</p>\n",
 	    pkgflat_diff_equivalent(r) ? "equivalent" : "different",
@@ -206,10 +206,10 @@ int html_diff_write(const char *path, const char *a, const char *b,
 	for (size_t i = 0; i < np; i++) {
 		const pkgflat_diff_pair *p = pkgflat_diff_pair_get(r, i);
 		fputs("<h2 class=\"component\">", f);
-		esc(f, p->a ? p->a : p->b);
+		markup_text(f, p->a ? p->a : p->b);
 		if (p->a && p->b && strcmp(p->a, p->b)) {
 			fputs(" = ", f);
-			esc(f, p->b);
+			markup_text(f, p->b);
 		}
 		if (!p->a || !p->b)
 			fputs(p->a ? " (only in A)" : " (only in B)", f);
@@ -232,7 +232,7 @@ int html_diff_write(const char *path, const char *a, const char *b,
 			fputs("<tr class=\"diff\">", f);
 			for (size_t c = 0; c < 6; c++) {
 				fputs(c >= 3 ? "<td class=\"mono\">" : "<td>", f);
-				esc(f, cells[c]);
+				markup_text(f, cells[c]);
 				fputs("</td>", f);
 			}
 			fputs("</tr>\n", f);

@@ -32,6 +32,7 @@ def main():
             "IFPkgFlagDefaultLocation": "/",
             "IFPkgFlagAuthorizationAction": "RootAuthorization",
             "IFPkgFlagRestartAction": "NoRestart",
+            "IFPkgFlagInstalledSize": (mb * 1000 * 1000 + 1023) // 1024,
         }, f)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:

@@ -73,7 +73,7 @@ batch_report() {
 	mkdir in
 	cp "$ZIPS/Keychain_Minder_1_3.zip" "$ZIPS/Reset_User_and_System_Font_Caches.zip" in/
 	cp -R "$TD/legacy/ExifTool-9.47.pkg" 'in/Tags<b>&"quoted".pkg'
-	printf 'not a package' >in/Broken.zip
+	mkdir in/Broken.pkg
 	run 1 "$PKGFLAT" batch -q --html report.html -o out in
 	for h in report.html out/pkgflat-report.html; do
 		valid_html "$h"
@@ -84,14 +84,14 @@ batch_report() {
 	# Every input has its row, with its status; the hostile name is text.
 	has dom.html '<tr class="converted"><td class="mono">in/Keychain_Minder_1_3.zip</td><td>converted</td>'
 	has dom.html '<tr class="converted"><td class="mono">in/Reset_User_and_System_Font_Caches.zip</td>'
-	has dom.html '<tr class="failed"><td class="mono">in/Broken.zip</td><td>failed</td>'
+	has dom.html '<tr class="failed"><td class="mono">in/Broken.pkg</td><td>failed</td>'
 	has dom.html 'in/Tags&lt;b&gt;&amp;"quoted".pkg'
 	hasnt dom.html '<b>&amp;'
 	[ "$(grep -c '<tr class="converted">' dom.html)" = 3 ] || fail "want 3 converted rows"
 	has dom.html '<span id="inputs">4 inputs</span>'
 	has dom.html '<span id="failed">1 failed</span>'
 	# The error of the failed input, its sizes in bytes for sorting.
-	has dom.html 'Broken.zip: not a bundle package, nor a zip or tar archive of one'
+	has dom.html 'in/Broken.pkg: not a bundle package: no Contents directory'
 	in_bytes=$(stat -c %s "$ZIPS/Keychain_Minder_1_3.zip")
 	has dom.html "data-v=\"$in_bytes\""
 	# The mapping decisions of a conversion are listed.

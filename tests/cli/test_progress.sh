@@ -32,8 +32,8 @@ convert_pty() {
 	# Bytes done of the total, percent, rate, ETA, the component.
 	grep -Eq '^pkgflat convert: [0-9.]+ [kMG]?B / 40\.[0-9] MB \([0-9]+%\), [0-9.]+ [kMG]?B/s, ETA [0-9]+:[0-9]{2}, org\.example\.big\.big$' lines ||
 		{ cat lines; fail "progress line not in the expected form"; }
-	# One row at most: never wider than the terminal (80 columns).
-	awk 'length($0) >= 80 { exit 1 }' lines || fail "a progress line wraps"
+	# One row at most: never wider than the terminal (ptyrun's 120 columns).
+	awk 'length($0) >= 120 { exit 1 }' lines || fail "a progress line wraps"
 	# Erased before the summary; the summary is the last thing left.
 	python3 - log <<'EOF' || fail "the progress line is not erased at the end"
 import ast, sys

@@ -39,6 +39,9 @@ struct conv {
 	pkgflat_error *err;
 	struct comp *comps;
 	size_t ncomps;
+	/* Progress: payload bytes of the components done, of all. */
+	uint64_t done, total, cur_size;
+	const char *cur_name;
 };
 
 /* What the Distribution's <welcome> & co. point at. */
