@@ -5,22 +5,25 @@
 
 _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	case $1 in
-	info) echo "--json --no-scan -h --help" ;;
-	ls) echo "--bom --payload --sha256 --scripts --json -h --help" ;;
+	info) echo "--json --no-scan -v --verbose -q --quiet -h --help" ;;
+	ls) echo "--bom --payload --sha256 --scripts --json -v --verbose -q --quiet -h --help" ;;
 	convert) echo "-o --output --report --ownership --min-os --title --identifier --arch
-		--toc-checksum --sign --check -q --quiet -h --help" ;;
+		--toc-checksum --sign --check -v --verbose -q --quiet --progress --no-progress
+		-h --help" ;;
 	sign) echo "-o --p12 --key --cert --sign-command --chain --pass --force --timestamp
-		--timestamp-timeout --fsync --prepare --inject" ;;
-	staple) echo "--ticket --remove" ;;
+		--timestamp-timeout --fsync --prepare --inject --sign -v --verbose -q --quiet
+		--progress --no-progress -h --help" ;;
+	staple) echo "--ticket --remove -v --verbose -q --quiet" ;;
 	notarize) echo "--wait --staple --status --log --history --json --ticket-wait --key
 		--key-id --issuer --api-key-file --notary-url --s3-url --ticket-url --ca-file
 		-h --help" ;;
-	diff) echo "--map --ignore --only --ownership --max --json -q --quiet -h --help" ;;
-	verify) echo "--ca --ca-only --at --allow-unsigned --signature-only --notarization --json -q --quiet
-		-h --help" ;;
+	diff) echo "--map --ignore --only --ownership --max --json --html -v --verbose -q --quiet
+		--progress --no-progress -h --help" ;;
+	verify | check-signature) echo "--ca --ca-only --at --allow-unsigned --signature-only --notarization
+		--json -v --verbose -q --quiet --progress --no-progress -h --help" ;;
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
-		-q --quiet -h --help --ownership --min-os --title --identifier --arch
-		--toc-checksum --sign --check" ;;
+		--no-progress --html -v --verbose -q --quiet -h --help --ownership --min-os --title
+		--identifier --arch --toc-checksum --sign --check" ;;
 	esac
 }
 
@@ -36,7 +39,8 @@ _pkgflat() {
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "info ls convert sign staple notarize diff verify batch --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "info ls convert sign staple notarize diff verify check-signature batch
+		    --help --version" -- "$cur"))
 		return
 	fi
 
@@ -47,7 +51,7 @@ _pkgflat() {
 		return ;;
 	--cert | --chain | --ca | --ca-only | --ca-file) _filedir 'pem|crt|cer|der|key'; return ;;
 	--api-key-file) _filedir json; return ;;
-	--report | --junit | --ticket) _filedir; return ;;
+	--report | --junit | --ticket | --html) _filedir; return ;;
 	--prepare | --inject) _filedir -d; return ;;
 	-o | --output)
 		if [[ $cmd == batch ]]; then _filedir -d; else _filedir pkg; fi
@@ -70,7 +74,7 @@ _pkgflat() {
 		compopt -o nospace 2>/dev/null
 		return ;;
 	--min-os | --title | --identifier | --arch | --map | --max | -j | --jobs | --threads | \
-	--at | --timestamp-timeout | --sign-command | --status | --log | --key-id | --issuer | \
+	--at | --timestamp-timeout | --sign-command | --sign | --status | --log | --key-id | --issuer | \
 	--notary-url | --s3-url | --ticket-url | --ticket-wait | --wait)
 		return ;;
 	esac
@@ -81,7 +85,7 @@ _pkgflat() {
 	fi
 	case $cmd in
 	# Flat packages are files.
-	sign | verify | staple | notarize) _filedir pkg ;;
+	sign | verify | check-signature | staple | notarize) _filedir pkg ;;
 	# ls also reads a lone Bom or Payload file, whatever its name.
 	ls) _filedir ;;
 	# Bundles are directories (_filedir offers every directory); archives

@@ -58,6 +58,26 @@ const char *pkgflat_status_name(pkgflat_status status);
 const char *pkgflat_error_text(const pkgflat_error *err, char *buf, size_t size);
 
 /* ------------------------------------------------------------------ */
+/* Progress                                                           */
+
+/*
+ * Long operations (convert, sign, verify, diff) report how far they are
+ * through a callback in their options: bytes of input (or output) done out
+ * of a total known up front (0 when not known), and the component being
+ * worked on. Called from the thread that runs the operation, often: the
+ * caller decides how seldom to show it. The library never prints.
+ */
+typedef struct pkgflat_progress {
+	uint64_t done;          /* bytes done so far, never decreasing */
+	uint64_t total;         /* bytes in all, or 0 when not known */
+	const char *component;  /* identifier or name of the current
+	                           component, or NULL; valid during the call */
+	const char *phase;      /* "converting", "signing", "verifying",
+	                           "comparing", or NULL */
+} pkgflat_progress;
+typedef void (*pkgflat_progress_fn)(const pkgflat_progress *p, void *ctx);
+
+/* ------------------------------------------------------------------ */
 /* Entries of a payload or a BOM                                      */
 
 enum pkgflat_entry_type {
@@ -451,11 +471,24 @@ typedef struct pkgflat_identity_spec {
 	 * the certificate's public key.
 	 */
 	const char *sign_command;
+	/* With p12 holding several identities: the one whose certificate's
+	 * common name contains this text, as productsign --sign picks one
+	 * from a keychain; NULL takes the only one (several is an error
+	 * listing their names). */
+	const char *name;
 } pkgflat_identity_spec;
 
 pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
     pkgflat_identity **out, pkgflat_error *err);
 void pkgflat_identity_free(pkgflat_identity *id);
+/* The leaf certificate's common name, and its organizational unit (the
+ * team identifier in Apple's certificates; NULL when it has none). */
+const char *pkgflat_identity_name(const pkgflat_identity *id);
+const char *pkgflat_identity_team(const pkgflat_identity *id);
+/* 1 when the identity's chain ends at one of the bundled Apple roots (a
+ * Developer ID or Mac App Store identity), so that productsign's habit of
+ * timestamping by default applies. */
+int pkgflat_identity_apple_root(const pkgflat_identity *id);
 /* Refuse a leaf that cannot sign installers at time `now`: outside its
  * validity, no digitalSignature, or neither the Developer ID Installer nor
  * the Mac Installer Distribution EKU. */
@@ -483,6 +516,8 @@ typedef struct pkgflat_convert_options {
 	int threads;                 /* compression threads (at most 8); 0
 	                                means one per online core. The output
 	                                is the same whatever the number */
+	pkgflat_progress_fn progress; /* or NULL; bytes of payload read */
+	void *progress_ctx;
 } pkgflat_convert_options;
 
 /* Defaults: recommended ownership, SHA-1, no minimum OS, timestamp -1. */
@@ -560,6 +595,8 @@ typedef struct pkgflat_sign_options {
 	 * Without it the output is still never partial after an error or an
 	 * interrupt: it is written to a temporary file and renamed. */
 	int fsync;
+	pkgflat_progress_fn progress; /* or NULL; bytes of heap copied */
+	void *progress_ctx;
 } pkgflat_sign_options;
 void pkgflat_sign_options_init(pkgflat_sign_options *opt);
 
@@ -677,6 +714,8 @@ typedef struct pkgflat_diff_options {
 	 * stated means every owner must match. */
 	int ownership_given;
 	enum pkgflat_ownership ownership;
+	pkgflat_progress_fn progress; /* or NULL; payload bytes read, both sides */
+	void *progress_ctx;
 } pkgflat_diff_options;
 
 /* The names --ignore takes ("mtime", "owner", ...), and their bit; 0 for
@@ -800,6 +839,8 @@ typedef struct pkgflat_verify_options {
 	int64_t at;            /* judge certificates at this time when there
 	                          is no timestamp; -1: now */
 	int signature_only;    /* leave out the package-structure checks */
+	pkgflat_progress_fn progress; /* or NULL; heap bytes checked */
+	void *progress_ctx;
 } pkgflat_verify_options;
 void pkgflat_verify_options_init(pkgflat_verify_options *opt);
 

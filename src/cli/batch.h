@@ -12,6 +12,7 @@
 #define STATE_NAME ".pkgflat-batch-state"
 #define STATE_HEADER "pkgflat-batch-state 1"
 #define REPORT_NAME "pkgflat-report.json"
+#define HTML_NAME "pkgflat-report.html"
 
 enum item_status { ST_PENDING = 0, ST_RUNNING, ST_CONVERTED, ST_SKIPPED,
 	ST_FAILED, ST_INTERRUPTED };
@@ -36,6 +37,8 @@ struct item {
 	char *error;
 	char **warnings;
 	size_t nwarnings;
+	char **mappings;      /* the conversion's decisions, one line each */
+	size_t nmappings;
 };
 
 struct state_entry {
@@ -55,8 +58,10 @@ struct batch {
 	size_t nstate;
 	struct convert_opts co;
 	char opt_sha[65];
-	int jobs, threads, force, quiet, tty, plain;
+	int jobs, threads, force, quiet, tty, plain, verbose;
 	const char *junit;
+	const char *html;     /* --html FILE, besides OUTDIR's own */
+	struct inflight fl;   /* what each worker has done so far */
 	char tmpdir[4096];
 	size_t done, failed, skipped, converted;
 	uint64_t total_bytes, done_bytes;
@@ -111,6 +116,7 @@ extern int batch_wake_fd[2];
 
 /* Reports (batch_report.c) */
 int batch_write_junit(struct batch *b);
+int batch_write_html(struct batch *b, const char *path);
 int batch_write_report(struct batch *b);
 
 #endif

@@ -63,6 +63,9 @@ void batch_item_free(struct item *it)
 	for (size_t k = 0; k < it->nwarnings; k++)
 		free(it->warnings[k]);
 	free(it->warnings);
+	for (size_t k = 0; k < it->nmappings; k++)
+		free(it->mappings[k]);
+	free(it->mappings);
 }
 
 static void add_item(struct batch *b, const char *input, const char *member,
@@ -363,11 +366,14 @@ int batch_refuse_inputs(struct batch *b)
 			free(o);
 		}
 	}
-	if (b->junit && rc == EXIT_OK) {
+	if ((b->junit || b->html) && rc == EXIT_OK) {
 		const char **in = batch_xrealloc(NULL, (b->n + 1) * sizeof *in);
 		for (size_t i = 0; i < b->n; i++)
 			in[i] = b->items[i].input;
-		rc = refuse_overwrite(b->junit, in, b->n);
+		if (b->junit)
+			rc = refuse_overwrite(b->junit, in, b->n);
+		if (b->html && !rc)
+			rc = refuse_overwrite(b->html, in, b->n);
 		free(in);
 	}
 	for (size_t i = 0; i < b->n; i++)

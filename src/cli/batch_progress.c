@@ -5,18 +5,6 @@
 
 /* Progress                                                           */
 
-static void human_bytes(char *buf, size_t size, double v)
-{
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
-	int u = 0;
-
-	while (v >= 1000 && u < 4) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
 void batch_clear_status(struct batch *b)
 {
 	if (b->tty && b->status_shown) {
@@ -29,16 +17,21 @@ void batch_draw_status(struct batch *b)
 {
 	char done[32], rate[32], eta[32] = "--:--";
 	double t = batch_since(&b->t0);
-	double r = t > 0 ? (double)b->done_bytes / t : 0;
+	/* Finished inputs and what the running workers have done of theirs:
+	 * counting only finished ones, the first estimates would be far off
+	 * while a big input is in flight. */
+	uint64_t bytes = b->done_bytes;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i].st == ST_RUNNING)
+			bytes += inflight_get(&b->fl, i, b->items[i].size);
+	double r = t > 0 ? (double)bytes / t : 0;
 
 	if (!b->tty)
 		return;
-	human_bytes(done, sizeof done, (double)b->done_bytes);
-	human_bytes(rate, sizeof rate, r);
-	if (r > 0 && b->total_bytes >= b->done_bytes) {
-		long s = (long)((double)(b->total_bytes - b->done_bytes) / r + 0.5);
-		snprintf(eta, sizeof eta, "%ld:%02ld", s / 60, s % 60);
-	}
+	human_size(done, sizeof done, (double)bytes);
+	human_size(rate, sizeof rate, r);
+	if (r > 0 && b->total_bytes >= bytes)
+		human_duration(eta, sizeof eta, (double)(b->total_bytes - bytes) / r);
 	fprintf(stderr, "\r\033[K%s batch: %zu/%zu done, %zu failed, %s, %s/s, "
 	    "ETA %s", progname, b->done, b->n, b->failed, done, rate, eta);
 	fflush(stderr);
@@ -72,6 +65,11 @@ void batch_report_item(struct batch *b, const struct item *it)
 		else if (it->st == ST_CONVERTED)
 			fprintf(stderr, " (%.1f s)", it->seconds);
 		fputc('\n', stderr);
+	}
+	if (b->verbose && it->nwarnings) {
+		batch_clear_status(b);
+		warnings_print(stderr, (const char *const *)it->warnings,
+		    it->nwarnings);
 	}
 	if (!b->quiet)
 		batch_draw_status(b);

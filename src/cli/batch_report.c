@@ -82,32 +82,28 @@ int batch_write_report(struct batch *b)
 	return rc;
 }
 
-/* XML 1.0 text: markup escaped, control characters and bad UTF-8 as '?'. */
-static void xml_text(FILE *f, const char *s)
+int batch_write_html(struct batch *b, const char *path)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	struct html_input *rows = batch_xrealloc(NULL, (b->n ? b->n : 1) *
+	    sizeof *rows);
+	int rc;
 
-	while (*p) {
-		unsigned c = *p;
-		int n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 &&
-		    c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
-		for (int i = 1; i < n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				n = 0;
-		if (n == 0 || (c < 0x20 && c != '\t' && c != '\n')) {
-			fputc('?', f);
-			p++;
-			continue;
-		}
-		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fwrite(p, 1, (size_t)n, f);
-		}
-		p += n;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct item *it = &b->items[i];
+		rows[i] = (struct html_input){
+			.input = it->input, .status = batch_status_names[it->st],
+			.output = it->out, .error = it->error,
+			.in_bytes = it->in_bytes, .out_bytes = it->out_bytes,
+			.seconds = it->seconds,
+			.warnings = (const char *const *)it->warnings,
+			.nwarnings = it->nwarnings,
+			.mappings = (const char *const *)it->mappings,
+			.nmappings = it->nmappings,
+		};
 	}
+	rc = html_batch_write(path, b->outdir, rows, b->n);
+	free(rows);
+	return rc;
 }
 
 int batch_write_junit(struct batch *b)
@@ -128,26 +124,26 @@ int batch_write_junit(struct batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		const struct item *it = &b->items[i];
 		fputs("    <testcase classname=\"pkgflat.batch\" name=\"", f);
-		xml_text(f, it->input);
+		markup_text(f, it->input);
 		if (it->member) {
 			fputc('(', f);
-			xml_text(f, it->member);
+			markup_text(f, it->member);
 			fputc(')', f);
 		}
 		fprintf(f, "\" time=\"%.3f\">\n", it->seconds);
 		if (it->st == ST_FAILED) {
 			fputs("      <failure message=\"", f);
-			xml_text(f, it->error ? it->error : "failed");
+			markup_text(f, it->error ? it->error : "failed");
 			fputs("\"/>\n", f);
 		} else if (it->st != ST_CONVERTED && it->st != ST_SKIPPED)
 			fputs("      <skipped message=\"interrupted\"/>\n", f);
 		fputs("      <system-out>", f);
-		xml_text(f, batch_status_names[it->st]);
+		markup_text(f, batch_status_names[it->st]);
 		fputs(": ", f);
-		xml_text(f, it->out);
+		markup_text(f, it->out);
 		for (size_t k = 0; k < it->nwarnings; k++) {
 			fputs("\nwarning: ", f);
-			xml_text(f, it->warnings[k]);
+			markup_text(f, it->warnings[k]);
 		}
 		fputs("</system-out>\n    </testcase>\n", f);
 	}

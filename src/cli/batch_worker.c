@@ -84,6 +84,10 @@ void batch_worker(struct batch *b, struct item *it, const char *record)
 	pkgflat_error_clear(&err);
 	opt.output = it->out;
 	opt.threads = b->threads;
+	if (b->fl.bytes) {
+		opt.progress = inflight_cb;
+		opt.progress_ctx = &b->fl.bytes[it - b->items];
+	}
 	if (pkgflat_package_open_member(it->input, it->member, &pkg, &err) ||
 	    pkgflat_convert(pkg, &opt, &res, &err) ||
 	    pkgflat_digest_path(it->out, out, &out_bytes, &err))
@@ -91,6 +95,15 @@ void batch_worker(struct batch *b, struct item *it, const char *record)
 	status = "converted";
 	for (size_t i = 0; i < pkgflat_convert_warning_count(res); i++)
 		rec_put(f, "warning", pkgflat_convert_warning(res, i));
+	for (size_t i = 0; i < pkgflat_convert_mapping_count(res); i++) {
+		const pkgflat_mapping *m = pkgflat_convert_mapping(res, i);
+		char *line = batch_xprintf("%s: %s%s%s -> %s%s%s%s", m->component ?
+		    m->component : "product", m->legacy, m->value ? "=" : "",
+		    m->value ? m->value : "", m->flat ? m->flat : "dropped",
+		    m->note ? " (" : "", m->note ? m->note : "", m->note ? ")" : "");
+		rec_put(f, "mapping", line);
+		free(line);
+	}
 	goto done;
 failed:
 	pkgflat_error_text(&err, text, sizeof text);
@@ -146,6 +159,10 @@ int batch_read_record(struct item *it, const char *record)
 			it->warnings = batch_xrealloc(it->warnings, (it->nwarnings + 1) *
 			    sizeof *it->warnings);
 			it->warnings[it->nwarnings++] = batch_xstrdup(v);
+		} else if (!strcmp(line, "mapping")) {
+			it->mappings = batch_xrealloc(it->mappings, (it->nmappings + 1) *
+			    sizeof *it->mappings);
+			it->mappings[it->nmappings++] = batch_xstrdup(v);
 		}
 	}
 	free(line);

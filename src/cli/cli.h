@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pkgflat.h"
 
@@ -62,6 +63,7 @@ int notarize_many(const char *const *paths, size_t n, int jobs,
 /* staple --fetch (cmd_notarize.c): look the ticket up, staple, check. */
 int staple_fetch(const char *pkg, int ticket_wait, const char *ticket_url,
     const char *ca_file);
+int cmd_check_signature(int argc, char **argv);
 
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */
@@ -80,6 +82,8 @@ int staple_fetch(const char *pkg, int ticket_wait, const char *ticket_url,
 struct tsa_opts {
 	const char *url;
 	int timeout;
+	int none;               /* --timestamp=none */
+	int apple_default;      /* url is Apple's, by productsign's habit */
 };
 
 /* Takes one identity option; 1 if c was one. */
@@ -88,7 +92,11 @@ static inline int identity_option(int c, pkgflat_identity_spec *s, int *force,
 {
 	extern char *optarg;
 	switch (c) {
-	case 'T': t->url = optarg ? optarg : PKGFLAT_APPLE_TSA; return 1;
+	case 'T':
+		/* productsign's --timestamp=none: no timestamp, not a host. */
+		t->none = optarg && !strcmp(optarg, "none");
+		t->url = t->none ? NULL : optarg ? optarg : PKGFLAT_APPLE_TSA;
+		return 1;
 	case 'W': t->timeout = atoi(optarg); return 1;
 	case 'P': s->p12 = optarg; return 1;
 	case 'K': s->key = optarg; return 1;
@@ -169,5 +177,125 @@ void binaries_json_component(json *j, const pkgflat_binaries *bs,
     const char *component);
 void binaries_json_notarization(json *j, const pkgflat_binaries *bs);
 int verify_notarization(const char *path, int as_json, int quiet);
+
+/* The progress line (progress.c). mode: -1 on a terminal only (the
+ * default), 0 never (--no-progress), 1 always (--progress). */
+struct progress {
+	const char *cmd;
+	int on, shown;
+	double t0, last;        /* monotonic seconds; last -1: never drawn */
+	uint64_t done, total;
+	char component[160];
+};
+void progress_init(struct progress *p, const char *cmd, int mode);
+void progress_update(struct progress *p, uint64_t done, uint64_t total,
+    const char *component);
+/* A pkgflat_progress_fn; ctx is the struct progress. */
+void progress_cb(const pkgflat_progress *pp, void *ctx);
+/* Erase the line (before printing anything else); it comes back on the
+ * next update. progress_end() erases it for good. */
+void progress_clear(struct progress *p);
+void progress_end(struct progress *p);
+/* "pkgflat CMD: 1.2 GB / 3.4 GB (35%), 41.0 MB/s, ETA 0:53, COMPONENT" */
+void progress_line(char *buf, size_t size, const char *cmd, uint64_t done,
+    uint64_t total, double elapsed, const char *component);
+void human_size(char *buf, size_t size, double bytes); /* "1.5 GB" */
+void human_duration(char *buf, size_t size, double seconds); /* "1:05" */
+
+/* What every command takes about what it shows (ui.c): -v, -q,
+ * --progress, --no-progress. */
+enum { OPT_UI_PROGRESS = 0x1000, OPT_UI_NO_PROGRESS };
+#define UI_OPTIONS \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "progress", no_argument, NULL, OPT_UI_PROGRESS }, \
+	{ "no-progress", no_argument, NULL, OPT_UI_NO_PROGRESS }
+#define UI_OPTIONS_HELP \
+    "  -v, --verbose            say what was decided and why\n" \
+    "  -q, --quiet              print nothing but errors\n" \
+    "  --progress, --no-progress\n" \
+    "                           show (or never show) the progress line; by\n" \
+    "                           default it is shown when standard error is a\n" \
+    "                           terminal\n"
+struct ui {
+	int verbose, quiet;
+	int progress;           /* as for progress_init() */
+};
+#define UI_INIT { 0, 0, -1 }
+/* Takes one of UI_OPTIONS; 1 if c was one. */
+int ui_option(int c, struct ui *u);
+/* Print to standard error unless -q; verbose() only with -v. Both erase
+ * a progress line first when one is given. */
+void say(const struct ui *u, struct progress *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void verbose(const struct ui *u, struct progress *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Warnings once (warnings.c): "SUBJECT: TEXT" lines with the same TEXT
+ * from several subjects are printed once, with their count and the
+ * subjects; others as they are. */
+void warnings_print(FILE *f, const char *const *w, size_t n);
+/* A conversion's warnings, so (cmd_convert.c). */
+void print_convert_warnings(const pkgflat_convert_result *r);
+
+/* The closest of the names to what was typed (suggest.c), or NULL when
+ * none is close: edit distance at most a third of its length (at least
+ * 1), or typed is a prefix of only that name. */
+const char *suggest_name(const char *typed, const char *const *names,
+    size_t n);
+/* The closest long option of a getopt table to arg ("--timestmp=x"). */
+const char *suggest_option(const char *arg, const struct option *table);
+/* getopt_long said ':' or '?': say so, with the closest option, and
+ * return EXIT_USAGE. */
+int option_error_table(const char *cmd, int c, char **argv,
+    const struct option *table);
+
+/* Self-contained HTML reports (html.c). */
+/* Text for HTML or XML: markup escaped, control characters and bad UTF-8
+ * as '?'. */
+void markup_text(FILE *f, const char *s);
+struct html_input {
+	const char *input, *status, *output, *error;
+	uint64_t in_bytes, out_bytes;
+	double seconds;
+	const char *const *warnings;
+	size_t nwarnings;
+	const char *const *mappings;   /* decisions, one line each */
+	size_t nmappings;
+};
+int html_batch_write(const char *path, const char *outdir,
+    const struct html_input *rows, size_t n);
+int html_diff_write(const char *path, const char *a, const char *b,
+    const pkgflat_diff_result *r);
+
+
+/* Apple's habits (habits.c). */
+/* EXIT_USAGE, the error printed, when path is a legacy bundle directory
+ * where a flat package belongs (sign, verify); else EXIT_OK. */
+int refuse_bundle(const char *path);
+/* Which timestamp server, if any: --timestamp=none none, --timestamp[=URL]
+ * that, else Apple's when the identity chains to an Apple root (as
+ * productsign does; PKGFLAT_TEST_APPLE_TSA stands in for it in tests). */
+int tsa_decide(struct tsa_opts *t, const pkgflat_identity *id,
+    const struct ui *u);
+/* After a failure: when the timestamp was the default, how to opt out. */
+void tsa_hint(const struct tsa_opts *t);
+/* "signed as \"CN\" (team T), timestamped by URL", or "not signed". */
+void signing_text(char *buf, size_t size, const pkgflat_identity *id,
+    const struct tsa_opts *t);
+void identity_verbose(const struct ui *u, const pkgflat_identity *id);
+
+
+/* Bytes each batch worker has done, shared across fork (inflight.c). */
+struct inflight {
+	uint64_t *bytes;        /* one slot per input */
+	size_t n;
+};
+int inflight_open(struct inflight *f, size_t n);
+void inflight_close(struct inflight *f);
+/* A pkgflat_progress_fn; ctx is the worker's slot (&f->bytes[i]). */
+void inflight_cb(const pkgflat_progress *p, void *ctx);
+/* Slot i, at most cap. */
+uint64_t inflight_get(const struct inflight *f, size_t i, uint64_t cap);
 
 #endif

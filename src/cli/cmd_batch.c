@@ -53,9 +53,17 @@ static const char batch_help[] =
     "                           (convert's --force is --force-sign here)\n"
     "  --force-sign             sign even with an unfit certificate\n"
     "  --junit FILE             also write JUnit XML: one test case per input\n"
+    "  --html FILE              also write the HTML report there (it is always\n"
+    "                           written as OUTDIR/pkgflat-report.html): one\n"
+    "                           self-contained file, a sortable table of the\n"
+    "                           inputs with status, sizes, time, warnings and\n"
+    "                           mapping decisions\n"
     "  --progress MODE          auto (default): one status line redrawn on a\n"
     "                           terminal, else plain; plain: one line per\n"
-    "                           input; tty: the status line\n"
+    "                           input; tty: the status line, which counts the\n"
+    "                           bytes workers have in flight\n"
+    "  --no-progress            neither: only errors and the summary\n"
+    "  -v, --verbose            the line per input, and each input's warnings\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -h, --help               show this help\n"
     "\n"
@@ -102,7 +110,8 @@ static int parse_jobs(const char *s, int *out)
 	return 0;
 }
 
-enum { OPT_FORCE = 256, OPT_JUNIT, OPT_PROGRESS, OPT_THREADS };
+enum { OPT_FORCE = 256, OPT_JUNIT, OPT_PROGRESS, OPT_THREADS, OPT_HTML,
+	OPT_NO_PROGRESS };
 
 int cmd_batch(int argc, char **argv)
 {
@@ -113,6 +122,9 @@ int cmd_batch(int argc, char **argv)
 		{ "force-sign", no_argument, NULL, 'F' },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+		{ "html", required_argument, NULL, OPT_HTML },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -133,7 +145,7 @@ int cmd_batch(int argc, char **argv)
 	b.jobs = cores < 1 ? 1 : (int)cores;
 	optind = 1;
 	opterr = 0;
-	while ((c = next_option("batch", argc, argv, ":o:j:qh", opts, &b.co, &rc)) != -1) {
+	while ((c = next_option("batch", argc, argv, ":o:j:vqh", opts, &b.co, &rc)) != -1) {
 		if (c == -2)
 			goto out;
 		switch (c) {
@@ -155,13 +167,16 @@ int cmd_batch(int argc, char **argv)
 		case OPT_FORCE: b.force = 1; break;
 		case OPT_JUNIT: b.junit = optarg; break;
 		case OPT_PROGRESS: progress = optarg; break;
-		case 'q': b.quiet = 1; break;
+		case OPT_NO_PROGRESS: progress = "none"; break;
+		case OPT_HTML: b.html = optarg; break;
+		case 'v': b.verbose = 1; b.quiet = 0; break;
+		case 'q': b.quiet = 1; b.verbose = 0; break;
 		case 'h': printf(batch_help, convert_options_help); goto out;
-		default: rc = option_error("batch", c, argv); goto out;
+		default: rc = option_error_table("batch", c, argv, opts); goto out;
 		}
 	}
 	if (strcmp(progress, "auto") && strcmp(progress, "plain") &&
-	    strcmp(progress, "tty")) {
+	    strcmp(progress, "tty") && strcmp(progress, "none")) {
 		rc = usage_error("batch", "--progress takes auto, plain or tty, "
 		    "not '%s'", progress);
 		goto out;
@@ -178,7 +193,11 @@ int cmd_batch(int argc, char **argv)
 		goto out;
 	b.tty = !strcmp(progress, "tty") ||
 	    (!strcmp(progress, "auto") && isatty(STDERR_FILENO));
-	b.plain = !b.tty;
+	/* --no-progress: neither the status line nor a line per input. */
+	b.plain = !b.tty && strcmp(progress, "none");
+	if (b.co.id)
+		tsa_decide(&b.co.tsa, b.co.id, &(struct ui){ .verbose = b.verbose });
+	b.co.opt.timestamp_url = b.co.tsa.url;
 	if (!b.threads) /* the workers share the cores */
 		b.threads = b.jobs >= cores ? 1 : (int)(cores / b.jobs);
 	if (stat(b.outdir, &sb) == 0) {
@@ -244,6 +263,8 @@ int cmd_batch(int argc, char **argv)
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	/* Best effort: without it the progress counts finished inputs only. */
+	inflight_open(&b.fl, b.n);
 	struct sigaction sa = { .sa_handler = batch_on_signal }, old_int, old_term,
 	    old_chld;
 	sigemptyset(&sa.sa_mask);
@@ -260,9 +281,14 @@ int cmd_batch(int argc, char **argv)
 	batch_wake_fd[0] = batch_wake_fd[1] = -1;
 	rmdir(b.tmpdir);
 
+	inflight_close(&b.fl);
 	rc = batch_write_report(&b);
 	if (b.junit && batch_write_junit(&b))
 		rc = EXIT_ERROR;
+	char *html = batch_xprintf("%s/%s", b.outdir, HTML_NAME);
+	if (batch_write_html(&b, html) || (b.html && batch_write_html(&b, b.html)))
+		rc = EXIT_ERROR;
+	free(html);
 	if (!b.quiet) {
 		fprintf(stderr, "%s batch: %zu converted, %zu up to date, %zu "
 		    "failed", progname, b.converted, b.skipped, b.failed);

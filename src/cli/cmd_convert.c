@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -25,8 +26,13 @@ static const char convert_help[] =
     "                           only when the conversion succeeded\n"
     "  --report FILE            write every mapping decision as JSON\n"
     "%s"  /* convert_options_help */
-    "  -q, --quiet              no warnings on standard error\n"
+    UI_OPTIONS_HELP
     "  -h, --help               show this help\n"
+    "\n"
+    "On success one line says what was written: its size, its components,\n"
+    "and whether and as whom it was signed. A warning that several\n"
+    "components share is printed once, with where it was found (the report\n"
+    "keeps each). With -v, every mapping decision is printed too.\n"
     "\n"
     "SOURCE_DATE_EPOCH, when set, fixes every time stamp: converting the same\n"
     "input twice gives byte-identical output.\n"
@@ -95,39 +101,68 @@ static int write_report(const char *path, const char *input, const char *out,
 	return output_fclose(f, o, path);
 }
 
+/* -v: each mapping decision, one line. */
+static void print_mappings(const struct ui *u, const pkgflat_convert_result *r)
+{
+	for (size_t i = 0; u->verbose && i < pkgflat_convert_mapping_count(r); i++) {
+		const pkgflat_mapping *m = pkgflat_convert_mapping(r, i);
+		verbose(u, NULL, "%s: %s%s%s -> %s%s%s%s",
+		    m->component ? m->component : "product", m->legacy,
+		    m->value ? "=" : "", m->value ? m->value : "",
+		    m->flat ? m->flat : "dropped", m->note ? " (" : "",
+		    m->note ? m->note : "", m->note ? ")" : "");
+	}
+}
+
+void print_convert_warnings(const pkgflat_convert_result *r)
+{
+	size_t n = pkgflat_convert_warning_count(r);
+	const char **w = calloc(n ? n : 1, sizeof *w);
+
+	for (size_t i = 0; w && i < n; i++)
+		w[i] = pkgflat_convert_warning(r, i);
+	if (w)
+		warnings_print(stderr, w, n);
+	free(w);
+}
+
 int cmd_convert(int argc, char **argv)
 {
 	static const struct option own[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", required_argument, NULL, 'r' },
-		{ "quiet", no_argument, NULL, 'q' },
+		UI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct option *opts = options_table(own);
 	struct convert_opts co;
 	const char *report = NULL, *output = NULL;
-	int quiet = 0, c, rc = EXIT_OK;
+	int c, rc = EXIT_OK;
+	struct ui u = UI_INIT;
+	struct progress prog;
 	pkgflat_error err;
 	pkgflat_package *pkg = NULL;
 	pkgflat_convert_result *res = NULL;
 
 	convert_opts_init(&co);
+	progress_init(&prog, "convert", 0);
 	if (!opts) {
 		fprintf(stderr, "%s convert: out of memory\n", progname);
 		return EXIT_ERROR;
 	}
 	optind = 1;
 	opterr = 0;
-	while ((c = next_option("convert", argc, argv, ":o:qh", opts, &co, &rc)) != -1) {
+	while ((c = next_option("convert", argc, argv, ":o:vqh", opts, &co, &rc)) != -1) {
 		if (c == -2)
 			goto out;
+		if (ui_option(c, &u))
+			continue;
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'r': report = optarg; break;
-		case 'q': quiet = 1; break;
 		case 'h': printf(convert_help, convert_options_help); goto out;
-		default: rc = option_error("convert", c, argv); goto out;
+		default: rc = option_error_table("convert", c, argv, opts); goto out;
 		}
 	}
 	if (optind != argc - 1) {
@@ -141,6 +176,11 @@ int cmd_convert(int argc, char **argv)
 	}
 	if ((rc = convert_opts_finish("convert", &co)))
 		goto out;
+	if (co.id) {
+		identity_verbose(&u, co.id);
+		tsa_decide(&co.tsa, co.id, &u);
+		co.opt.timestamp_url = co.tsa.url;
+	}
 	co.opt.output = output;
 	/* Nothing named to be read may be written over, before any work. */
 	const char *reads[] = { argv[optind], co.spec.p12, co.spec.key,
@@ -156,20 +196,32 @@ int cmd_convert(int argc, char **argv)
 		rc = report_error(&err);
 		goto out;
 	}
+	progress_init(&prog, "convert", u.quiet ? 0 : u.progress);
+	co.opt.progress = progress_cb;
+	co.opt.progress_ctx = &prog;
 	pkgflat_status st = pkgflat_convert(pkg, &co.opt, &res, &err);
+	progress_end(&prog);
 	if (st) {
 		rc = report_error(&err);
+		tsa_hint(&co.tsa);
 		goto out;
 	}
-	if (!quiet)
-		for (size_t i = 0; i < pkgflat_convert_warning_count(res); i++) {
-			fprintf(stderr, "%s: warning: ", progname);
-			print_text(stderr, pkgflat_convert_warning(res, i));
-			fputc('\n', stderr);
-		}
+	if (!u.quiet)
+		print_convert_warnings(res);
+	print_mappings(&u, res);
 	if (report)
 		rc = write_report(report, argv[optind], output, res);
+	if (!rc && !u.quiet) {
+		struct stat sb;
+		char how[2048];
+		size_t n = pkgflat_convert_component_count(res);
+		signing_text(how, sizeof how, co.id, &co.tsa);
+		if (stat(output, &sb) == 0)
+			say(&u, NULL, "wrote %s: %lld bytes, %zu component%s, %s",
+			    output, (long long)sb.st_size, n, n == 1 ? "" : "s", how);
+	}
 out:
+	progress_end(&prog);
 	pkgflat_package_free(pkg);
 	pkgflat_convert_result_free(res);
 	convert_opts_free(&co);

@@ -44,7 +44,11 @@ static const char diff_help[] =
     "  --max N          show at most N differences per component (default 20;\n"
     "                   0: all); --json always has all\n"
     "  --json           print one JSON object with every difference\n"
-    "  -q, --quiet      print nothing; the exit status tells\n"
+    "  --html FILE      also write a self-contained HTML report: the\n"
+    "                   differences grouped by component, A's and B's values\n"
+    "                   side by side, in sortable tables\n"
+    UI_OPTIONS_HELP
+    "                   (-q: nothing printed; the exit status tells)\n"
     "  -h, --help       show this help\n"
     "\n"
     "exit status: 0 equivalent, 1 different, 2 usage error, 3 unreadable or\n"
@@ -181,19 +185,25 @@ int cmd_diff(int argc, char **argv)
 		{ "ownership", required_argument, NULL, 'O' },
 		{ "max", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
+		{ "html", required_argument, NULL, 'H' },
+		UI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	pkgflat_diff_options o = { 0 };
 	const char *map[64];
-	int as_json = 0, quiet = 0, c, rc;
+	int as_json = 0, c, rc;
 	long max = 20;
 	char *end;
+	const char *html = NULL;
+	struct ui u = UI_INIT;
+	struct progress prog;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqh", opts, NULL)) != -1) {
+		if (ui_option(c, &u))
+			continue;
 		switch (c) {
 		case 'm':
 			if (o.map_count == sizeof map / sizeof *map)
@@ -232,15 +242,21 @@ int cmd_diff(int argc, char **argv)
 				    optarg);
 			break;
 		case 'j': as_json = 1; break;
-		case 'q': quiet = 1; break;
+		case 'H': html = optarg; break;
 		case 'h': fputs(diff_help, stdout); return EXIT_OK;
 		default:
-			return usage_error("diff", "unknown option '%s'", argv[optind - 1]);
+			return option_error_table("diff", c, argv, opts);
 		}
 	}
 	if (argc - optind != 2)
 		return usage_error("diff", "two packages to compare, A and B");
 	o.map = map;
+	const char *reads[] = { argv[optind], argv[optind + 1] };
+	if ((rc = refuse_overwrite(html, reads, 2)))
+		return rc;
+	progress_init(&prog, "diff", u.quiet ? 0 : u.progress);
+	o.progress = progress_cb;
+	o.progress_ctx = &prog;
 
 	pkgflat_package *a = NULL, *b = NULL;
 	pkgflat_diff_result *r = NULL;
@@ -249,12 +265,24 @@ int cmd_diff(int argc, char **argv)
 	if (pkgflat_package_open(argv[optind], &a, &err) ||
 	    pkgflat_package_open(argv[optind + 1], &b, &err) ||
 	    pkgflat_diff(a, b, &o, &r, &err)) {
+		progress_end(&prog);
 		rc = report_error(&err);
-	} else if (quiet) {
-		rc = pkgflat_diff_equivalent(r) ? EXIT_OK : EXIT_NEGATIVE;
-	} else {
-		rc = report(argv[optind], argv[optind + 1], r, as_json, max);
+		goto out;
 	}
+	progress_end(&prog);
+	verbose(&u, NULL, "%zu component pair%s compared, %zu difference%s "
+	    "and notes in all", pkgflat_diff_pair_count(r),
+	    pkgflat_diff_pair_count(r) == 1 ? "" : "s", pkgflat_diff_count(r),
+	    pkgflat_diff_count(r) == 1 ? "" : "s");
+	rc = pkgflat_diff_equivalent(r) ? EXIT_OK : EXIT_NEGATIVE;
+	if (!u.quiet)
+		rc = report(argv[optind], argv[optind + 1], r, as_json, max);
+	if (html) {
+		int hrc = html_diff_write(html, argv[optind], argv[optind + 1], r);
+		if (hrc)
+			rc = hrc;
+	}
+out:
 	pkgflat_diff_result_free(r);
 	pkgflat_package_free(a);
 	pkgflat_package_free(b);

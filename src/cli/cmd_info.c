@@ -24,6 +24,8 @@ static const char info_help[] =
     "  --json      print one JSON object instead of text\n"
     "  --no-scan   do not read payloads and BOMs (faster; no counts, no\n"
     "              BOM/payload cross-check)\n"
+    "  -v, --verbose  also say on standard error how the input was read\n"
+    "  -q, --quiet    print nothing: the exit status tells whether it reads\n"
     "  -h, --help  show this help\n"
     "\n"
     "exit status: 0 ok, 2 usage error, 3 unreadable or malformed package\n";
@@ -380,23 +382,26 @@ int cmd_info(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-scan", no_argument, NULL, 'n' },
+		UI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int as_json = 0, scan = 1, c;
 	pkgflat_error err;
 	pkgflat_package *pkg = NULL;
+	struct ui u = UI_INIT;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqh", opts, NULL)) != -1) {
+		if (ui_option(c, &u))
+			continue;
 		switch (c) {
 		case 'j': as_json = 1; break;
 		case 'n': scan = 0; break;
 		case 'h': fputs(info_help, stdout); return EXIT_OK;
 		default:
-			return usage_error("info", "unknown option '%s'",
-			    argv[optind - 1]);
+			return option_error_table("info", c, argv, opts);
 		}
 	}
 	if (optind != argc - 1)
@@ -426,7 +431,15 @@ int cmd_info(int argc, char **argv)
 	}
 	const pkgflat_component *root = pkgflat_package_root(pkg);
 	size_t nw = pkgflat_package_warning_count(pkg);
-	if (as_json) {
+	verbose(&u, NULL, "%s: read as a %s (%s), %zu component%s%s",
+	    argv[optind], pkgflat_component_kind_name(pkgflat_component_kind(root)),
+	    container_name(pkgflat_package_container(pkg)),
+	    pkgflat_package_component_count(pkg),
+	    pkgflat_package_component_count(pkg) == 1 ? "" : "s",
+	    scan ? ", payloads and BOMs read" : ", payloads not read (--no-scan)");
+	if (u.quiet) {
+		/* Read and checked: nothing to show. */
+	} else if (as_json) {
 		json j = { .f = stdout };
 		json_begin_object(&j, NULL);
 		json_string(&j, "package", pkgflat_package_path(pkg));

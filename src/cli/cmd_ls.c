@@ -32,6 +32,8 @@ static const char ls_help[] =
     "              every file of its Scripts archive, for a legacy one its\n"
     "              install scripts, named as convert stores them\n"
     "  --json      print a JSON array of components with their entries\n"
+    "  -v, --verbose  also say on standard error where the list came from\n"
+    "  -q, --quiet    print nothing: the exit status tells whether it reads\n"
     "  -h, --help  show this help\n"
     "\n"
     "exit status: 0 ok, 2 usage error, 3 unreadable or malformed input\n";
@@ -208,18 +210,22 @@ int cmd_ls(int argc, char **argv)
 		{ "scripts", no_argument, NULL, 's' },
 		{ "sha256", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		UI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum source which = SRC_DEFAULT;
 	int as_json = 0, c, rc = EXIT_OK;
+	struct ui u = UI_INIT;
 	json j = { .f = stdout };
 	struct ls_ctx ctx = { 0 };
 	pkgflat_error err;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqh", opts, NULL)) != -1) {
+		if (ui_option(c, &u))
+			continue;
 		switch (c) {
 		case 'b':
 		case 'p':
@@ -233,7 +239,7 @@ int cmd_ls(int argc, char **argv)
 		case 'j': as_json = 1; break;
 		case 'h': fputs(ls_help, stdout); return EXIT_OK;
 		default:
-			return usage_error("ls", "unknown option '%s'", argv[optind - 1]);
+			return option_error_table("ls", c, argv, opts);
 		}
 	}
 	if (optind != argc - 1)
@@ -242,6 +248,12 @@ int cmd_ls(int argc, char **argv)
 	if (ctx.sha256 && which != SRC_PAYLOAD)
 		return usage_error("ls", "--sha256 goes with --payload");
 	const char *path = argv[optind];
+	/* -q: every check still made, the listing itself dropped. */
+	if (u.quiet && !freopen("/dev/null", "w", stdout))
+		return EXIT_ERROR;
+	verbose(&u, NULL, "%s: listed from %s", path, which == SRC_BOM ? "the BOM" :
+	    which == SRC_PAYLOAD ? "the payload" : which == SRC_SCRIPTS ?
+	    "the scripts" : "the BOM when there is one, else the payload");
 	if (as_json) {
 		ctx.j = &j;
 		json_begin_array(&j, NULL);

@@ -2,13 +2,15 @@
  * step or in two (--prepare here, the key elsewhere, --inject here). */
 #include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
 
 static const char sign_help[] =
-    "usage: pkgflat sign IDENTITY [--force] [--timestamp[=URL]] [--fsync]\n"
+    "usage: pkgflat sign IDENTITY [--force] [--timestamp[=URL|none]] [--fsync]\n"
     "                    IN.pkg -o OUT.pkg\n"
+    "       pkgflat sign [options] IN.pkg OUT.pkg       (productsign's order)\n"
     "       pkgflat sign --prepare DIR --cert FILE [--chain FILE] [--force] IN.pkg\n"
     "       pkgflat sign --inject DIR [--timestamp[=URL]] [--fsync] IN.pkg -o OUT.pkg\n"
     "\n"
@@ -23,6 +25,10 @@ static const char sign_help[] =
     "\n"
     "identity:\n"
     "  --p12 FILE               PKCS#12 with key, certificate and chain\n"
+    "  --sign NAME              with --p12 holding several identities (a\n"
+    "                           keychain export): the one whose certificate's\n"
+    "                           common name contains NAME, as productsign\n"
+    "                           --sign picks from a keychain\n"
     "  --key FILE --cert FILE   private key and certificate (PEM or DER)\n"
     "  --key pkcs11:URI --cert FILE\n"
     "                           a key in a PKCS#11 token through OpenSSL's\n"
@@ -36,7 +42,10 @@ static const char sign_help[] =
     "                           like 'openssl pkeyutl -sign -inkey KEY'; it\n"
     "                           runs twice (RSA, then CMS) and every signature\n"
     "                           is checked against the certificate\n"
-    "  --chain FILE             intermediates and root (PEM); replaces others\n"
+    "  --chain FILE             intermediates and root (PEM); replaces others.\n"
+    "                           --cert is the leaf only: a CA certificate there\n"
+    "                           (productsign's --cert adds an intermediate) is\n"
+    "                           refused\n"
     "  --pass SPEC              env:VAR, file:PATH or fd:N (never the\n"
     "                           passphrase itself)\n"
     "  --force                  sign even if the certificate is expired or is\n"
@@ -48,7 +57,11 @@ static const char sign_help_options[] =
     "  --timestamp[=URL]        add an RFC 3161 timestamp to the CMS signature\n"
     "                           (default server: Apple's, as productsign uses;\n"
     "                           http_proxy is honoured); failing to get one is\n"
-    "                           an error and nothing is written\n"
+    "                           an error and nothing is written. Without this\n"
+    "                           option, an identity that chains to an Apple\n"
+    "                           root is timestamped by Apple's server, as\n"
+    "                           productsign does with Developer ID\n"
+    "  --timestamp=none         no timestamp, whatever the identity\n"
     "  --timestamp-timeout SEC  how long to wait for the server (default 30)\n"
     "  --fsync                  flush OUT to disk before renaming it into place\n"
     "                           (durable across power loss; slower). Without\n"
@@ -56,6 +69,11 @@ static const char sign_help_options[] =
     "                           cache when pkgflat exits; OUT is never partial\n"
     "                           either way. PKGFLAT_FSYNC=1 does the same for\n"
     "                           every command that writes packages\n"
+    UI_OPTIONS_HELP
+    "  -h, --help               show this help\n"
+    "\n"
+    "On success one line says what was written, as whom, and whether it was\n"
+    "timestamped (by which server).\n"
     ;
 
 static const char sign_help_twostep[] =
@@ -101,14 +119,29 @@ static void warn_growth(const char *what, const pkgflat_sign_result *res)
 	}
 }
 
+/* "signed OUT: N bytes, signed as "CN" (team T), no timestamp" */
+static void summary(const struct ui *u, const char *out,
+    const pkgflat_identity *id, const struct tsa_opts *tsa)
+{
+	struct stat sb;
+	char how[2048];
+
+	if (u->quiet || stat(out, &sb) != 0)
+		return;
+	signing_text(how, sizeof how, id, tsa);
+	say(u, NULL, "signed %s: %lld bytes, %s", out, (long long)sb.st_size, how);
+}
+
 int cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		IDENTITY_OPTIONS,
+		{ "sign", required_argument, NULL, 'N' },
 		{ "prepare", required_argument, NULL, 'R' },
 		{ "inject", required_argument, NULL, 'I' },
 		{ "fsync", no_argument, NULL, 'Y' },
+		UI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -116,7 +149,9 @@ int cmd_sign(int argc, char **argv)
 	pkgflat_sign_options opt;
 	pkgflat_sign_result res = { 0 };
 	struct tsa_opts tsa = { 0 };
-	const char *out = NULL, *prepare = NULL, *inject = NULL;
+	struct ui u = UI_INIT;
+	struct progress prog;
+	const char *out = NULL, *prepare = NULL, *inject = NULL, *in;
 	int force = 0, c, rc;
 	pkgflat_identity *id = NULL;
 	pkgflat_error err;
@@ -124,11 +159,12 @@ int cmd_sign(int argc, char **argv)
 	pkgflat_sign_options_init(&opt);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		if (identity_option(c, &spec, &force, &tsa))
+	while ((c = getopt_long(argc, argv, ":o:vqh", opts, NULL)) != -1) {
+		if (identity_option(c, &spec, &force, &tsa) || ui_option(c, &u))
 			continue;
 		switch (c) {
 		case 'o': out = optarg; break;
+		case 'N': spec.name = optarg; break;
 		case 'R': prepare = optarg; break;
 		case 'I': inject = optarg; break;
 		case 'Y': opt.fsync = 1; break;
@@ -138,26 +174,41 @@ int cmd_sign(int argc, char **argv)
 			fputs(sign_help_twostep, stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("sign", "unknown option or missing value: '%s'",
-			    argv[optind - 1]);
+			return option_error_table("sign", c, argv, opts);
 		}
+	}
+	/* productsign's form: IN.pkg OUT.pkg, no -o. */
+	if (!prepare && argc - optind == 2) {
+		if (out)
+			return usage_error("sign", "OUT twice: give it as the last "
+			    "argument or with -o, not both");
+		out = argv[argc - 1];
+		argc--;
 	}
 	if (optind != argc - 1)
 		return usage_error("sign", optind == argc ? "no package named" :
 		    "one package at a time");
+	in = argv[optind];
 	if (prepare && inject)
 		return usage_error("sign", "--prepare and --inject are two steps: "
 		    "one at a time");
 	if (!prepare && !out)
 		return usage_error("sign", "no output file: use -o OUT.pkg");
+	if (spec.name && !spec.p12)
+		return usage_error("sign", "--sign NAME picks an identity inside "
+		    "--p12; with --key and --cert the identity is already chosen");
+	if ((rc = refuse_bundle(in)))
+		return rc;
 	/* The key and certificates are read, never written over. */
 	const char *reads[] = { spec.p12, spec.key, spec.cert, spec.chain };
 	if ((rc = refuse_overwrite(out, reads, 4)))
 		return rc;
+	progress_init(&prog, "sign", u.quiet ? 0 : u.progress);
+	opt.progress = progress_cb;
+	opt.progress_ctx = &prog;
 	/* SOURCE_DATE_EPOCH fixes the time written into the output; whether
 	 * the certificate may sign is judged by the clock (identity_load). */
 	opt.timestamp = now_or_epoch();
-	opt.tsa_url = tsa.url;
 	opt.tsa_timeout = tsa.timeout;
 	pkgflat_error_clear(&err);
 	if (inject) {
@@ -165,15 +216,17 @@ int cmd_sign(int argc, char **argv)
 		    spec.sign_command || force)
 			return usage_error("sign", "--inject takes the certificates from "
 			    "the request: no identity options");
-		rc = pkgflat_sign_inject(inject, argv[optind], out, &opt, &res, &err) ?
+		opt.tsa_url = tsa.url;
+		rc = pkgflat_sign_inject(inject, in, out, &opt, &res, &err) ?
 		    report_error(&err) : EXIT_OK;
+		progress_end(&prog);
 		if (!rc)
 			warn_growth(out, &res);
 		pkgflat_sign_result_clear(&res);
 		return rc;
 	}
 	if (prepare) {
-		if (out || tsa.url)
+		if (out || tsa.url || tsa.none)
 			return usage_error("sign", "--prepare writes only the request "
 			    "directory: -o and --timestamp go with --inject");
 		if (spec.p12 || spec.key || spec.pass || spec.sign_command ||
@@ -182,17 +235,26 @@ int cmd_sign(int argc, char **argv)
 			    "maybe --chain), and no key");
 		if ((rc = identity_open(&spec, force, (int64_t)time(NULL), &id)))
 			return rc;
-		rc = pkgflat_sign_prepare(argv[optind], prepare, id, &opt, &res,
+		rc = pkgflat_sign_prepare(in, prepare, id, &opt, &res,
 		    &err) ? report_error(&err) : EXIT_OK;
+		progress_end(&prog);
 		if (!rc)
 			warn_growth(prepare, &res);
 	} else {
 		if ((rc = identity_load(&spec, force, (int64_t)time(NULL), &id)))
 			return rc;
-		rc = pkgflat_sign(argv[optind], out, id, &opt, &res, &err) ?
+		identity_verbose(&u, id);
+		tsa_decide(&tsa, id, &u);
+		opt.tsa_url = tsa.url;
+		rc = pkgflat_sign(in, out, id, &opt, &res, &err) ?
 		    report_error(&err) : EXIT_OK;
-		if (!rc)
+		progress_end(&prog);
+		if (rc)
+			tsa_hint(&tsa);
+		else {
 			warn_growth(out, &res);
+			summary(&u, out, id, &tsa);
+		}
 	}
 	pkgflat_sign_result_clear(&res);
 	pkgflat_identity_free(id);

@@ -20,6 +20,10 @@ static const char staple_help[] =
     "stderr and exits 0, so that it can be run on any package (stapler has no\n"
     "removal; like 'rm -f', the wanted state is reached).\n"
     "\n"
+    "options:\n"
+    "  -v, --verbose  say what was attached or removed\n"
+    "  -q, --quiet    print nothing but errors\n"
+    "\n"
     "exit status: 0 done (or no ticket to remove), 2 usage error, 3\n"
     "unreadable or malformed package or ticket\n";
 
@@ -28,23 +32,26 @@ int cmd_staple(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "ticket", required_argument, NULL, 't' },
 		{ "remove", no_argument, NULL, 'r' },
+		UI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ticket = NULL;
 	int remove = 0, c;
 	pkgflat_error err;
+	struct ui u = UI_INIT;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqh", opts, NULL)) != -1) {
+		if (ui_option(c, &u))
+			continue;
 		switch (c) {
 		case 't': ticket = optarg; break;
 		case 'r': remove = 1; break;
 		case 'h': fputs(staple_help, stdout); return EXIT_OK;
 		default:
-			return usage_error("staple", "unknown option or missing value: '%s'",
-			    argv[optind - 1]);
+			return option_error_table("staple", c, argv, opts);
 		}
 	}
 	if (optind != argc - 1)
@@ -60,7 +67,10 @@ int cmd_staple(int argc, char **argv)
 	if (pkgflat_staple(argv[optind], ticket, &err))
 		return report_error(&err);
 	if (!had_ticket)
-		fprintf(stderr, "%s: %s: no stapled ticket to remove; nothing "
-		    "changed\n", progname, argv[optind]);
+		say(&u, NULL, "%s: no stapled ticket to remove; nothing changed",
+		    argv[optind]);
+	else
+		verbose(&u, NULL, "%s: %s", argv[optind], remove ?
+		    "ticket removed" : "ticket stapled");
 	return EXIT_OK;
 }

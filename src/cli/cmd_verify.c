@@ -61,8 +61,13 @@ static const char verify_help[] =
     "                     signer, SDK older than 10.9); exit 1 when one\n"
     "                     would be\n"
     "  --json             print one JSON object instead of text\n"
-    "  -q, --quiet        print nothing on standard output\n"
+    UI_OPTIONS_HELP
     "  -h, --help         show this help\n"
+    "\n"
+    "'pkgflat check-signature PKG' (the same options) is 'verify\n"
+    "--signature-only' printing only pkgutil --check-signature's lines (with\n"
+    "-v, the checks too); it exits 0 when the signature is trusted, 1 when\n"
+    "the package is unsigned or the signature is not trusted.\n"
     "\n"
     "exit status: 0 every check passed, 1 a check failed or the package is\n"
     "unsigned (without --allow-unsigned), or with --notarization a binary\n"
@@ -167,8 +172,8 @@ static void print_fingerprint(const char *hex)
 	putchar('\n');
 }
 
-static void print_text_report(const char *path, const pkgflat_verify_report *r,
-    int allow_unsigned)
+/* The lines pkgutil --check-signature prints; the number failed. */
+static size_t print_pkgutil(const char *path, const pkgflat_verify_report *r)
 {
 	const pkgflat_verify_facts *f = pkgflat_verify_get_facts(r);
 	size_t n = pkgflat_verify_check_count(r), failed = 0;
@@ -211,6 +216,14 @@ static void print_text_report(const char *path, const pkgflat_verify_report *r,
 			print_fingerprint(c->sha256);
 		}
 	}
+	return failed;
+}
+
+static void print_text_report(const char *path, const pkgflat_verify_report *r,
+    int allow_unsigned)
+{
+	size_t n = pkgflat_verify_check_count(r), failed = print_pkgutil(path, r);
+
 	putchar('\n');
 	for (size_t i = 0; i < n; i++) {
 		const pkgflat_check *c = pkgflat_verify_check(r, i);
@@ -327,7 +340,14 @@ static void print_json_report(const char *path, const pkgflat_verify_report *r,
 
 #define MAX_CA 16
 
-int cmd_verify(int argc, char **argv)
+/* What pkgutil --check-signature accepts. */
+static int trusted(enum pkgflat_verdict v)
+{
+	return v == PKGFLAT_VERDICT_DEVELOPER_ID ||
+	    v == PKGFLAT_VERDICT_APPLE_TRUSTED || v == PKGFLAT_VERDICT_CA_TRUSTED;
+}
+
+static int verify_main(const char *cmd, int argc, char **argv, int pkgutil)
 {
 	static const struct option opts[] = {
 		{ "ca", required_argument, NULL, 'c' },
@@ -337,7 +357,7 @@ int cmd_verify(int argc, char **argv)
 		{ "signature-only", no_argument, NULL, 's' },
 		{ "notarization", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
+		UI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -345,57 +365,79 @@ int cmd_verify(int argc, char **argv)
 	pkgflat_verify_options o;
 	pkgflat_verify_report *r = NULL;
 	pkgflat_error err;
-	int json_out = 0, quiet = 0, allow_unsigned = 0, notarization = 0, c;
+	struct ui u = UI_INIT;
+	struct progress prog;
+	int json_out = 0, allow_unsigned = 0, notarization = 0, c, rc;
 
 	pkgflat_verify_options_init(&o);
 	o.ca_files = ca;
+	o.signature_only = pkgutil;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqh", opts, NULL)) != -1) {
+		if (ui_option(c, &u))
+			continue;
 		switch (c) {
 		case 'C':
 			o.no_apple_roots = 1;
 			/* fall through */
 		case 'c':
 			if (o.ca_count == MAX_CA)
-				return usage_error("verify", "at most %d --ca files", MAX_CA);
+				return usage_error(cmd, "at most %d --ca files", MAX_CA);
 			ca[o.ca_count++] = optarg;
 			break;
 		case 'a':
 			if (parse_time(optarg, &o.at))
-				return usage_error("verify", "--at: \"%s\" is not "
+				return usage_error(cmd, "--at: \"%s\" is not "
 				    "YYYY-MM-DD[ HH:MM:SS] (UTC)", optarg);
 			break;
 		case 'u': allow_unsigned = 1; break;
 		case 's': o.signature_only = 1; break;
 		case 'n': notarization = 1; break;
 		case 'j': json_out = 1; break;
-		case 'q': quiet = 1; break;
 		case 'h': fputs(verify_help, stdout); return EXIT_OK;
 		default:
-			return usage_error("verify", "unknown option or missing value: '%s'",
-			    argv[optind - 1]);
+			return option_error_table(cmd, c, argv, opts);
 		}
 	}
 	if (optind != argc - 1)
-		return usage_error("verify", optind == argc ? "no package named" :
+		return usage_error(cmd, optind == argc ? "no package named" :
 		    "one package at a time");
 	if (notarization)
-		return verify_notarization(argv[optind], json_out, quiet);
+		return verify_notarization(argv[optind], json_out, u.quiet);
+	if ((rc = refuse_bundle(argv[optind])))
+		return rc;
+	progress_init(&prog, cmd, u.quiet ? 0 : u.progress);
+	o.progress = progress_cb;
+	o.progress_ctx = &prog;
 	pkgflat_error_clear(&err);
-	if (pkgflat_verify(argv[optind], &o, &r, &err)) {
+	rc = pkgflat_verify(argv[optind], &o, &r, &err);
+	progress_end(&prog);
+	if (rc) {
 		report_error(&err);
 		return EXIT_ERROR;
 	}
 	enum pkgflat_verdict v = pkgflat_verify_verdict(r);
-	int ok = pkgflat_verify_failures(r) == 0 &&
+	int ok = pkgutil ? trusted(v) : pkgflat_verify_failures(r) == 0 &&
 	    (v != PKGFLAT_VERDICT_UNSIGNED || allow_unsigned);
-	if (!quiet) {
+	if (!u.quiet) {
 		if (json_out)
 			print_json_report(argv[optind], r, ok);
+		else if (pkgutil && !u.verbose)
+			print_pkgutil(argv[optind], r);
 		else
 			print_text_report(argv[optind], r, allow_unsigned);
 	}
 	pkgflat_verify_report_free(r);
 	return ok ? EXIT_OK : EXIT_NEGATIVE;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	return verify_main("verify", argc, argv, 0);
+}
+
+int cmd_check_signature(int argc, char **argv)
+{
+	return verify_main("check-signature", argc, argv, 1);
 }

@@ -168,12 +168,7 @@ int next_option(const char *cmd, int argc, char **argv, const char *shorts,
 
 int option_error(const char *cmd, int c, char **argv)
 {
-	extern int optind;
-	const char *arg = argv[optind - 1];
-
-	if (c == ':')
-		return usage_error(cmd, "option '%s' needs a value", arg);
-	return usage_error(cmd, "unknown option '%s'", arg);
+	return option_error_table(cmd, c, argv, convert_options);
 }
 
 int convert_opts_finish(const char *cmd, struct convert_opts *o)
@@ -182,7 +177,7 @@ int convert_opts_finish(const char *cmd, struct convert_opts *o)
 	    o->spec.sign_command))
 		return usage_error(cmd, "identity options go with --sign");
 	if (!o->sign) {
-		if (o->tsa.url)
+		if (o->tsa.url || o->tsa.none)
 			return usage_error(cmd, "--timestamp goes with --sign");
 		return EXIT_OK;
 	}

@@ -17,6 +17,7 @@ static const struct command {
 	{ "notarize", cmd_notarize, "submit to Apple's notary service, wait, staple the ticket" },
 	{ "diff", cmd_diff, "compare what two packages install, legacy or flat" },
 	{ "verify", cmd_verify, "check a flat package's structure, checksums and signatures" },
+	{ "check-signature", cmd_check_signature, "the signature alone, in pkgutil --check-signature's words" },
 	{ "batch", cmd_batch, "convert many legacy packages, in parallel, with a report" },
 };
 
@@ -31,7 +32,7 @@ static void usage(FILE *f)
 	    "\n"
 	    "commands:\n", progname, progname);
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 	    "\n"
 	    "Run '%s <command> --help' for the options of a command.\n"
@@ -69,5 +70,13 @@ int main(int argc, char **argv)
 			return commands[i].fn(argc - 1, argv + 1);
 	if (argv[1][0] == '-')
 		return usage_error(NULL, "unknown option '%s'", argv[1]);
+	const char *names[sizeof commands / sizeof *commands];
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		names[i] = commands[i].name;
+	const char *near = suggest_name(argv[1], names,
+	    sizeof commands / sizeof *commands);
+	if (near)
+		return usage_error(NULL, "unknown command '%s'; did you mean '%s'?",
+		    argv[1], near);
 	return usage_error(NULL, "unknown command '%s'", argv[1]);
 }

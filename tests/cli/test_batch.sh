@@ -56,10 +56,10 @@ check_outputs() { # check_outputs DIR
 	echo "$n" >"$T/count"
 }
 
-# Nothing in OUTDIR but outputs, the report and the state file.
+# Nothing in OUTDIR but outputs, the reports and the state file.
 no_leftovers() { # no_leftovers OUTDIR
 	left=$(find "$1" -type f ! -name '*.pkg' ! -name pkgflat-report.json \
-	    ! -name .pkgflat-batch-state; find "$1" -name '.*.pkg*')
+	    ! -name pkgflat-report.html ! -name .pkgflat-batch-state; find "$1" -name '.*.pkg*')
 	[ -z "$left" ] || fail "left behind: $left"
 }
 

@@ -90,7 +90,7 @@ PY
 		same_set "completions/_pkgflat: pkgflat $c" want got
 	done
 	$OPTS commands "$PKGFLAT" | LC_ALL=C sort >want
-	sed -n "/^	commands=(/,/^	)/s/^		'\([a-z]*\):.*/\1/p" "$ROOT/completions/_pkgflat" | LC_ALL=C sort >got
+	sed -n "/^	commands=(/,/^	)/s/^		'\([a-z-]*\):.*/\1/p" "$ROOT/completions/_pkgflat" | LC_ALL=C sort >got
 	same_set "completions/_pkgflat: commands" want got
 	zsh -n "$ROOT/completions/_pkgflat" || fail "zsh: syntax error"
 }

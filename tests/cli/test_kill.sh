@@ -115,7 +115,7 @@ batch_kills() {
 		done
 		[ "$(tree_sum in)" = "$INSUM" ] || fail "input changed"
 		"$PKGFLAT" batch -q -j 2 -o out in || fail "the next run failed"
-		only out .pkgflat-batch-state Python.pkg k.pkg pkgflat-report.json
+		only out .pkgflat-batch-state Python.pkg k.pkg pkgflat-report.html pkgflat-report.json
 		rm -rf out
 		i=$((i + 1))
 	done

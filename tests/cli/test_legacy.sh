@@ -218,7 +218,7 @@ EOF
 	# Valid in 2001 only: refused although SOURCE_DATE_EPOCH is in 2001.
 	SOURCE_DATE_EPOCH=1000000000 bad_input "the certificate is not valid now (judged at $(date -u +%Y-%m-%d)" \
 	    "$PKGFLAT" sign --key "$P/expired.key" --cert "$P/expired.pem" --chain "$P/chain.pem" u.pkg -o no.pkg
-	has "$T/err" "valid from 2001-01-01 00:00:00 UTC until 2002-01-01 00:00:00 UTC"
+	has "$T/err" "notBefore 2001-01-01 00:00:00 UTC, notAfter 2002-01-01 00:00:00 UTC"
 	[ ! -e no.pkg ] || fail "output written"
 }
 

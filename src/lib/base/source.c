@@ -34,7 +34,9 @@ char *src_display(const src *s, const char *path)
 		return pf_asprintf("%s(%s)", s->display, path);
 	if (!s->display[0] || !strcmp(s->display, "."))
 		return pf_strdup(path);
-	return pf_asprintf("%s/%s", s->display, path);
+	size_t n = strlen(s->display);
+	return pf_asprintf("%s%s%s", s->display, s->display[n - 1] == '/' ?
+	    "" : "/", path);
 }
 
 void src_close(src *s)

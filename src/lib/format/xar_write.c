@@ -16,10 +16,11 @@
  *
  * The TOC is written with libxml2's text writer and one-space indentation,
  * like Apple's libxar: creation-time, checksum, the signer's elements, then
- * the <file> tree. Directories carry the fixed attributes productbuild
- * gives component directories (0700 root:wheel, times at the epoch); plain
- * files carry only data, type and name, like productbuild's PackageInfo and
- * Distribution. File checksums are always SHA-1, as Apple writes them.
+ * the <file> tree. Every member carries the attributes productbuild gives
+ * its members, root:wheel, dated the archive's creation time (so
+ * SOURCE_DATE_EPOCH), with an installed package's modes: 0644 files and
+ * 0755 directories, so that xar -x and bsdtar -x give sane files. File
+ * checksums are always SHA-1, as Apple writes them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -687,7 +688,8 @@ pkgflat_status xarw_add_file(xar_writer *w, uint64_t parent, const char *name,
 	} while (0)
 #define S(s) BAD_CAST(s)
 
-static int toc_file(xmlTextWriterPtr x, const struct xnode *n, uint64_t base)
+static int toc_file(xmlTextWriterPtr x, const struct xnode *n, uint64_t base,
+    const char *mtime)
 {
 	char h[2 * SHA1_LEN + 1];
 
@@ -718,26 +720,27 @@ static int toc_file(xmlTextWriterPtr x, const struct xnode *n, uint64_t base)
 		X(xmlTextWriterEndElement(x));
 		X(xmlTextWriterEndElement(x));
 	}
-	if (n->is_dir) {
-		/* productbuild's component directories, element for element. */
-		static const char *const fixed[][2] = {
-			{ "ctime", "1970-01-01T00:00:00Z" },
-			{ "mtime", "1970-01-01T00:00:00Z" },
-			{ "atime", "1970-01-01T00:00:00Z" },
-			{ "group", "wheel" }, { "gid", "0" },
-			{ "user", "root" }, { "uid", "0" },
-			{ "mode", "0700" }, { "deviceno", "0" },
-			{ "inode", "0" }, { "type", "directory" },
-		};
-		for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
-			X(xmlTextWriterWriteElement(x, S(fixed[i][0]),
-			    S(fixed[i][1])));
-	} else {
-		X(xmlTextWriterWriteElement(x, S("type"), S("file")));
-	}
+	/* Every member gets what productbuild gives its directories, with
+	 * the modes an installed package has (0644 files, 0755 directories)
+	 * and the archive's creation time: without them xar -x and bsdtar -x
+	 * make every member 0777 (or the extracting user's) and undated. */
+	static const char *const owner[][2] = {
+		{ "group", "wheel" }, { "gid", "0" },
+		{ "user", "root" }, { "uid", "0" },
+	};
+	X(xmlTextWriterWriteElement(x, S("ctime"), S(mtime)));
+	X(xmlTextWriterWriteElement(x, S("mtime"), S(mtime)));
+	X(xmlTextWriterWriteElement(x, S("atime"), S(mtime)));
+	for (size_t i = 0; i < sizeof owner / sizeof *owner; i++)
+		X(xmlTextWriterWriteElement(x, S(owner[i][0]), S(owner[i][1])));
+	X(xmlTextWriterWriteElement(x, S("mode"), S(n->is_dir ? "0755" : "0644")));
+	X(xmlTextWriterWriteElement(x, S("deviceno"), S("0")));
+	X(xmlTextWriterWriteElement(x, S("inode"), S("0")));
+	X(xmlTextWriterWriteElement(x, S("type"), S(n->is_dir ? "directory" :
+	    "file")));
 	X(xmlTextWriterWriteElement(x, S("name"), S(n->name)));
 	for (size_t i = 0; i < n->kids.n; i++)
-		X(toc_file(x, n->kids.v[i], base));
+		X(toc_file(x, n->kids.v[i], base, mtime));
 	X(xmlTextWriterEndElement(x));
 	return 0;
 }
@@ -764,8 +767,10 @@ static int toc_xml(xar_writer *w, xmlTextWriterPtr x, const char *style,
 		if (*sig_st)
 			return -1;
 	}
+	char mtime[40];
+	snprintf(mtime, sizeof mtime, "%sZ", w->ctime);
 	for (size_t i = 0; i < w->root.kids.n; i++)
-		X(toc_file(x, w->root.kids.v[i], base));
+		X(toc_file(x, w->root.kids.v[i], base, mtime));
 	X(xmlTextWriterEndElement(x));
 	X(xmlTextWriterEndElement(x));
 	X(xmlTextWriterEndDocument(x));

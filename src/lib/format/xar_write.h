@@ -58,8 +58,8 @@ pkgflat_status xarw_new(const char *tmpdir, const char *name,
     const struct xar_options *opt, xar_writer **out, pkgflat_error *err);
 void xarw_free(xar_writer *w);
 
-/* A directory (mode 0700 root:wheel, times at the epoch, as productbuild
- * writes component directories). parent 0 is the top level. */
+/* A directory (mode 0755 root:wheel, dated the creation time, like every
+ * member). parent 0 is the top level. */
 pkgflat_status xarw_add_dir(xar_writer *w, uint64_t parent, const char *name,
     uint64_t *id, pkgflat_error *err);
 

@@ -233,7 +233,9 @@ pkgflat_status package_open(const char *path, const char *member,
 			goto nomem;
 		const char *open_dir = parent[0] ? parent : (trimmed[0] == '/' ?
 		    "/" : ".");
-		rc = src_open_dir(open_dir, parent, &pkg->src, err);
+		/* Named as typed: "/etc" stays "/etc" in messages, not "etc". */
+		rc = src_open_dir(open_dir, parent[0] || trimmed[0] != '/' ? parent :
+		    "/", &pkg->src, err);
 		free(parent);
 		if (rc)
 			goto out;

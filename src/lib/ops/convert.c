@@ -204,6 +204,10 @@ pkgflat_status convert_product(pkgflat_package *pkg,
 	if ((rc = xarw_new(dir[0] ? dir : ".", opt->output, &xo, &c.xw, err)))
 		goto out;
 
+	for (size_t i = 0; opt->progress && i < c.ncomps; i++)
+		if (!c.comps[i].scripts_only &&
+		    pkgflat_component_has_payload(c.comps[i].b))
+			c.total += convert_payload_size(&c, c.comps[i].b);
 	for (size_t i = 0; i < c.ncomps; i++)
 		if ((rc = convert_component(&c, &c.comps[i])))
 			goto out;

@@ -26,6 +26,10 @@ struct payload_job {
 	int (*chunk_fn)(const pkgflat_entry *e, const unsigned char *buf,
 	    size_t n, void *ctx);
 	void *chunk_ctx;
+	/* Told the bytes of the payload read so far in this pass (a pass
+	 * that starts over starts from 0 again), or NULL. */
+	void (*progress)(void *ctx, uint64_t bytes);
+	void *progress_ctx;
 };
 
 struct payload_result {
@@ -53,6 +57,9 @@ struct shown;
 
 /* One component's directory in the archive (convert_component.c). */
 pkgflat_status convert_component(struct conv *c, struct comp *k);
+/* The size of a component's payload in the source (0: not known), for
+ * progress. */
+uint64_t convert_payload_size(struct conv *c, const pkgflat_component *b);
 
 /* The Resources a plain package shows, and a carried .dist's whole
  * Resources folder (convert_resources.c). */

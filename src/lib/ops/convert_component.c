@@ -112,6 +112,37 @@ static pkgflat_status open_payload(void *p, src_stream **out,
 	return src_open_stream(o->s, o->path, out, err);
 }
 
+/* A payload's size in the source, 0 when it cannot be told. */
+uint64_t convert_payload_size(struct conv *c, const pkgflat_component *b)
+{
+	const char *pp = pkgflat_component_get(b, PKGFLAT_F_PAYLOAD_PATH);
+	struct src_stat st;
+	pkgflat_error e;
+
+	pkgflat_error_clear(&e);
+	if (!pp || src_stat(c->pkg->src, pp, &st, &e))
+		return 0;
+	return st.size;
+}
+
+static void report_progress(struct conv *c, uint64_t done)
+{
+	pkgflat_progress p = { .done = done, .total = c->total,
+	    .component = c->cur_name, .phase = "converting" };
+
+	if (c->opt->progress)
+		c->opt->progress(&p, c->opt->progress_ctx);
+}
+
+/* From the payload reader: bytes of this pass, never past its size. */
+static void payload_progress(void *ctx, uint64_t bytes)
+{
+	struct conv *c = ctx;
+
+	report_progress(c, c->done + (bytes < c->cur_size ? bytes :
+	    c->cur_size));
+}
+
 pkgflat_status convert_component(struct conv *c, struct comp *k)
 {
 	const pkgflat_component *b = k->b;
@@ -150,6 +181,13 @@ pkgflat_status convert_component(struct conv *c, struct comp *k)
 		job.gzip_level = 6;
 		job.threads = c->opt->threads;
 		job.err = c->err;
+		if (c->opt->progress) {
+			c->cur_size = convert_payload_size(c, b);
+			c->cur_name = k->id;
+			job.progress = payload_progress;
+			job.progress_ctx = c;
+			report_progress(c, c->done);
+		}
 		struct bincol *bc = c->bins ? bincol_new(c->bins, k->id, pname) :
 		    NULL;
 		if (c->bins && !bc) {
@@ -162,6 +200,8 @@ pkgflat_status convert_component(struct conv *c, struct comp *k)
 		bincol_free(bc);
 		if (rc)
 			goto out;
+		c->done += c->cur_size;
+		report_progress(c, c->done);
 		rc = xarw_add_file(c->xw, dir, "Bom", XAR_ENC_ZLIB, pr.bom,
 		    pr.bom_len, c->err);
 		if (rc)

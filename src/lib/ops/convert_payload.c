@@ -28,6 +28,8 @@
 
 struct tee {
 	src_stream *in;
+	const struct payload_job *job;
+	uint64_t nread;      /* raw bytes read in this pass, for progress */
 	xar_writer *xw;      /* non-NULL: copy raw bytes here (fast path) */
 	pkgflat_error *err;
 	int failed;
@@ -51,6 +53,9 @@ static long raw_read(void *p, void *buf, size_t n)
 		t->failed = 1;
 		return -1;
 	}
+	t->nread += (uint64_t)k;
+	if (k > 0 && t->job && t->job->progress)
+		t->job->progress(t->job->progress_ctx, t->nread);
 	return k;
 }
 
@@ -635,6 +640,7 @@ static pkgflat_status attempt(const struct payload_job *job,
 	if ((rc = job->open(job->open_ctx, &t->in, job->err)))
 		goto out;
 	t->err = job->err;
+	t->job = job;
 	t->xw = fast ? job->xw : NULL;
 	if ((rc = xarw_file_begin(job->xw, job->parent, "Payload", XAR_ENC_RAW,
 	    job->err)))

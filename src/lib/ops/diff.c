@@ -84,8 +84,9 @@ static pkgflat_status diff_pair(pkgflat_diff_result *res,
 	pkgflat_diff_pair *pair = calloc(1, sizeof *pair);
 	const char *ida = a ? bundle_id(a) : NULL, *idb = b ? bundle_id(b) : NULL;
 	const char *id = ida ? ida : idb;
-	struct side sa = { .b = a, .want_bom = !(o->ignore & PKGFLAT_DIFF_IGNORE_BOM) };
-	struct side sb = { .b = b, .want_bom = sa.want_bom };
+	struct side sa = { .b = a, .prog = res->prog,
+	    .want_bom = !(o->ignore & PKGFLAT_DIFF_IGNORE_BOM) };
+	struct side sb = { .b = b, .prog = res->prog, .want_bom = sa.want_bom };
 	pkgflat_status rc = PKGFLAT_OK;
 	int payload = o->only != PKGFLAT_DIFF_ONLY_METADATA;
 
@@ -101,6 +102,8 @@ static pkgflat_status diff_pair(pkgflat_diff_result *res,
 		return res->oom ? fail_nomem(err) : PKGFLAT_OK;
 	}
 	int rel = 0, moved = 0;
+	if (res->prog)
+		res->prog->component = id;
 	if (payload) {
 		/* Both payloads at once: decoding is the cost, and there are two. */
 		pthread_t t;
@@ -209,6 +212,24 @@ pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
 			    "component map \"%s\" is not OLD=NEW", o->map[i]);
 			goto out;
 		}
+	struct dprog prog = { .o = o };
+	if (o->progress && o->only != PKGFLAT_DIFF_ONLY_METADATA) {
+		/* The total is what the components claim, when all of them do. */
+		int known = 1;
+		for (size_t k = 0; k < 2; k++) {
+			pkgflat_package *pk = k ? b : a;
+			for (size_t i = 0; i < pkgflat_package_component_count(pk); i++) {
+				int64_t kb = pkgflat_component_claimed_kbytes(
+				    pkgflat_package_component(pk, i));
+				known &= kb >= 0;
+				prog.total += kb > 0 ? (uint64_t)kb * 1024 : 0;
+			}
+		}
+		if (!known)
+			prog.total = 0;
+		pthread_mutex_init(&prog.mu, NULL);
+		res->prog = &prog;
+	}
 	/* A's order first, then what only B has, in B's order. */
 	for (size_t i = 0; i < na && !rc; i++) {
 		const pkgflat_component *ca = pkgflat_package_component(a, i);
@@ -241,6 +262,10 @@ pkgflat_status pkgflat_diff(pkgflat_package *a, pkgflat_package *b,
 	if (!rc && res->oom)
 		rc = fail_nomem(err);
 out:
+	if (res->prog) {
+		pthread_mutex_destroy(&res->prog->mu);
+		res->prog = NULL;
+	}
 	free(used_a);
 	free(used);
 	if (rc) {

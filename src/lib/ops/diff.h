@@ -2,6 +2,8 @@
 #ifndef PKGFLAT_DIFF_H
 #define PKGFLAT_DIFF_H
 
+#include <pthread.h>
+
 #include "model.h"
 
 struct pkgflat_diff_result {
@@ -10,6 +12,7 @@ struct pkgflat_diff_result {
 	ptrvec strings; /* everything the two above point at */
 	pkgflat_diff_pair *product; /* checks and metapackage scripts */
 	int oom;
+	struct dprog *prog;         /* while comparing, or NULL */
 };
 
 /* A copy of s kept with the result (NULL on no memory, r->oom set). */
@@ -51,11 +54,21 @@ struct rec {
 	int sidecar;         /* a BOM's AppleDouble "._X" record: mode only */
 };
 
+/* Progress over both packages: file bytes hashed of the sizes the
+ * components claim (the two sides are read by two threads at once). */
+struct dprog {
+	const pkgflat_diff_options *o;
+	pthread_mutex_t mu;
+	uint64_t done, total;
+	const char *component;
+};
+
 struct rset {
 	struct rec *r;
 	size_t n, cap;
 	char *root;          /* install location, "/" or "/Library/..." */
 	int oom;
+	struct dprog *prog;  /* or NULL */
 };
 
 struct cmp {
@@ -75,6 +88,7 @@ struct cmp {
 
 struct side {
 	const pkgflat_component *b;
+	struct dprog *prog;
 	int want_bom;
 	struct rset payload, bom;
 	pkgflat_error err;

@@ -48,6 +48,18 @@ char *norm_root(const char *loc)
 	return out;
 }
 
+static void dprog_add(struct dprog *p, uint64_t bytes)
+{
+	pthread_mutex_lock(&p->mu);
+	p->done += bytes;
+	pkgflat_progress pr = { .done = p->done, .total = p->total,
+	    .component = p->component, .phase = "comparing" };
+	if (pr.total && pr.done > pr.total)
+		pr.total = 0; /* the claims were short: no true total */
+	p->o->progress(&pr, p->o->progress_ctx);
+	pthread_mutex_unlock(&p->mu);
+}
+
 static int collect(const pkgflat_entry *e, void *ctx)
 {
 	struct rset *s = ctx;
@@ -63,6 +75,9 @@ static int collect(const pkgflat_entry *e, void *ctx)
 		s->r = v;
 		s->cap = cap;
 	}
+	if (s->prog && e->size && (e->type == PKGFLAT_ENTRY_FILE ||
+	    e->type == PKGFLAT_ENTRY_HARDLINK))
+		dprog_add(s->prog, e->size);
 	r = &s->r[s->n];
 	memset(r, 0, sizeof *r);
 	r->path = install_path(s->root, e->path);
@@ -398,6 +413,7 @@ void *read_side(void *p)
 		s->rc = fail_nomem(&s->err);
 		return NULL;
 	}
+	s->payload.prog = s->prog;
 	if (pkgflat_component_has_payload(s->b)) {
 		pkgflat_payload_stats st = { 0 };
 		s->rc = pkgflat_component_list_payload_digest(s->b, collect, &s->payload,

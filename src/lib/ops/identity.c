@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apple_root.h"
 #include "identity.h"
+#include "p12_pick.h"
 #include "sign.h"
 
 pkgflat_status sign_ssl_fail(pkgflat_error *err, const char *file,
@@ -171,6 +173,20 @@ static pkgflat_status load_key(const char *path, const char *pass,
 	return PKGFLAT_OK;
 }
 
+/* For the summary a person reads: who signs, for which team. */
+static void identity_names(pkgflat_identity *id)
+{
+	X509_NAME *n = X509_get_subject_name(id->leaf);
+
+	if (X509_NAME_get_text_by_NID(n, NID_commonName, id->cn,
+	    sizeof id->cn) < 0)
+		X509_NAME_oneline(n, id->cn, sizeof id->cn);
+	if (X509_NAME_get_text_by_NID(n, NID_organizationalUnitName, id->team,
+	    sizeof id->team) < 0)
+		id->team[0] = '\0';
+	ERR_clear_error();
+}
+
 pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
     pkgflat_identity **out, pkgflat_error *err)
 {
@@ -194,25 +210,11 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 			    fail_errno(err, spec->p12, "cannot open");
 			goto out;
 		}
-		STACK_OF(X509) *ca = NULL;
-		if (!PKCS12_parse(p12, pass ? pass : "", &id->key, &id->leaf, &ca)) {
-			unsigned long e = ERR_peek_last_error();
-			ERR_clear_error();
-			PKCS12_free(p12);
-			rc = fail(err, PKGFLAT_E_CRYPTO, spec->p12, NULL, "%s",
-			    ERR_GET_REASON(e) == PKCS12_R_MAC_VERIFY_FAILURE ?
-			    "cannot open: wrong passphrase" : "cannot parse the PKCS#12 file");
-			goto out;
-		}
+		rc = p12_pick(p12, pass, spec->name, spec->p12, &id->key,
+		    &id->leaf, id->chain, err);
 		PKCS12_free(p12);
-		for (int i = 0; ca && i < sk_X509_num(ca); i++)
-			sk_X509_push(id->chain, X509_dup(sk_X509_value(ca, i)));
-		sk_X509_pop_free(ca, X509_free);
-		if (!id->key || !id->leaf) {
-			rc = fail(err, PKGFLAT_E_CRYPTO, spec->p12, NULL,
-			    "holds no private key with its certificate");
+		if (rc)
 			goto out;
-		}
 	} else {
 		if (!spec->cert || (spec->key && spec->sign_command)) {
 			rc = fail(err, PKGFLAT_E_USAGE, NULL, NULL,
@@ -238,6 +240,19 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 		while (sk_X509_num(certs))
 			sk_X509_push(id->chain, sk_X509_shift(certs));
 		sk_X509_free(certs);
+		if (p12_is_ca(id->leaf)) {
+			/* productsign's --cert adds an intermediate: a CA here is
+			 * most likely that habit, not a leaf. */
+			char cn[256] = "";
+			X509_NAME_get_text_by_NID(X509_get_subject_name(id->leaf),
+			    NID_commonName, cn, sizeof cn);
+			rc = fail(err, PKGFLAT_E_USAGE, spec->cert, NULL,
+			    "a CA certificate (%s), not a signing identity: --cert "
+			    "takes the leaf (Developer ID Installer) certificate; "
+			    "put intermediates and the root in --chain "
+			    "(productsign's --cert adds an intermediate)", cn);
+			goto out;
+		}
 	}
 	if (spec->chain) {
 		/* --chain always wins over what came with the identity. */
@@ -284,6 +299,8 @@ pkgflat_status pkgflat_identity_load(const pkgflat_identity_spec *spec,
 out:
 	wipe(pass);
 	pkgflat_identity_free(id);
+	if (*out)
+		identity_names(*out);
 	return rc;
 }
 
@@ -330,6 +347,8 @@ pkgflat_status sign_identity_from_pem(const char *path,
 	id = NULL;
 out:
 	pkgflat_identity_free(id);
+	if (*out)
+		identity_names(*out);
 	return rc;
 }
 
@@ -375,6 +394,21 @@ void pkgflat_identity_free(pkgflat_identity *id)
 	free(id);
 }
 
+const char *pkgflat_identity_name(const pkgflat_identity *id)
+{
+	return id->cn;
+}
+
+const char *pkgflat_identity_team(const pkgflat_identity *id)
+{
+	return id->team[0] ? id->team : NULL;
+}
+
+int pkgflat_identity_apple_root(const pkgflat_identity *id)
+{
+	return sign_chain_apple_root(id->leaf, id->chain);
+}
+
 /* The leaf must be able to sign installers now. */
 static void asn1_time_text(const ASN1_TIME *a, char *out, size_t size)
 {
@@ -404,8 +438,8 @@ pkgflat_status pkgflat_identity_check(const pkgflat_identity *id,
 		asn1_time_text(X509_get0_notBefore(x), from, sizeof from);
 		asn1_time_text(X509_get0_notAfter(x), until, sizeof until);
 		return fail(err, PKGFLAT_E_CRYPTO, name, NULL,
-		    "the certificate is not valid now (judged at %s; valid from %s "
-		    "until %s)", at, from, until);
+		    "the certificate is not valid now (judged at %s; notBefore %s, "
+		    "notAfter %s)", at, from, until);
 	}
 	if (!(X509_get_key_usage(x) & X509v3_KU_DIGITAL_SIGNATURE))
 		return fail(err, PKGFLAT_E_CRYPTO, name, NULL,

@@ -20,6 +20,8 @@ struct pkgflat_identity {
 	                            OpenSSL lay out the CMS before the real
 	                            signature replaces its own */
 	void *engine;            /* pkcs11 keys: the engine holding them */
+	char cn[256];            /* the leaf's common name (or subject) */
+	char team[64];           /* its OU: Apple's team identifier */
 };
 
 /* An OpenSSL failure as PKGFLAT_E_CRYPTO: what, then OpenSSL's last error;

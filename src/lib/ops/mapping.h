@@ -42,6 +42,9 @@ struct conv {
 	size_t ncomps;
 	pkgflat_binaries *bins;  /* Mach-O files met in the payloads */
 	const char *host_arch;   /* for the Distribution: --arch or theirs */
+	/* Progress: payload bytes of the components done, of all. */
+	uint64_t done, total, cur_size;
+	const char *cur_name;
 };
 
 /* What the Distribution's <welcome> & co. point at. */

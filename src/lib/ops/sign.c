@@ -274,9 +274,31 @@ out:
 
 /* The output: head, the signatures, then the input's heap; it appears
  * only when complete (outfile.c), in place of the input when it names it. */
+/* The heap in slices, telling opt->progress after each. */
+#define COPY_SLICE ((uint64_t)16 << 20)
+
+static pkgflat_status copy_heap(const struct plan *p, const char *in, int ofd,
+    const char *out, const pkgflat_sign_options *opt, pkgflat_error *err)
+{
+	pkgflat_progress pr = { .total = p->len, .phase = "signing" };
+	pkgflat_status rc = PKGFLAT_OK;
+
+	while (!rc && pr.done < p->len) {
+		uint64_t n = p->len - pr.done < COPY_SLICE ? p->len - pr.done :
+		    COPY_SLICE;
+		if (!(rc = xar_copy_range(p->fd, p->src + pr.done, n, in, ofd, out,
+		    err)))
+			pr.done += n;
+		if (opt->progress)
+			opt->progress(&pr, opt->progress_ctx);
+	}
+	return rc;
+}
+
 static pkgflat_status write_signed(const char *in, const char *out,
     const struct plan *p, const unsigned char *head, size_t head_len,
-    const unsigned char *sig, size_t sig_len, int durable, pkgflat_error *err)
+    const unsigned char *sig, size_t sig_len,
+    const pkgflat_sign_options *opt, pkgflat_error *err)
 {
 	pkgflat_status rc;
 	pkgflat_output *of = NULL;
@@ -289,9 +311,9 @@ static pkgflat_status write_signed(const char *in, const char *out,
 	ofd = pkgflat_output_fd(of);
 	if ((rc = xar_write_all(ofd, head, head_len, out, err)) ||
 	    (rc = xar_write_all(ofd, sig, sig_len, out, err)) ||
-	    (rc = xar_copy_range(p->fd, p->src, p->len, in, ofd, out, err)))
+	    (rc = copy_heap(p, in, ofd, out, opt, err)))
 		goto out;
-	rc = pkgflat_output_commit(of, durable, err);
+	rc = pkgflat_output_commit(of, opt->fsync, err);
 	of = NULL;
 out:
 	pkgflat_output_discard(of);
@@ -348,7 +370,7 @@ pkgflat_status pkgflat_sign(const char *in, const char *out,
 		rc = fail_nomem(err);
 	else if (!(rc = p.xs->sign(p.xs->ctx, p.ck, 20, sig, err)) &&
 	    !(rc = write_signed(in, out, &p, p.head, p.head_len, sig,
-	    p.xs->reserve, opt->fsync, err)))
+	    p.xs->reserve, opt, err)))
 		fill_result(res, &p, sp.signing_time);
 	free(sig);
 	plan_free(&p);
@@ -916,7 +938,7 @@ pkgflat_status pkgflat_sign_inject(const char *req, const char *in,
 	}
 	if ((rc = p.xs->sign(p.xs->ctx, r.toc_sha1, 20, sig, err)) ||
 	    (rc = write_signed(in, out, &p, head, head_len, sig, p.xs->reserve,
-	    opt->fsync, err)))
+	    opt, err)))
 		goto out;
 	fill_result(res, &p, (int64_t)r.signing_time);
 out:

@@ -22,6 +22,7 @@ struct vctx {
 	int fd;
 	const pkgflat_verify_options *opt;
 	uint64_t file_size;
+	uint64_t progress_done;  /* heap bytes read for checksums */
 
 	/* xar-structure */
 	unsigned int alg;        /* header checksum algorithm */

@@ -634,6 +634,15 @@ static ssize_t read_chunk(struct fcheck *f)
 	EVP_DigestUpdate(f->actx, f->in, n);
 	f->off += n;
 	f->left -= n;
+	f->v->progress_done += n;
+	if (f->v->opt->progress) {
+		pkgflat_progress pr = { .done = f->v->progress_done,
+		    .total = f->v->file_size > f->v->heap ? f->v->file_size -
+		    f->v->heap : 0, .component = f->path, .phase = "verifying" };
+		if (pr.done > pr.total)
+			pr.total = 0; /* overlapping ranges: no true total */
+		f->v->opt->progress(&pr, f->v->opt->progress_ctx);
+	}
 	return (ssize_t)n;
 }
 
