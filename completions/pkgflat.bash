@@ -11,7 +11,7 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 		--toc-checksum --sign --check -q --quiet -h --help" ;;
 	sign) echo "-o --p12 --key --cert --sign-command --chain --pass --force --timestamp
 		--timestamp-timeout --fsync --prepare --inject" ;;
-	staple) echo "--ticket --remove" ;;
+	staple) echo "--ticket --remove --fetch --ticket-wait --ticket-url --ca-file" ;;
 	notarize) echo "--wait --staple --status --log --history --json --ticket-wait --key
 		--key-id --issuer --api-key-file --notary-url --s3-url --ticket-url --ca-file
 		-h --help" ;;
