@@ -13,7 +13,8 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	sign) echo "-o --p12 --key --cert --sign-command --chain --pass --force --timestamp
 		--timestamp-timeout --fsync --prepare --inject --sign -v --verbose -q --quiet
 		--progress --no-progress -h --help" ;;
-	staple) echo "--ticket --remove -v --verbose -q --quiet" ;;
+	staple) echo "--ticket --remove --fetch --ticket-wait --ticket-url --ca-file -v --verbose
+		-q --quiet" ;;
 	notarize) echo "--wait --staple --status --log --history --json --ticket-wait --key
 		--key-id --issuer --api-key-file --notary-url --s3-url --ticket-url --ca-file
 		-h --help" ;;
