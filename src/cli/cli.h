@@ -38,6 +38,9 @@ int cmd_staple(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_expand(int argc, char **argv);
+int cmd_flatten(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */
@@ -114,6 +117,11 @@ int next_option(const char *cmd, int argc, char **argv, const char *shorts,
 /* After the options: check they go together, load the identity. */
 int convert_opts_finish(const char *cmd, struct convert_opts *o);
 void convert_opts_free(struct convert_opts *o);
+/* After convert_opts_finish(): the writing options into fo, refusing the
+ * conversion-only ones (--min-os, --title, --identifier, --arch, --check)
+ * unless named in the NULL-terminated `allowed` (flat_opts.c). */
+int flat_opts_take(const char *cmd, const struct convert_opts *co,
+    const char *const *allowed, pkgflat_flatten_options *fo);
 /* getopt_long said ':' (no value) or '?' (unknown): say so, EXIT_USAGE. */
 int option_error(const char *cmd, int c, char **argv);
 

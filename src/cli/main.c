@@ -20,6 +20,9 @@ static const struct command {
 	{ "diff", cmd_diff, "compare what two packages install, legacy or flat" },
 	{ "verify", cmd_verify, "check a flat package's structure, checksums and signatures" },
 	{ "batch", cmd_batch, "convert many legacy packages, in parallel, with a report" },
+	{ "expand", cmd_expand, "write a flat package's members into a new directory" },
+	{ "flatten", cmd_flatten, "archive an expanded directory as a flat package" },
+	{ "build", cmd_build, "make a flat component from files, or a product from components" },
 };
 
 static void usage(FILE *f)
