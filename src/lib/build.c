@@ -20,7 +20,6 @@
 #include "tree.h"
 
 #define MAX_XML (16u << 20)
-#define COPY_BUF (256 * 1024)
 
 void pkgflat_build_options_init(pkgflat_build_options *opt)
 {
@@ -406,98 +405,76 @@ static pkgflat_status parts_from_packages(const pkgflat_build_options *opt,
 	return rc;
 }
 
-/* The Distribution's components, found in the package paths. */
+struct dist_parts {
+	const pkgflat_build_options *opt;
+	const char *own_dir;      /* the Distribution's directory */
+	struct part *p;
+	size_t n, cap;
+};
+
+/* One pkg-ref: its component package, found in the package paths. */
+static pkgflat_status find_part(void *ctx, const char *id, const char *name,
+    pkgflat_error *err)
+{
+	struct dist_parts *d = ctx;
+	const pkgflat_build_options *opt = d->opt;
+	size_t np = opt->package_path_count;
+	char where[300], *found = NULL;
+
+	snprintf(where, sizeof where, "pkg-ref \"%s\"", id);
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->p[i].name, name))
+			return PKGFLAT_OK;
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".."))
+		return fail(err, PKGFLAT_E_FORMAT, opt->distribution, where,
+		    "\"%s\" is not a component package name", name);
+	for (size_t i = 0; i < (np ? np : 1) && !found; i++) {
+		char *cand = pf_asprintf("%s/%s", np ? opt->package_paths[i] :
+		    d->own_dir[0] ? d->own_dir : ".", name);
+		struct stat st;
+		if (cand && !stat(cand, &st) && S_ISREG(st.st_mode))
+			found = cand;
+		else
+			free(cand);
+	}
+	if (!found)
+		return fail(err, PKGFLAT_E_FORMAT, opt->distribution, where,
+		    "component %s is missing: not in %s", name, np ?
+		    "the --package-path directories" :
+		    "the Distribution's directory");
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		struct part *v = realloc(d->p, cap * sizeof *v);
+		if (!v) {
+			free(found);
+			return fail_nomem(err);
+		}
+		d->p = v;
+		d->cap = cap;
+	}
+	struct part *p = &d->p[d->n++];
+	memset(p, 0, sizeof *p);
+	p->path = found;
+	if (!(p->name = pf_strdup(name)))
+		return fail_nomem(err);
+	return part_open(p, err);
+}
+
 static pkgflat_status parts_from_distribution(const pkgflat_build_options *opt,
     const char *xml, size_t len, struct part **out, size_t *n,
     pkgflat_error *err)
 {
-	xmlDocPtr doc = xmlReadMemory(xml, (int)len, opt->distribution, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNodePtr gui = doc ? xmlDocGetRootElement(doc) : NULL;
-	struct part *p = NULL;
-	size_t cap = 0;
-	pkgflat_status rc = PKGFLAT_OK;
+	struct dist_parts d = { .opt = opt };
 	char *own_dir = path_dir(opt->distribution);
+	pkgflat_status rc;
 
-	*out = NULL;
-	*n = 0;
-	if (!own_dir) {
-		xmlFreeDoc(doc);
+	if (!own_dir)
 		return fail_nomem(err);
-	}
-	if (!gui || strcmp((const char *)gui->name, "installer-gui-script")) {
-		rc = fail(err, PKGFLAT_E_FORMAT, opt->distribution, NULL,
-		    "not XML with an <installer-gui-script> element");
-		goto out;
-	}
-	for (xmlNodePtr r = gui->children; r && !rc; r = r->next) {
-		if (r->type != XML_ELEMENT_NODE ||
-		    strcmp((const char *)r->name, "pkg-ref"))
-			continue;
-		xmlChar *url = xmlNodeGetContent(r);
-		char *id = xml_prop(r, "id");
-		char *name = url && url[strspn((const char *)url, " \t\r\n")] ?
-		    flat_ref_name((const char *)url) : NULL;
-		char where[300];
-		xmlFree(url);
-		snprintf(where, sizeof where, "pkg-ref \"%s\"", id ? id : "");
-		free(id);
-		if (!name)
-			continue;
-		int seen = 0;
-		for (size_t i = 0; i < *n; i++)
-			seen |= !strcmp(p[i].name, name);
-		if (seen || !name[0] || strchr(name, '/') || !strcmp(name, "..")) {
-			if (!seen)
-				rc = fail(err, PKGFLAT_E_FORMAT, opt->distribution, where,
-				    "\"%s\" is not a component package name", name);
-			free(name);
-			continue;
-		}
-		char *found = NULL;
-		size_t np = opt->package_path_count;
-		for (size_t i = 0; i <= np && !found; i++) {
-			const char *dir = i < np ? opt->package_paths[i] : NULL;
-			if (!dir && np)
-				break;
-			char *cand = pf_asprintf("%s/%s", dir ? dir :
-			    own_dir[0] ? own_dir : ".", name);
-			struct stat st;
-			if (cand && !stat(cand, &st) && S_ISREG(st.st_mode))
-				found = cand;
-			else
-				free(cand);
-		}
-		if (!found) {
-			rc = fail(err, PKGFLAT_E_FORMAT, opt->distribution, where,
-			    "component %s is missing: not in %s", name,
-			    np ? "the --package-path directories" :
-			    "the Distribution's directory");
-			free(name);
-			break;
-		}
-		if (*n == cap) {
-			size_t c2 = cap ? cap * 2 : 8;
-			struct part *v = realloc(p, c2 * sizeof *v);
-			if (!v) {
-				free(found);
-				free(name);
-				rc = fail_nomem(err);
-				break;
-			}
-			p = v;
-			cap = c2;
-		}
-		memset(&p[*n], 0, sizeof *p);
-		p[*n].path = found;
-		p[*n].name = name;
-		(*n)++;
-		rc = part_open(&p[*n - 1], err);
-	}
-out:
-	xmlFreeDoc(doc);
+	d.own_dir = own_dir;
+	rc = flat_each_ref(xml, len, opt->distribution, find_part, &d, err);
 	free(own_dir);
-	*out = p;
+	*out = d.p;
+	*n = d.n;
 	return rc;
 }
 
@@ -514,35 +491,13 @@ static pkgflat_status copy_part(struct flat_writer *fw, struct part *p,
 	for (size_t i = 0; i < names.n && !rc; i++) {
 		const char *n = names.v[i];
 		struct src_stat st;
-		src_stream *in = NULL;
 		if ((rc = p->s->ops->lstat(p->s, n, &st, err)))
 			break;
-		if (st.type != SRC_FILE) {
+		if (st.type != SRC_FILE)
 			rc = fail(err, PKGFLAT_E_FORMAT, p->path, n,
 			    "a component package holds only files");
-			break;
-		}
-		if ((rc = p->s->ops->open_stream(p->s, n, &in, err)))
-			break;
-		in->err = err;
-		if (!(rc = xarw_file_begin(fw->xw, dir, n, flat_member_encoding(n),
-		    err))) {
-			for (;;) {
-				long k = in->read(in, buf, COPY_BUF);
-				if (k < 0) {
-					rc = err->status ? err->status : PKGFLAT_E_IO;
-					break;
-				}
-				if (!k || (rc = xarw_file_write(fw->xw, buf, (size_t)k,
-				    err)))
-					break;
-			}
-			if (!rc)
-				rc = xarw_file_end(fw->xw, err);
-			else
-				xarw_file_abort(fw->xw);
-		}
-		src_stream_close(in);
+		else
+			rc = flat_copy_member(fw->xw, dir, n, p->s, n, buf, err);
 	}
 out:
 	pv_free(&names, free);
@@ -619,7 +574,7 @@ pkgflat_status pkgflat_build_product(const pkgflat_build_options *opt,
 		    "no pkg-ref names a component package");
 		goto out;
 	}
-	if (!(buf = malloc(COPY_BUF))) {
+	if (!(buf = malloc(FLAT_COPY_BUF))) {
 		rc = fail_nomem(err);
 		goto out;
 	}

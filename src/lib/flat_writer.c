@@ -5,6 +5,7 @@
  */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -142,4 +143,97 @@ pkgflat_status package_info_set_payload(const unsigned char *xml, size_t n,
 	*len = (size_t)size;
 	xmlFree(mem);
 	return PKGFLAT_OK;
+}
+
+/* "#Name%20X.pkg" -> "Name X.pkg"; "file:./Name.pkg" -> "./Name.pkg". */
+char *flat_ref_name(const char *url)
+{
+	url += strspn(url, " \t\r\n");
+	if (url[0] == '#')
+		url++;
+	else if (!strncmp(url, "file:", 5))
+		url += 5;
+	if (!strncmp(url, "./", 2))
+		url += 2;
+	char *out = pf_calloc(1, strlen(url) + 1), *o = out;
+	for (const char *p = url; out && *p; p++) {
+		if (*p == '%' && p[1] && p[2] &&
+		    strchr("0123456789abcdefABCDEF", p[1]) &&
+		    strchr("0123456789abcdefABCDEF", p[2])) {
+			char hex[3] = { p[1], p[2], 0 };
+			*o++ = (char)strtol(hex, NULL, 16);
+			p += 2;
+		} else
+			*o++ = *p;
+	}
+	if (o) {
+		while (o > out && strchr(" \t\r\n", o[-1]))
+			o--;
+		*o = '\0';
+	}
+	return out;
+}
+
+pkgflat_status flat_each_ref(const char *xml, size_t len, const char *file,
+    flat_ref_fn fn, void *ctx, pkgflat_error *err)
+{
+	xmlDocPtr doc = len < (16u << 20) ? xmlReadMemory(xml, (int)len, file,
+	    NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING) :
+	    NULL;
+	xmlNodePtr gui = doc ? xmlDocGetRootElement(doc) : NULL;
+	pkgflat_status rc = PKGFLAT_OK;
+
+	if (!gui || strcmp((const char *)gui->name, "installer-gui-script")) {
+		xmlFreeDoc(doc);
+		return fail(err, PKGFLAT_E_FORMAT, file, NULL,
+		    "not XML with an <installer-gui-script> element");
+	}
+	for (xmlNodePtr r = gui->children; r && !rc; r = r->next) {
+		if (r->type != XML_ELEMENT_NODE ||
+		    strcmp((const char *)r->name, "pkg-ref"))
+			continue;
+		xmlChar *url = xmlNodeGetContent(r);
+		xmlChar *id = xmlGetProp(r, BAD_CAST "id");
+		if (url && url[strspn((const char *)url, " \t\r\n")]) {
+			char *name = flat_ref_name((const char *)url);
+			rc = name ? fn(ctx, id ? (const char *)id : "", name, err) :
+			    fail_nomem(err);
+			free(name);
+		}
+		xmlFree(url);
+		xmlFree(id);
+	}
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+pkgflat_status flat_copy_member(xar_writer *xw, uint64_t parent,
+    const char *name, src *s, const char *inner, unsigned char *buf,
+    pkgflat_error *err)
+{
+	src_stream *in = NULL;
+	pkgflat_status rc;
+
+	if ((rc = src_open_stream(s, inner, &in, err)))
+		return rc;
+	in->err = err;
+	if ((rc = xarw_file_begin(xw, parent, name, flat_member_encoding(name),
+	    err)))
+		goto out;
+	for (;;) {
+		long k = in->read(in, buf, FLAT_COPY_BUF);
+		if (k < 0) {
+			rc = err->status ? err->status : PKGFLAT_E_IO;
+			break;
+		}
+		if (!k || (rc = xarw_file_write(xw, buf, (size_t)k, err)))
+			break;
+	}
+	if (!rc)
+		rc = xarw_file_end(xw, err);
+out:
+	if (rc)
+		xarw_file_abort(xw);
+	src_stream_close(in);
+	return rc;
 }

@@ -23,7 +23,6 @@
 
 #define MAX_XML (16u << 20)
 #define MAX_DEPTH 64
-#define COPY_BUF (256 * 1024)
 
 struct flat {
 	src *s;
@@ -34,34 +33,6 @@ struct flat {
 	unsigned char *buf;
 };
 
-/* "#Name%20X.pkg" -> "Name X.pkg"; "file:./Name.pkg" -> "./Name.pkg". */
-char *flat_ref_name(const char *url)
-{
-	url += strspn(url, " \t\r\n");
-	if (url[0] == '#')
-		url++;
-	else if (!strncmp(url, "file:", 5))
-		url += 5;
-	if (!strncmp(url, "./", 2))
-		url += 2;
-	char *out = pf_calloc(1, strlen(url) + 1), *o = out;
-	for (const char *p = url; out && *p; p++) {
-		if (*p == '%' && p[1] && p[2] &&
-		    strchr("0123456789abcdefABCDEF", p[1]) &&
-		    strchr("0123456789abcdefABCDEF", p[2])) {
-			char hex[3] = { p[1], p[2], 0 };
-			*o++ = (char)strtol(hex, NULL, 16);
-			p += 2;
-		} else
-			*o++ = *p;
-	}
-	if (o) {
-		while (o > out && strchr(" \t\r\n", o[-1]))
-			o--;
-		*o = '\0';
-	}
-	return out;
-}
 
 static enum src_type type_of(struct flat *f, const char *inner, int follow)
 {
@@ -135,55 +106,43 @@ static int looks_like_component(struct flat *f, const char *inner)
 	return 0;
 }
 
+static pkgflat_status check_ref(void *ctx, const char *id, const char *name,
+    pkgflat_error *err)
+{
+	struct flat *f = ctx;
+	char *shown = src_display(f->s, "Distribution"), where[300];
+	pkgflat_status rc = PKGFLAT_OK;
+
+	if (!shown)
+		return fail_nomem(err);
+	snprintf(where, sizeof where, "pkg-ref \"%s\"", id);
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".."))
+		rc = fail(err, PKGFLAT_E_FORMAT, shown, where,
+		    "\"%s\" is not a component directory of the package", name);
+	else if (type_of(f, name, 0) != SRC_DIR)
+		rc = fail(err, PKGFLAT_E_FORMAT, shown, where,
+		    "component %s is missing (no directory %s/%s)", name, f->dir,
+		    name);
+	else
+		rc = check_pkg_info(f, name);
+	free(shown);
+	return rc;
+}
+
 static pkgflat_status check_product(struct flat *f)
 {
 	unsigned char *data = NULL;
 	size_t len = 0;
 	pkgflat_status rc;
 	char *shown = src_display(f->s, "Distribution");
-	xmlDocPtr doc = NULL;
 	ptrvec names = { 0 };
 
 	if (!shown)
 		return fail_nomem(f->err);
-	if ((rc = src_read(f->s, "Distribution", MAX_XML, &data, &len, f->err)))
-		goto out;
-	doc = xmlReadMemory((const char *)data, (int)len, shown, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNodePtr gui = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!gui || strcmp((const char *)gui->name, "installer-gui-script")) {
-		rc = fail(f->err, PKGFLAT_E_FORMAT, shown, NULL,
-		    "not XML with an <installer-gui-script> element");
-		goto out;
-	}
-	for (xmlNodePtr r = gui->children; r && !rc; r = r->next) {
-		if (r->type != XML_ELEMENT_NODE ||
-		    strcmp((const char *)r->name, "pkg-ref"))
-			continue;
-		xmlChar *url = xmlNodeGetContent(r);
-		xmlChar *id = xmlGetProp(r, BAD_CAST "id");
-		char *name = url && url[strspn((const char *)url, " \t\r\n")] ?
-		    flat_ref_name((const char *)url) : NULL;
-		char where[300];
-		snprintf(where, sizeof where, "pkg-ref \"%s\"",
-		    id ? (const char *)id : "");
-		if (name && (!name[0] || strchr(name, '/') || !strcmp(name, "..")))
-			rc = fail(f->err, PKGFLAT_E_FORMAT, shown, where,
-			    "\"%s\" is not a component directory of the package",
-			    name);
-		else if (name && type_of(f, name, 0) != SRC_DIR)
-			rc = fail(f->err, PKGFLAT_E_FORMAT, shown, where,
-			    "component %s is missing (no directory %s/%s)", name,
-			    f->dir, name);
-		else if (name)
-			rc = check_pkg_info(f, name);
-		free(name);
-		xmlFree(url);
-		xmlFree(id);
-	}
-	if (rc)
-		goto out;
-	if ((rc = f->s->ops->list(f->s, "", &names, f->err)))
+	if ((rc = src_read(f->s, "Distribution", MAX_XML, &data, &len, f->err)) ||
+	    (rc = flat_each_ref((const char *)data, len, shown, check_ref, f,
+	    f->err)) ||
+	    (rc = f->s->ops->list(f->s, "", &names, f->err)))
 		goto out;
 	for (size_t i = 0; i < names.n && !rc; i++)
 		if (type_of(f, names.v[i], 0) == SRC_DIR &&
@@ -191,7 +150,6 @@ static pkgflat_status check_product(struct flat *f)
 			rc = check_pkg_info(f, names.v[i]);
 out:
 	pv_free(&names, free);
-	xmlFreeDoc(doc);
 	free(data);
 	free(shown);
 	return rc;
@@ -203,33 +161,8 @@ out:
 static pkgflat_status add_file(struct flat *f, const char *inner,
     uint64_t parent, const char *name)
 {
-	src_stream *in = NULL;
-	pkgflat_status rc;
-
-	if ((rc = src_open_stream(f->s, inner, &in, f->err)))
-		return rc;
-	in->err = f->err;
-	if ((rc = xarw_file_begin(f->fw.xw, parent, name,
-	    flat_member_encoding(name), f->err)))
-		goto out;
-	for (;;) {
-		long k = in->read(in, f->buf, COPY_BUF);
-		if (k < 0) {
-			rc = f->err->status ? f->err->status : PKGFLAT_E_IO;
-			break;
-		}
-		if (!k)
-			break;
-		if ((rc = xarw_file_write(f->fw.xw, f->buf, (size_t)k, f->err)))
-			break;
-	}
-	if (!rc)
-		rc = xarw_file_end(f->fw.xw, f->err);
-out:
-	if (rc)
-		xarw_file_abort(f->fw.xw);
-	src_stream_close(in);
-	return rc;
+	return flat_copy_member(f->fw.xw, parent, name, f->s, inner, f->buf,
+	    f->err);
 }
 
 static pkgflat_status add_tree(struct flat *f, const char *inner,
@@ -463,7 +396,7 @@ pkgflat_status pkgflat_flatten(const char *dir,
 	}
 	if ((rc = product ? check_product(&f) : check_pkg_info(&f, "")))
 		goto out;
-	if (!(f.buf = malloc(COPY_BUF))) {
+	if (!(f.buf = malloc(FLAT_COPY_BUF))) {
 		rc = fail_nomem(err);
 		goto out;
 	}

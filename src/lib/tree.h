@@ -81,6 +81,23 @@ pkgflat_status package_info_set_payload(const unsigned char *xml, size_t n,
  * (malloc'd; NULL when out of memory). */
 char *flat_ref_name(const char *url);
 
+/* Copy the file `inner` of source s into the archive as parent/name, with
+ * the encoding flat_member_encoding() gives it; buf has FLAT_COPY_BUF
+ * bytes. */
+#define FLAT_COPY_BUF (256 * 1024)
+pkgflat_status flat_copy_member(xar_writer *xw, uint64_t parent,
+    const char *name, src *s, const char *inner, unsigned char *buf,
+    pkgflat_error *err);
+
+/* Call fn for every <pkg-ref> of a Distribution that names a component
+ * (has a URL), in document order, with its id ("" when none) and the
+ * component name the URL gives. Fails on XML without an
+ * <installer-gui-script>; `file` names it in errors. */
+typedef pkgflat_status (*flat_ref_fn)(void *ctx, const char *id,
+    const char *name, pkgflat_error *err);
+pkgflat_status flat_each_ref(const char *xml, size_t len, const char *file,
+    flat_ref_fn fn, void *ctx, pkgflat_error *err);
+
 /* How flat archives hold a member: Payload and Scripts stored, the rest
  * zlib-compressed (as productbuild and pkgbuild write them). */
 enum xar_encoding flat_member_encoding(const char *name);

@@ -270,8 +270,10 @@ static pkgflat_status one_entry(struct ex *x, struct archive *a,
 			    O_CLOEXEC);
 			if (fd < 0)
 				rc = fail_errno(x->err, x->name, "%s", x->where);
-			else
-				rc = write_data(x, a, fd);
+			else if (!(rc = write_data(x, a, fd)))
+				rc = set_attrs(x, pfd, base, fd, mode,
+				    (uid_t)archive_entry_uid(e),
+				    (gid_t)archive_entry_gid(e), archive_entry_mtime(e), 0);
 		}
 		goto out;
 	}
