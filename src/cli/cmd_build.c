@@ -202,8 +202,7 @@ int cmd_build(int argc, char **argv)
 	    co.spec.p12, co.spec.key, co.spec.cert, co.spec.chain };
 	if ((rc = refuse_overwrite(bo.out.output, reads,
 	    sizeof reads / sizeof *reads)) ||
-	    (rc = refuse_overwrite(bo.out.output, pkgs, npkgs)) ||
-	    (rc = refuse_overwrite(bo.out.output, paths, npaths)))
+	    (rc = refuse_overwrite(bo.out.output, pkgs, npkgs)))
 		goto out;
 	if (synth) {
 		if (co.sign) {

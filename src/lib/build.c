@@ -564,9 +564,6 @@ pkgflat_status pkgflat_build_product(const pkgflat_build_options *opt,
 	}
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = pkgflat_output_check(opt->out.output, parts[i].path, err);
-	for (size_t i = 0; i < opt->package_path_count && !rc; i++)
-		rc = pkgflat_output_check(opt->out.output, opt->package_paths[i],
-		    err);
 	if (rc)
 		goto out;
 	if (!n) {
