@@ -18,6 +18,13 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
 		-q --quiet -h --help --ownership --min-os --title --identifier --arch
 		--toc-checksum --sign --check" ;;
+	expand) echo "--full -h --help" ;;
+	flatten) echo "--ownership --toc-checksum --sign --p12 --key --cert --chain --pass --force
+		--sign-command --timestamp -h --help" ;;
+	build) echo "--root --identifier --version --install-location --scripts --ownership
+		--distribution --package-path --package --component --title --min-os --synthesize
+		--toc-checksum --sign --p12 --key --cert --chain --pass --force --sign-command
+		--timestamp -h --help" ;;
 	esac
 }
 
@@ -33,7 +40,7 @@ _pkgflat() {
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "info ls convert sign staple diff verify batch --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "info ls convert sign staple diff verify batch expand flatten build --help --version" -- "$cur"))
 		return
 	fi
 
@@ -41,7 +48,9 @@ _pkgflat() {
 	--p12) _filedir 'p12|pfx'; return ;;
 	--key | --cert | --chain | --ca | --ca-only) _filedir 'pem|crt|cer|der|key'; return ;;
 	--report | --junit | --ticket) _filedir; return ;;
-	--prepare | --inject) _filedir -d; return ;;
+	--prepare | --inject | --root | --scripts | --package-path) _filedir -d; return ;;
+	--distribution) _filedir; return ;;
+	--package | --component) _filedir pkg; return ;;
 	-o | --output)
 		if [[ $cmd == batch ]]; then _filedir -d; else _filedir pkg; fi
 		return ;;
@@ -63,7 +72,7 @@ _pkgflat() {
 		compopt -o nospace 2>/dev/null
 		return ;;
 	--min-os | --title | --identifier | --arch | --map | --max | -j | --jobs | --threads | \
-	--at | --timestamp-timeout | --sign-command)
+	--at | --timestamp-timeout | --sign-command | --version | --install-location)
 		return ;;
 	esac
 
@@ -74,6 +83,9 @@ _pkgflat() {
 	case $cmd in
 	# Flat packages are files.
 	sign | verify | staple) _filedir pkg ;;
+	# expand reads a flat package file and names a new directory; flatten
+	# reads a directory and names a package; build names its output.
+	expand | flatten | build) _filedir ;;
 	# ls also reads a lone Bom or Payload file, whatever its name.
 	ls) _filedir ;;
 	# Bundles are directories (_filedir offers every directory); archives
