@@ -20,7 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "pgz.h"
+#include "gzip_write.h"
 #include "tree.h"
 
 #define ODC_MAX6 0777777u

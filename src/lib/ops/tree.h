@@ -13,7 +13,7 @@
 
 #include "convert.h"
 #include "source.h"
-#include "xar.h"
+#include "xar_write.h"
 
 /* The owners a component's old Bom gives its paths (flatten keeps them:
  * an expanded directory holds them only when expanded as root). */
