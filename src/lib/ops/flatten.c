@@ -186,9 +186,10 @@ static pkgflat_status add_any(struct flat *f, const char *inner,
 		return fail_nomem(f->err);
 	if (st.type == SRC_DIR && lt == SRC_DIR)
 		rc = add_tree(f, inner, parent, name, depth + 1);
-	else if (st.type == SRC_DIR)
+	else if (lt == SRC_LINK)
 		rc = fail(f->err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
-		    "a symlink to a directory: not followed");
+		    "a symlink to a directory: not followed (only links to files "
+		    "inside the directory are)");
 	else
 		rc = fail(f->err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
 		    "neither a file nor a directory");

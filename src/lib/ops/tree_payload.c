@@ -86,7 +86,8 @@ pkgflat_status bom_owners_load(const char *bom_path, bom_owners **out,
 		bom_owners_free(o);
 		return rc;
 	}
-	qsort(o->v, o->n, sizeof *o->v, owner_cmp);
+	if (o->n)
+		qsort(o->v, o->n, sizeof *o->v, owner_cmp);
 	*out = o;
 	return PKGFLAT_OK;
 }
@@ -105,7 +106,8 @@ static const struct owner *owner_find(const bom_owners *o, const char *path)
 {
 	struct owner key = { .path = (char *)path };
 
-	return o ? bsearch(&key, o->v, o->n, sizeof *o->v, owner_cmp) : NULL;
+	return o && o->n ? bsearch(&key, o->v, o->n, sizeof *o->v, owner_cmp) :
+	    NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -183,7 +185,8 @@ static pkgflat_status walk(struct tree *t, int dfd, const char *rel,
 	closedir(d);
 	if (rc)
 		goto out;
-	qsort(names.v, names.n, sizeof *names.v, name_cmp);
+	if (names.n)
+		qsort(names.v, names.n, sizeof *names.v, name_cmp);
 	for (size_t i = 0; i < names.n && !rc; i++) {
 		const char *nm = names.v[i];
 		struct stat st;
@@ -248,7 +251,8 @@ static pkgflat_status number(struct tree *t)
 		if (S_ISREG(n->st.st_mode) && n->st.st_nlink > 1)
 			k[nk++] = (struct link_key){ n->st.st_dev, n->st.st_ino, i };
 	}
-	qsort(k, nk, sizeof *k, link_cmp);
+	if (nk)
+		qsort(k, nk, sizeof *k, link_cmp);
 	for (size_t i = 0; i < nk;) {
 		size_t j = i;
 		while (j < nk && k[j].dev == k[i].dev && k[j].ino == k[i].ino)
