@@ -11,13 +11,21 @@ XARCHECK="$ROOT/${BUILD:-build}/xarcheck"
 export SOURCE_DATE_EPOCH=1700000000
 
 # Every real flat package, plus converted legacy ones (a product with a
-# 200-entry payload, one with symlinks and a path stored twice).
+# 200-entry payload, one with symlinks and a path stored twice, a nested
+# metapackage, a component with scripts).
 samples() {
 	for f in "$FLAT"/*.pkg; do cp "$f" .; done
 	run 0 "$PKGFLAT" convert -q "$EXIF" -o exif.pkg
 	unzip_to "$TD/legacy/zips/Keychain_Minder_1_3.zip" km
 	run 0 "$PKGFLAT" convert -q km/*.pkg -o km.pkg
 	rm -rf km
+	# A nested metapackage (four components, choices) and one with
+	# scripts (wrappers and originals in Scripts).
+	python3 "$ROOT/tests/cli/mkfixture.py" nested fx >/dev/null || fail "mkfixture"
+	python3 "$ROOT/tests/cli/mkfixture.py" scripts fs >/dev/null || fail "mkfixture"
+	run 0 "$PKGFLAT" convert -q fx/Suite.mpkg -o nested.pkg
+	run 0 "$PKGFLAT" convert -q fs/*.pkg -o scripts.pkg
+	rm -rf fx fs
 }
 
 # The members as xar -x writes them: bsdtar reads XAR.
