@@ -6,7 +6,7 @@
 _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	case $1 in
 	info) echo "--json --no-scan -h --help" ;;
-	ls) echo "--bom --payload --sha256 --scripts --json -h --help" ;;
+	ls) echo "--bom --payload --payload-files --sha256 --scripts --json -h --help" ;;
 	convert) echo "-o --output --report --ownership --min-os --title --identifier --arch
 		--toc-checksum --sign --check -q --quiet -h --help" ;;
 	sign) echo "-o --p12 --key --cert --sign-command --chain --pass --force --timestamp

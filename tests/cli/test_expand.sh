@@ -226,6 +226,21 @@ flatten_bad() {
 	has "$T/out" "./x -> y"
 }
 
+# pkgutil's spelling --payload-files lists the payload as bsdtar does.
+ls_payload_files() {
+	run 0 "$PKGFLAT" convert -q "$EXIF" -o exif.pkg
+	mkdir x && (cd x && bsdtar -xf ../exif.pkg '*Payload') || fail "bsdtar"
+	run 0 "$PKGFLAT" ls --payload-files --json exif.pkg
+	cp "$T/out" ls.json
+	bsdtar -tvf x/*/Payload --numeric-owner >bsdtar.txt || fail "bsdtar -t"
+	python3 "$ROOT/tests/cli/cmp_bsdtar.py" ls.json bsdtar.txt || fail "listing"
+	run 0 "$PKGFLAT" ls --payload-files --sha256 exif.pkg
+	cp "$T/out" a.txt
+	run 0 "$PKGFLAT" ls --payload --sha256 exif.pkg
+	cmp a.txt "$T/out" || fail "--payload-files and --payload differ"
+}
+
+t ls_payload_files ls_payload_files
 t expand_vs_bsdtar expand_vs_bsdtar
 t expand_full_vs_bsdtar expand_full_vs_bsdtar
 t roundtrip roundtrip
