@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "convert_xml.h"
 #include "tree.h"
 
 #define MAX_XML (16u << 20)
@@ -25,22 +26,6 @@ void pkgflat_build_options_init(pkgflat_build_options *opt)
 {
 	memset(opt, 0, sizeof *opt);
 	pkgflat_flatten_options_init(&opt->out);
-}
-
-static xmlTextWriterPtr xml_begin(xmlBufferPtr *buf)
-{
-	xmlTextWriterPtr w;
-
-	if (!(*buf = xmlBufferCreate()))
-		return NULL;
-	if (!(w = xmlNewTextWriterMemory(*buf, 0))) {
-		xmlBufferFree(*buf);
-		return NULL;
-	}
-	xmlTextWriterSetIndent(w, 1);
-	xmlTextWriterSetIndentString(w, BAD_CAST "    ");
-	xmlTextWriterStartDocument(w, NULL, "utf-8", NULL);
-	return w;
 }
 
 /* The document as malloc'd bytes; frees the writer and buffer. */
@@ -57,23 +42,12 @@ static pkgflat_status xml_end(xmlTextWriterPtr w, xmlBufferPtr buf,
 	return *out ? PKGFLAT_OK : fail_nomem(err);
 }
 
-static void attr(xmlTextWriterPtr w, const char *name, const char *value)
-{
-	xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST value);
-}
-
 static void attr_u64(xmlTextWriterPtr w, const char *name, uint64_t v)
 {
 	char num[32];
 
 	snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-	attr(w, name, num);
-}
-
-static void empty(xmlTextWriterPtr w, const char *name)
-{
-	xmlTextWriterStartElement(w, BAD_CAST name);
-	xmlTextWriterEndElement(w);
+	xml_attr(w, name, num);
 }
 
 static pkgflat_status is_dir(const char *path, const char *what,
@@ -103,39 +77,39 @@ static pkgflat_status package_info(const pkgflat_build_options *opt,
 	if (!w)
 		return fail_nomem(err);
 	xmlTextWriterStartElement(w, BAD_CAST "pkg-info");
-	attr(w, "format-version", "2");
-	attr(w, "identifier", opt->identifier);
-	attr(w, "version", opt->version);
-	attr(w, "install-location", opt->install_location ?
+	xml_attr(w, "format-version", "2");
+	xml_attr(w, "identifier", opt->identifier);
+	xml_attr(w, "version", opt->version);
+	xml_attr(w, "install-location", opt->install_location ?
 	    opt->install_location : "/");
-	attr(w, "auth", "root");
-	attr(w, "relocatable", "false");
-	attr(w, "overwrite-permissions", "true");
-	attr(w, "postinstall-action", "none");
+	xml_attr(w, "auth", "root");
+	xml_attr(w, "relocatable", "false");
+	xml_attr(w, "overwrite-permissions", "true");
+	xml_attr(w, "postinstall-action", "none");
 	/* diff reads the ownership policy back from here. */
 	snprintf(gen, sizeof gen, "pkgflat-" PKGFLAT_VERSION " (ownership %s)",
 	    pkgflat_ownership_name(own));
-	attr(w, "generator-version", gen);
+	xml_attr(w, "generator-version", gen);
 	xmlTextWriterStartElement(w, BAD_CAST "payload");
 	attr_u64(w, "numberOfFiles", pr->stats.entries);
 	attr_u64(w, "installKBytes", pr->stats.install_kbytes);
 	xmlTextWriterEndElement(w);
-	empty(w, "bundle-version");
-	empty(w, "upgrade-bundle");
-	empty(w, "update-bundle");
-	empty(w, "atomic-update-bundle");
-	empty(w, "strict-identifier");
-	empty(w, "relocate");
+	xml_empty(w, "bundle-version");
+	xml_empty(w, "upgrade-bundle");
+	xml_empty(w, "update-bundle");
+	xml_empty(w, "atomic-update-bundle");
+	xml_empty(w, "strict-identifier");
+	xml_empty(w, "relocate");
 	if (pre || post) {
 		xmlTextWriterStartElement(w, BAD_CAST "scripts");
 		if (pre) {
 			xmlTextWriterStartElement(w, BAD_CAST "preinstall");
-			attr(w, "file", "./preinstall");
+			xml_attr(w, "file", "./preinstall");
 			xmlTextWriterEndElement(w);
 		}
 		if (post) {
 			xmlTextWriterStartElement(w, BAD_CAST "postinstall");
-			attr(w, "file", "./postinstall");
+			xml_attr(w, "file", "./postinstall");
 			xmlTextWriterEndElement(w);
 		}
 		xmlTextWriterEndElement(w);
@@ -308,41 +282,41 @@ static pkgflat_status synthesize(const struct part *parts, size_t n,
 	if (!w)
 		return fail_nomem(err);
 	xmlTextWriterStartElement(w, BAD_CAST "installer-gui-script");
-	attr(w, "minSpecVersion", "2");
+	xml_attr(w, "minSpecVersion", "2");
 	if (opt->title)
 		xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST opt->title);
 	xmlTextWriterStartElement(w, BAD_CAST "options");
-	attr(w, "customize", "never");
-	attr(w, "require-scripts", "false");
+	xml_attr(w, "customize", "never");
+	xml_attr(w, "require-scripts", "false");
 	xmlTextWriterEndElement(w);
 	if (opt->min_os) {
 		xmlTextWriterStartElement(w, BAD_CAST "volume-check");
 		xmlTextWriterStartElement(w, BAD_CAST "allowed-os-versions");
 		xmlTextWriterStartElement(w, BAD_CAST "os-version");
-		attr(w, "min", opt->min_os);
+		xml_attr(w, "min", opt->min_os);
 		xmlTextWriterEndElement(w);
 		xmlTextWriterEndElement(w);
 		xmlTextWriterEndElement(w);
 	}
 	xmlTextWriterStartElement(w, BAD_CAST "choices-outline");
 	xmlTextWriterStartElement(w, BAD_CAST "line");
-	attr(w, "choice", "default");
+	xml_attr(w, "choice", "default");
 	for (size_t i = 0; i < n; i++) {
 		xmlTextWriterStartElement(w, BAD_CAST "line");
-		attr(w, "choice", parts[i].id);
+		xml_attr(w, "choice", parts[i].id);
 		xmlTextWriterEndElement(w);
 	}
 	xmlTextWriterEndElement(w);
 	xmlTextWriterEndElement(w);
 	xmlTextWriterStartElement(w, BAD_CAST "choice");
-	attr(w, "id", "default");
+	xml_attr(w, "id", "default");
 	xmlTextWriterEndElement(w);
 	for (size_t i = 0; i < n; i++) {
 		xmlTextWriterStartElement(w, BAD_CAST "choice");
-		attr(w, "id", parts[i].id);
-		attr(w, "visible", "false");
+		xml_attr(w, "id", parts[i].id);
+		xml_attr(w, "visible", "false");
 		xmlTextWriterStartElement(w, BAD_CAST "pkg-ref");
-		attr(w, "id", parts[i].id);
+		xml_attr(w, "id", parts[i].id);
 		xmlTextWriterEndElement(w);
 		xmlTextWriterEndElement(w);
 	}
@@ -351,10 +325,10 @@ static pkgflat_status synthesize(const struct part *parts, size_t n,
 		char *url = url_encode(parts[i].name);
 		bad |= !url;
 		xmlTextWriterStartElement(w, BAD_CAST "pkg-ref");
-		attr(w, "id", parts[i].id);
+		xml_attr(w, "id", parts[i].id);
 		if (parts[i].version)
-			attr(w, "version", parts[i].version);
-		attr(w, "onConclusion", "none");
+			xml_attr(w, "version", parts[i].version);
+		xml_attr(w, "onConclusion", "none");
 		attr_u64(w, "installKBytes", parts[i].kbytes);
 		if (url)
 			xmlTextWriterWriteString(w, BAD_CAST url);

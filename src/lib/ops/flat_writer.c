@@ -145,34 +145,6 @@ pkgflat_status package_info_set_payload(const unsigned char *xml, size_t n,
 	return PKGFLAT_OK;
 }
 
-/* "#Name%20X.pkg" -> "Name X.pkg"; "file:./Name.pkg" -> "./Name.pkg". */
-char *flat_ref_name(const char *url)
-{
-	url += strspn(url, " \t\r\n");
-	if (url[0] == '#')
-		url++;
-	else if (!strncmp(url, "file:", 5))
-		url += 5;
-	if (!strncmp(url, "./", 2))
-		url += 2;
-	char *out = pf_calloc(1, strlen(url) + 1), *o = out;
-	for (const char *p = url; out && *p; p++) {
-		if (*p == '%' && p[1] && p[2] &&
-		    strchr("0123456789abcdefABCDEF", p[1]) &&
-		    strchr("0123456789abcdefABCDEF", p[2])) {
-			char hex[3] = { p[1], p[2], 0 };
-			*o++ = (char)strtol(hex, NULL, 16);
-			p += 2;
-		} else
-			*o++ = *p;
-	}
-	if (o) {
-		while (o > out && strchr(" \t\r\n", o[-1]))
-			o--;
-		*o = '\0';
-	}
-	return out;
-}
 
 pkgflat_status flat_each_ref(const char *xml, size_t len, const char *file,
     flat_ref_fn fn, void *ctx, pkgflat_error *err)

@@ -12,6 +12,7 @@
 #define PKGFLAT_TREE_H
 
 #include "convert.h"
+#include "flat_read.h"
 #include "source.h"
 #include "xar_write.h"
 
@@ -76,10 +77,6 @@ void flat_writer_close(struct flat_writer *fw);
 pkgflat_status package_info_set_payload(const unsigned char *xml, size_t n,
     const char *name, uint64_t files, uint64_t kbytes, unsigned char **out,
     size_t *len, pkgflat_error *err);
-
-/* The component a pkg-ref's URL names: "#Name%20X.pkg" -> "Name X.pkg"
- * (malloc'd; NULL when out of memory). */
-char *flat_ref_name(const char *url);
 
 /* Copy the file `inner` of source s into the archive as parent/name, with
  * the encoding flat_member_encoding() gives it; buf has FLAT_COPY_BUF
