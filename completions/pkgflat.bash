@@ -6,7 +6,8 @@
 _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	case $1 in
 	info) echo "--json --no-scan -v --verbose -q --quiet -h --help" ;;
-	ls) echo "--bom --payload --sha256 --scripts --json -v --verbose -q --quiet -h --help" ;;
+	ls) echo "--bom --payload --payload-files --sha256 --scripts --json -v --verbose -q --quiet
+		-h --help" ;;
 	convert) echo "-o --output --report --ownership --min-os --title --identifier --arch
 		--toc-checksum --sign --check -v --verbose -q --quiet --progress --no-progress
 		-h --help" ;;
@@ -25,6 +26,13 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
 		--no-progress --html -v --verbose -q --quiet -h --help --ownership --min-os --title
 		--identifier --arch --toc-checksum --sign --check" ;;
+	expand) echo "--full -h --help" ;;
+	flatten) echo "--ownership --toc-checksum --sign --p12 --key --cert --chain --pass --force
+		--sign-command --timestamp -h --help" ;;
+	build) echo "--root --identifier --version --install-location --scripts --ownership
+		--distribution --package-path --package --component --title --min-os --synthesize
+		--toc-checksum --sign --p12 --key --cert --chain --pass --force --sign-command
+		--timestamp -h --help" ;;
 	esac
 }
 
@@ -41,7 +49,7 @@ _pkgflat() {
 	done
 	if [[ -z $cmd ]]; then
 		COMPREPLY=($(compgen -W "info ls convert sign staple notarize diff verify check-signature batch
-		    --help --version" -- "$cur"))
+		    expand flatten build --help --version" -- "$cur"))
 		return
 	fi
 
@@ -53,7 +61,9 @@ _pkgflat() {
 	--cert | --chain | --ca | --ca-only | --ca-file) _filedir 'pem|crt|cer|der|key'; return ;;
 	--api-key-file) _filedir json; return ;;
 	--report | --junit | --ticket | --html) _filedir; return ;;
-	--prepare | --inject) _filedir -d; return ;;
+	--prepare | --inject | --root | --scripts | --package-path) _filedir -d; return ;;
+	--distribution) _filedir; return ;;
+	--package | --component) _filedir pkg; return ;;
 	-o | --output)
 		if [[ $cmd == batch ]]; then _filedir -d; else _filedir pkg; fi
 		return ;;
@@ -76,7 +86,7 @@ _pkgflat() {
 		return ;;
 	--min-os | --title | --identifier | --arch | --map | --max | -j | --jobs | --threads | \
 	--at | --timestamp-timeout | --sign-command | --sign | --status | --log | --key-id | --issuer | \
-	--notary-url | --s3-url | --ticket-url | --ticket-wait | --wait)
+	--notary-url | --s3-url | --ticket-url | --ticket-wait | --wait | --version | --install-location)
 		return ;;
 	esac
 
@@ -87,6 +97,9 @@ _pkgflat() {
 	case $cmd in
 	# Flat packages are files.
 	sign | verify | check-signature | staple | notarize) _filedir pkg ;;
+	# expand reads a flat package file and names a new directory; flatten
+	# reads a directory and names a package; build names its output.
+	expand | flatten | build) _filedir ;;
 	# ls also reads a lone Bom or Payload file, whatever its name.
 	ls) _filedir ;;
 	# Bundles are directories (_filedir offers every directory); archives

@@ -567,6 +567,91 @@ const char *pkgflat_convert_warning(const pkgflat_convert_result *r, size_t i);
 const char *pkgflat_convert_host_archs(const pkgflat_convert_result *r);
 
 /* ------------------------------------------------------------------ */
+/* Expanding, flattening and building flat packages                  */
+
+typedef struct pkgflat_expand_options {
+	/* Payload and Scripts extracted into directories of those names
+	 * (modes and times kept, owners too when running as root) instead of
+	 * kept as archives; as pkgutil --expand-full. */
+	int full;
+} pkgflat_expand_options;
+
+/*
+ * Write the members of the flat package file `pkg` into the new directory
+ * `dir` (which must not exist), as pkgutil --expand does: Distribution,
+ * Resources, and each component as a directory with PackageInfo, Bom,
+ * Payload and Scripts. Nothing is written outside dir nor through a
+ * symlink; dir appears only complete (it is filled under a temporary name
+ * beside it and renamed).
+ */
+pkgflat_status pkgflat_expand(const char *pkg, const char *dir,
+    const pkgflat_expand_options *opt, pkgflat_error *err);
+
+/* Where and how flatten and build write a flat package. */
+typedef struct pkgflat_flatten_options {
+	const char *output;           /* the .pkg to write (required) */
+	enum pkgflat_toc_checksum toc_checksum;
+	int64_t timestamp;            /* -1: SOURCE_DATE_EPOCH when set, or now */
+	const pkgflat_identity *identity; /* sign while writing, or NULL */
+	const char *timestamp_url;    /* RFC 3161 server for the CMS, or NULL */
+	int timestamp_timeout;        /* seconds; 0 means 30 */
+	/* Owners of files read from a directory tree (an --full Payload
+	 * directory, build's root). ownership_given 0: for flatten, owners the
+	 * component's Bom lists for a path, and the recommended policy for the
+	 * rest; for build, recommended. Given: the policy applied to the
+	 * owners on disk. */
+	int ownership_given;
+	enum pkgflat_ownership ownership;
+	int threads;                  /* compression threads; 0: one per core */
+} pkgflat_flatten_options;
+void pkgflat_flatten_options_init(pkgflat_flatten_options *opt);
+
+/*
+ * Archive the directory `dir`, as expand (or pkgutil --expand, xar -x)
+ * left it and perhaps edited, into the flat package opt->output. With a
+ * Distribution at its top it is a product archive, with PackageInfo a
+ * component package. A component's Payload or Scripts that is a directory
+ * (expand --full) is archived again as gzip'd odc cpio, with a fresh Bom
+ * and PackageInfo's numberOfFiles and installKBytes set to match.
+ * Symlinks outside such directories are followed only to files inside
+ * dir. The output appears only when complete and may not lie inside dir.
+ */
+pkgflat_status pkgflat_flatten(const char *dir,
+    const pkgflat_flatten_options *opt, pkgflat_error *err);
+
+typedef struct pkgflat_build_options {
+	pkgflat_flatten_options out;  /* where and how to write */
+	/* A component package, as pkgbuild --root makes it. */
+	const char *root;             /* the files to install */
+	const char *identifier, *version;
+	const char *install_location; /* NULL: "/" */
+	const char *scripts;          /* directory with preinstall, postinstall
+	                                 and what they use, or NULL */
+	/* A product archive, as productbuild makes it: a Distribution from
+	 * a file, or synthesized (one choice per component) when NULL. */
+	const char *distribution;
+	const char *const *package_paths; /* where the Distribution's
+	                                     components are looked for */
+	size_t package_path_count;
+	const char *const *packages;  /* component packages to synthesize from */
+	size_t package_count;
+	const char *title;            /* a synthesized Distribution's title */
+	const char *min_os;           /* ...its allowed-os-versions, "10.9" */
+} pkgflat_build_options;
+void pkgflat_build_options_init(pkgflat_build_options *opt);
+
+/* A flat component package from opt->root (and opt->scripts). */
+pkgflat_status pkgflat_build_component(const pkgflat_build_options *opt,
+    pkgflat_error *err);
+/* A flat product archive from component packages (flat component files). */
+pkgflat_status pkgflat_build_product(const pkgflat_build_options *opt,
+    pkgflat_error *err);
+/* The Distribution pkgflat_build_product() synthesizes from opt->packages
+ * (malloc'd XML in *xml, *len bytes), as productbuild --synthesize does. */
+pkgflat_status pkgflat_build_synthesize(const pkgflat_build_options *opt,
+    char **xml, size_t *len, pkgflat_error *err);
+
+/* ------------------------------------------------------------------ */
 /* Signing an existing flat package                                   */
 
 /*

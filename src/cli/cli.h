@@ -64,6 +64,9 @@ int notarize_many(const char *const *paths, size_t n, int jobs,
 int staple_fetch(const char *pkg, int ticket_wait, const char *ticket_url,
     const char *ca_file);
 int cmd_check_signature(int argc, char **argv);
+int cmd_expand(int argc, char **argv);
+int cmd_flatten(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */
@@ -146,6 +149,11 @@ int next_option(const char *cmd, int argc, char **argv, const char *shorts,
 /* After the options: check they go together, load the identity. */
 int convert_opts_finish(const char *cmd, struct convert_opts *o);
 void convert_opts_free(struct convert_opts *o);
+/* After convert_opts_finish(): the writing options into fo, refusing the
+ * conversion-only ones (--min-os, --title, --identifier, --arch, --check)
+ * unless named in the NULL-terminated `allowed` (flat_opts.c). */
+int flat_opts_take(const char *cmd, const struct convert_opts *co,
+    const char *const *allowed, pkgflat_flatten_options *fo);
 /* getopt_long said ':' (no value) or '?' (unknown): say so, EXIT_USAGE. */
 int option_error(const char *cmd, int c, char **argv);
 

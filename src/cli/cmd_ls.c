@@ -25,6 +25,8 @@ static const char ls_help[] =
     "options:\n"
     "  --bom       list the BOM (the default when the component has one)\n"
     "  --payload   list the payload archive (the default otherwise)\n"
+    "  --payload-files\n"
+    "              the same as --payload (pkgutil's spelling)\n"
     "  --sha256    with --payload: add each file's SHA-256 after CRC ('-'\n"
     "              for other entries)\n"
     "  --scripts   list each component's scripts with their bytes' SHA-256:\n"
@@ -207,6 +209,8 @@ int cmd_ls(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "bom", no_argument, NULL, 'b' },
 		{ "payload", no_argument, NULL, 'p' },
+		/* pkgutil's spelling. */
+		{ "payload-files", no_argument, NULL, 'p' },
 		{ "scripts", no_argument, NULL, 's' },
 		{ "sha256", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },

@@ -19,6 +19,9 @@ static const struct command {
 	{ "verify", cmd_verify, "check a flat package's structure, checksums and signatures" },
 	{ "check-signature", cmd_check_signature, "the signature alone, in pkgutil --check-signature's words" },
 	{ "batch", cmd_batch, "convert many legacy packages, in parallel, with a report" },
+	{ "expand", cmd_expand, "write a flat package's members into a new directory" },
+	{ "flatten", cmd_flatten, "archive an expanded directory as a flat package" },
+	{ "build", cmd_build, "make a flat component from files, or a product from components" },
 };
 
 static void usage(FILE *f)

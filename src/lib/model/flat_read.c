@@ -381,14 +381,15 @@ static xmlNodePtr find_by_id(xmlNodePtr parent, const char *elem,
 	return NULL;
 }
 
-/* "#Name%20X.pkg" → "Name X.pkg"; also "file:./Name.pkg" and "Name.pkg". */
-static char *ref_to_dir(const char *url)
+char *flat_ref_name(const char *url)
 {
 	url += strspn(url, " \t\r\n");
 	if (url[0] == '#')
 		url++;
 	else if (!strncmp(url, "file:", 5))
 		url += 5;
+	if (!strncmp(url, "./", 2))
+		url += 2;
 	char *out = pf_calloc(1, strlen(url) + 1), *o = out;
 	for (const char *p = url; out && *p; p++) {
 		if (*p == '%' && p[1] && p[2] && strchr("0123456789abcdefABCDEF", p[1])
@@ -458,7 +459,7 @@ static pkgflat_status add_ref(struct dist *d, const char *id,
 		return PKGFLAT_OK;
 	}
 	xmlChar *url = xmlNodeGetContent(ref);
-	char *name = url ? ref_to_dir((const char *)url) : NULL;
+	char *name = url ? flat_ref_name((const char *)url) : NULL;
 	xmlFree(url);
 	if (!name)
 		return fail_nomem(err);

@@ -14,4 +14,9 @@ int flat_sniff(pkgflat_package *pkg, const char *dir);
 pkgflat_status flat_read(pkgflat_package *pkg, const char *dir,
     pkgflat_component **out, pkgflat_error *err);
 
+/* The component a pkg-ref's URL names: "#Name%20X.pkg", "file:./Name
+ * X.pkg" and "Name X.pkg" all give "Name X.pkg" (malloc'd; NULL when out
+ * of memory). */
+char *flat_ref_name(const char *url);
+
 #endif
