@@ -114,7 +114,7 @@ cmd_batch() { "$PKGFLAT" batch -q -j 2 -o out in; }
 check_batch() {
 	[ "$(tree_sum in)" = "$INSUM" ] || fail "input changed"
 	case $1 in
-	0) only out .pkgflat-batch-state k.pkg r.pkg pkgflat-report.json ;;
+	0) only out .pkgflat-batch-state k.pkg r.pkg pkgflat-report.json pkgflat-report.html ;;
 	1|3) named_error "$2" ;;
 	*) fail "exit $1, want 0, 1 or 3" ;;
 	esac
@@ -124,6 +124,7 @@ check_batch() {
 		.|..|'*'|'.*') ;;
 		k.pkg|r.pkg) whole "$f" ;;
 		pkgflat-report.json) python3 -m json.tool "$f" >/dev/null || fail "report not JSON" ;;
+		pkgflat-report.html) grep -qi "<html" "$f" || fail "report not HTML" ;;
 		.pkgflat-batch-state) head -n 1 "$f" | grep -qx 'pkgflat-batch-state 1' ||
 			fail "state file damaged" ;;
 		*) fail "left in out/: ${f#out/}" ;;

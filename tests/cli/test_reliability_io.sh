@@ -123,7 +123,7 @@ batch_never_overwrites_input() {
 	mkdir tree && cp "$ZIP" tree/k.zip
 	run 0 "$PKGFLAT" batch -q -o tree/out tree
 	[ -f tree/out/k.pkg ] || fail "no output"
-	only tree/out .pkgflat-batch-state k.pkg pkgflat-report.json
+	only tree/out .pkgflat-batch-state k.pkg pkgflat-report.json pkgflat-report.html
 }
 
 # Temporary files of dead processes go; a live one's stay.

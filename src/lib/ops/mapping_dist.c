@@ -179,11 +179,13 @@ static pkgflat_status generate_distribution(struct conv *c,
 		xmlTextWriterEndElement(w);
 		xmlTextWriterEndElement(w);
 	}
+	int nomem = 0;
 	for (size_t i = 0; i < c->ncomps; i++) {
 		struct comp *k = &c->comps[i];
 		const char *a = pkgflat_component_get(k->b, PKGFLAT_F_AUTH);
 		char *url = url_encode(k->name);
 		char *text = url ? pf_asprintf("#%s", url) : NULL;
+		nomem |= !text; /* a pkg-ref without its component is no package */
 		xmlTextWriterStartElement(w, BAD_CAST "pkg-ref");
 		xml_attr(w, "id", k->id);
 		xml_attr(w, "version", k->version);
@@ -205,6 +207,11 @@ static pkgflat_status generate_distribution(struct conv *c,
 		xmlTextWriterEndElement(w);
 	}
 	xmlTextWriterEndElement(w);
+	if (nomem) {
+		xmlFreeTextWriter(w);
+		xmlBufferFree(buf);
+		return fail_nomem(c->err);
+	}
 	return xml_finish(c, w, buf, "Distribution", out, outlen);
 }
 
