@@ -278,7 +278,7 @@ int html_diff_write(const char *path, const char *a, const char *b,
 
 
 /* Apple's habits (habits.c). */
-/* EXIT_USAGE, the error printed, when path is a legacy bundle directory
+/* EXIT_ERROR (3, not a flat package), the error printed, when path is a legacy bundle directory
  * where a flat package belongs (sign, verify); else EXIT_OK. */
 int refuse_bundle(const char *path);
 /* Which timestamp server, if any: --timestamp=none none, --timestamp[=URL]

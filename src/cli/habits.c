@@ -35,7 +35,7 @@ int refuse_bundle(const char *path)
 	fprintf(stderr, "%s: ", progname);
 	print_text(stderr, path);
 	fputs(": a legacy bundle: use pkgflat convert --sign\n", stderr);
-	return EXIT_USAGE;
+	return EXIT_ERROR; /* not a flat package: 3, as documented */
 }
 
 int tsa_decide(struct tsa_opts *t, const pkgflat_identity *id,

@@ -137,9 +137,9 @@ messages() {
 	run 0 "$PKGFLAT" sign -q --p12 "$P/leaf-nopass.p12" "$INSTALLOMATOR" -o o/np.pkg
 	rm o/np.pkg
 	# A legacy bundle where a flat package is wanted.
-	run 2 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" "$EXIF" -o o/x.pkg
+	run 3 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" "$EXIF" -o o/x.pkg
 	has "$T/err" "pkgflat: $EXIF: a legacy bundle: use pkgflat convert --sign"
-	run 2 "$PKGFLAT" verify "$EXIF"
+	run 3 "$PKGFLAT" verify "$EXIF"
 	has "$T/err" "pkgflat: $EXIF: a legacy bundle: use pkgflat convert --sign"
 	# An expired certificate: its window, by name.
 	run 3 "$PKGFLAT" sign --key "$P/expired.key" --cert "$P/expired.pem" "$INSTALLOMATOR" -o o/x.pkg

@@ -214,7 +214,7 @@ corrupt_copies() {
 unreadable() {
 	bad_input "not a flat package" "$PKGFLAT" verify "$EXIF/Contents/Archive.bom"
 	bad_input "nope.pkg: cannot open" "$PKGFLAT" verify nope.pkg
-	bad_input "not a regular file" "$PKGFLAT" verify "$EXIF"
+	bad_input "a legacy bundle: use pkgflat convert --sign" "$PKGFLAT" verify "$EXIF"
 : >empty.pkg
 	bad_input "empty.pkg: offset 0: not a flat package" "$PKGFLAT" verify empty.pkg
 	printf 'xa' >tiny.pkg

@@ -144,7 +144,8 @@ written_sample_readers() {
 	echo "$SAMPLE_FILES" | while read -r name src; do
 		grep -q " $name\$" "$T/out" || fail "bsdtar does not list $name"
 	done || exit 1
-	has "$T/out" "drwx------  2 root   wheel       0 Jan  1  1970 foo.pkg"
+	# Members carry productbuild's metadata: root/wheel, directories 0755.
+	has "$T/out" "drwxr-xr-x  2 root   wheel       0 Nov 14  2023 foo.pkg"
 	mkdir x && run 0 bsdtar -xf s.pkg -C x
 	echo "$SAMPLE_FILES" | while read -r name src; do
 		cmp "x/$name" "$src" || fail "$name differs from $src"
