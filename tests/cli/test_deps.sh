@@ -28,7 +28,7 @@ int main(void) { return pkgflat_run(); }'
 
 clean_tree_passes() {
 	tree
-	run 0 "$DEPS" --root .
+	run 0 "$DEPS" --root . --build build
 	has "$T/out" "no upward call, no cycle"
 }
 
@@ -36,7 +36,7 @@ back_call_fails() {
 	tree
 	mini lib/base/util.c 'int pkgflat_run(void); int base_helper(void);
 int base_helper(void) { return pkgflat_run(); }'
-	run 1 "$DEPS" --root .
+	run 1 "$DEPS" --root . --build build
 	has "$T/err" "src/lib/base/util.c: calls pkgflat_run() of src/lib/ops/run.c: a call from layer base up to layer ops"
 }
 
@@ -44,7 +44,7 @@ cycle_fails() {
 	tree
 	mini lib/ops/a.c 'int b(void); int a(int n); int a(int n) { return n ? b() : 0; }'
 	mini lib/ops/b.c 'int a(int n); int b(void); int b(void) { return a(0); }'
-	run 1 "$DEPS" --root .
+	run 1 "$DEPS" --root . --build build
 	has "$T/err" "cycle between src/lib/ops/a.c, src/lib/ops/b.c"
 	has "$T/err" "src/lib/ops/a.c -> src/lib/ops/b.c (b)"
 }
@@ -54,7 +54,7 @@ upward_include_fails() {
 	printf 'int ops_thing(void);\n' >src/lib/ops/thing.h
 	mini lib/base/inc.c '#include "thing.h"
 int base_inc(void); int base_inc(void) { return 0; }'
-	run 1 "$DEPS" --root .
+	run 1 "$DEPS" --root . --build build
 	has "$T/err" 'src/lib/base/inc.c: includes "thing.h" of layer ops from layer base'
 }
 
@@ -62,7 +62,7 @@ cli_private_call_fails() {
 	tree
 	mini cli/main.c 'int base_helper(void);
 int main(void) { return base_helper(); }'
-	run 1 "$DEPS" --root .
+	run 1 "$DEPS" --root . --build build
 	has "$T/err" "src/cli/main.c: calls base_helper() of src/lib/base/util.c, which include/pkgflat.h does not declare"
 }
 
@@ -71,22 +71,22 @@ long_file_fails() {
 	{ echo 'int base_long(void); int base_long(void) { return 0; }'
 	  i=0; while [ $i -lt 30 ]; do echo "/* $i */"; i=$((i + 1)); done; } >long.c
 	mini lib/base/long.c "$(cat long.c)"
-	run 0 "$DEPS" --root .
-	run 1 "$DEPS" --root . --max-lines 20
+	run 0 "$DEPS" --root . --build build
+	run 1 "$DEPS" --root . --build build --max-lines 20
 	has "$T/err" "src/lib/base/long.c: 31 lines, over the 20-line limit"
 }
 
 stray_file_fails() {
 	tree
 	printf 'int x;\n' >src/lib/loose.c
-	run 1 "$DEPS" --root .
+	run 1 "$DEPS" --root . --build build
 	has "$T/err" "src/lib/loose.c: outside the layer folders"
 }
 
 missing_build_is_usage() {
 	tree
 	rm build/src/lib/ops/run.o
-	run 2 "$DEPS" --root .
+	run 2 "$DEPS" --root . --build build
 	has "$T/err" "build/src/lib/ops/run.o is missing"
 }
 
