@@ -253,24 +253,6 @@ static pkgflat_status part_open(struct part *p, pkgflat_error *err)
 	return PKGFLAT_OK;
 }
 
-static char *url_encode(const char *s)
-{
-	strbuf sb = { 0 };
-
-	sb_adds(&sb, "#");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
-			sb_add(&sb, p, 1);
-		else
-			sb_addf(&sb, "%%%02X", *p);
-	}
-	if (sb.oom) {
-		sb_free(&sb);
-		return NULL;
-	}
-	return sb_detach(&sb);
-}
 
 static pkgflat_status synthesize(const struct part *parts, size_t n,
     const pkgflat_build_options *opt, char **out, size_t *len,
@@ -322,7 +304,7 @@ static pkgflat_status synthesize(const struct part *parts, size_t n,
 	}
 	int bad = 0;
 	for (size_t i = 0; i < n; i++) {
-		char *url = url_encode(parts[i].name);
+		char *url = xml_pkg_ref_url(parts[i].name);
 		bad |= !url;
 		xmlTextWriterStartElement(w, BAD_CAST "pkg-ref");
 		xml_attr(w, "id", parts[i].id);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "convert_xml.h"
 
@@ -77,4 +78,19 @@ pkgflat_status xml_store(struct conv *c, xmlTextWriterPtr w,
 		    c->err);
 	free(text);
 	return rc;
+}
+
+char *xml_pkg_ref_url(const char *name)
+{
+	strbuf sb = { 0 };
+
+	sb_adds(&sb, "#");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+			sb_add(&sb, p, 1);
+		else
+			sb_addf(&sb, "%%%02X", *p);
+	}
+	return sb_detach(&sb); /* NULL when out of memory */
 }

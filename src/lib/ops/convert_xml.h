@@ -20,4 +20,8 @@ pkgflat_status xml_finish(struct conv *c, xmlTextWriterPtr w,
 pkgflat_status xml_store(struct conv *c, xmlTextWriterPtr w,
     xmlBufferPtr buf, uint64_t parent, const char *name);
 
+/* A pkg-ref's text for component directory name: "#" and the name with
+ * every byte but unreserved ones as %XX (malloc'd; NULL: out of memory). */
+char *xml_pkg_ref_url(const char *name);
+
 #endif

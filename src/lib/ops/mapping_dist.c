@@ -46,20 +46,6 @@ static void write_checks(struct conv *c, xmlTextWriterPtr w)
 	sb_free(&js);
 }
 
-static char *url_encode(const char *s)
-{
-	strbuf sb = { 0 };
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
-			sb_add(&sb, s, 1);
-		else
-			sb_addf(&sb, "%%%02X", ch);
-	}
-	return sb_detach(&sb);
-}
 
 static pkgflat_status generate_distribution(struct conv *c,
     struct shown *shown, size_t nshown, char **out, size_t *outlen)
@@ -183,8 +169,7 @@ static pkgflat_status generate_distribution(struct conv *c,
 	for (size_t i = 0; i < c->ncomps; i++) {
 		struct comp *k = &c->comps[i];
 		const char *a = pkgflat_component_get(k->b, PKGFLAT_F_AUTH);
-		char *url = url_encode(k->name);
-		char *text = url ? pf_asprintf("#%s", url) : NULL;
+		char *text = xml_pkg_ref_url(k->name);
 		nomem |= !text; /* a pkg-ref without its component is no package */
 		xmlTextWriterStartElement(w, BAD_CAST "pkg-ref");
 		xml_attr(w, "id", k->id);
@@ -196,7 +181,6 @@ static pkgflat_status generate_distribution(struct conv *c,
 		if (text)
 			xmlTextWriterWriteString(w, BAD_CAST text);
 		xmlTextWriterEndElement(w);
-		free(url);
 		free(text);
 	}
 	const char *pid = pkgflat_component_get(root, PKGFLAT_F_IDENTIFIER);
