@@ -391,6 +391,9 @@ int pl_int(plist_t dict, const char *key, int64_t *out)
 	if (plist_get_node_type(n) == PLIST_REAL) {
 		double r;
 		plist_get_real_val(n, &r);
+		/* NaN and values outside int64_t are no number we can use. */
+		if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0))
+			return 0;
 		*out = (int64_t)r;
 		return 1;
 	}
