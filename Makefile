@@ -20,7 +20,7 @@ BUILD   ?= build
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib
+DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib liblzma
 
 ifeq ($(filter clean uninstall,$(MAKECMDGOALS)),)
 MISSING := $(foreach d,$(DEPS),$(if $(shell $(PKG_CONFIG) --exists $(d) && echo y),,$(d)))
@@ -36,7 +36,8 @@ WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -pthread $(WARN) $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(DEP_CFLAGS)
-LDLIBS  += $(DEP_LIBS) -pthread
+# libbz2 ships no .pc file on Debian 12.
+LDLIBS  += $(DEP_LIBS) -lbz2 -pthread
 
 LIB_SRC := $(sort $(wildcard src/lib/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -100,7 +101,7 @@ $(BUILD)/faultinj.so: tests/tools/faultinj.c
 write_pc = printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: pkgflat' 'Description: legacy macOS bundle packages to flat product archives' \
 	  'Version: 0.1.0' 'Requires.private: $(DEPS)' \
-	  'Libs: -L$${libdir} -lpkgflat' 'Libs.private: -pthread' 'Cflags: -I$${includedir}' > $(1)
+	  'Libs: -L$${libdir} -lpkgflat' 'Libs.private: -lbz2 -pthread' 'Cflags: -I$${includedir}' > $(1)
 
 $(BUILD)/pkgflat.pc: Makefile
 	@mkdir -p $(dir $@)
