@@ -39,6 +39,13 @@ int cmd_diff(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 
+/* Disk images (image.c): info, ls and checksum verification of an image,
+ * and the --max-image-size argument. */
+int image_info(const char *path, const pkgflat_image_opts *o, int as_json);
+int image_ls(const char *path, const pkgflat_image_opts *o);
+int image_verify(const char *path, const pkgflat_image_opts *o);
+int image_size_arg(const char *s, uint64_t *out);
+
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */
 #define IDENTITY_OPTIONS \

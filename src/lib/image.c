@@ -120,6 +120,48 @@ pkgflat_status dev_open_file(const char *path, img_dev **out,
 }
 
 /* ------------------------------------------------------------------ */
+/* Bytes in memory (fuzzing, tests)                                    */
+
+struct mem_dev {
+	img_dev base;
+	const unsigned char *p;
+};
+
+static pkgflat_status mem_read(img_dev *d, uint64_t off, void *buf, size_t n,
+    pkgflat_error *err)
+{
+	(void)err;
+	memcpy(buf, ((struct mem_dev *)d)->p + off, n);
+	return PKGFLAT_OK;
+}
+
+static void mem_close(img_dev *d)
+{
+	free(d->name);
+	free(d);
+}
+
+static const struct img_dev_ops mem_ops = { .read = mem_read,
+	.close = mem_close };
+
+pkgflat_status dev_open_mem(const void *data, size_t n, const char *name,
+    img_dev **out, pkgflat_error *err)
+{
+	struct mem_dev *m = pf_calloc(1, sizeof *m);
+
+	*out = NULL;
+	if (!m || !(m->base.name = pf_strdup(name))) {
+		free(m);
+		return fail_nomem(err);
+	}
+	m->base.ops = &mem_ops;
+	m->base.size = n;
+	m->p = data;
+	*out = &m->base;
+	return PKGFLAT_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* .gz expanded into a sparse temporary file                           */
 
 #define GZ_BUF (64 * 1024)
@@ -426,17 +468,32 @@ static char *fixed_str(const unsigned char *p, size_t n)
 	return s;
 }
 
-static pkgflat_status read_apm(img *im, pkgflat_error *err)
+/* Entries sit one per block of the driver descriptor's block size (2048
+ * on CD hybrids such as xorriso's), in units of that block; most disk
+ * images use 512. */
+static uint32_t apm_block(img *im, const unsigned char *s)
+{
+	uint32_t bs = be16(s + 2);
+	unsigned char pm[2];
+
+	if ((bs == 1024 || bs == 2048 || bs == 4096) &&
+	    2ULL * bs <= im->dev->size &&
+	    !dev_read(im->dev, bs, pm, 2, NULL) && pm[0] == 'P' && pm[1] == 'M')
+		return bs;
+	return 512;
+}
+
+static pkgflat_status read_apm(img *im, uint32_t bs, pkgflat_error *err)
 {
 	unsigned char e[512];
 	uint32_t count = 1;
 	pkgflat_status rc;
 
 	for (uint32_t i = 1; i <= count; i++) {
-		if ((uint64_t)(i + 1) * 512 > im->dev->size)
+		if ((uint64_t)(i + 1) * bs > im->dev->size)
 			return fail(err, PKGFLAT_E_FORMAT, im->file, "partition map",
 			    "APM entry %u past the end of the disk", i);
-		if ((rc = dev_read(im->dev, (uint64_t)i * 512, e, 512, err)))
+		if ((rc = dev_read(im->dev, (uint64_t)i * bs, e, 512, err)))
 			return rc;
 		if (e[0] != 'P' || e[1] != 'M')
 			return fail(err, PKGFLAT_E_FORMAT, im->file, "partition map",
@@ -454,8 +511,8 @@ static pkgflat_status read_apm(img *im, pkgflat_error *err)
 			free(type);
 			return fail_nomem(err);
 		}
-		uint64_t off = (uint64_t)be32(e + 8) * 512,
-		    len = (uint64_t)be32(e + 12) * 512;
+		uint64_t off = (uint64_t)be32(e + 8) * bs,
+		    len = (uint64_t)be32(e + 12) * bs;
 		/* Images cut short leave the free-space entry hanging past
 		 * the end; only partitions we will read must fit. */
 		if (off + len > im->dev->size && off < im->dev->size &&
@@ -584,9 +641,14 @@ static pkgflat_status find_volumes(img *im, pkgflat_error *err)
 		    (unsigned long long)im->dev->size);
 	if ((rc = dev_read(im->dev, 0, s, sizeof s, err)))
 		return rc;
-	if (s[0] == 'E' && s[1] == 'R' && s[512] == 'P' && s[513] == 'M') {
+	uint32_t apm_bs = s[0] == 'E' && s[1] == 'R' ? apm_block(im, s) : 0;
+	unsigned char pm[2] = { 0, 0 };
+	if (apm_bs && apm_bs != 512)
+		(void)dev_read(im->dev, apm_bs, pm, 2, NULL);
+	if (apm_bs && ((s[512] == 'P' && s[513] == 'M') ||
+	    (pm[0] == 'P' && pm[1] == 'M'))) {
 		im->map = MAP_APM;
-		rc = read_apm(im, err);
+		rc = read_apm(im, apm_bs, err);
 	} else if (!memcmp(s + 512, "EFI PART", 8)) {
 		im->map = MAP_GPT;
 		rc = read_gpt(im, 512, err);

@@ -45,6 +45,9 @@ struct img_opts {
 /* An image file as it lies on disk. name is used in errors. */
 pkgflat_status dev_open_file(const char *path, img_dev **out,
     pkgflat_error *err);
+/* n bytes at data, which must outlive the device. */
+pkgflat_status dev_open_mem(const void *data, size_t n, const char *name,
+    img_dev **out, pkgflat_error *err);
 /* A gzip stream from `in` expanded into an unlinked sparse temporary file
  * (removed by the kernel on any exit, signals included). */
 pkgflat_status dev_open_gunzip(img_dev *in, const struct img_opts *o,

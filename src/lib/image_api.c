@@ -284,3 +284,77 @@ void pkgflat_image_packages_free(pkgflat_image_package *list, size_t count)
 		free(list[i].member);
 	free(list);
 }
+
+pkgflat_status image_package_source(const char *file, const char *member,
+    const struct img_opts *o, src **out, char **inner, pkgflat_error *err)
+{
+	pkgflat_image im = { 0 };
+	pkgflat_image_package *list = NULL;
+	size_t n = 0;
+	char *path = NULL;
+	pkgflat_status rc;
+
+	*out = NULL;
+	*inner = NULL;
+	if (o)
+		im.o = *o;
+	if ((rc = src_open_image(file, &im.o, &im.s, err)))
+		return rc;
+	if (!member || !member[0]) {
+		size_t bundles = 0, pick = 0;
+		if ((rc = pkgflat_image_packages(&im, &list, &n, err)))
+			goto out;
+		for (size_t i = 0; i < n; i++)
+			if (list[i].kind == PKGFLAT_FOUND_BUNDLE) {
+				bundles++;
+				pick = i;
+			}
+		if (bundles != 1) {
+			rc = fail(err, bundles ? PKGFLAT_E_USAGE : PKGFLAT_E_FORMAT,
+			    file, NULL, bundles ? "the image holds %zu bundle "
+			    "packages: select one (pkgflat info lists them)" :
+			    "no bundle package on the image", bundles);
+			goto out;
+		}
+		member = list[pick].member;
+	}
+	const char *sep = strstr(member, "//");
+	if (sep) {
+		char *outer_path = pf_strndup(member, (size_t)(sep - member));
+		src *nested = NULL;
+		if (!outer_path) {
+			rc = fail_nomem(err);
+			goto out;
+		}
+		rc = src_image_open_nested(im.s, outer_path, &im.o, &nested, err);
+		free(outer_path);
+		if (rc)
+			goto out;
+		src_image_adopt(nested, im.s);
+		im.s = nested;
+		member = sep + 2;
+	}
+	if (!(path = path_normalize(member)) || !path[0]) {
+		rc = fail(err, PKGFLAT_E_USAGE, file, member, "not a path on the "
+		    "image");
+		goto out;
+	}
+	struct src_stat st;
+	if ((rc = src_stat(im.s, path, &st, err)))
+		goto out;
+	if (st.type != SRC_DIR) {
+		rc = fail(err, PKGFLAT_E_USAGE, file, member, st.type == SRC_NONE ?
+		    "no such package on the image" : "not a bundle package "
+		    "directory");
+		goto out;
+	}
+	*out = im.s;
+	im.s = NULL;
+	*inner = path;
+	path = NULL;
+out:
+	free(path);
+	pkgflat_image_packages_free(list, n);
+	src_close(im.s);
+	return rc;
+}

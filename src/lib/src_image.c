@@ -20,6 +20,7 @@ struct img_src {
 	hfs_vol **vols;
 	char **vnames;
 	size_t nvols;
+	src *outer;      /* a nested image's container, owned */
 };
 
 static void is_close(src *s)
@@ -33,6 +34,7 @@ static void is_close(src *s)
 	free(x->vols);
 	free(x->vnames);
 	img_close(x->im);
+	src_close(x->outer);
 	free(s->display);
 	free(x);
 }
@@ -345,4 +347,9 @@ pkgflat_status src_image_open_nested(src *s, const char *path,
 		rc = src_open_image_img(im, o, out, err);
 	free(name);
 	return rc;
+}
+
+void src_image_adopt(src *nested, src *outer)
+{
+	((struct img_src *)nested)->outer = outer;
 }

@@ -16,6 +16,17 @@ pkgflat_status src_open_image_img(img *im, const struct img_opts *o,
 pkgflat_status src_image_open_nested(src *s, const char *path,
     const struct img_opts *o, src **out, pkgflat_error *err);
 
+/* Hand the outer source to the nested one, closed with it. */
+void src_image_adopt(src *nested, src *outer);
+
+/*
+ * The source and path a package on an image is read from, for
+ * package_open: member is a path from pkgflat_image_packages() ("A.pkg",
+ * "Inner.dmg//A.pkg"), or NULL for the image's only bundle package.
+ */
+pkgflat_status image_package_source(const char *file, const char *member,
+    const struct img_opts *o, src **out, char **inner, pkgflat_error *err);
+
 int src_is_image(const src *s);
 img *src_image_img(src *s);
 size_t src_image_volumes(src *s);

@@ -19,7 +19,9 @@ usage: mkimage.py [options] SRCDIR OUT
   --format raw|gz|udif (default udif)
   --codec zlib|bzip2|adc|lzma|raw   UDIF run codec (default zlib)
   --journaled-dirty    mark the volume journaled and not cleanly unmounted
-  --node-size N        catalog node size (default 4096)
+  --node-size N        B-tree node size (default 4096)
+  --block-size N       allocation block size (default 4096)
+  --min-blocks N       volume size floor in blocks (default 256)
 
 Hard links in SRCDIR (files sharing an inode) become HFS+ file hard links;
 symlinks become HFS+ symlinks. Names are written as they are in SRCDIR
@@ -175,7 +177,7 @@ class Volume:
         self.folders = 0
         self.blocks = []      # data to place: (list of extents filled later)
         self.data = {}        # block -> bytes
-        self.next_block = 1   # block 0 holds the volume header
+        self.next_block = (1536 + BS - 1) // BS   # the volume header
         self.overflow = []    # (fileID, forktype, startblock, extents)
         self.attrs = []       # (fileID, name, data)
 
@@ -251,9 +253,13 @@ def decmpfs(data, rsrc_mode):
         body += b
     res = table + body
     # resource fork: header, then at 0x100 the resource's length and data
-    rsrc = struct.pack(">IIII", 0x100, 0x100 + 4 + len(res), 4 + len(res), 50)
-    rsrc += bytes(0x100 - 16) + struct.pack(">I", len(res)) + res
-    rsrc += bytes(50)
+    head = struct.pack(">IIII", 0x100, 0x100 + 4 + len(res), 4 + len(res), 50)
+    # the resource map: one type, 'cmpf', with one resource (id 1)
+    rmap = head + struct.pack(">IHHHH", 0, 0, 0, 28, 50)
+    rmap += struct.pack(">H4sHH", 0, b"cmpf", 0, 10)
+    rmap += struct.pack(">HHII", 1, 0xffff, 0, 0)
+    assert len(rmap) == 50
+    rsrc = head + bytes(0x100 - 16) + struct.pack(">I", len(res)) + res + rmap
     return struct.pack("<4sIQ", b"fpmc", 4, len(data)), rsrc
 
 
@@ -341,7 +347,6 @@ def build_volume(args):
                 v.add_file(par, name, v.newid(), ftype=b"fdrp",
                            creator=b"MACS", special=tid, flags=0x20,
                            finder_flags=0x8000)
-            v.files -= 2
     return v
 
 
@@ -364,7 +369,7 @@ def write_volume(args):
         d = b"".join(struct.pack(">II", s, c) for s, c in exts)
         d += bytes(64 - len(d))
         ext_recs.append((k, d))
-    ext = BTree(BS, 10, 0, 2, False).pack(ext_recs)
+    ext = BTree(args.node_size, 10, 0, 2, False).pack(ext_recs)
     att = b""
     if not args.no_attributes:
         arecs = []
@@ -374,7 +379,7 @@ def write_volume(args):
             d = struct.pack(">IIII", 0x10, 0, 0, len(data)) + data
             d += bytes(len(d) & 1)
             arecs.append((k, d))
-        att = BTree(BS, 266, 0, 6, True).pack(arecs)
+        att = BTree(args.node_size, 266, 0, 6, True).pack(arecs)
     elif v.attrs:
         sys.exit("mkimage: --decmpfs/--xattr need the attributes B-tree")
     # place the special files after the data
@@ -382,7 +387,7 @@ def write_volume(args):
     for name, blob in (("ext", ext), ("cat", cat), ("att", att)):
         exts[name] = v.alloc(blob)
     data_end = v.next_block
-    total = max(data_end + 64, 256)
+    total = max(data_end + 64, args.min_blocks)
     bitmap_blocks = (total + 8 * BS - 1) // (8 * BS)
     bm_start = total - 2 - bitmap_blocks
     used = set(v.data)
@@ -600,7 +605,11 @@ def main():
     ap.add_argument("--codec", default="zlib", choices=sorted(CODECS))
     ap.add_argument("--journaled-dirty", action="store_true")
     ap.add_argument("--node-size", type=int, default=4096)
+    ap.add_argument("--block-size", type=int, default=4096)
+    ap.add_argument("--min-blocks", type=int, default=256)
     args = ap.parse_args()
+    global BS
+    BS = args.block_size
     vol = write_volume(args)
     if args.map == "apm":
         disk, parts = apm(vol)

@@ -1,0 +1,184 @@
+/* Disk images on the command line: what info and ls print for a .dmg. */
+#include <string.h>
+
+#include "cli.h"
+
+static void text_pair(void *ctx, const char *key, const char *value)
+{
+	(void)ctx;
+	printf("  %-26s ", key);
+	print_text(stdout, value);
+	putchar('\n');
+}
+
+static void json_pair(void *ctx, const char *key, const char *value)
+{
+	json_begin_object(ctx, NULL);
+	json_string(ctx, "key", key);
+	json_string(ctx, "value", value);
+	json_end_object(ctx);
+}
+
+struct extras {
+	size_t n[4];
+};
+
+static int count_extras(void *ctx, const pkgflat_image_entry *e)
+{
+	struct extras *x = ctx;
+
+	for (int i = 0; i < 4; i++)
+		if (e->extras & (1u << i))
+			x->n[i]++;
+	return 0;
+}
+
+static const char *const extra_names[4] = { "resource forks", "Finder info",
+	"extended attributes", "aliases" };
+
+static int print_error(pkgflat_error *err, pkgflat_image *im)
+{
+	pkgflat_image_free(im);
+	return report_error(err);
+}
+
+int image_info(const char *path, const pkgflat_image_opts *o, int as_json)
+{
+	pkgflat_error err;
+	pkgflat_image *im = NULL;
+	pkgflat_image_package *list = NULL;
+	size_t n = 0;
+	struct extras x = { 0 };
+
+	pkgflat_error_clear(&err);
+	if (pkgflat_image_open(path, o, &im, &err) ||
+	    pkgflat_image_packages(im, &list, &n, &err) ||
+	    pkgflat_image_list(im, count_extras, &x, &err))
+		return print_error(&err, im);
+	if (as_json) {
+		json j = { .f = stdout };
+		json_begin_object(&j, NULL);
+		json_string(&j, "image", path);
+		json_begin_array(&j, "fields");
+		pkgflat_image_describe(im, json_pair, &j);
+		json_end_array(&j);
+		json_begin_array(&j, "packages");
+		for (size_t i = 0; i < n; i++) {
+			json_begin_object(&j, NULL);
+			json_string(&j, "path", list[i].member);
+			json_string(&j, "kind", list[i].kind == PKGFLAT_FOUND_FLAT ?
+			    "flat" : "bundle");
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+		json_begin_object(&j, "not-carried-over");
+		for (int i = 0; i < 4; i++)
+			json_uint(&j, extra_names[i], x.n[i]);
+		json_end_object(&j);
+		json_end_object(&j);
+		json_finish(&j);
+	} else {
+		printf("image ");
+		print_text(stdout, path);
+		putchar('\n');
+		pkgflat_image_describe(im, text_pair, NULL);
+		printf("\npackages %zu\n", n);
+		for (size_t i = 0; i < n; i++) {
+			printf("  %-8s ", list[i].kind == PKGFLAT_FOUND_FLAT ?
+			    "flat" : "bundle");
+			print_text(stdout, list[i].member);
+			if (list[i].kind == PKGFLAT_FOUND_FLAT)
+				fputs(" (already flat)", stdout);
+			putchar('\n');
+		}
+		printf("\nnot carried over to a flat package\n");
+		for (int i = 0; i < 4; i++)
+			printf("  %-26s %zu\n", extra_names[i], x.n[i]);
+	}
+	pkgflat_image_packages_free(list, n);
+	pkgflat_image_free(im);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write output\n", progname);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+static int ls_entry(void *ctx, const pkgflat_image_entry *e)
+{
+	unsigned type = e->type == 'd' ? 040000 : e->type == 'l' ? 0120000 :
+	    0100000;
+
+	(void)ctx;
+	printf("%o %llu ", type | e->mode, (unsigned long long)e->size);
+	print_text(stdout, e->path);
+	if (e->link) {
+		fputs(" -> ", stdout);
+		print_text(stdout, e->link);
+	}
+	putchar('\n');
+	return 0;
+}
+
+int image_ls(const char *path, const pkgflat_image_opts *o)
+{
+	pkgflat_error err;
+	pkgflat_image *im = NULL;
+
+	pkgflat_error_clear(&err);
+	if (pkgflat_image_open(path, o, &im, &err) ||
+	    pkgflat_image_list(im, ls_entry, NULL, &err))
+		return print_error(&err, im);
+	pkgflat_image_free(im);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write output\n", progname);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+int image_verify(const char *path, const pkgflat_image_opts *o)
+{
+	pkgflat_error err;
+	pkgflat_image *im = NULL;
+
+	pkgflat_error_clear(&err);
+	if (pkgflat_image_open(path, o, &im, &err))
+		return print_error(&err, im);
+	if (pkgflat_image_verify(im, &err)) {
+		pkgflat_image_free(im);
+		if (err.status == PKGFLAT_E_FORMAT) {
+			fprintf(stderr, "%s: %s: %s: %s\n", progname, err.file,
+			    err.where, err.message);
+			return EXIT_NEGATIVE;
+		}
+		return report_error(&err);
+	}
+	pkgflat_image_free(im);
+	return EXIT_OK;
+}
+
+/* --max-image-size: bytes, or with a K, M or G suffix. */
+int image_size_arg(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+
+	if (end == s || s[0] == '-')
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	else if (*end)
+		return -1;
+	if (shift && end[1])
+		return -1;
+	if (v > (UINT64_MAX >> shift) || !v)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
