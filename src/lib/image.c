@@ -351,6 +351,21 @@ static pkgflat_status refuse_kinds(img_dev *d, int *gz, pkgflat_error *err)
 	    (uint64_t)be32(h + 64) + 84 <= d->size)
 		return fail(err, PKGFLAT_E_UNSUPPORTED, d->name, "offset 82",
 		    "Disk Copy 4.2 image (Mac OS 9): not supported");
+	/* A UDIF cut short, or with bytes after it: its trailer is there,
+	 * but not in the last 512 bytes. */
+	if (d->size >= 1024) {
+		unsigned char t[1024];
+		if ((rc = dev_read(d, d->size - 1024, t, sizeof t, err)))
+			return rc;
+		for (size_t i = 0; i + 4 <= sizeof t; i++)
+			if (!memcmp(t + i, "koly", 4) && i != 512 &&
+			    (i + 8 > sizeof t || be32(t + i + 8) == 512))
+				return fail(err, PKGFLAT_E_FORMAT, d->name,
+				    "koly trailer", "UDIF trailer found %zu bytes "
+				    "from the end instead of 512: the image is "
+				    "truncated or has bytes appended",
+				    sizeof t - i);
+	}
 	if (d->size >= 8) {
 		unsigned char t[8];
 		if ((rc = dev_read(d, d->size - 8, t, 8, err)))

@@ -19,6 +19,8 @@ usage: mkimage.py [options] SRCDIR OUT
   --format raw|gz|udif (default udif)
   --codec zlib|bzip2|adc|lzma|raw   UDIF run codec (default zlib)
   --journaled-dirty    mark the volume journaled and not cleanly unmounted
+  --damage KIND        write a malformed image (the list is in DAMAGE)
+  --refused KIND       write an image of a kind the reader refuses
   --node-size N        B-tree node size (default 4096)
   --block-size N       allocation block size (default 4096)
   --min-blocks N       volume size floor in blocks (default 256)
@@ -360,8 +362,25 @@ def write_volume(args):
         units = [int.from_bytes(u[i:i + 2], "big") for i in range(0, len(u), 2)]
         return (par, units if hfsx else fold_key(name))
     recs = sorted(v.recs, key=order)
-    cat = BTree(args.node_size, 516, 0xBC if hfsx else 0xCF, 6, True).pack(
-        [(catalog_key(p, n), d) for p, n, d in recs])
+    if args.damage == "fork-extents":
+        for i, (p, n, d) in enumerate(recs):
+            if d[:2] == b"\x00\x02" and struct.unpack(">Q", d[88:96])[0]:
+                size = struct.unpack(">Q", d[88:96])[0] + 16 * BS
+                recs[i] = (p, n, d[:88] + struct.pack(">Q", size) + d[96:])
+                break
+    cat = bytearray(BTree(args.node_size, 516, 0xBC if hfsx else 0xCF, 6,
+                          True).pack([(catalog_key(p, n), d)
+                                       for p, n, d in recs]))
+    ns = args.node_size
+    if args.damage == "node-range":
+        cat[14 + 10:14 + 14] = struct.pack(">I", 100000)
+    if args.damage == "leaf-cycle":
+        cat[ns:ns + 4] = struct.pack(">I", 1)
+    if args.damage == "record-count":
+        cat[ns + 10:ns + 12] = struct.pack(">H", 0xffff)
+    if args.damage == "node-count":
+        cat[14 + 22:14 + 26] = struct.pack(">I", 0xfffffff0)
+    cat = bytes(cat)
     ext_recs = []
     for fid, ft, start, exts in sorted(v.overflow):
         body = struct.pack(">BBII", ft, 0, fid, start)
@@ -530,9 +549,13 @@ CODECS = {
 }
 
 
-def udif(disk, parts, codec):
+def udif(disk, parts, codec, damage=None):
     ctype, comp = CODECS[codec]
+    if damage == "lzfse-run":
+        ctype = 0x80000007
     chunk = 2048 * 512 if codec != "adc" else 256 * 512
+    if damage in ("overlap", "gap"):
+        chunk = 16 * 512
     fork = bytearray()
     tables = []
     for pno, (name, first, count) in enumerate(parts):
@@ -550,15 +573,32 @@ def udif(disk, parts, codec):
                 if t == 0:
                     crc = zlib.crc32(d, crc)
                 continue
-            c = comp(d)
-            runs.append(struct.pack(">IIQQQQ", ctype, 0, s, n, len(fork), len(c)))
+            first_data = not any(struct.unpack(">I", r[:4])[0] == ctype
+                                 for r in runs[1:])
+            if first_data and damage == "short-run":
+                c = comp(d[:-512])
+            elif first_data and damage == "long-run":
+                c = comp(d + bytes(512))
+            else:
+                c = comp(d)
+            sec = s
+            if not first_data and damage == "overlap" and s:
+                sec = s - 1
+            if not first_data and damage == "gap" and s:
+                sec = s + 1
+            runs.append(struct.pack(">IIQQQQ", ctype, 0, sec, n,
+                                    len(fork) + (1 << 30 if first_data and
+                                                 damage == "run-past-end" else 0),
+                                    len(c)))
             fork += c
             crc = zlib.crc32(d, crc)
         runs.append(struct.pack(">IIQQQQ", 0xffffffff, 0, count, 0, len(fork), 0))
         mish = struct.pack(">4sIQQQII", b"mish", 1, first, count, 0, 0,
                            len(runs) - 2)
-        mish += bytes(24) + struct.pack(">II", 2, 32) + struct.pack(">I", crc) + bytes(124)
-        mish += struct.pack(">I", len(runs)) + b"".join(runs)
+        pcrc = crc ^ 1 if damage == "partition-crc" else crc
+        mish += bytes(24) + struct.pack(">II", 2, 32) + struct.pack(">I", pcrc) + bytes(124)
+        nruns = 0x7ffffff0 if damage == "run-count" else len(runs)
+        mish += struct.pack(">I", nruns) + b"".join(runs)
         tables.append((name, pno - 1, mish, crc))
     xml = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" '
@@ -577,14 +617,70 @@ def udif(disk, parts, codec):
     xml = "\n".join(xml).encode()
     master = zlib.crc32(b"".join(struct.pack(">I", c) for *_, c in tables))
     dcrc = zlib.crc32(bytes(fork))
+    if damage == "data-crc":
+        dcrc ^= 1
+    if damage == "master-crc":
+        master ^= 1
+    segs = 2 if damage == "segmented" else 1
+    xoff = len(fork) + (1 << 20 if damage == "xml-past-end" else 0)
     koly = struct.pack(">4sIIIQQQQQII16s", b"koly", 4, 512, 1, 0, 0, len(fork),
-                       0, 0, 1, 1, bytes(range(16)))
+                       0, 0, 1, segs, bytes(range(16)))
     koly += struct.pack(">II", 2, 32) + struct.pack(">I", dcrc) + bytes(124)
-    koly += struct.pack(">QQ", len(fork), len(xml)) + bytes(120)
+    koly += struct.pack(">QQ", xoff, len(xml)) + bytes(120)
     koly += struct.pack(">II", 2, 32) + struct.pack(">I", master) + bytes(124)
     koly += struct.pack(">IQ", 1, len(disk) // 512) + bytes(12)
     assert len(koly) == 512, len(koly)
-    return bytes(fork) + xml + koly
+    out = bytes(fork) + xml + koly
+    if damage == "truncated-trailer":
+        out = out[:-200]
+    return out
+
+
+def refused(kind):
+    """Images of the kinds the reader refuses, just enough to be named."""
+    if kind == "encrypted":
+        return b"encrcdsa" + struct.pack(">II", 2, 16) + bytes(4096)
+    if kind == "encrypted-v1":
+        return bytes(4096) + b"cdsaencr"
+    if kind == "sparse":
+        return b"sprs" + struct.pack(">II", 3, 2048) + bytes(4096)
+    if kind == "ndif":
+        # MacBinary II header: name, type 'rohd', creator 'ddsk'
+        h = bytearray(128)
+        h[1] = 8
+        h[2:10] = b"Disk.img"
+        h[65:69] = b"rohd"
+        h[69:73] = b"ddsk"
+        h[83:87] = struct.pack(">I", 4096)
+        return bytes(h) + bytes(4096)
+    if kind == "dc42":
+        h = bytearray(84)
+        h[0] = 4
+        h[1:5] = b"Disk"
+        h[64:68] = struct.pack(">I", 409600)
+        h[82:84] = b"\x01\x00"
+        return bytes(h) + bytes(409600)
+    if kind == "apfs":
+        vol = bytearray(64 * 1024)
+        vol[32:36] = b"NXSB"
+        disk, _ = gpt(bytes(vol))
+        i = disk.index(bytes.fromhex("005346480000aa11aa1100306543ecac"))
+        apfs = bytes.fromhex("ef57347c0000aa11aa1100306543ecac")
+        d = bytearray(disk)
+        d[i:i + 16] = apfs
+        return bytes(d)
+    if kind == "classic-hfs":
+        vol = bytearray(64 * 1024)
+        vol[1024:1026] = b"BD"
+        return bytes(vol)
+    raise SystemExit("mkimage: unknown --refused kind " + kind)
+
+
+DAMAGE = ["lzfse-run", "short-run", "long-run", "overlap", "gap",
+          "run-past-end", "partition-crc", "run-count", "data-crc",
+          "master-crc", "segmented", "xml-past-end", "truncated-trailer",
+          "fork-extents", "node-range", "leaf-cycle", "record-count",
+          "node-count"]
 
 
 def main():
@@ -607,7 +703,16 @@ def main():
     ap.add_argument("--node-size", type=int, default=4096)
     ap.add_argument("--block-size", type=int, default=4096)
     ap.add_argument("--min-blocks", type=int, default=256)
+    ap.add_argument("--damage", help="write a malformed image: " + ", ".join(
+        DAMAGE))
+    ap.add_argument("--refused", help="write an image of a refused kind: "
+                    "encrypted, encrypted-v1, sparse, ndif, dc42, apfs, "
+                    "classic-hfs (SRCDIR is ignored)")
     args = ap.parse_args()
+    if args.refused:
+        with open(args.out, "wb") as f:
+            f.write(refused(args.refused))
+        return
     global BS
     BS = args.block_size
     vol = write_volume(args)
@@ -622,7 +727,7 @@ def main():
     elif args.format == "gz":
         out = gzip.compress(disk, mtime=0)
     else:
-        out = udif(disk, parts, args.codec)
+        out = udif(disk, parts, args.codec, args.damage)
     with open(args.out, "wb") as f:
         f.write(out)
 
