@@ -1,6 +1,7 @@
 # pkgflat: plain Makefile. Dependencies come from pkg-config.
 #   make            build libpkgflat.a, libpkgflat.so and pkgflat
 #   make check      build and run every test (scripts/run-tests)
+#   make deps-check the layering: no upward call, no cycle between files
 #   make asan       the test suite under AddressSanitizer + UBSan
 #   make ubsan      the test suite under UBSan alone
 #   make fuzz       libFuzzer harnesses (clang, ASan+UBSan)
@@ -39,7 +40,11 @@ CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(DEP_CFLAGS)
 # libbz2 ships no .pc file on Debian 12.
 LDLIBS  += $(DEP_LIBS) -lbz2 -pthread
 
-LIB_SRC := $(sort $(wildcard src/lib/*.c))
+# The library in layers, lowest first; a file may use only its own layer
+# and those before it (scripts/deps-check, docs/ARCHITECTURE.md).
+LIB_LAYERS := base format model ops
+LIB_INC := $(LIB_LAYERS:%=-Isrc/lib/%)
+LIB_SRC := $(sort $(foreach l,$(LIB_LAYERS),$(wildcard src/lib/$(l)/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -54,6 +59,8 @@ all: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so \
      $(BUILD)/unit-tests $(BUILD)/fuzz-replay $(BUILD)/pkgflat.pc $(BUILD)/xarcheck \
      $(BUILD)/faultinj.so
 
+$(LIB_OBJ) $(PIC_OBJ): CPPFLAGS += $(LIB_INC)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -65,7 +72,7 @@ $(BUILD)/pic/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 
 # Unit tests may look inside the library.
-$(UNIT_OBJ): CPPFLAGS += -Isrc/lib
+$(UNIT_OBJ): CPPFLAGS += $(LIB_INC)
 
 $(BUILD)/libpkgflat.a: $(LIB_OBJ)
 	rm -f $@
@@ -83,7 +90,7 @@ $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libpkgflat.a
 # Replays every fuzz corpus file through every harness (no libFuzzer needed).
 $(BUILD)/fuzz-replay: tests/fuzz/replay.c $(FUZZ_SRC) $(BUILD)/libpkgflat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) -o $@ tests/fuzz/replay.c $(FUZZ_SRC) \
+	$(CC) $(CPPFLAGS) $(LIB_INC) $(CFLAGS) -o $@ tests/fuzz/replay.c $(FUZZ_SRC) \
 	    $(BUILD)/libpkgflat.a $(LDLIBS)
 
 # A test-only XAR checker, independent of the library's writer.
@@ -110,6 +117,11 @@ $(BUILD)/pkgflat.pc: Makefile
 check: all
 	scripts/run-tests
 
+# The layering (docs/ARCHITECTURE.md): no call from a lower layer up, no
+# cycle between files, the CLI on the public API only (scripts/deps-check).
+deps-check: all
+	scripts/deps-check --build $(BUILD)
+
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
@@ -129,7 +141,7 @@ fuzz:
 	    LDFLAGS="$(FUZZ_SAN)" build-fuzz/libpkgflat.a
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "clang $$f -> build-fuzz/$$n"; \
-	  clang $(CPPFLAGS) -DPKGFLAT_LIBFUZZER -Isrc/lib -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer \
+	  clang $(CPPFLAGS) -DPKGFLAT_LIBFUZZER $(LIB_INC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer \
 	    -o build-fuzz/$$n $$f build-fuzz/libpkgflat.a $(LDLIBS) || exit 1; done
 
 # Each harness for FUZZ_SECONDS from its corpus; a crash fails (scripts/fuzz).
@@ -174,6 +186,6 @@ uninstall: uninstall-docs
 clean:
 	rm -rf build build-asan build-ubsan build-fuzz
 
-.PHONY: all check asan ubsan fuzz fuzz-run fuzz-long bench install uninstall clean install-docs uninstall-docs
+.PHONY: all check deps-check asan ubsan fuzz fuzz-run fuzz-long bench install uninstall clean install-docs uninstall-docs
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PIC_OBJ:.o=.d)

@@ -1,11 +1,8 @@
 /* pkgflat: the command table and what all commands share. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-
-const char *progname = "pkgflat";
 
 static const struct command {
 	const char *name;
@@ -44,30 +41,6 @@ static void usage(FILE *f)
 	    "  2  usage error (bad option or argument)\n"
 	    "  3  any other error (unreadable or malformed input, i/o failure)\n",
 	    progname);
-}
-
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s%s%s: ", progname, cmd ? " " : "", cmd ? cmd : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s%s%s --help'.\n", progname, cmd ? " " : "",
-	    cmd ? cmd : "");
-	return EXIT_USAGE;
-}
-
-int report_error(const pkgflat_error *err)
-{
-	char buf[2048];
-
-	fprintf(stderr, "%s: ", progname);
-	print_text(stderr, pkgflat_error_text(err, buf, sizeof buf));
-	fputc('\n', stderr);
-	return err->status == PKGFLAT_E_USAGE ? EXIT_USAGE :
-	    err->status == PKGFLAT_E_DIFFERS ? EXIT_NEGATIVE : EXIT_ERROR;
 }
 
 int main(int argc, char **argv)

@@ -1,5 +1,5 @@
 # XAR archives: the test-only checker (tests/tools/xarcheck.c) on Apple's
-# own flat packages, then archives written by src/lib/xar_write.c checked
+# own flat packages, then archives written by src/lib/format/xar_write.c checked
 # with it and with independent readers (bsdtar, 7zz).
 . tests/cli/lib.sh
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bom.h"
+#include "bom_read.h"
 #include "fuzz.h"
 
 static int touch(const pkgflat_entry *e, void *ctx)

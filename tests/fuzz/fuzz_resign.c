@@ -1,5 +1,5 @@
 /*
- * Fuzz the re-sign planning of an existing XAR (resign.c): the TOC is
+ * Fuzz the re-sign planning of an existing XAR (sign.c): the TOC is
  * read, checked with verify's xar-structure, its old checksum and
  * signatures dropped, every offset moved, the TOC written again. It runs
  * through pkgflat_sign_prepare with a keyless identity, so nothing needs

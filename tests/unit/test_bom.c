@@ -14,7 +14,7 @@
 #include <string.h>
 
 /* By path: the Makefile builds unit tests with -Iinclude only. */
-#include "bom.h"
+#include "bom_read.h"
 #include "test.h"
 
 /* ------------------------------------------------------------------ */

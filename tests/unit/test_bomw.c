@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "bom.h"
-#include "bomw.h"
+#include "bom_read.h"
+#include "bom_write.h"
 #include "cksum.h"
 #include "payload.h"
 #include "test.h"
@@ -640,7 +640,7 @@ done:
 }
 
 /* The older BOMs: same listing; how the bytes differ is documented in
- * bomw.c and printed with PKGFLAT_BOMW_VERBOSE=1. */
+ * bom_write.c and printed with PKGFLAT_BOMW_VERBOSE=1. */
 TEST(bomw_older_apple_boms_same_listing)
 {
 	for (size_t i = 2; i < sizeof samples / sizeof *samples; i++) {

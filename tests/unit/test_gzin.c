@@ -31,7 +31,7 @@ static long mem_read(void *ctx, void *buf, size_t n)
 	return (long)k;
 }
 
-/* A gzip member of d (zlib's writer, independent of pgz.c). */
+/* A gzip member of d (zlib's writer, independent of gzip_write.c). */
 static void gz_member(strbuf *out, const unsigned char *d, size_t n)
 {
 	z_stream z = { 0 };

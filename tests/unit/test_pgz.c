@@ -3,7 +3,7 @@
 #include <zlib.h>
 
 #include "internal.h"
-#include "pgz.h"
+#include "gzip_write.h"
 #include "test.h"
 
 static int collect(void *ctx, const void *data, size_t len)

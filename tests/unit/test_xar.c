@@ -17,7 +17,7 @@
 #include <zlib.h>
 
 #include "test.h"
-#include "xar.h"
+#include "xar_write.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */

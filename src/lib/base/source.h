@@ -60,7 +60,7 @@ pkgflat_status src_open_dir(const char *dir, const char *display, src **out,
     pkgflat_error *err);
 pkgflat_status src_open_archive(const char *file, src **out,
     pkgflat_error *err);
-/* A flat package (XAR) read in place: see src_xar.c. */
+/* A flat package (XAR) read in place: see source_xar.c. */
 pkgflat_status src_open_xar(const char *file, src **out, pkgflat_error *err);
 void src_close(src *s);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bom.h"
+#include "bom_read.h"
 #include "bundle.h"
 #include "payload.h"
 

@@ -3,7 +3,7 @@
 #define PKGFLAT_CONVERT_SCRIPTS_H
 
 #include "bundle.h"
-#include "xar.h"
+#include "xar_write.h"
 
 /* The two halves of a bundle's scripts: checks and pre-install scripts
  * (run before the payload), and post-install scripts. */

@@ -1,9 +1,9 @@
-/* productsign-style signatures for the XAR writer (see sign.c). */
+/* productsign-style signatures for the XAR writer (see signer.c). */
 #ifndef PKGFLAT_SIGN_H
 #define PKGFLAT_SIGN_H
 
 #include "internal.h"
-#include "xar.h"
+#include "xar_write.h"
 
 #include <openssl/x509.h>
 
@@ -31,8 +31,8 @@ int sign_complete_chain(X509 *leaf, STACK_OF(X509) *chain);
  * Who signs for an identity without a private key: given the DigestInfo
  * of the RSA signature (which RAW_RSA) or of the CMS signed attributes
  * (RAW_CMS), write the siglen-byte PKCS#1 v1.5 signature of it. The
- * signing command is one (sign.c); prepare and inject are others
- * (resign.c).
+ * signing command is one (signer.c); prepare and inject are others
+ * (sign.c).
  */
 enum raw_which { RAW_RSA = 0, RAW_CMS = 1 };
 typedef pkgflat_status (*raw_sign_fn)(void *ctx, enum raw_which which,

@@ -20,7 +20,7 @@
 #include "cksum.h"
 #include "convert.h"
 #include "payload.h"
-#include "pgz.h"
+#include "gzip_write.h"
 
 #define IO_BUF (256 * 1024)
 #define ODC_MAX_FILE ((uint64_t)077777777777) /* 11 octal digits */

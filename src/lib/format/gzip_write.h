@@ -1,4 +1,4 @@
-/* Parallel gzip compression for payloads (see pgz.c). */
+/* Parallel gzip compression for payloads (see gzip_write.c). */
 #ifndef PKGFLAT_PGZ_H
 #define PKGFLAT_PGZ_H
 

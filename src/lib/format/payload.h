@@ -54,7 +54,7 @@ pkgflat_status aar_walk(payload_read_fn rd, void *rdctx,
 
 struct archive_entry;
 
-/* gzip (gzin.c): a pull reader inflating another, checking each member's
+/* gzip (gzip_read.c): a pull reader inflating another, checking each member's
  * CRC-32 and ISIZE; pre/npre as for pbzx (at most 128 KiB). Errors go to
  * err, naming file, the compressed offset and the member. */
 struct gzin;

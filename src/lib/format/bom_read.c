@@ -62,7 +62,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bom.h"
+#include "bom_read.h"
 
 #define HEADER_LEN 32
 #define TREE_LEN 21

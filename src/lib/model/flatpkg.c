@@ -7,11 +7,11 @@
  *   Resources/<lang>.lproj/   Welcome, ReadMe, License, Conclusion, background
  *   <Name>.pkg/PackageInfo    component: identifier, version, location, auth,
  *                             flags, postinstall-action, payload size, scripts
- *   <Name>.pkg/Payload, Bom   what payload.c and bom.c read
+ *   <Name>.pkg/Payload, Bom   what payload_read.c and bom_read.c read
  *   <Name>.pkg/Scripts        gzip'd cpio: preinstall, postinstall, helpers
  *
  * A component package has PackageInfo, Payload, Bom and Scripts at its top.
- * The tree is read through a source: a XAR read in place (src_xar.c) or a
+ * The tree is read through a source: a XAR read in place (source_xar.c) or a
  * directory expanded from one (pkgutil --expand, xar -x).
  */
 #include <libxml/parser.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "pgz.h"
+#include "gzip_write.h"
 
 #define BLOCK (256u << 10)
 #define DICT 32768u

@@ -2,10 +2,10 @@
 #ifndef PKGFLAT_CONVERT_H
 #define PKGFLAT_CONVERT_H
 
-#include "bomw.h"
+#include "bom_write.h"
 #include "bundle.h"
 #include "source.h"
-#include "xar.h"
+#include "xar_write.h"
 
 /* One payload to convert into the component directory `parent`. */
 struct payload_job {

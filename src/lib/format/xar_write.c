@@ -35,7 +35,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "xar.h"
+#include "xar_write.h"
 
 #define XAR_HEADER_SIZE 28
 #define HEAP_BUF_SIZE (256 * 1024)

@@ -1,6 +1,6 @@
 /*
  * Writer for Apple bill-of-materials files ("BOMStore"), laid out the way
- * the current mkbom (pkgbuild, 2015 on) lays them out. bom.c describes the
+ * the current mkbom (pkgbuild, 2015 on) lays them out. bom_read.c describes the
  * format; this comment says how Apple arranges it, as worked out from the
  * nine corpus BOMs that ship with their payloads (testdata/bom/README.md)
  * and checked byte for byte against them by tests/unit/test_bomw.c
@@ -81,7 +81,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bomw.h"
+#include "bom_write.h"
 #include "cksum.h"
 
 #define NONE UINT32_MAX

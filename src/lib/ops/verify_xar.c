@@ -2,7 +2,7 @@
  * The container checks of verify (flat-format.md §1): the 28-byte header,
  * the zlib TOC, the heap ranges every <data>, <ea>, <checksum> and
  * signature element claims, the stapled-ticket trailer after the heap
- * (flat.c describes it), the TOC checksum, and every file's archived and
+ * (staple.c describes it), the TOC checksum, and every file's archived and
  * extracted checksums, streamed in 1 MiB reads.
  */
 #include <archive.h>
