@@ -5,7 +5,7 @@
  */
 #include "fuzz.h"
 #include "fuzz_image.h"
-#include "src_image.h"
+#include "source_image.h"
 
 FUZZ_TARGET(image)
 {

@@ -1,4 +1,4 @@
-/* The disk image source (src_image.c). */
+/* The disk image source (source_image.c). */
 #ifndef PKGFLAT_SRC_IMAGE_H
 #define PKGFLAT_SRC_IMAGE_H
 

@@ -8,7 +8,7 @@
  *                   that an image inside an image opens the same way
  *
  * On top of a device: the partition map (bare volume, APM, GPT, MBR) and
- * the HFS+/HFSX volumes it holds (hfsplus.c); src_image.c turns a volume
+ * the HFS+/HFSX volumes it holds (hfsplus.c); source_image.c turns a volume
  * into an input source. Every device reads whole ranges or fails.
  */
 #ifndef PKGFLAT_IMAGE_H

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "hfsplus.h"
-#include "src_image.h"
+#include "source_image.h"
 
 struct img_src {
 	src base;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src_image.h"
+#include "source_image.h"
 
 struct pkgflat_image {
 	src *s;
