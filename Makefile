@@ -25,6 +25,8 @@ DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib liblzma
 
 ifeq ($(filter clean uninstall,$(MAKECMDGOALS)),)
 MISSING := $(foreach d,$(DEPS),$(if $(shell $(PKG_CONFIG) --exists $(d) && echo y),,$(d)))
+# libbz2 has no .pc file on Debian 12: look for its header instead.
+MISSING += $(if $(shell printf '\043include <bzlib.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo y),,libbz2-dev)
 ifneq ($(strip $(MISSING)),)
 $(error missing build dependencies (pkg-config): $(MISSING); run scripts/install-deps as root)
 endif
