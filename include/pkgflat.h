@@ -920,6 +920,9 @@ typedef struct pkgflat_image_opts {
 	int force;               /* read journaled volumes not cleanly unmounted */
 } pkgflat_image_opts;
 
+/* The options images opened by pkgflat_package_open() and friends get
+ * (process-wide; NULL restores the defaults). */
+void pkgflat_image_set_defaults(const pkgflat_image_opts *opts);
 /* 1 when path looks like a disk image (by content, or .dmg by name). */
 int pkgflat_file_is_image(const char *path);
 /* Refuses, with PKGFLAT_E_UNSUPPORTED and the kind's name: encrypted,

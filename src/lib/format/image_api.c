@@ -14,6 +14,17 @@ struct pkgflat_image {
 	struct img_opts o;
 };
 
+static struct img_opts defaults;
+
+void pkgflat_image_set_defaults(const pkgflat_image_opts *opts)
+{
+	memset(&defaults, 0, sizeof defaults);
+	if (opts) {
+		defaults.max_image_size = opts->max_image_size;
+		defaults.force = opts->force;
+	}
+}
+
 int pkgflat_file_is_image(const char *path)
 {
 	return path && img_sniff_file(path);
@@ -296,8 +307,7 @@ pkgflat_status image_package_source(const char *file, const char *member,
 
 	*out = NULL;
 	*inner = NULL;
-	if (o)
-		im.o = *o;
+	im.o = o ? *o : defaults;
 	if ((rc = src_open_image(file, &im.o, &im.s, err)))
 		return rc;
 	if (!member || !member[0]) {
