@@ -1,5 +1,6 @@
 /* Disk images on the command line: what info and ls print for a .dmg. */
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -181,4 +182,101 @@ int image_size_arg(const char *s, uint64_t *out)
 		return -1;
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+const char image_options_help[] =
+    "  --max-image-size SIZE  for a disk image: the largest disk a .dmg.gz may\n"
+    "                      expand to (bytes, or with K, M, G; default 8G)\n"
+    "  --force             for a disk image: read a journaled volume that was\n"
+    "                      not cleanly unmounted, as it is\n";
+
+int image_option(const char *cmd, int c, pkgflat_image_opts *o)
+{
+	extern char *optarg;
+
+	switch (c) {
+	case 'F':
+		o->force = 1;
+		return 1;
+	case 'Z':
+		if (image_size_arg(optarg, &o->max_image_size))
+			return usage_error(cmd, "--max-image-size takes a size "
+			    "such as 8G, not '%s'", optarg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The output name of a bundle: its name without .pkg/.mpkg, then .pkg. */
+static char *out_name(const char *outdir, const char *member)
+{
+	const char *base = strrchr(member, '/');
+	size_t n;
+	char *p;
+
+	base = base ? base + 1 : member;
+	n = strlen(base);
+	if (n > 5 && !strcasecmp(base + n - 5, ".mpkg"))
+		n -= 5;
+	else if (n > 4 && !strcasecmp(base + n - 4, ".pkg"))
+		n -= 4;
+	p = malloc(strlen(outdir) + n + 16);
+	if (p)
+		sprintf(p, "%s/%.*s.pkg", outdir, (int)n, base);
+	return p;
+}
+
+int image_convert_all(const char *image, const char *outdir,
+    int (*convert_one)(void *ctx, const char *member, const char *out),
+    void *ctx)
+{
+	pkgflat_error err;
+	pkgflat_image *im = NULL;
+	pkgflat_image_package *list = NULL;
+	size_t n = 0, done = 0;
+	char **outs = NULL;
+	int rc = EXIT_OK;
+
+	pkgflat_error_clear(&err);
+	if (pkgflat_image_open(image, NULL, &im, &err) ||
+	    pkgflat_image_packages(im, &list, &n, &err))
+		return print_error(&err, im);
+	pkgflat_image_free(im);
+	if (!(outs = calloc(n + 1, sizeof *outs))) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		pkgflat_image_packages_free(list, n);
+		return EXIT_ERROR;
+	}
+	/* Names first: two bundles may not write the same output. */
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		if (list[i].kind != PKGFLAT_FOUND_BUNDLE)
+			continue;
+		if (!(outs[i] = out_name(outdir, list[i].member))) {
+			fprintf(stderr, "%s: out of memory\n", progname);
+			rc = EXIT_ERROR;
+		}
+		for (size_t k = 0; k < i && rc == EXIT_OK; k++)
+			if (outs[k] && !strcmp(outs[k], outs[i]))
+				rc = usage_error("convert", "%s and %s would both "
+				    "be written to %s: convert them one at a time "
+				    "with --select", list[k].member,
+				    list[i].member, outs[i]);
+	}
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		if (!outs[i])
+			continue;
+		rc = convert_one(ctx, list[i].member, outs[i]);
+		done++;
+	}
+	if (rc == EXIT_OK && !done) {
+		fprintf(stderr, "%s: %s: no bundle package on the image\n",
+		    progname, image);
+		rc = EXIT_ERROR;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(outs[i]);
+	free(outs);
+	pkgflat_image_packages_free(list, n);
+	return rc;
 }

@@ -478,7 +478,7 @@ def crc32le(b):
 def gpt(vol):
     n = len(vol) // 512
     first = 40
-    total = first + n + 34
+    total = first + n + 33
     hfs = bytes.fromhex("005346480000aa11aa1100306543ecac")
     entry = hfs + bytes(range(16)) + struct.pack("<QQQ", first, first + n - 1, 0)
     entry += "disk image".encode("utf-16-le").ljust(72, b"\0")

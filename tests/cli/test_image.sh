@@ -79,7 +79,7 @@ volume_features() {
 		opt=""; [ $v = hfsx ] && opt=--hfsx
 		$MKI $opt --decmpfs extras/squeezed.txt --decmpfs-rsrc \
 		    --fragment extras/big.bin --xattr extras/big.bin \
-		    --rsrc extras/two --dir-link extras/dirlink=extras/sub \
+		    --rsrc extras/README --dir-link extras/dirlink=extras/sub \
 		    src $v.dmg || fail mkimage
 		run 0 "$PKGFLAT" info $v.dmg
 		has "$T/out" "bundle   Suite.mpkg"
@@ -96,7 +96,7 @@ volume_features() {
 		sed 's/^[0-7]* //' ls.out | grep -v '^0 ' |
 		    grep -v '^[0-9]* extras/dirlink/' | sort >got
 		diff want got || fail "$v: ls differs from the tree"
-		has ls.out "120755 12 extras/link-to-suite -> ../Suite.mpkg"
+		has ls.out "120755 13 extras/link-to-suite -> ../Suite.mpkg"
 		has ls.out "40755 0 extras/dirlink"
 		has ls.out "100644 12 extras/dirlink/one"
 	done
@@ -188,12 +188,12 @@ malformed() {
 	    "truncated-trailer:truncated" "fork-extents:larger than its extents" \
 	    "node-range:node number out of range" "leaf-cycle:cycle in the leaf chain" \
 	    "record-count:absurd record count" "node-count:B-tree claims"; do
-		d=${k%%:*} want=${k#*:}
+		d=${k%%:*} expect=${k#*:}
 		$MKI $S --damage "$d" src "bad-$d.dmg" || fail "mkimage $d"
 		for cmd in info ls; do
 			run 3 "$PKGFLAT" $cmd "bad-$d.dmg"
 			has "$T/err" "bad-$d.dmg"
-			has "$T/err" "$want"
+			has "$T/err" "$expect"
 			[ ! -s "$T/out" ] || fail "$cmd $d printed output"
 		done
 		run 3 "$PKGFLAT" convert "bad-$d.dmg" -o o.pkg

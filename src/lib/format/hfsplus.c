@@ -634,12 +634,10 @@ static int entry_cmp(const void *a, const void *b)
 	    ((const struct hfs_entry *)b)->path);
 }
 
-static const struct hfs_entry *ci_base;
-
 static int ci_cmp(const void *a, const void *b)
 {
-	return str_casecmp_ascii(ci_base[*(const size_t *)a].path,
-	    ci_base[*(const size_t *)b].path);
+	return str_casecmp_ascii((*(struct hfs_entry *const *)a)->path,
+	    (*(struct hfs_entry *const *)b)->path);
 }
 
 pkgflat_status hfs_open(img_dev *dev, uint64_t offset, uint64_t length,
@@ -698,7 +696,8 @@ pkgflat_status hfs_open(img_dev *dev, uint64_t offset, uint64_t length,
 			goto out;
 		bt_close(&bt);
 		memset(&bt, 0, sizeof bt);
-		qsort(v->ovf, v->novf, sizeof *v->ovf, ovf_cmp);
+		if (v->novf)
+			qsort(v->ovf, v->novf, sizeof *v->ovf, ovf_cmp);
 	}
 	if ((rc = fork_load(v, h + 272, 4, 0, "catalog file", &cat, err)) ||
 	    (rc = bt_open(v, cat, "catalog B-tree", &bt, err)) ||
@@ -714,7 +713,8 @@ pkgflat_status hfs_open(img_dev *dev, uint64_t offset, uint64_t length,
 			goto out;
 		bt_close(&bt);
 		memset(&bt, 0, sizeof bt);
-		qsort(v->attrs, v->nattrs, sizeof *v->attrs, attr_cmp);
+		if (v->nattrs)
+			qsort(v->attrs, v->nattrs, sizeof *v->attrs, attr_cmp);
 	}
 	if (!(v->by_parent = malloc((v->nrecs + 1) * sizeof *v->by_parent))) {
 		rc = fail_nomem(err);
@@ -741,7 +741,8 @@ pkgflat_status hfs_open(img_dev *dev, uint64_t offset, uint64_t length,
 	}
 	if ((rc = walk(v, 2, "", stack, 0, err)))
 		goto out;
-	qsort(v->e, v->n, sizeof *v->e, entry_cmp);
+	if (v->n)
+		qsort(v->e, v->n, sizeof *v->e, entry_cmp);
 	for (size_t i = 1; i < v->n; i++)
 		if (!strcmp(v->e[i].path, v->e[i - 1].path)) {
 			rc = fail(err, PKGFLAT_E_FORMAT, v->name, v->e[i].path,
@@ -753,10 +754,8 @@ pkgflat_status hfs_open(img_dev *dev, uint64_t offset, uint64_t length,
 		goto out;
 	}
 	for (size_t i = 0; i < v->n; i++)
-		v->ci[i] = i;
-	ci_base = v->e;
+		v->ci[i] = &v->e[i];
 	qsort(v->ci, v->n, sizeof *v->ci, ci_cmp);
-	ci_base = NULL;
 	*out = v;
 	v = NULL;
 out:
@@ -832,9 +831,9 @@ struct hfs_entry *hfs_lookup(hfs_vol *v, const char *path)
 	hi = v->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = str_casecmp_ascii(v->e[v->ci[mid]].path, path);
+		int c = str_casecmp_ascii(v->ci[mid]->path, path);
 		if (!c)
-			return &v->e[v->ci[mid]];
+			return v->ci[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else

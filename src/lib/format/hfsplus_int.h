@@ -49,7 +49,7 @@ struct hfs_vol {
 	size_t nattrs;
 	struct hfs_entry *e;
 	size_t n, cap;
-	size_t *ci;         /* entries by ASCII-folded path */
+	struct hfs_entry **ci;  /* entries by ASCII-folded path */
 	ptrvec forks;
 	/* one decoded decmpfs chunk */
 	const struct hfs_entry *chunk_of;

@@ -114,7 +114,7 @@ static int name_ends(const char *p, const char *suf)
 
 int img_sniff_file(const char *path)
 {
-	unsigned char h[1026], t[512];
+	unsigned char h[4096 + 2], t[512];
 	struct stat sb;
 	int fd, r = 0;
 	ssize_t n;
@@ -129,13 +129,19 @@ int img_sniff_file(const char *path)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	n = pread(fd, h, sizeof h, 0);
+	/* APM entries follow the driver descriptor's block size. */
+	size_t bs = n >= 4 ? be16(h + 2) : 0;
+	if (bs != 512 && bs != 1024 && bs != 2048 && bs != 4096)
+		bs = 512;
 	if (n >= 8 && (!memcmp(h, "encrcdsa", 8) || !memcmp(h, "sprs", 4)))
 		r = 1;
 	else if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
 		r = name_ends(path, ".dmg.gz") || name_ends(path, ".img.gz") ||
 		    name_ends(path, ".iso.gz") || name_ends(path, ".cdr.gz");
-	else if (n == (ssize_t)sizeof h && ((h[0] == 'E' && h[1] == 'R' &&
-	    h[512] == 'P' && h[513] == 'M') || !memcmp(h + 512, "EFI PART", 8) ||
+	else if (n >= 1026 && ((h[0] == 'E' && h[1] == 'R' &&
+	    (size_t)n >= bs + 2 && h[bs] == 'P' && h[bs + 1] == 'M') ||
+	    (h[0] == 'E' && h[1] == 'R' && h[512] == 'P' && h[513] == 'M') ||
+	    !memcmp(h + 512, "EFI PART", 8) ||
 	    (h[1024] == 'H' && (h[1025] == '+' || h[1025] == 'X')) ||
 	    (h[1024] == 'B' && h[1025] == 'D')))
 		r = 1;

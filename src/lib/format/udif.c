@@ -419,11 +419,12 @@ static pkgflat_status add_mish(struct udif_dev *u, const unsigned char *m,
 	np->crc = be32(m + 72);
 	if (!(np->name = pf_strdup(name ? name : "")))
 		return fail_nomem(err);
-	struct run *nrr = realloc(u->runs, (u->nruns + nr) * sizeof *nrr);
-	if (!nrr && nr)
-		return fail_nomem(err);
-	if (nr)
+	if (nr) {
+		struct run *nrr = realloc(u->runs, (u->nruns + nr) * sizeof *nrr);
+		if (!nrr)
+			return fail_nomem(err);
 		u->runs = nrr;
+	}
 	uint64_t next = 0;
 	for (uint32_t i = 0; i < nr; i++) {
 		const unsigned char *r = m + MISH_HDR + (size_t)i * RUN_SIZE;
