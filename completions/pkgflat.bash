@@ -5,19 +5,19 @@
 
 _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	case $1 in
-	info) echo "--json --no-scan -h --help" ;;
-	ls) echo "--bom --payload --sha256 --scripts --json -h --help" ;;
-	convert) echo "-o --output --report --ownership --min-os --title --identifier --arch
-		--toc-checksum --sign --check -q --quiet -h --help" ;;
+	info) echo "--json --no-scan --select --max-image-size --force -h --help" ;;
+	ls) echo "--bom --payload --sha256 --scripts --json --max-image-size --force -h --help" ;;
+	convert) echo "-o --output --report --select --ownership --min-os --title --identifier --arch
+		--toc-checksum --sign --check --max-image-size -q --quiet -h --help" ;;
 	sign) echo "-o --p12 --key --cert --sign-command --chain --pass --force --timestamp
 		--timestamp-timeout --fsync --prepare --inject" ;;
 	staple) echo "--ticket --remove" ;;
-	diff) echo "--map --ignore --only --ownership --max --json -q --quiet -h --help" ;;
+	diff) echo "--map --ignore --only --ownership --max --json --select -q --quiet -h --help" ;;
 	verify) echo "--ca --ca-only --at --allow-unsigned --signature-only --json -q --quiet
 		-h --help" ;;
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
 		-q --quiet -h --help --ownership --min-os --title --identifier --arch
-		--toc-checksum --sign --check" ;;
+		--toc-checksum --sign --check --max-image-size" ;;
 	esac
 }
 

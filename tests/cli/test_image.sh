@@ -238,3 +238,37 @@ t image-refusals refusals
 t image-malformed malformed
 t image-checksums checksums
 t image-gz-limit gz_limit
+
+# batch: one record per package on an image, nested ones included.
+batch_images() {
+	fresh_tmp
+	mkdir in
+	$MKL cheetah one || fail mklegacy
+	$MKI one in/one.dmg || fail mkimage
+	$MKF siblings sib || fail mkfixture
+	$MKI --format gz --map gpt sib in/sib.dmg.gz || fail mkimage
+	run 0 "$PKGFLAT" batch -q -o out in
+	[ -f out/one.pkg ] && [ -f out/sib/A.pkg ] && [ -f out/sib/B.pkg ] &&
+	    [ -f out/sib/Suite.pkg ] || fail "batch outputs: $(find out -name '*.pkg')"
+	run 0 "$PKGFLAT" convert sib/A.pkg -o a.pkg
+	cmp a.pkg out/sib/A.pkg || fail "batch from an image differs from the directory"
+	has out/pkgflat-report.json "sib.dmg.gz"
+	tmp_empty
+}
+
+# diff: an image on the legacy side, its checksums checked first.
+diff_image() {
+	$MKF siblings sib || fail mkfixture
+	$MKI sib sib.dmg || fail mkimage
+	run 0 "$PKGFLAT" convert sib/A.pkg -o a.pkg
+	run 0 "$PKGFLAT" diff -q --select A.pkg sib.dmg a.pkg
+	run 1 "$PKGFLAT" diff -q --select B.pkg sib.dmg a.pkg
+	run 2 "$PKGFLAT" diff sib.dmg a.pkg
+	has "$T/err" "select"
+	$MKI --damage partition-crc sib bad.dmg || fail mkimage
+	run 1 "$PKGFLAT" diff -q --select A.pkg bad.dmg a.pkg
+	has "$T/err" "checksum"
+}
+
+t image-batch batch_images
+t image-diff diff_image

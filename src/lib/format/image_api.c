@@ -368,3 +368,35 @@ out:
 	src_close(im.s);
 	return rc;
 }
+
+pkgflat_status image_bundle_members(const char *file, char ***members,
+    size_t *count, pkgflat_error *err)
+{
+	pkgflat_image im = { .o = defaults };
+	pkgflat_image_package *list = NULL;
+	size_t n = 0, k = 0;
+	pkgflat_status rc;
+
+	*members = NULL;
+	*count = 0;
+	if ((rc = src_open_image(file, &im.o, &im.s, err)))
+		return rc;
+	rc = pkgflat_image_packages(&im, &list, &n, err);
+	src_close(im.s);
+	if (rc)
+		return rc;
+	char **out = pf_calloc(n + 1, sizeof *out);
+	if (!out) {
+		pkgflat_image_packages_free(list, n);
+		return fail_nomem(err);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (list[i].kind == PKGFLAT_FOUND_BUNDLE) {
+			out[k++] = list[i].member;
+			list[i].member = NULL;
+		}
+	pkgflat_image_packages_free(list, n);
+	*members = out;
+	*count = k;
+	return PKGFLAT_OK;
+}

@@ -27,6 +27,11 @@ void src_image_adopt(src *nested, src *outer);
 pkgflat_status image_package_source(const char *file, const char *member,
     const struct img_opts *o, src **out, char **inner, pkgflat_error *err);
 
+/* The bundle packages on an image (and on images on it), as allocated
+ * member paths, for pkgflat_archive_packages(). */
+pkgflat_status image_bundle_members(const char *file, char ***members,
+    size_t *count, pkgflat_error *err);
+
 int src_is_image(const src *s);
 img *src_image_img(src *s);
 size_t src_image_volumes(src *s);
