@@ -52,6 +52,11 @@ int image_size_arg(const char *s, uint64_t *out);
 	{ "force", no_argument, NULL, 'F' }
 int image_option(const char *cmd, int c, pkgflat_image_opts *o);
 extern const char image_options_help[];
+/* The "image" object of a conversion report: the image, the package and
+ * the files in it with resource forks, Finder info, xattrs or aliases. */
+struct json;
+void image_report_extras(struct json *j, const char *image,
+    const char *member);
 /* convert IMAGE -o OUTDIR: each bundle on the image through convert_one()
  * into OUTDIR/NAME.pkg. */
 int image_convert_all(const char *image, const char *outdir,

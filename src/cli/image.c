@@ -280,3 +280,58 @@ int image_convert_all(const char *image, const char *outdir,
 	pkgflat_image_packages_free(list, n);
 	return rc;
 }
+
+struct extras_ctx {
+	json *j;
+	const char *prefix;
+	size_t plen;
+};
+
+static int report_entry(void *p, const pkgflat_image_entry *e)
+{
+	struct extras_ctx *x = p;
+
+	if (!e->extras || strncmp(e->path, x->prefix, x->plen) ||
+	    (e->path[x->plen] != '/' && e->path[x->plen] != '\0'))
+		return 0;
+	json_begin_object(x->j, NULL);
+	json_string(x->j, "path", e->path);
+	json_begin_array(x->j, "carries");
+	for (int i = 0; i < 4; i++)
+		if (e->extras & (1u << i))
+			json_string(x->j, NULL, extra_names[i]);
+	json_end_array(x->j);
+	json_end_object(x->j);
+	return 0;
+}
+
+void image_report_extras(json *j, const char *image, const char *member)
+{
+	pkgflat_error err;
+	pkgflat_image *im = NULL;
+	pkgflat_image_package *list = NULL;
+	size_t n = 0;
+
+	pkgflat_error_clear(&err);
+	json_begin_object(j, "image");
+	json_string(j, "path", image);
+	if (pkgflat_image_open(image, NULL, &im, &err) ||
+	    pkgflat_image_packages(im, &list, &n, &err))
+		goto out;
+	for (size_t i = 0; !member && i < n; i++)
+		if (list[i].kind == PKGFLAT_FOUND_BUNDLE)
+			member = list[i].member;
+	json_string(j, "package", member);
+	/* What the bundle's files carry that a flat package drops; inside a
+	 * nested image the outer listing does not reach. */
+	json_begin_array(j, "not-carried-over");
+	if (member && !strstr(member, "//")) {
+		struct extras_ctx x = { j, member, strlen(member) };
+		pkgflat_image_list(im, report_entry, &x, &err);
+	}
+	json_end_array(j);
+out:
+	json_end_object(j);
+	pkgflat_image_packages_free(list, n);
+	pkgflat_image_free(im);
+}

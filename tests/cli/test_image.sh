@@ -272,3 +272,24 @@ diff_image() {
 
 t image-batch batch_images
 t image-diff diff_image
+
+# The report names what the bundle's files carry that a flat package drops.
+report_extras() {
+	$MKL cheetah src || fail mklegacy
+	printf 'note' >src/Driver.pkg/Contents/Resources/Extra.txt
+	$MKI --xattr Driver.pkg/Contents/Resources/Extra.txt \
+	    --rsrc Driver.pkg/Contents/Resources/Driver.info src x.dmg || fail mkimage
+	run 0 "$PKGFLAT" convert -q --report r.json x.dmg -o x.pkg
+	python3 - r.json <<'PY' || fail "report: $(cat r.json)"
+import json, sys
+r = json.load(open(sys.argv[1]))["image"]
+assert r["package"] == "Driver.pkg", r
+got = {e["path"]: e["carries"] for e in r["not-carried-over"]}
+assert got == {
+    "Driver.pkg/Contents/Resources/Driver.info": ["resource forks"],
+    "Driver.pkg/Contents/Resources/Extra.txt": ["extended attributes"],
+}, got
+PY
+}
+
+t image-report report_extras
