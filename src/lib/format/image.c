@@ -87,7 +87,7 @@ static pkgflat_status refuse_kinds(img_dev *d, int *gz, pkgflat_error *err)
 			return rc;
 		for (size_t i = 0; i + 4 <= sizeof t; i++)
 			if (!memcmp(t + i, "koly", 4) && i != 512 &&
-			    (i + 8 > sizeof t || be32(t + i + 8) == 512))
+			    (i + 12 > sizeof t || be32(t + i + 8) == 512))
 				return fail(err, PKGFLAT_E_FORMAT, d->name,
 				    "koly trailer", "UDIF trailer found %zu bytes "
 				    "from the end instead of 512: the image is "
