@@ -117,6 +117,7 @@ $(BUILD)/pkgflat.pc: Makefile
 	$(call write_pc,$@)
 
 check: all
+	scripts/deps-check --build $(BUILD)
 	scripts/run-tests
 
 # The layering (docs/ARCHITECTURE.md): no call from a lower layer up, no

@@ -85,7 +85,7 @@ typedef struct pkgflat_entry {
 	uint64_t ino;
 	uint32_t nlink;
 	/* SHA-256 of the file's bytes: set (has_sha256 1) by
-	 * pkgflat_bundle_list_payload_digest() for regular files and hard
+	 * pkgflat_component_list_payload_digest() for regular files and hard
 	 * links that carry data. */
 	unsigned char sha256[32];
 	int has_sha256;
@@ -99,7 +99,9 @@ typedef int (*pkgflat_entry_fn)(const pkgflat_entry *entry, void *ctx);
 /* Legacy packages                                                    */
 
 typedef struct pkgflat_package pkgflat_package; /* what was opened */
-typedef struct pkgflat_bundle pkgflat_bundle;   /* one .pkg or .mpkg bundle */
+/* One node of a package's tree: a legacy .pkg or .mpkg bundle, a flat
+ * product or a flat component package. */
+typedef struct pkgflat_component pkgflat_component;
 
 enum pkgflat_bundle_kind {
 	PKGFLAT_BUNDLE_COMPONENT = 1, /* Foo.pkg: one payload */
@@ -254,59 +256,64 @@ void pkgflat_package_free(pkgflat_package *pkg);
 
 enum pkgflat_container pkgflat_package_container(const pkgflat_package *pkg);
 const char *pkgflat_package_path(const pkgflat_package *pkg);
-const pkgflat_bundle *pkgflat_package_root(const pkgflat_package *pkg);
+const pkgflat_component *pkgflat_package_root(const pkgflat_package *pkg);
 /* The component packages in install order, nested metapackages flattened. */
 size_t pkgflat_package_component_count(const pkgflat_package *pkg);
-const pkgflat_bundle *pkgflat_package_component(const pkgflat_package *pkg,
+const pkgflat_component *pkgflat_package_component(const pkgflat_package *pkg,
     size_t i);
 /* Things that are odd but not fatal, in the order they were found. */
 size_t pkgflat_package_warning_count(const pkgflat_package *pkg);
 const char *pkgflat_package_warning(const pkgflat_package *pkg, size_t i);
 
-enum pkgflat_bundle_kind pkgflat_bundle_kind(const pkgflat_bundle *b);
-const char *pkgflat_bundle_kind_name(enum pkgflat_bundle_kind kind);
+enum pkgflat_bundle_kind pkgflat_component_kind(const pkgflat_component *b);
+const char *pkgflat_component_kind_name(enum pkgflat_bundle_kind kind);
 /* A leaf that installs something: PKGFLAT_BUNDLE_COMPONENT or
  * PKGFLAT_BUNDLE_FLAT_COMPONENT. */
-int pkgflat_bundle_is_component(const pkgflat_bundle *b);
-const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f);
+int pkgflat_component_is_leaf(const pkgflat_component *b);
+const char *pkgflat_component_get(const pkgflat_component *b,
+    enum pkgflat_field f);
 /* The identifier a component goes by: PKGFLAT_F_IDENTIFIER, or for one
  * without (10.0/10.1 packages, some distribution metapackages) a fallback
  * made from its bundle name: "pkgflat.Foo" for Foo.pkg ("pkgflat.Foo-2"
  * when another component of the package has that already). convert writes
  * it, diff pairs by it, so a package and its conversion pair up. */
-const char *pkgflat_bundle_identifier(const pkgflat_bundle *b);
+const char *pkgflat_component_identifier(const pkgflat_component *b);
 const char *pkgflat_field_name(enum pkgflat_field f);
-int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f);
+int pkgflat_component_flag(const pkgflat_component *b, enum pkgflat_flag f);
 const char *pkgflat_flag_name(enum pkgflat_flag f);
 /* Path (inside the input) of the script, or NULL when the bundle has none.
  * A flat component has only preinstall and postinstall, as PackageInfo
  * names them; their path is the Scripts archive's joined with the member
  * name ("Foo.pkg/Scripts/postinstall"): read them with
- * pkgflat_bundle_list_scripts(). */
-const char *pkgflat_bundle_script(const pkgflat_bundle *b,
+ * pkgflat_component_list_scripts(). */
+const char *pkgflat_component_script(const pkgflat_component *b,
     enum pkgflat_script s);
-size_t pkgflat_bundle_child_count(const pkgflat_bundle *b);
-const pkgflat_bundle *pkgflat_bundle_child(const pkgflat_bundle *b, size_t i);
-size_t pkgflat_bundle_resource_count(const pkgflat_bundle *b);
-const pkgflat_resource *pkgflat_bundle_resource(const pkgflat_bundle *b,
+size_t pkgflat_component_child_count(const pkgflat_component *b);
+const pkgflat_component *pkgflat_component_child(const pkgflat_component *b,
     size_t i);
-size_t pkgflat_bundle_localization_count(const pkgflat_bundle *b);
-const char *pkgflat_bundle_localization(const pkgflat_bundle *b, size_t i);
-size_t pkgflat_bundle_requirement_count(const pkgflat_bundle *b);
-const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
+size_t pkgflat_component_resource_count(const pkgflat_component *b);
+const pkgflat_resource *pkgflat_component_resource(const pkgflat_component *b,
+    size_t i);
+size_t pkgflat_component_localization_count(const pkgflat_component *b);
+const char *pkgflat_component_localization(const pkgflat_component *b,
+    size_t i);
+size_t pkgflat_component_requirement_count(const pkgflat_component *b);
+const pkgflat_requirement *pkgflat_component_requirement(
+    const pkgflat_component *b,
     size_t i);
 /* Every top-level key of Info.plist, in file order, with its value as text
  * ("(array)", "(dictionary)" for containers). */
-size_t pkgflat_bundle_key_count(const pkgflat_bundle *b);
-const char *pkgflat_bundle_key(const pkgflat_bundle *b, size_t i,
+size_t pkgflat_component_key_count(const pkgflat_component *b);
+const char *pkgflat_component_key(const pkgflat_component *b, size_t i,
     const char **value);
-size_t pkgflat_bundle_string_count(const pkgflat_bundle *b);
-const pkgflat_string *pkgflat_bundle_string(const pkgflat_bundle *b, size_t i);
+size_t pkgflat_component_string_count(const pkgflat_component *b);
+const pkgflat_string *pkgflat_component_string(const pkgflat_component *b,
+    size_t i);
 /* The installed size the package claims (IFPkgFlagInstalledSize or
  * Archive.sizes), in KiB; -1 when it does not say. */
-int64_t pkgflat_bundle_claimed_kbytes(const pkgflat_bundle *b);
-int pkgflat_bundle_has_payload(const pkgflat_bundle *b);
-int pkgflat_bundle_has_bom(const pkgflat_bundle *b);
+int64_t pkgflat_component_claimed_kbytes(const pkgflat_component *b);
+int pkgflat_component_has_payload(const pkgflat_component *b);
+int pkgflat_component_has_bom(const pkgflat_component *b);
 
 /*
  * Read every payload and BOM in the package once: fills the statistics
@@ -315,22 +322,23 @@ int pkgflat_bundle_has_bom(const pkgflat_bundle *b);
  */
 pkgflat_status pkgflat_package_scan(pkgflat_package *pkg, pkgflat_error *err);
 /* After pkgflat_package_scan(); NULL before, or when there is none. */
-const pkgflat_payload_stats *pkgflat_bundle_payload_stats(
-    const pkgflat_bundle *b);
-const pkgflat_bom_stats *pkgflat_bundle_bom_stats(const pkgflat_bundle *b);
+const pkgflat_payload_stats *pkgflat_component_payload_stats(
+    const pkgflat_component *b);
+const pkgflat_bom_stats *pkgflat_component_bom_stats(
+    const pkgflat_component *b);
 
 /* Stream the payload of a component, calling fn for each entry. */
-pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_payload(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
 /* The same walk, with each regular file's SHA-256 computed while its bytes
  * stream past (entry->sha256, has_sha256); memory does not grow with file
  * sizes. Works for legacy and flat components alike. */
-pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_payload_digest(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
 
-/* One file of a component's scripts, for pkgflat_bundle_list_scripts(). */
+/* One file of a component's scripts, for pkgflat_component_list_scripts(). */
 typedef struct pkgflat_script_file {
 	/* Where the file sits the way a flat Scripts archive holds it:
 	 * "./postinstall" (a flat script or wrapper), or
@@ -354,11 +362,11 @@ typedef int (*pkgflat_script_fn)(const pkgflat_script_file *f, void *ctx);
  * come with data NULL but their digest. fn returning non-zero stops the
  * walk as in pkgflat_entry_fn.
  */
-pkgflat_status pkgflat_bundle_list_scripts(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_scripts(const pkgflat_component *b,
     size_t max_size, pkgflat_script_fn fn, void *ctx, pkgflat_error *err);
 
 /* Walk the component's Archive.bom. */
-pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_bom(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
     pkgflat_error *err);
 
@@ -382,7 +390,7 @@ pkgflat_status pkgflat_bom_list_file(const char *path, pkgflat_entry_fn fn,
 pkgflat_status pkgflat_payload_list_file(const char *path, pkgflat_entry_fn fn,
     void *ctx, pkgflat_payload_stats *stats, pkgflat_error *err);
 /* The same with each regular file's SHA-256 (see
- * pkgflat_bundle_list_payload_digest). */
+ * pkgflat_component_list_payload_digest). */
 pkgflat_status pkgflat_payload_list_file_digest(const char *path,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err);
@@ -978,6 +986,95 @@ void pkgflat_image_packages_free(pkgflat_image_package *list, size_t count);
 
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"
+
+/* ------------------------------------------------------------------ */
+/* Deprecated names                                                   */
+
+/*
+ * The component type was called pkgflat_bundle before flat packages were
+ * read too; these names stay, exported, as thin wrappers (compat.c) so that
+ * existing callers build and link unchanged; a GNU C compiler warns where
+ * one is used and names its replacement. Define PKGFLAT_DEPRECATED(msg)
+ * as nothing before including this header to silence the warnings.
+ */
+#ifndef PKGFLAT_DEPRECATED
+#if defined(__GNUC__)
+#define PKGFLAT_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define PKGFLAT_DEPRECATED(msg)
+#endif
+#endif
+
+typedef pkgflat_component pkgflat_bundle;
+
+PKGFLAT_DEPRECATED("use pkgflat_component_kind")
+enum pkgflat_bundle_kind pkgflat_bundle_kind(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_kind_name")
+const char *pkgflat_bundle_kind_name(enum pkgflat_bundle_kind kind);
+PKGFLAT_DEPRECATED("use pkgflat_component_is_leaf")
+int pkgflat_bundle_is_component(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_get")
+const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f);
+PKGFLAT_DEPRECATED("use pkgflat_component_identifier")
+const char *pkgflat_bundle_identifier(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_flag")
+int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f);
+PKGFLAT_DEPRECATED("use pkgflat_component_script")
+const char *pkgflat_bundle_script(const pkgflat_bundle *b,
+    enum pkgflat_script s);
+PKGFLAT_DEPRECATED("use pkgflat_component_child_count")
+size_t pkgflat_bundle_child_count(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_child")
+const pkgflat_bundle *pkgflat_bundle_child(const pkgflat_bundle *b, size_t i);
+PKGFLAT_DEPRECATED("use pkgflat_component_resource_count")
+size_t pkgflat_bundle_resource_count(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_resource")
+const pkgflat_resource *pkgflat_bundle_resource(const pkgflat_bundle *b,
+    size_t i);
+PKGFLAT_DEPRECATED("use pkgflat_component_localization_count")
+size_t pkgflat_bundle_localization_count(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_localization")
+const char *pkgflat_bundle_localization(const pkgflat_bundle *b, size_t i);
+PKGFLAT_DEPRECATED("use pkgflat_component_requirement_count")
+size_t pkgflat_bundle_requirement_count(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_requirement")
+const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
+    size_t i);
+PKGFLAT_DEPRECATED("use pkgflat_component_key_count")
+size_t pkgflat_bundle_key_count(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_key")
+const char *pkgflat_bundle_key(const pkgflat_bundle *b, size_t i,
+    const char **value);
+PKGFLAT_DEPRECATED("use pkgflat_component_string_count")
+size_t pkgflat_bundle_string_count(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_string")
+const pkgflat_string *pkgflat_bundle_string(const pkgflat_bundle *b, size_t i);
+PKGFLAT_DEPRECATED("use pkgflat_component_claimed_kbytes")
+int64_t pkgflat_bundle_claimed_kbytes(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_has_payload")
+int pkgflat_bundle_has_payload(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_has_bom")
+int pkgflat_bundle_has_bom(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_payload_stats")
+const pkgflat_payload_stats *pkgflat_bundle_payload_stats(
+    const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_bom_stats")
+const pkgflat_bom_stats *pkgflat_bundle_bom_stats(const pkgflat_bundle *b);
+PKGFLAT_DEPRECATED("use pkgflat_component_list_payload")
+pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err);
+PKGFLAT_DEPRECATED("use pkgflat_component_list_payload_digest")
+pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
+    pkgflat_error *err);
+PKGFLAT_DEPRECATED("use pkgflat_component_list_scripts")
+pkgflat_status pkgflat_bundle_list_scripts(const pkgflat_bundle *b,
+    size_t max_size, pkgflat_script_fn fn, void *ctx, pkgflat_error *err);
+PKGFLAT_DEPRECATED("use pkgflat_component_list_bom")
+pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
+    pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
+    pkgflat_error *err);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -40,52 +40,52 @@ static void text_field(const char *label, const char *v)
 	putchar('\n');
 }
 
-static void text_bundle(const pkgflat_bundle *b, int scanned)
+static void text_bundle(const pkgflat_component *b, int scanned)
 {
 	static const enum pkgflat_field fields[] = {
 		PKGFLAT_F_PATH, PKGFLAT_F_IDENTIFIER, PKGFLAT_F_VERSION,
 		PKGFLAT_F_TITLE, PKGFLAT_F_INSTALL_LOCATION, PKGFLAT_F_AUTH,
 		PKGFLAT_F_RESTART, PKGFLAT_F_SELECTION,
 	};
-	enum pkgflat_bundle_kind kind = pkgflat_bundle_kind(b);
+	enum pkgflat_bundle_kind kind = pkgflat_component_kind(b);
 
-	printf("%s ", pkgflat_bundle_kind_name(kind));
-	print_text(stdout, pkgflat_bundle_get(b, PKGFLAT_F_NAME));
+	printf("%s ", pkgflat_component_kind_name(kind));
+	print_text(stdout, pkgflat_component_get(b, PKGFLAT_F_NAME));
 	putchar('\n');
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
-		const char *v = pkgflat_bundle_get(b, fields[i]);
+		const char *v = pkgflat_component_get(b, fields[i]);
 		if (fields[i] == PKGFLAT_F_SELECTION && !v)
 			continue;
 		if (fields[i] == PKGFLAT_F_INSTALL_LOCATION && !v &&
-		    pkgflat_bundle_is_component(b))
+		    pkgflat_component_is_leaf(b))
 			v = "/ (default)";
 		text_field(pkgflat_field_name(fields[i]), v);
 	}
 	for (int f = 0; f < PKGFLAT_FLAG_COUNT_; f++)
-		text_field(pkgflat_flag_name(f), yesno(pkgflat_bundle_flag(b, f)));
-	if (pkgflat_bundle_get(b, PKGFLAT_F_CREATOR))
-		text_field("creator", pkgflat_bundle_get(b, PKGFLAT_F_CREATOR));
-	if (pkgflat_bundle_get(b, PKGFLAT_F_COMPONENT_DIRECTORY))
+		text_field(pkgflat_flag_name(f), yesno(pkgflat_component_flag(b, f)));
+	if (pkgflat_component_get(b, PKGFLAT_F_CREATOR))
+		text_field("creator", pkgflat_component_get(b, PKGFLAT_F_CREATOR));
+	if (pkgflat_component_get(b, PKGFLAT_F_COMPONENT_DIRECTORY))
 		text_field("component-directory",
-		    pkgflat_bundle_get(b, PKGFLAT_F_COMPONENT_DIRECTORY));
-	if (pkgflat_bundle_get(b, PKGFLAT_F_DIST_FILE))
+		    pkgflat_component_get(b, PKGFLAT_F_COMPONENT_DIRECTORY));
+	if (pkgflat_component_get(b, PKGFLAT_F_DIST_FILE))
 		text_field("distribution-script",
-		    pkgflat_bundle_get(b, PKGFLAT_F_DIST_FILE));
-	if (pkgflat_bundle_get(b, PKGFLAT_F_BACKGROUND_ALIGNMENT) ||
-	    pkgflat_bundle_get(b, PKGFLAT_F_BACKGROUND_SCALING)) {
+		    pkgflat_component_get(b, PKGFLAT_F_DIST_FILE));
+	if (pkgflat_component_get(b, PKGFLAT_F_BACKGROUND_ALIGNMENT) ||
+	    pkgflat_component_get(b, PKGFLAT_F_BACKGROUND_SCALING)) {
 		text_field("background-alignment",
-		    pkgflat_bundle_get(b, PKGFLAT_F_BACKGROUND_ALIGNMENT));
+		    pkgflat_component_get(b, PKGFLAT_F_BACKGROUND_ALIGNMENT));
 		text_field("background-scaling",
-		    pkgflat_bundle_get(b, PKGFLAT_F_BACKGROUND_SCALING));
+		    pkgflat_component_get(b, PKGFLAT_F_BACKGROUND_SCALING));
 	}
 
 	printf("  %-26s", "scripts");
 	int any = 0;
 	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++)
-		if (pkgflat_bundle_script(b, s)) {
+		if (pkgflat_component_script(b, s)) {
 			/* A 10.0/10.1 file ("Foo.post_install") says so. */
-			const char *f = strrchr(pkgflat_bundle_script(b, s), '/');
-			f = f ? f + 1 : pkgflat_bundle_script(b, s);
+			const char *f = strrchr(pkgflat_component_script(b, s), '/');
+			f = f ? f + 1 : pkgflat_component_script(b, s);
 			printf(" %s", pkgflat_script_name(s));
 			if (strcmp(f, pkgflat_script_name(s))) {
 				fputs(" (", stdout);
@@ -97,16 +97,16 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 	printf("%s\n", any ? "" : " -");
 
 	printf("  %-26s", "localizations");
-	for (size_t i = 0; i < pkgflat_bundle_localization_count(b); i++) {
+	for (size_t i = 0; i < pkgflat_component_localization_count(b); i++) {
 		putchar(' ');
-		print_text(stdout, pkgflat_bundle_localization(b, i));
+		print_text(stdout, pkgflat_component_localization(b, i));
 	}
-	printf("%s\n", pkgflat_bundle_localization_count(b) ? "" : " -");
+	printf("%s\n", pkgflat_component_localization_count(b) ? "" : " -");
 
-	size_t nr = pkgflat_bundle_resource_count(b);
+	size_t nr = pkgflat_component_resource_count(b);
 	printf("  %-26s %zu\n", "resources", nr);
 	for (size_t i = 0; i < nr; i++) {
-		const pkgflat_resource *r = pkgflat_bundle_resource(b, i);
+		const pkgflat_resource *r = pkgflat_component_resource(b, i);
 		printf("    %-15s %-28s %10llu  ", r->role,
 		    r->is_dir ? (r->mime ? r->mime : "directory") :
 		    r->mime ? r->mime : "-", (unsigned long long)r->size);
@@ -118,10 +118,10 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 		putchar('\n');
 	}
 
-	size_t nq = pkgflat_bundle_requirement_count(b);
+	size_t nq = pkgflat_component_requirement_count(b);
 	printf("  %-26s %zu\n", "requirements", nq);
 	for (size_t i = 0; i < nq; i++) {
-		const pkgflat_requirement *q = pkgflat_bundle_requirement(b, i);
+		const pkgflat_requirement *q = pkgflat_component_requirement(b, i);
 		printf("    %s %s", q->level ? q->level : "?",
 		    q->spec_type ? q->spec_type : "?");
 		printf(" %s", q->spec_argument ? q->spec_argument : "-");
@@ -130,11 +130,11 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 		printf(" \"%s\"\n", q->test_object ? q->test_object : "");
 	}
 
-	size_t ns = pkgflat_bundle_string_count(b);
+	size_t ns = pkgflat_component_string_count(b);
 	if (ns) {
 		printf("  %-26s %zu\n", "check-messages", ns);
 		for (size_t i = 0; i < ns; i++) {
-			const pkgflat_string *s = pkgflat_bundle_string(b, i);
+			const pkgflat_string *s = pkgflat_component_string(b, i);
 			printf("    %s%s%s \"", s->table, s->lang ? " " : "",
 			    s->lang ? s->lang : "");
 			print_text(stdout, s->key);
@@ -144,21 +144,21 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 		}
 	}
 
-	if (!pkgflat_bundle_is_component(b)) {
-		printf("  %-26s %zu\n", "packages", pkgflat_bundle_child_count(b));
+	if (!pkgflat_component_is_leaf(b)) {
+		printf("  %-26s %zu\n", "packages", pkgflat_component_child_count(b));
 		return;
 	}
-	int64_t claimed = pkgflat_bundle_claimed_kbytes(b);
+	int64_t claimed = pkgflat_component_claimed_kbytes(b);
 	if (claimed >= 0)
 		printf("  %-26s %lld KiB\n", "claimed-size", (long long)claimed);
-	const pkgflat_payload_stats *ps = pkgflat_bundle_payload_stats(b);
-	if (!pkgflat_bundle_has_payload(b))
+	const pkgflat_payload_stats *ps = pkgflat_component_payload_stats(b);
+	if (!pkgflat_component_has_payload(b))
 		printf("  %-26s none\n", "payload");
 	else if (!scanned || !ps)
-		text_field("payload", pkgflat_bundle_get(b, PKGFLAT_F_PAYLOAD_PATH));
+		text_field("payload", pkgflat_component_get(b, PKGFLAT_F_PAYLOAD_PATH));
 	else {
 		printf("  %-26s ", "payload");
-		print_text(stdout, pkgflat_bundle_get(b, PKGFLAT_F_PAYLOAD_PATH));
+		print_text(stdout, pkgflat_component_get(b, PKGFLAT_F_PAYLOAD_PATH));
 		printf(" (%s, %s)\n", ps->format, ps->compression);
 		if (ps->unread)
 			printf("  %-26s not read (%s, %s: no decoder here)\n",
@@ -179,53 +179,53 @@ static void text_bundle(const pkgflat_bundle *b, int scanned)
 			    "\".\" first, bare names" : "no \".\" entry");
 		}
 	}
-	const pkgflat_bom_stats *bs = pkgflat_bundle_bom_stats(b);
-	if (!pkgflat_bundle_has_bom(b))
+	const pkgflat_bom_stats *bs = pkgflat_component_bom_stats(b);
+	if (!pkgflat_component_has_bom(b))
 		printf("  %-26s none\n", "bom");
 	else if (!scanned || !bs)
-		text_field("bom", pkgflat_bundle_get(b, PKGFLAT_F_BOM_PATH));
+		text_field("bom", pkgflat_component_get(b, PKGFLAT_F_BOM_PATH));
 	else {
 		printf("  %-26s ", "bom");
-		print_text(stdout, pkgflat_bundle_get(b, PKGFLAT_F_BOM_PATH));
+		print_text(stdout, pkgflat_component_get(b, PKGFLAT_F_BOM_PATH));
 		printf(" (%u paths, %u hard-link sets)\n", bs->paths,
 		    bs->hardlink_sets);
 	}
 }
 
-static void text_tree(const pkgflat_bundle *b, int depth, int scanned)
+static void text_tree(const pkgflat_component *b, int depth, int scanned)
 {
 	if (depth)
 		putchar('\n');
 	text_bundle(b, scanned);
-	for (size_t i = 0; i < pkgflat_bundle_child_count(b); i++)
-		text_tree(pkgflat_bundle_child(b, i), depth + 1, scanned);
+	for (size_t i = 0; i < pkgflat_component_child_count(b); i++)
+		text_tree(pkgflat_component_child(b, i), depth + 1, scanned);
 }
 
-static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
+static void json_bundle(json *j, const char *key, const pkgflat_component *b,
     int scanned)
 {
-	enum pkgflat_bundle_kind kind = pkgflat_bundle_kind(b);
+	enum pkgflat_bundle_kind kind = pkgflat_component_kind(b);
 
 	json_begin_object(j, key);
-	json_string(j, "kind", pkgflat_bundle_kind_name(kind));
+	json_string(j, "kind", pkgflat_component_kind_name(kind));
 	for (int f = 0; f < PKGFLAT_F_COUNT_; f++)
-		json_string(j, pkgflat_field_name(f), pkgflat_bundle_get(b, f));
+		json_string(j, pkgflat_field_name(f), pkgflat_component_get(b, f));
 	json_begin_object(j, "flags");
 	for (int f = 0; f < PKGFLAT_FLAG_COUNT_; f++)
-		json_bool(j, pkgflat_flag_name(f), pkgflat_bundle_flag(b, f));
+		json_bool(j, pkgflat_flag_name(f), pkgflat_component_flag(b, f));
 	json_end_object(j);
 	json_begin_object(j, "scripts");
 	for (int s = 0; s < PKGFLAT_SCRIPT_COUNT_; s++)
-		if (pkgflat_bundle_script(b, s))
-			json_string(j, pkgflat_script_name(s), pkgflat_bundle_script(b, s));
+		if (pkgflat_component_script(b, s))
+			json_string(j, pkgflat_script_name(s), pkgflat_component_script(b, s));
 	json_end_object(j);
 	json_begin_array(j, "localizations");
-	for (size_t i = 0; i < pkgflat_bundle_localization_count(b); i++)
-		json_string(j, NULL, pkgflat_bundle_localization(b, i));
+	for (size_t i = 0; i < pkgflat_component_localization_count(b); i++)
+		json_string(j, NULL, pkgflat_component_localization(b, i));
 	json_end_array(j);
 	json_begin_array(j, "resources");
-	for (size_t i = 0; i < pkgflat_bundle_resource_count(b); i++) {
-		const pkgflat_resource *r = pkgflat_bundle_resource(b, i);
+	for (size_t i = 0; i < pkgflat_component_resource_count(b); i++) {
+		const pkgflat_resource *r = pkgflat_component_resource(b, i);
 		json_begin_object(j, NULL);
 		json_string(j, "path", r->path);
 		json_string(j, "lang", r->lang);
@@ -239,8 +239,8 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 	}
 	json_end_array(j);
 	json_begin_array(j, "requirements");
-	for (size_t i = 0; i < pkgflat_bundle_requirement_count(b); i++) {
-		const pkgflat_requirement *q = pkgflat_bundle_requirement(b, i);
+	for (size_t i = 0; i < pkgflat_component_requirement_count(b); i++) {
+		const pkgflat_requirement *q = pkgflat_component_requirement(b, i);
 		json_begin_object(j, NULL);
 		json_string(j, "level", q->level);
 		json_string(j, "spec-type", q->spec_type);
@@ -255,8 +255,8 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 	}
 	json_end_array(j);
 	json_begin_array(j, "check-messages");
-	for (size_t i = 0; i < pkgflat_bundle_string_count(b); i++) {
-		const pkgflat_string *s = pkgflat_bundle_string(b, i);
+	for (size_t i = 0; i < pkgflat_component_string_count(b); i++) {
+		const pkgflat_string *s = pkgflat_component_string(b, i);
 		json_begin_object(j, NULL);
 		json_string(j, "table", s->table);
 		json_string(j, "lang", s->lang);
@@ -265,13 +265,13 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 		json_end_object(j);
 	}
 	json_end_array(j);
-	if (pkgflat_bundle_is_component(b)) {
-		int64_t claimed = pkgflat_bundle_claimed_kbytes(b);
+	if (pkgflat_component_is_leaf(b)) {
+		int64_t claimed = pkgflat_component_claimed_kbytes(b);
 		if (claimed >= 0)
 			json_int(j, "claimed-kbytes", claimed);
 		else
 			json_string(j, "claimed-kbytes", NULL);
-		const pkgflat_payload_stats *ps = pkgflat_bundle_payload_stats(b);
+		const pkgflat_payload_stats *ps = pkgflat_component_payload_stats(b);
 		if (scanned && ps) {
 			json_begin_object(j, "payload");
 			json_string(j, "format", ps->format);
@@ -289,8 +289,8 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 			json_bool(j, "dot-slash-names", ps->dot_slash_names);
 			json_end_object(j);
 		} else
-			json_bool(j, "payload", pkgflat_bundle_has_payload(b) ? -1 : 0);
-		const pkgflat_bom_stats *bs = pkgflat_bundle_bom_stats(b);
+			json_bool(j, "payload", pkgflat_component_has_payload(b) ? -1 : 0);
+		const pkgflat_bom_stats *bs = pkgflat_component_bom_stats(b);
 		if (scanned && bs) {
 			json_begin_object(j, "bom");
 			json_uint(j, "paths", bs->paths);
@@ -301,11 +301,11 @@ static void json_bundle(json *j, const char *key, const pkgflat_bundle *b,
 			json_uint(j, "file-bytes", bs->file_bytes);
 			json_end_object(j);
 		} else
-			json_bool(j, "bom", pkgflat_bundle_has_bom(b) ? -1 : 0);
+			json_bool(j, "bom", pkgflat_component_has_bom(b) ? -1 : 0);
 	} else {
 		json_begin_array(j, "packages");
-		for (size_t i = 0; i < pkgflat_bundle_child_count(b); i++)
-			json_bundle(j, NULL, pkgflat_bundle_child(b, i), scanned);
+		for (size_t i = 0; i < pkgflat_component_child_count(b); i++)
+			json_bundle(j, NULL, pkgflat_component_child(b, i), scanned);
 		json_end_array(j);
 	}
 	json_end_object(j);
@@ -409,7 +409,7 @@ int cmd_info(int argc, char **argv)
 		pkgflat_package_free(pkg);
 		return report_error(&err);
 	}
-	const pkgflat_bundle *root = pkgflat_package_root(pkg);
+	const pkgflat_component *root = pkgflat_package_root(pkg);
 	size_t nw = pkgflat_package_warning_count(pkg);
 	if (as_json) {
 		json j = { .f = stdout };
@@ -417,8 +417,8 @@ int cmd_info(int argc, char **argv)
 		json_string(&j, "package", pkgflat_package_path(pkg));
 		json_string(&j, "container", container_name(
 		    pkgflat_package_container(pkg)));
-		json_string(&j, "kind", pkgflat_bundle_kind_name(
-		    pkgflat_bundle_kind(root)));
+		json_string(&j, "kind", pkgflat_component_kind_name(
+		    pkgflat_component_kind(root)));
 		json_uint(&j, "component-count", pkgflat_package_component_count(pkg));
 		if (xar)
 			flat_header(&fi, &j);

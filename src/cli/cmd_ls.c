@@ -140,15 +140,15 @@ enum source { SRC_DEFAULT, SRC_BOM, SRC_PAYLOAD, SRC_SCRIPTS };
 /* Scripts over this size are listed with their digest only. */
 #define SCRIPT_MAX (16u << 20)
 
-static int list_component(const pkgflat_bundle *b, enum source which,
+static int list_component(const pkgflat_component *b, enum source which,
     struct ls_ctx *c, int header)
 {
 	pkgflat_error err;
 	pkgflat_status rc = PKGFLAT_OK;
 	int use_bom = which == SRC_BOM ||
-	    (which == SRC_DEFAULT && pkgflat_bundle_has_bom(b));
-	const char *name = pkgflat_bundle_get(b, PKGFLAT_F_NAME);
-	const char *id = pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER);
+	    (which == SRC_DEFAULT && pkgflat_component_has_bom(b));
+	const char *name = pkgflat_component_get(b, PKGFLAT_F_NAME);
+	const char *id = pkgflat_component_get(b, PKGFLAT_F_IDENTIFIER);
 
 	if (c->j) {
 		json_begin_object(c->j, NULL);
@@ -167,20 +167,20 @@ static int list_component(const pkgflat_bundle *b, enum source which,
 	pkgflat_payload_stats ps = { 0 };
 	pkgflat_error_clear(&err);
 	if (which == SRC_SCRIPTS)
-		rc = pkgflat_bundle_list_scripts(b, SCRIPT_MAX, print_script, c, &err);
-	else if (use_bom && !pkgflat_bundle_has_bom(b)) {
+		rc = pkgflat_component_list_scripts(b, SCRIPT_MAX, print_script, c, &err);
+	else if (use_bom && !pkgflat_component_has_bom(b)) {
 		fflush(stdout);
 		fprintf(stderr, "%s ls: %s: no BOM (try --payload)\n",
 		    progname, name);
 		return EXIT_ERROR;
 	} else if (use_bom)
-		rc = pkgflat_bundle_list_bom(b, print_entry, c, NULL, &err);
-	else if (!pkgflat_bundle_has_payload(b))
+		rc = pkgflat_component_list_bom(b, print_entry, c, NULL, &err);
+	else if (!pkgflat_component_has_payload(b))
 		; /* a component without an archive installs nothing */
 	else if (c->sha256)
-		rc = pkgflat_bundle_list_payload_digest(b, print_entry, c, &ps, &err);
+		rc = pkgflat_component_list_payload_digest(b, print_entry, c, &ps, &err);
 	else
-		rc = pkgflat_bundle_list_payload(b, print_entry, c, &ps, &err);
+		rc = pkgflat_component_list_payload(b, print_entry, c, &ps, &err);
 	if (rc) {
 		fflush(stdout);
 		return report_error(&err);
@@ -279,7 +279,7 @@ int cmd_ls(int argc, char **argv)
 		if (pkgflat_package_open(path, &pkg, &err))
 			return report_error(&err);
 		size_t n = pkgflat_package_component_count(pkg);
-		int header = !pkgflat_bundle_is_component(pkgflat_package_root(pkg));
+		int header = !pkgflat_component_is_leaf(pkgflat_package_root(pkg));
 		for (size_t i = 0; i < n && rc == EXIT_OK; i++)
 			rc = list_component(pkgflat_package_component(pkg, i), which,
 			    &ctx, header);

@@ -27,6 +27,18 @@ install_and_link() {
 	has "$T/out" "com.philharvey.image-exiftool 9.47"
 	LD_LIBRARY_PATH="$d/usr/lib" ldd ./shared | grep -q "$d/usr/lib/libpkgflat.so.0" ||
 		fail "not linked against the installed shared library"
+	# The old names of the component type (pkgflat_bundle_*) still build
+	# and link, and a GNU compiler names their replacement.
+	cc -std=c11 -Wall -Werror=deprecated-declarations ${TEST_CFLAGS:-} $cflags -o old \
+	    "$ROOT/tests/cli/example/list_old.c" -L"$d/usr/lib" $(pkg-config --libs pkgflat) \
+	    2>old.err && fail "old names compiled without a deprecation warning"
+	grep -q "use pkgflat_component_get" old.err ||
+		fail "no deprecation message naming the replacement: $(cat old.err)"
+	cc -std=c11 -Wall ${TEST_CFLAGS:-} $cflags -o old \
+	    "$ROOT/tests/cli/example/list_old.c" -L"$d/usr/lib" $(pkg-config --libs pkgflat) \
+	    2>/dev/null || fail "old names no longer build"
+	LD_LIBRARY_PATH="$d/usr/lib" run 0 ./old "$TD/legacy/ExifTool-9.47.pkg"
+	has "$T/out" "com.philharvey.image-exiftool 9.47"
 	run 0 "$d/usr/bin/pkgflat" --version
 	make -s -C "$ROOT" BUILD="${BUILD:-build}" DESTDIR="$d" PREFIX=/usr uninstall ||
 		fail "make uninstall failed"

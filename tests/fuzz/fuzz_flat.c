@@ -37,14 +37,14 @@ static void read_model(const char *path)
 	if (pkgflat_package_scan(pkg, &err) && !err.message[0])
 		abort();
 	for (size_t i = 0; i < pkgflat_package_component_count(pkg); i++) {
-		const pkgflat_bundle *b = pkgflat_package_component(pkg, i);
+		const pkgflat_component *b = pkgflat_package_component(pkg, i);
 		pkgflat_error e2 = { 0 };
-		if (pkgflat_bundle_list_scripts(b, 4096, any_script, NULL, &e2) &&
+		if (pkgflat_component_list_scripts(b, 4096, any_script, NULL, &e2) &&
 		    !e2.message[0])
 			abort();
 		pkgflat_error e3 = { 0 };
-		if (pkgflat_bundle_has_payload(b) &&
-		    pkgflat_bundle_list_payload_digest(b, any_entry, NULL, NULL, &e3) &&
+		if (pkgflat_component_has_payload(b) &&
+		    pkgflat_component_list_payload_digest(b, any_entry, NULL, NULL, &e3) &&
 		    !e3.message[0])
 			abort();
 	}

@@ -56,8 +56,10 @@ struct src {
 	int is_archive;
 };
 
+/* A directory: see source_dir.c. */
 pkgflat_status src_open_dir(const char *dir, const char *display, src **out,
     pkgflat_error *err);
+/* A zip or tar: see source_archive.c. */
 pkgflat_status src_open_archive(const char *file, src **out,
     pkgflat_error *err);
 /* A flat package (XAR) read in place: see source_xar.c. */

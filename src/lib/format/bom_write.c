@@ -82,29 +82,13 @@
 #include <string.h>
 
 #include "bom_write.h"
+#include "bom_write_store.h"
 #include "cksum.h"
 
 #define NONE UINT32_MAX
 
-#define NODE_SIZE 4096
-#define NODE_HDR 12
-#define PER_NODE ((NODE_SIZE - NODE_HDR) / 8) /* 510 */
 #define HL_NODE_SIZE 64
-#define TREE_LEN 21
 #define INFO_LEN 28
-
-/* The template every BOM starts from; see the top comment. */
-#define VARS_OFF 8994u
-#define VARS_LEN 60u
-#define TEMPLATE_END 13150u
-#define OLD_INFO_OFF 528u
-#define OLD_INFO_LEN 12u
-#define FIRST_FREE_BLOCK 11u
-#define TABLE_BYTES 32768u /* the store's first block table, 12-byte entries */
-#define MAX_HOLES 16
-
-enum { BLK_INFO = 1, BLK_PATHS, BLK_PATHS_LEAF, BLK_HL, BLK_HL_LEAF,
-    BLK_VINDEX, BLK_VTREE, BLK_VNODE, BLK_S64, BLK_S64_LEAF };
 
 /* Record types. */
 enum { REC_FILE = 1, REC_DIR, REC_LINK, REC_DEV };
@@ -146,41 +130,6 @@ struct bom_writer {
 	uint32_t *slots;    /* (parent, name) hash: entry index + 1, 0 empty */
 	uint32_t nslots;
 };
-
-struct hole {
-	uint32_t addr, len;
-};
-
-/* The block store being laid out by bomw_finish. */
-struct store {
-	unsigned char *out;
-	size_t end, cap;
-	uint32_t *addr, *len; /* per block */
-	uint32_t nblk, blkcap;
-	struct hole fl[MAX_HOLES]; /* the free list, sorted by length */
-	int nfl;
-	pkgflat_error *err;
-};
-
-static void put16(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
 
 /* ------------------------------------------------------------------ */
 /* Entries                                                            */
@@ -489,280 +438,6 @@ pkgflat_status bomw_add(bom_writer *w, const pkgflat_entry *e,
 }
 
 /* ------------------------------------------------------------------ */
-/* The block store                                                    */
-
-static pkgflat_status too_big(struct store *s)
-{
-	return fail(s->err, PKGFLAT_E_UNSUPPORTED, NULL, NULL,
-	    "bom would exceed 4 GiB");
-}
-
-/* Make room for block index `blk`. */
-static pkgflat_status reserve_index(struct store *s, uint32_t blk)
-{
-	if (blk >= s->blkcap) {
-		uint32_t cap = s->blkcap ? s->blkcap : 1024;
-		while (cap <= blk) {
-			if (cap > UINT32_MAX / 2)
-				return too_big(s);
-			cap *= 2;
-		}
-		uint32_t *a = realloc(s->addr, (size_t)cap * sizeof *a);
-		if (!a)
-			return fail_nomem(s->err);
-		s->addr = a;
-		uint32_t *l = realloc(s->len, (size_t)cap * sizeof *l);
-		if (!l)
-			return fail_nomem(s->err);
-		s->len = l;
-		s->blkcap = cap;
-	}
-	return PKGFLAT_OK;
-}
-
-/* Grow the file to `end` bytes, the new bytes zero. */
-static pkgflat_status extend(struct store *s, size_t end)
-{
-	if (end > UINT32_MAX)
-		return too_big(s);
-	if (end > s->cap) {
-		size_t cap = s->cap ? s->cap : 65536;
-		while (cap < end)
-			cap *= 2;
-		unsigned char *p = realloc(s->out, cap);
-		if (!p)
-			return fail_nomem(s->err);
-		s->out = p;
-		s->cap = cap;
-	}
-	if (end > s->end) {
-		memset(s->out + s->end, 0, end - s->end);
-		s->end = end;
-	}
-	return PKGFLAT_OK;
-}
-
-/* Put a hole on the free list, in front of the first one at least as long. */
-static pkgflat_status hole_add(struct store *s, uint32_t addr, uint32_t len)
-{
-	int i = 0;
-
-	if (s->nfl == MAX_HOLES)
-		return fail(s->err, PKGFLAT_E_INTERNAL, NULL, NULL,
-		    "bom free list overflow");
-	while (i < s->nfl && s->fl[i].len < len)
-		i++;
-	memmove(&s->fl[i + 1], &s->fl[i], (size_t)(s->nfl - i) * sizeof *s->fl);
-	s->fl[i].addr = addr;
-	s->fl[i].len = len;
-	s->nfl++;
-	return PKGFLAT_OK;
-}
-
-/* Give block blk len bytes: the first hole that fits, else the end. */
-static pkgflat_status place(struct store *s, uint32_t blk, uint32_t len,
-    unsigned char **p)
-{
-	pkgflat_status st;
-
-	for (int i = 0; i < s->nfl; i++) {
-		if (s->fl[i].len < len)
-			continue;
-		struct hole h = s->fl[i];
-		memmove(&s->fl[i], &s->fl[i + 1],
-		    (size_t)(s->nfl - i - 1) * sizeof *s->fl);
-		s->nfl--;
-		if (h.len > len && (st = hole_add(s, h.addr + len, h.len - len)))
-			return st;
-		s->addr[blk] = h.addr;
-		s->len[blk] = len;
-		*p = s->out + h.addr;
-		memset(*p, 0, len);
-		return PKGFLAT_OK;
-	}
-	size_t at = s->end;
-	if ((st = extend(s, at + len)))
-		return st;
-	s->addr[blk] = (uint32_t)at;
-	s->len[blk] = len;
-	*p = s->out + at;
-	return PKGFLAT_OK;
-}
-
-/* A new block index, not yet placed. */
-static pkgflat_status new_index(struct store *s, uint32_t *blk)
-{
-	pkgflat_status st = reserve_index(s, s->nblk);
-
-	if (st)
-		return st;
-	*blk = s->nblk++;
-	s->addr[*blk] = s->len[*blk] = 0;
-	return PKGFLAT_OK;
-}
-
-static pkgflat_status new_block(struct store *s, uint32_t len, uint32_t *blk,
-    unsigned char **p)
-{
-	pkgflat_status st = new_index(s, blk);
-
-	return st ? st : place(s, *blk, len, p);
-}
-
-static void tree_header(unsigned char *p, uint32_t root, uint32_t node_size,
-    uint32_t count)
-{
-	memcpy(p, "tree", 4);
-	put32(p + 4, 1);
-	put32(p + 8, root);
-	put32(p + 12, node_size);
-	put32(p + 16, count);
-	p[20] = 0;
-}
-
-/* Lay down the state every mkbom BOM starts from (see the top comment). */
-static pkgflat_status store_init(struct store *s)
-{
-	static const struct { uint32_t blk, addr, len; } blocks[] = {
-		{ BLK_VINDEX, 512, 13 },
-		{ BLK_INFO, OLD_INFO_OFF, OLD_INFO_LEN },
-		{ BLK_HL, 540, TREE_LEN },
-		{ BLK_PATHS_LEAF, 566, NODE_SIZE },
-		{ BLK_PATHS, 4662, TREE_LEN },
-		{ BLK_VTREE, 4683, TREE_LEN },
-		{ BLK_HL_LEAF, 4721, NODE_SIZE },
-		{ BLK_S64, 8817, TREE_LEN },
-		{ BLK_VNODE, 8866, 128 },
-		{ BLK_S64_LEAF, 9054, NODE_SIZE },
-	};
-	/* What the holes still hold: the tails of the variable table as it
-	 * was rewritten with one, two, three and four variables. */
-	static const struct { uint32_t addr, len; const char *bytes; } holes[] = {
-		{ 525, 3, "nfo" },
-		{ 561, 5, "Paths" },
-		{ 4704, 17, "Paths\0\0\0\4\7HLIndex" },
-		{ 8838, 28, "Paths\0\0\0\4\7HLIndex\0\0\0\6\6VIndex" },
-	};
-	static const struct { uint32_t blk; const char *name; } vars[] = {
-		{ BLK_INFO, "BomInfo" }, { BLK_PATHS, "Paths" },
-		{ BLK_HL, "HLIndex" }, { BLK_VINDEX, "VIndex" },
-		{ BLK_S64, "Size64" },
-	};
-	pkgflat_status st;
-	unsigned char *p;
-
-	if ((st = reserve_index(s, FIRST_FREE_BLOCK)) ||
-	    (st = extend(s, TEMPLATE_END)))
-		return st;
-	s->nblk = FIRST_FREE_BLOCK;
-	memset(s->addr, 0, FIRST_FREE_BLOCK * sizeof *s->addr);
-	memset(s->len, 0, FIRST_FREE_BLOCK * sizeof *s->len);
-	memcpy(s->out, "BOMStore", 8);
-	put32(s->out + 8, 1);
-	for (size_t i = 0; i < sizeof blocks / sizeof *blocks; i++) {
-		s->addr[blocks[i].blk] = blocks[i].addr;
-		s->len[blocks[i].blk] = blocks[i].len;
-	}
-	for (size_t i = 0; i < sizeof holes / sizeof *holes; i++) {
-		memcpy(s->out + holes[i].addr, holes[i].bytes, holes[i].len);
-		if ((st = hole_add(s, holes[i].addr, holes[i].len)))
-			return st;
-	}
-	p = s->out + 512; /* VIndex: version, tree, two zeros */
-	put32(p, 1);
-	put32(p + 4, BLK_VTREE);
-	p = s->out + OLD_INFO_OFF; /* BomInfo as first written: no paths */
-	put32(p, 1);
-	put32(p + 4, 1);
-	tree_header(s->out + s->addr[BLK_VTREE], BLK_VNODE, 128, 0);
-	put16(s->out + s->addr[BLK_VNODE], 1);
-	p = s->out + VARS_OFF;
-	put32(p, 5);
-	p += 4;
-	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-		size_t n = strlen(vars[i].name);
-		put32(p, vars[i].blk);
-		p[4] = (unsigned char)n;
-		memcpy(p + 5, vars[i].name, n);
-		p += 5 + n;
-	}
-	return PKGFLAT_OK;
-}
-
-static void node_write(unsigned char *p, int leaf, uint32_t count,
-    uint32_t forward, uint32_t backward, const uint32_t *pairs)
-{
-	put16(p, leaf ? 1 : 0);
-	put16(p + 2, count);
-	put32(p + 4, forward);
-	put32(p + 8, backward);
-	for (uint32_t k = 0; k < 2 * count; k++)
-		put32(p + NODE_HDR + 4 * k, pairs[k]);
-}
-
-/*
- * Write a B+tree over n (index0, index1) pairs in key order: full leaves,
- * the first in block `first`, chained both ways; then branch levels, each
- * child keyed by the last index1 below it. *root is the top node.
- */
-static pkgflat_status tree_build(struct store *s, uint32_t first,
-    const uint32_t *pairs, uint32_t n, uint32_t *root)
-{
-	uint32_t nl = n ? (n + PER_NODE - 1) / PER_NODE : 1;
-	uint32_t *lv = malloc((size_t)nl * 2 * sizeof *lv), *next = NULL;
-	pkgflat_status st = PKGFLAT_OK;
-	unsigned char *p;
-
-	if (!lv)
-		return fail_nomem(s->err);
-	/* Leaves: indices first, so that each knows its neighbours. */
-	lv[0] = first;
-	for (uint32_t k = 1; k < nl; k++)
-		if ((st = new_index(s, &lv[2 * k])))
-			goto done;
-	for (uint32_t k = 0; k < nl; k++) {
-		uint32_t at = k * PER_NODE;
-		uint32_t c = n - at < PER_NODE ? n - at : PER_NODE;
-		if (k > 0 && (st = place(s, lv[2 * k], NODE_SIZE, &p)))
-			goto done;
-		p = s->out + s->addr[lv[2 * k]];
-		memset(p, 0, NODE_SIZE);
-		node_write(p, 1, c, k + 1 < nl ? lv[2 * (k + 1)] : 0,
-		    k ? lv[2 * (k - 1)] : 0, c ? pairs + 2 * (size_t)at : NULL);
-		lv[2 * k + 1] = c ? pairs[2 * (size_t)(at + c - 1) + 1] : 0;
-	}
-	/* Branch levels, until one node holds them all. */
-	for (uint32_t cnt = nl; cnt > 1; ) {
-		uint32_t nb = (cnt + PER_NODE - 1) / PER_NODE;
-		if (!(next = malloc((size_t)nb * 2 * sizeof *next))) {
-			st = fail_nomem(s->err);
-			goto done;
-		}
-		for (uint32_t k = 0; k < nb; k++)
-			if ((st = new_index(s, &next[2 * k])))
-				goto done;
-		for (uint32_t k = 0; k < nb; k++) {
-			uint32_t at = k * PER_NODE;
-			uint32_t c = cnt - at < PER_NODE ? cnt - at : PER_NODE;
-			if ((st = place(s, next[2 * k], NODE_SIZE, &p)))
-				goto done;
-			node_write(p, 0, c, k + 1 < nb ? next[2 * (k + 1)] : 0,
-			    k ? next[2 * (k - 1)] : 0, lv + 2 * (size_t)at);
-			next[2 * k + 1] = lv[2 * (size_t)(at + c - 1) + 1];
-		}
-		free(lv);
-		lv = next;
-		next = NULL;
-		cnt = nb;
-	}
-	*root = lv[0];
-done:
-	free(lv);
-	free(next);
-	return st;
-}
-
-/* ------------------------------------------------------------------ */
 /* Serialising                                                        */
 
 struct sortkey {
@@ -947,7 +622,7 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 	keys = NULL;
 	derive(w, order);
 
-	if ((st = store_init(&s)))
+	if ((st = bom_store_init(&s)))
 		goto done;
 
 	/* Per path, in payload order: record, name, {id, record}; and a
@@ -955,14 +630,14 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct ent *e = &w->ents[i];
 		const struct ent *d = e->link != NONE ? &w->ents[e->link] : e;
-		if ((st = new_block(&s, record_len(w, e), &rec[i], &p)))
+		if ((st = bom_store_new_block(&s, record_len(w, e), &rec[i], &p)))
 			goto done;
 		record_write(w, e, p);
-		if ((st = new_block(&s, 4 + e->name_len + 1, &name_blk[i], &p)))
+		if ((st = bom_store_new_block(&s, 4 + e->name_len + 1, &name_blk[i], &p)))
 			goto done;
 		put32(p, e->parent == NONE ? 0 : e->parent + 1);
 		memcpy(p + 4, w->names + e->name, e->name_len);
-		if ((st = new_block(&s, 8, &info_blk[i], &p)))
+		if ((st = bom_store_new_block(&s, 8, &info_blk[i], &p)))
 			goto done;
 		put32(p, i + 1);
 		put32(p + 4, rec[i]);
@@ -976,10 +651,10 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 				goto done;
 			}
 			uint32_t key, value;
-			if ((st = new_block(&s, 4, &key, &p)))
+			if ((st = bom_store_new_block(&s, 4, &key, &p)))
 				goto done;
 			put32(p, rec[i]);
-			if ((st = new_block(&s, 8, &value, &p)))
+			if ((st = bom_store_new_block(&s, 8, &value, &p)))
 				goto done;
 			put64(p, d->size);
 			s64[2 * n64] = value;
@@ -995,9 +670,9 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 	free(name_blk);
 	free(info_blk);
 	name_blk = info_blk = NULL;
-	if ((st = tree_build(&s, BLK_PATHS_LEAF, pairs, n, &root)))
+	if ((st = bom_store_tree_build(&s, BLK_PATHS_LEAF, pairs, n, &root)))
 		goto done;
-	tree_header(s.out + s.addr[BLK_PATHS], root, NODE_SIZE, n);
+	bom_store_tree_header(s.out + s.addr[BLK_PATHS], root, NODE_SIZE, n);
 
 	/* HLIndex: every path's entry, in Paths order; only hard-link sets
 	 * (once each, for the last member) stay in the tree. */
@@ -1010,17 +685,17 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 			set = i;
 		if (set != NONE && w->ents[set].aux != i)
 			continue;
-		if ((st = new_index(&s, &tree)) ||
-		    (st = new_block(&s, HL_NODE_SIZE, &node, &p)))
+		if ((st = bom_store_new_index(&s, &tree)) ||
+		    (st = bom_store_new_block(&s, HL_NODE_SIZE, &node, &p)))
 			goto done;
 		put16(p, 1);
-		if ((st = place(&s, tree, TREE_LEN, &p)))
+		if ((st = bom_store_place(&s, tree, TREE_LEN, &p)))
 			goto done;
-		tree_header(p, node, HL_NODE_SIZE, 0);
-		if ((st = new_block(&s, 4, &key, &p)))
+		bom_store_tree_header(p, node, HL_NODE_SIZE, 0);
+		if ((st = bom_store_new_block(&s, 4, &key, &p)))
 			goto done;
 		put32(p, rec[i]);
-		if ((st = new_block(&s, 4, &value, &p)))
+		if ((st = bom_store_new_block(&s, 4, &value, &p)))
 			goto done;
 		put32(p, tree);
 		if (set == NONE)
@@ -1040,30 +715,30 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 		pairs[2 * k] = hl[k].value;
 		pairs[2 * k + 1] = hl[k].key;
 	}
-	if ((st = tree_build(&s, BLK_HL_LEAF, pairs, nhl, &root)))
+	if ((st = bom_store_tree_build(&s, BLK_HL_LEAF, pairs, nhl, &root)))
 		goto done;
-	tree_header(s.out + s.addr[BLK_HL], root, NODE_SIZE, nhl);
+	bom_store_tree_header(s.out + s.addr[BLK_HL], root, NODE_SIZE, nhl);
 
 	/* Size64, keyed by record block: already in that order. */
-	if ((st = tree_build(&s, BLK_S64_LEAF, s64, n64, &root)))
+	if ((st = bom_store_tree_build(&s, BLK_S64_LEAF, s64, n64, &root)))
 		goto done;
-	tree_header(s.out + s.addr[BLK_S64], root, NODE_SIZE, n64);
+	bom_store_tree_header(s.out + s.addr[BLK_S64], root, NODE_SIZE, n64);
 
 	/* BomInfo outgrows its first block: a new one, the old one freed. */
-	if ((st = place(&s, BLK_INFO, INFO_LEN, &p)))
+	if ((st = bom_store_place(&s, BLK_INFO, INFO_LEN, &p)))
 		goto done;
 	put32(p, 1);
 	put32(p + 4, n + 1);
 	put32(p + 8, 1);
 	put32(p + 20, (uint32_t)total);
-	if ((st = hole_add(&s, OLD_INFO_OFF, OLD_INFO_LEN)))
+	if ((st = bom_store_hole_add(&s, OLD_INFO_OFF, OLD_INFO_LEN)))
 		goto done;
 
 	/* The block table at its capacity, then the free list. */
 	uint64_t cap = table_cap(s.nblk);
 	size_t ioff = s.end;
 	uint64_t ilen = 4 + 8 * cap + 4 + 8 * (uint64_t)(s.nfl + 2);
-	if ((st = extend(&s, (size_t)(ioff + ilen))))
+	if ((st = bom_store_extend(&s, (size_t)(ioff + ilen))))
 		goto done;
 	p = s.out + ioff;
 	put32(p, (uint32_t)cap);

@@ -106,3 +106,21 @@ int cpio_track_end(struct cpio_track *t, struct archive *a, char *msg,
 	}
 	return 0;
 }
+
+int cpio_track_step(struct cpio_track *t, struct archive *a, int r,
+    struct archive_entry *e, uint64_t index, const char *last, char *where,
+    size_t wn, char *msg, size_t n)
+{
+	int off = r == ARCHIVE_EOF ? cpio_track_end(t, a, msg, n) :
+	    r >= ARCHIVE_WARN ? cpio_track_entry(t, a, e, msg, n) : 0;
+
+	if (!off)
+		return 0;
+	if (off == -2 || !last)
+		snprintf(where, wn, "entry %llu (after %s)",
+		    (unsigned long long)index, last ? last : "none");
+	else /* the member before is the one out of place */
+		snprintf(where, wn, "entry %llu (%s)",
+		    (unsigned long long)index - 1, last);
+	return off;
+}

@@ -92,6 +92,13 @@ int cpio_track_entry(struct cpio_track *t, struct archive *a,
  * skipping bytes (a member after the last one reported). */
 int cpio_track_end(struct cpio_track *t, struct archive *a, char *msg,
     size_t n);
+/* Both in one, after archive_read_next_header() returned r with e, for
+ * the entry numbered index (0 first) after the one named last (NULL
+ * before the first): nonzero as they return, with where naming the member
+ * at fault ("entry 3 (./a)", or "entry 4 (after ./a)" when it is unseen). */
+int cpio_track_step(struct cpio_track *t, struct archive *a, int r,
+    struct archive_entry *e, uint64_t index, const char *last, char *where,
+    size_t wn, char *msg, size_t n);
 
 /* The first two bytes of a gzip stream. */
 #define GZIP_MAGIC(p) ((p)[0] == 0x1f && (p)[1] == 0x8b)
@@ -103,7 +110,8 @@ void payload_fill_entry(struct archive_entry *ent, const char *path,
 /* PKGFLAT_ENTRY_* for a file type (AE_IFREG, ...); 0 when unknown. */
 int payload_entry_type(unsigned int filetype, int hardlink);
 
-/* "./a/b" form of an archive member name; NULL if it climbs out with "..". */
+/* "./a/b" form of an archive member name; NULL if it climbs out with ".."
+ * (payload_name.c). */
 char *payload_norm_path(const char *name);
 
 #endif

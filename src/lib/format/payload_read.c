@@ -62,22 +62,6 @@ static const char *la_message(struct archive *a)
 	return buf;
 }
 
-char *payload_norm_path(const char *name)
-{
-	char *n, *out;
-
-	if (!name)
-		return NULL;
-	while (name[0] == '/')
-		name++; /* absolute member names install relative anyway */
-	n = path_normalize(name);
-	if (!n)
-		return NULL;
-	out = n[0] ? pf_asprintf("./%s", n) : pf_strdup(".");
-	free(n);
-	return out;
-}
-
 static const char *format_name(int code)
 {
 	switch (code) {
@@ -345,16 +329,8 @@ pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,
 	for (;;) {
 		char msg[256];
 		r = archive_read_next_header(a, &ent);
-		int off = r == ARCHIVE_EOF ? cpio_track_end(&ct, a, msg,
-		    sizeof msg) : r >= ARCHIVE_WARN ? cpio_track_entry(&ct, a, ent,
-		    msg, sizeof msg) : 0;
-		if (off) {
-			if (off == -2 || !last)
-				snprintf(where, sizeof where, "entry %llu (after %s)",
-				    (unsigned long long)s.entries, last ? last : "none");
-			else /* the member before is the one out of place */
-				snprintf(where, sizeof where, "entry %llu (%s)",
-				    (unsigned long long)s.entries - 1, last);
+		if (cpio_track_step(&ct, a, r, ent, s.entries, last, where,
+		    sizeof where, msg, sizeof msg)) {
 			rc = fail(err, PKGFLAT_E_FORMAT, file, where, "%s", msg);
 			goto out;
 		}

@@ -226,7 +226,7 @@ const char *dist_ref_selection(xmlNodePtr gui, const char *id)
 
 struct carry {
 	pkgflat_package *pkg;
-	const pkgflat_bundle *root;
+	const pkgflat_component *root;
 	const struct dist_comp *comps;
 	size_t ncomps;
 	dist_note_fn note;
@@ -287,25 +287,25 @@ static void set_prop(struct carry *k, xmlNodePtr n, const char *name,
 }
 
 /* Is bundle x b itself or inside it? */
-static int within(const pkgflat_bundle *b, const pkgflat_bundle *x)
+static int within(const pkgflat_component *b, const pkgflat_component *x)
 {
 	if (b == x)
 		return 1;
-	for (size_t i = 0; i < pkgflat_bundle_child_count(b); i++)
-		if (within(pkgflat_bundle_child(b, i), x))
+	for (size_t i = 0; i < pkgflat_component_child_count(b); i++)
+		if (within(pkgflat_component_child(b, i), x))
 			return 1;
 	return 0;
 }
 
-static const pkgflat_bundle *bundle_at(const pkgflat_bundle *b,
+static const pkgflat_component *bundle_at(const pkgflat_component *b,
     const char *path)
 {
-	const char *p = pkgflat_bundle_get(b, PKGFLAT_F_PATH);
+	const char *p = pkgflat_component_get(b, PKGFLAT_F_PATH);
 
 	if (p && !strcmp(p, path))
 		return b;
-	for (size_t i = 0; i < pkgflat_bundle_child_count(b); i++) {
-		const pkgflat_bundle *r = bundle_at(pkgflat_bundle_child(b, i), path);
+	for (size_t i = 0; i < pkgflat_component_child_count(b); i++) {
+		const pkgflat_component *r = bundle_at(pkgflat_component_child(b, i), path);
 		if (r)
 			return r;
 	}
@@ -317,12 +317,12 @@ static const pkgflat_bundle *bundle_at(const pkgflat_bundle *b,
  * the metapackage, then to its Contents/Packages), or failing that the
  * component whose identifier is the pkg-ref's id.
  */
-static const pkgflat_bundle *ref_bundle(struct carry *k, const char *url,
+static const pkgflat_component *ref_bundle(struct carry *k, const char *url,
     const char *id)
 {
-	const char *top = pkgflat_bundle_get(k->root, PKGFLAT_F_PATH);
+	const char *top = pkgflat_component_get(k->root, PKGFLAT_F_PATH);
 	char *rel = url ? dist_url_path(url) : NULL;
-	const pkgflat_bundle *r = NULL;
+	const pkgflat_component *r = NULL;
 
 	if (rel && rel[0]) {
 		char *p = path_join(top ? top : "", rel);
@@ -339,7 +339,7 @@ static const pkgflat_bundle *ref_bundle(struct carry *k, const char *url,
 	}
 	free(rel);
 	for (size_t i = 0; !r && id && i < k->ncomps; i++) {
-		const char *bid = pkgflat_bundle_get(k->comps[i].b,
+		const char *bid = pkgflat_component_get(k->comps[i].b,
 		    PKGFLAT_F_IDENTIFIER);
 		if (!k->comps[i].scripts_only && bid && !strcmp(bid, id))
 			r = k->comps[i].b;
@@ -348,7 +348,7 @@ static const pkgflat_bundle *ref_bundle(struct carry *k, const char *url,
 }
 
 /* The components made of bundle b, in product order. */
-static size_t comps_of(struct carry *k, const pkgflat_bundle *b, size_t *idx,
+static size_t comps_of(struct carry *k, const pkgflat_component *b, size_t *idx,
     size_t max)
 {
 	size_t n = 0;
@@ -503,7 +503,7 @@ static void rewrite_refs(struct carry *k, xmlNodePtr gui, ptrvec *maps)
 		}
 		m->old = id;
 		m->idx = idx;
-		const pkgflat_bundle *b = ref_bundle(k, (const char *)url, id);
+		const pkgflat_component *b = ref_bundle(k, (const char *)url, id);
 		m->n = comps_of(k, b, idx, k->ncomps);
 		if (!m->n) {
 			m->gone = 1;
@@ -729,9 +729,9 @@ static void check_shown(struct carry *k, xmlNodePtr gui)
 		if (!file)
 			continue;
 		int found = 0;
-		for (size_t i = 0; i < pkgflat_bundle_resource_count(k->root) &&
+		for (size_t i = 0; i < pkgflat_component_resource_count(k->root) &&
 		    !found; i++) {
-			const pkgflat_resource *r = pkgflat_bundle_resource(k->root, i);
+			const pkgflat_resource *r = pkgflat_component_resource(k->root, i);
 			found = !strcmp(path_base(r->path), file) ||
 			    !strcmp(r->path, file);
 		}
@@ -746,12 +746,12 @@ static void check_shown(struct carry *k, xmlNodePtr gui)
 	}
 }
 
-pkgflat_status dist_carry(pkgflat_package *pkg, const pkgflat_bundle *root,
+pkgflat_status dist_carry(pkgflat_package *pkg, const pkgflat_component *root,
     const struct dist_comp *comps, size_t ncomps,
     const struct dist_extra *extra, dist_note_fn note_fn, void *ctx,
     char **out, size_t *outlen, pkgflat_error *err)
 {
-	const char *path = pkgflat_bundle_get(root, PKGFLAT_F_DIST_FILE);
+	const char *path = pkgflat_component_get(root, PKGFLAT_F_DIST_FILE);
 	struct carry k = { pkg, root, comps, ncomps, note_fn, ctx, NULL, NULL,
 	    err, 0 };
 	xmlDocPtr doc = NULL;

@@ -8,11 +8,11 @@
 
 #include <libxml/tree.h>
 
-#include "bundle.h"
+#include "model.h"
 
 /* One component of the product as convert names it. */
 struct dist_comp {
-	const pkgflat_bundle *b;   /* the legacy bundle it is made from */
+	const pkgflat_component *b;   /* the legacy bundle it is made from */
 	const char *name;          /* "Foo.pkg", the directory in the archive */
 	const char *id, *version, *title;
 	uint64_t kbytes;
@@ -66,7 +66,7 @@ const char *dist_ref_selection(xmlNodePtr gui, const char *id);
  * installKBytes, auth, onConclusion), what convert adds. *out is malloc'd
  * UTF-8 XML.
  */
-pkgflat_status dist_carry(pkgflat_package *pkg, const pkgflat_bundle *root,
+pkgflat_status dist_carry(pkgflat_package *pkg, const pkgflat_component *root,
     const struct dist_comp *comps, size_t ncomps,
     const struct dist_extra *extra, dist_note_fn note, void *ctx,
     char **out, size_t *outlen, pkgflat_error *err);

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle.h"
+#include "model.h"
 #include "source.h"
 
 static int is_bundle_dir_name(const char *n)

@@ -3,7 +3,7 @@
 #define PKGFLAT_CONVERT_H
 
 #include "bom_write.h"
-#include "bundle.h"
+#include "model.h"
 #include "source.h"
 #include "xar_write.h"
 
@@ -39,17 +39,26 @@ struct payload_result {
 	int empty;               /* the payload held no entry: "." was added */
 };
 
-/* The JavaScript statement convert writes into the Distribution for one
- * IFRequirementDicts entry of bundle b (appended to out); returns 1 for a
- * volume check, 0 for an installation check, -1 when it has none. */
-int convert_requirement_js(const pkgflat_bundle *b,
-    const pkgflat_requirement *q, strbuf *out);
-
-/* The Distribution convert would write for pkg (malloc'd XML). */
-pkgflat_status convert_distribution(pkgflat_package *pkg, char **out,
-    size_t *len, pkgflat_error *err);
-
 pkgflat_status payload_convert(const struct payload_job *job,
     struct payload_result *res);
+
+struct conv;
+struct comp;
+struct shown;
+
+/* One component's directory in the archive (convert_component.c). */
+pkgflat_status convert_component(struct conv *c, struct comp *k);
+
+/* The Resources a plain package shows, and a carried .dist's whole
+ * Resources folder (convert_resources.c). */
+pkgflat_status convert_write_resources(struct conv *c,
+    const pkgflat_component *b, struct shown *shown, size_t nshown);
+pkgflat_status convert_copy_resources(struct conv *c, const pkgflat_component *b);
+
+/* The whole product archive for pkg, written into *of, finished but not
+ * yet in place: the caller commits or discards it (convert_check.c). */
+pkgflat_status convert_product(pkgflat_package *pkg,
+    const pkgflat_convert_options *opt, pkgflat_output **of,
+    pkgflat_convert_result **result, pkgflat_error *err);
 
 #endif

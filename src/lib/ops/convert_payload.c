@@ -7,7 +7,8 @@
  * for the BOM (paths, modes, owners, CRCs). If anything turns out not to
  * fit on the way (a name without "./", another format, an owner the
  * ownership policy changes), the copy is dropped and the payload is transcoded instead:
- * decoded with libarchive and written again as odc cpio through gzip.
+ * decoded with libarchive and written again as odc cpio through gzip
+ * (payload_write.c).
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -20,7 +21,7 @@
 #include "cksum.h"
 #include "convert.h"
 #include "payload.h"
-#include "gzip_write.h"
+#include "payload_write.h"
 
 #define IO_BUF (256 * 1024)
 #define ODC_MAX_FILE ((uint64_t)077777777777) /* 11 octal digits */
@@ -145,9 +146,7 @@ struct pass {
 	const struct payload_job *job;
 	struct payload_result *res;
 	bom_writer *bw;
-	struct archive *out;      /* transcode: the cpio writer */
-	pgz *gz;                  /* and the gzip compressor behind it */
-	int out_failed;           /* the heap write under the cpio writer failed */
+	payload_writer *out;      /* transcode: the payload written again */
 	struct gzin *in_gz;       /* the payload is gzip, decoded by gzin */
 	uint64_t next_ino;
 	int saw_root;
@@ -184,68 +183,12 @@ static void where_entry(char *w, size_t n, uint64_t index, const char *path)
 	    path ? path : "?");
 }
 
-static int gz_out(void *ctx, const void *buf, size_t n)
+/* Where the transcoded payload goes: the Payload file in the heap. */
+static int heap_write(void *ctx, const void *buf, size_t n)
 {
 	struct pass *ps = ctx;
 
-	if (xarw_file_write(ps->job->xw, buf, n, ps->job->err)) {
-		ps->out_failed = 1;
-		return -1;
-	}
-	return 0;
-}
-
-/* libarchive writes plain cpio; pgz compresses it on the other cores. */
-static la_ssize_t cpio_write_cb(struct archive *a, void *p, const void *buf,
-    size_t n)
-{
-	struct pass *ps = p;
-
-	if (pgz_write(ps->gz, buf, n)) {
-		archive_set_error(a, EIO, "write error");
-		ps->out_failed = 1;
-		return -1;
-	}
-	return (la_ssize_t)n;
-}
-
-static int threads(int asked)
-{
-	long n = asked > 0 ? asked : sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
-}
-
-static pkgflat_status out_open(struct pass *ps)
-{
-	struct archive *w = archive_write_new();
-	pkgflat_error *err = ps->job->err;
-
-	if (!w)
-		return fail_nomem(err);
-	ps->out = w;
-	if (!(ps->gz = pgz_new(ps->job->gzip_level, threads(ps->job->threads), gz_out, ps)))
-		return fail_nomem(err);
-	if (archive_write_set_format_cpio_odc(w) != ARCHIVE_OK ||
-	    /* pkgbuild pads the cpio to 512 bytes, not tar's 10240. */
-	    archive_write_set_bytes_per_block(w, 512) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(w, 512) != ARCHIVE_OK)
-		return fail(err, PKGFLAT_E_INTERNAL, ps->job->name, NULL,
-		    "cannot set up the cpio writer: %s", la_err(w));
-	if (archive_write_open(w, ps, NULL, cpio_write_cb, NULL) != ARCHIVE_OK)
-		return fail(err, PKGFLAT_E_IO, ps->job->name, NULL,
-		    "cannot start the payload: %s", la_err(w));
-	return PKGFLAT_OK;
-}
-
-static pkgflat_status out_entry(struct pass *ps, struct archive_entry *e,
-    const char *what)
-{
-	if (archive_write_header(ps->out, e) < ARCHIVE_WARN)
-		return ps->out_failed ? ps->job->err->status :
-		    fail(ps->job->err, PKGFLAT_E_FORMAT, ps->job->name, what,
-		    "cannot write the entry: %s", la_err(ps->out));
-	return PKGFLAT_OK;
+	return xarw_file_write(ps->job->xw, buf, n, ps->job->err) ? -1 : 0;
 }
 
 static pkgflat_status bom_add(struct pass *ps, const pkgflat_entry *e)
@@ -389,7 +332,7 @@ static pkgflat_status add_root(struct pass *ps)
 		archive_entry_set_mtime(ae, e.mtime, 0);
 		archive_entry_set_nlink(ae, 2);
 		archive_entry_set_ino64(ae, (la_int64_t)ps->next_ino++);
-		rc = out_entry(ps, ae, "entry 0 (.)");
+		rc = payload_writer_entry(ps->out, ae, "entry 0 (.)");
 		archive_entry_free(ae);
 		if (rc)
 			return rc;
@@ -425,16 +368,8 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 	for (;; index++) {
 		char msg[256];
 		r = archive_read_next_header(a, &ent);
-		int off = r == ARCHIVE_EOF ? cpio_track_end(&ct, a, msg,
-		    sizeof msg) : r >= ARCHIVE_WARN ? cpio_track_entry(&ct, a, ent,
-		    msg, sizeof msg) : 0;
-		if (off) {
-			if (off == -2 || !last)
-				snprintf(where, sizeof where, "entry %llu (after %s)",
-				    (unsigned long long)index, last ? last : "none");
-			else /* the member before is the one out of place */
-				snprintf(where, sizeof where, "entry %llu (%s)",
-				    (unsigned long long)index - 1, last);
+		if (cpio_track_step(&ct, a, r, ent, index, last, where,
+		    sizeof where, msg, sizeof msg)) {
 			rc = fail(err, PKGFLAT_E_FORMAT, job->name, where, "%s", msg);
 			goto out;
 		}
@@ -539,21 +474,11 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 		/* Transcode: the header goes out before the data. */
 		struct archive_entry *oe = NULL;
 		if (ps->out) {
-			oe = archive_entry_clone(ent);
+			oe = payload_odc_entry(ent, path, e.uid, e.gid);
 			if (!oe) {
 				rc = fail_nomem(err);
 				goto out;
 			}
-			archive_entry_set_pathname(oe, path);
-			archive_entry_set_hardlink(oe, NULL);
-			archive_entry_set_uid(oe, e.uid);
-			archive_entry_set_gid(oe, e.gid);
-			archive_entry_set_uname(oe, NULL);
-			archive_entry_set_gname(oe, NULL);
-			archive_entry_set_dev(oe, 0);
-			archive_entry_xattr_clear(oe);
-			archive_entry_acl_clear(oe);
-			archive_entry_sparse_clear(oe);
 			uint64_t ino = ps->next_ino++;
 			struct target *tg;
 			if (link) {
@@ -578,7 +503,7 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 			} else
 				archive_entry_set_nlink(oe, e.type == PKGFLAT_ENTRY_DIR ? 2 : 1);
 			archive_entry_set_ino64(oe, (la_int64_t)ino);
-			if ((rc = out_entry(ps, oe, where))) {
+			if ((rc = payload_writer_entry(ps->out, oe, where))) {
 				archive_entry_free(oe);
 				goto out;
 			}
@@ -600,11 +525,8 @@ static pkgflat_status run_pass(struct pass *ps, struct archive *a, int fast,
 					break;
 				cksum_update(&ck, ps->buf, (size_t)n);
 				got += (uint64_t)n;
-				if (ps->out && archive_write_data(ps->out, ps->buf,
-				    (size_t)n) != n) {
-					rc = err->status ? err->status : fail(err,
-					    PKGFLAT_E_IO, job->name, where,
-					    "cannot write the payload: %s", la_err(ps->out));
+				if (ps->out && (rc = payload_writer_data(ps->out, ps->buf,
+				    (size_t)n, where))) {
 					archive_entry_free(oe);
 					goto out;
 				}
@@ -667,10 +589,7 @@ static int str_ptr_cmp(const void *a, const void *b)
 
 static void pass_free(struct pass *ps)
 {
-	if (ps->out)
-		archive_write_free(ps->out);
-	pgz_free(ps->gz);
-	ps->gz = NULL;
+	payload_writer_free(ps->out);
 	bomw_free(ps->bw);
 	pv_free(&ps->missed, free);
 	pv_free(&ps->sidecars, free);
@@ -709,7 +628,8 @@ static pkgflat_status attempt(const struct payload_job *job,
 	if ((rc = xarw_file_begin(job->xw, job->parent, "Payload", XAR_ENC_RAW,
 	    job->err)))
 		goto out;
-	if (!fast && (rc = out_open(ps)))
+	if (!fast && (rc = payload_writer_open(job->name, job->gzip_level,
+	    job->threads, heap_write, ps, &ps->out, job->err)))
 		goto out;
 	if (!(a = reader_new(t, job->name, job->err))) {
 		rc = job->err->status ? job->err->status : PKGFLAT_E_FORMAT;
@@ -742,13 +662,8 @@ static pkgflat_status attempt(const struct payload_job *job,
 			if ((rc = xarw_file_write(job->xw, t->buf, (size_t)n, job->err)))
 				goto out;
 		}
-	} else if (archive_write_close(ps->out) != ARCHIVE_OK ||
-	    pgz_finish(ps->gz)) {
-		rc = job->err->status ? job->err->status : fail(job->err,
-		    PKGFLAT_E_IO, job->name, NULL, "cannot finish the payload: %s",
-		    la_err(ps->out));
+	} else if ((rc = payload_writer_finish(ps->out)))
 		goto out;
-	}
 	if ((rc = xarw_file_end(job->xw, job->err)))
 		goto out;
 	res->copied = fast;

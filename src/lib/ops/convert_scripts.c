@@ -49,10 +49,10 @@ int scripts_phase_includes(int phases, enum pkgflat_script s)
 
 /* A script counts when the bundle has it and it belongs to the phases
  * being written. */
-static int has_in(const pkgflat_bundle *b, int phases, enum pkgflat_script s)
+static int has_in(const pkgflat_component *b, int phases, enum pkgflat_script s)
 {
 	return scripts_phase_includes(phases, s) &&
-	    pkgflat_bundle_script(b, s) != NULL;
+	    pkgflat_component_script(b, s) != NULL;
 }
 #define has(b, s) has_in((b), phases, (s))
 
@@ -60,9 +60,9 @@ static int has_in(const pkgflat_bundle *b, int phases, enum pkgflat_script s)
  * 10.0/10.1 package is "<Name>.post_install" rather than "postinstall";
  * quoted only when the shell needs it, so the common form stays
  * greppable. */
-static void step(strbuf *sb, const pkgflat_bundle *b, enum pkgflat_script s)
+static void step(strbuf *sb, const pkgflat_component *b, enum pkgflat_script s)
 {
-	const char *name = path_base(pkgflat_bundle_script(b, s));
+	const char *name = path_base(pkgflat_component_script(b, s));
 
 	sb_adds(sb, "step ");
 	if (name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -74,7 +74,7 @@ static void step(strbuf *sb, const pkgflat_bundle *b, enum pkgflat_script s)
 
 /* The message function of one check, from its .strings table: ids 16-31
  * are the package's own; lower ones are Installer's built-in messages. */
-static void messages_fn(strbuf *sb, const pkgflat_bundle *b, const char *table)
+static void messages_fn(strbuf *sb, const pkgflat_component *b, const char *table)
 {
 	const char *lang_pref[] = { "en", "English", NULL };
 	int have[32] = { 0 };
@@ -82,8 +82,8 @@ static void messages_fn(strbuf *sb, const pkgflat_bundle *b, const char *table)
 	sb_addf(sb, "message_%s() {\n\tcase $1 in\n", table);
 	/* English first, then the top level, then any language. */
 	for (int pass = 0; pass < 4; pass++)
-		for (size_t i = 0; i < pkgflat_bundle_string_count(b); i++) {
-			const pkgflat_string *s = pkgflat_bundle_string(b, i);
+		for (size_t i = 0; i < pkgflat_component_string_count(b); i++) {
+			const pkgflat_string *s = pkgflat_component_string(b, i);
 			if (strcmp(s->table, table))
 				continue;
 			int match = pass < 2 ? s->lang && !strcmp(s->lang,
@@ -121,7 +121,7 @@ static const char wrapper_head[] =
     "}\n\n";
 
 /* The install script or the upgrade one, by whether a receipt existed. */
-static void install_or_upgrade(strbuf *sb, const pkgflat_bundle *b,
+static void install_or_upgrade(strbuf *sb, const pkgflat_component *b,
     int phases, enum pkgflat_script inst, enum pkgflat_script upg,
     const char *var)
 {
@@ -140,7 +140,7 @@ static void install_or_upgrade(strbuf *sb, const pkgflat_bundle *b,
 	}
 }
 
-static void preinstall_text(strbuf *sb, const pkgflat_bundle *b, int phases,
+static void preinstall_text(strbuf *sb, const pkgflat_component *b, int phases,
     const char *id, int record_state)
 {
 	int ic = has(b, PKGFLAT_SCRIPT_INSTALLATION_CHECK);
@@ -205,7 +205,7 @@ static void preinstall_text(strbuf *sb, const pkgflat_bundle *b, int phases,
 	sb_adds(sb, "exit 0\n");
 }
 
-static void postinstall_text(strbuf *sb, const pkgflat_bundle *b, int phases,
+static void postinstall_text(strbuf *sb, const pkgflat_component *b, int phases,
     const char *id)
 {
 	sb_adds(sb, "#!/bin/sh\n"
@@ -333,7 +333,7 @@ out:
 pkgflat_status scripts_convert(const struct scripts_job *job,
     struct scripts_result *res)
 {
-	const pkgflat_bundle *b = job->bundle;
+	const pkgflat_component *b = job->bundle;
 	pkgflat_error *err = job->err;
 	struct sw w = { job, NULL, 0, 1 };
 	strbuf pre = { 0 }, post = { 0 };
@@ -405,8 +405,8 @@ pkgflat_status scripts_convert(const struct scripts_job *job,
 	}
 	/* The resources list is sorted: a directory comes before its files. */
 	const char *skip_dir = NULL;
-	for (size_t i = 0; i < pkgflat_bundle_resource_count(b) && !rc; i++) {
-		const pkgflat_resource *r = pkgflat_bundle_resource(b, i);
+	for (size_t i = 0; i < pkgflat_component_resource_count(b) && !rc; i++) {
+		const pkgflat_resource *r = pkgflat_component_resource(b, i);
 		size_t sl = skip_dir ? strlen(skip_dir) : 0;
 		if (skip_dir && !strncmp(r->path, skip_dir, sl) && r->path[sl] == '/')
 			continue;
@@ -467,11 +467,11 @@ out:
 
 /* Script text that the wrappers cannot help: absolute references into the
  * old bundle layout other than Contents/Resources. */
-void scripts_lint(const pkgflat_bundle *b, src *s, void (*warn)(void *ctx,
+void scripts_lint(const pkgflat_component *b, src *s, void (*warn)(void *ctx,
     const char *fmt, ...), void *ctx)
 {
 	for (int i = 0; i < PKGFLAT_SCRIPT_COUNT_; i++) {
-		const char *p = pkgflat_bundle_script(b, i);
+		const char *p = pkgflat_component_script(b, i);
 		unsigned char *d = NULL;
 		size_t n = 0;
 		pkgflat_error e;

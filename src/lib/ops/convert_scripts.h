@@ -2,7 +2,7 @@
 #ifndef PKGFLAT_CONVERT_SCRIPTS_H
 #define PKGFLAT_CONVERT_SCRIPTS_H
 
-#include "bundle.h"
+#include "model.h"
 #include "xar_write.h"
 
 /* The two halves of a bundle's scripts: checks and pre-install scripts
@@ -11,7 +11,7 @@ enum { SCRIPTS_PRE = 1, SCRIPTS_POST = 2 };
 int scripts_phase_includes(int phases, enum pkgflat_script s);
 
 struct scripts_job {
-	const pkgflat_bundle *bundle;
+	const pkgflat_component *bundle;
 	src *src;
 	const char *identifier;  /* the flat package id, for receipt checks */
 	const char *name;        /* for messages */
@@ -33,7 +33,7 @@ struct scripts_result {
 pkgflat_status scripts_convert(const struct scripts_job *job,
     struct scripts_result *res);
 
-void scripts_lint(const pkgflat_bundle *b, src *s,
+void scripts_lint(const pkgflat_component *b, src *s,
     void (*warn)(void *ctx, const char *fmt, ...), void *ctx);
 
 #endif

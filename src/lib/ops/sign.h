@@ -1,4 +1,5 @@
-/* productsign-style signatures for the XAR writer (see signer.c). */
+/* productsign-style signatures for the XAR writer (see signer.c), made
+ * with the identities of identity.c. */
 #ifndef PKGFLAT_SIGN_H
 #define PKGFLAT_SIGN_H
 
@@ -19,7 +20,7 @@ void pkcs11_release(void *engine);
 extern const char apple_certs_pem[];
 
 /* Append to chain the Apple certificates it lacks between leaf and a root;
- * returns how many were added. */
+ * returns how many were added (identity.c). */
 int sign_complete_chain(X509 *leaf, STACK_OF(X509) *chain);
 
 /* productsign's CMS reservation. */
@@ -54,7 +55,7 @@ struct signer_params {
 	void *raw_ctx;
 };
 
-/* The leaf and chain as PEM, leaf first (allocated). */
+/* The leaf and chain as PEM, leaf first (allocated; identity.c). */
 char *sign_certs_pem(const pkgflat_identity *id);
 /* A keyless identity from such PEM, taken as it is (no chain completion). */
 pkgflat_status sign_identity_from_pem(const char *path,

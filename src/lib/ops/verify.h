@@ -1,6 +1,7 @@
 /*
  * What the verify checks share (verify.c runs them; verify_xar.c holds the
- * container checks, verify_sig.c the signature ones).
+ * container checks, verify_sig.c the signature ones, verify_util.c the
+ * helpers they all call).
  *
  * Checks run in the order of the table in verify.c. Each reads what the
  * ones before it left in the context (the TOC, the stored checksum, the

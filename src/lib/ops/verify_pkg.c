@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "model.h"
 #include "payload.h"
 #include "source.h"
 #include "verify.h"
@@ -128,9 +128,9 @@ enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
 			verify_note(msg, &n, "%s", w);
 	}
 	for (size_t i = 0; i < pkgflat_package_component_count(pkg); i++) {
-		const pkgflat_bundle *b = pkgflat_package_component(pkg, i);
-		const char *name = pkgflat_bundle_get(b, PKGFLAT_F_NAME);
-		const pkgflat_payload_stats *ps = pkgflat_bundle_payload_stats(b);
+		const pkgflat_component *b = pkgflat_package_component(pkg, i);
+		const char *name = pkgflat_component_get(b, PKGFLAT_F_NAME);
+		const pkgflat_payload_stats *ps = pkgflat_component_payload_stats(b);
 		if (ps && !cpio_gzip(ps))
 			verify_note(msg, &n, "%s/Payload is %s, %s, not gzip'd odc cpio",
 			    name, ps->format, ps->compression);
@@ -147,9 +147,9 @@ enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
 			    "the Payload holds %llu KiB", name,
 			    (long long)b->claimed_kbytes,
 			    (unsigned long long)ps->install_kbytes);
-		const char *script = pkgflat_bundle_script(b, PKGFLAT_SCRIPT_PREINSTALL);
+		const char *script = pkgflat_component_script(b, PKGFLAT_SCRIPT_PREINSTALL);
 		if (!script)
-			script = pkgflat_bundle_script(b, PKGFLAT_SCRIPT_POSTINSTALL);
+			script = pkgflat_component_script(b, PKGFLAT_SCRIPT_POSTINSTALL);
 		if (script) {
 			char *dir = path_dir(script);
 			pkgflat_payload_stats ss;
@@ -169,7 +169,7 @@ enum pkgflat_check_result check_structure(struct vctx *v, strbuf *msg)
 	if (!n) {
 		size_t nc = pkgflat_package_component_count(pkg);
 		sb_addf(msg, "%s with %zu component%s; payloads, Boms and scripts "
-		    "agree", pkgflat_bundle_kind(pkgflat_package_root(pkg)) ==
+		    "agree", pkgflat_component_kind(pkgflat_package_root(pkg)) ==
 		    PKGFLAT_BUNDLE_PRODUCT ? "product archive" : "component package",
 		    nc, nc == 1 ? "" : "s");
 	}

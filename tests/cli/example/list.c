@@ -18,9 +18,9 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	for (size_t i = 0; i < pkgflat_package_component_count(pkg); i++) {
-		const pkgflat_bundle *b = pkgflat_package_component(pkg, i);
-		printf("%s %s\n", pkgflat_bundle_get(b, PKGFLAT_F_IDENTIFIER),
-		    pkgflat_bundle_get(b, PKGFLAT_F_VERSION));
+		const pkgflat_component *b = pkgflat_package_component(pkg, i);
+		printf("%s %s\n", pkgflat_component_get(b, PKGFLAT_F_IDENTIFIER),
+		    pkgflat_component_get(b, PKGFLAT_F_VERSION));
 	}
 	pkgflat_package_free(pkg);
 	return 0;

@@ -22,8 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bundle.h"
 #include "dist.h"
+#include "flat_read.h"
+#include "legacy.h"
 #include "xar_read.h"
 
 #define MAX_XML (16u << 20)
@@ -94,11 +95,11 @@ static int attr_is(xmlNodePtr n, const char *name, const char *value)
 	return r;
 }
 
-static int set_attr(pkgflat_bundle *b, enum pkgflat_field f, xmlNodePtr n,
+static int set_attr(pkgflat_component *b, enum pkgflat_field f, xmlNodePtr n,
     const char *name)
 {
 	char *v = attr(n, name);
-	int r = bundle_set(b, f, v);
+	int r = component_set(b, f, v);
 
 	free(v);
 	return r;
@@ -164,14 +165,14 @@ int flat_sniff(pkgflat_package *pkg, const char *dir)
 	    type_at(pkg, dir, "PackageInfo") == SRC_FILE;
 }
 
-static pkgflat_status nomem_free(pkgflat_bundle *b, pkgflat_error *err)
+static pkgflat_status nomem_free(pkgflat_component *b, pkgflat_error *err)
 {
-	bundle_free(b);
+	component_free(b);
 	return fail_nomem(err);
 }
 
 /* Every attribute of <pkg-info>, in order, as the bundle's keys. */
-static int keep_attrs(pkgflat_bundle *b, xmlNodePtr n)
+static int keep_attrs(pkgflat_component *b, xmlNodePtr n)
 {
 	for (xmlAttrPtr a = n->properties; a; a = a->next) {
 		char *k = pf_strdup((const char *)a->name);
@@ -192,7 +193,7 @@ static int keep_attrs(pkgflat_bundle *b, xmlNodePtr n)
 }
 
 /* <scripts><preinstall file="./preinstall"/>...: paths inside Scripts. */
-static pkgflat_status read_pi_scripts(pkgflat_bundle *b, xmlNodePtr pi,
+static pkgflat_status read_pi_scripts(pkgflat_component *b, xmlNodePtr pi,
     const char *dir, const char *pi_name, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
@@ -230,9 +231,9 @@ static pkgflat_status read_pi_scripts(pkgflat_bundle *b, xmlNodePtr pi,
 }
 
 static pkgflat_status read_component(pkgflat_package *pkg, const char *dir,
-    const char *name, pkgflat_bundle **out, pkgflat_error *err)
+    const char *name, pkgflat_component **out, pkgflat_error *err)
 {
-	pkgflat_bundle *b = bundle_new(pkg);
+	pkgflat_component *b = component_new(pkg);
 	char *pi_path = path_join(dir, "PackageInfo");
 	char *pi_name = pi_path ? src_display(pkg->src, pi_path) : NULL;
 	xmlDocPtr doc = NULL;
@@ -245,9 +246,9 @@ static pkgflat_status read_component(pkgflat_package *pkg, const char *dir,
 		return nomem_free(b, err);
 	}
 	b->kind = PKGFLAT_BUNDLE_FLAT_COMPONENT;
-	if (bundle_set(b, PKGFLAT_F_PATH, dir) ||
-	    bundle_set(b, PKGFLAT_F_NAME, name) ||
-	    bundle_set(b, PKGFLAT_F_INFO_SOURCE, "PackageInfo")) {
+	if (component_set(b, PKGFLAT_F_PATH, dir) ||
+	    component_set(b, PKGFLAT_F_NAME, name) ||
+	    component_set(b, PKGFLAT_F_INFO_SOURCE, "PackageInfo")) {
 		rc = fail_nomem(err);
 		goto out;
 	}
@@ -272,13 +273,13 @@ static pkgflat_status read_component(pkgflat_package *pkg, const char *dir,
 	const char *m = MAP_WORD(auth_words, v);
 	if (v && !m)
 		package_warn(pkg, "%s: auth \"%s\" is not root or none", pi_name, v);
-	int bad = bundle_set(b, PKGFLAT_F_AUTH, m ? m : v);
+	int bad = component_set(b, PKGFLAT_F_AUTH, m ? m : v);
 	free(v);
 	v = attr(pi, "postinstall-action");
 	m = MAP_WORD(postinstall_words, v);
 	if (v && !m)
 		package_warn(pkg, "%s: unknown postinstall-action \"%s\"", pi_name, v);
-	bad |= bundle_set(b, PKGFLAT_F_RESTART, m ? m : v);
+	bad |= component_set(b, PKGFLAT_F_RESTART, m ? m : v);
 	free(v);
 	if (bad) {
 		rc = fail_nomem(err);
@@ -319,8 +320,8 @@ static pkgflat_status read_component(pkgflat_package *pkg, const char *dir,
 		size_t has;
 	} parts[] = {
 		{ "Payload", PKGFLAT_F_PAYLOAD_PATH,
-		  offsetof(pkgflat_bundle, has_payload) },
-		{ "Bom", PKGFLAT_F_BOM_PATH, offsetof(pkgflat_bundle, has_bom) },
+		  offsetof(pkgflat_component, has_payload) },
+		{ "Bom", PKGFLAT_F_BOM_PATH, offsetof(pkgflat_component, has_bom) },
 	};
 	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
 		enum src_type t = type_at(pkg, dir, parts[i].file);
@@ -345,7 +346,7 @@ static pkgflat_status read_component(pkgflat_package *pkg, const char *dir,
 	b = NULL;
 out:
 	xmlFreeDoc(doc);
-	bundle_free(b);
+	component_free(b);
 	free(pi_path);
 	free(pi_name);
 	return rc;
@@ -356,7 +357,7 @@ out:
 
 struct dist {
 	pkgflat_package *pkg;
-	pkgflat_bundle *root;
+	pkgflat_component *root;
 	xmlNodePtr gui;          /* <installer-gui-script> */
 	const char *dir;
 	char *name;              /* Distribution as errors name it */
@@ -412,7 +413,7 @@ static char *ref_to_dir(const char *url)
  * but by the Distribution's rules Installer installs only what a choice
  * names: it is "not installed" and not required, which a note says.
  */
-static void apply_choice(struct dist *d, pkgflat_bundle *b, const char *id)
+static void apply_choice(struct dist *d, pkgflat_component *b, const char *id)
 {
 	for (xmlNodePtr c = d->gui->children; c; c = c->next) {
 		if (!xar_is_elem(c, "choice"))
@@ -427,13 +428,13 @@ static void apply_choice(struct dist *d, pkgflat_bundle *b, const char *id)
 		if (!strcmp(sel, "required"))
 			b->flag[PKGFLAT_FLAG_REQUIRED] = 1;
 		/* Out of memory leaves a field empty; nothing worse. */
-		bundle_set(b, PKGFLAT_F_SELECTION, sel);
+		component_set(b, PKGFLAT_F_SELECTION, sel);
 		set_attr(b, PKGFLAT_F_TITLE, c, "title");
 		set_attr(b, PKGFLAT_F_DESCRIPTION, c, "description");
 		return;
 	}
 	b->flag[PKGFLAT_FLAG_REQUIRED] = 0;
-	bundle_set(b, PKGFLAT_F_SELECTION, "not installed");
+	component_set(b, PKGFLAT_F_SELECTION, "not installed");
 	package_warn(d->pkg, "%s: pkg-ref \"%s\" (%s) is in no choice: "
 	    "Installer does not install it", d->name, id,
 	    b->field[PKGFLAT_F_NAME]);
@@ -477,7 +478,7 @@ static pkgflat_status add_ref(struct dist *d, const char *id,
 		free(cdir);
 		return rc;
 	}
-	pkgflat_bundle *b = NULL;
+	pkgflat_component *b = NULL;
 	pkgflat_status rc = read_component(d->pkg, cdir, name, &b, err);
 	free(cdir);
 	free(name);
@@ -495,7 +496,7 @@ static pkgflat_status add_ref(struct dist *d, const char *id,
 	if (oc && !r)
 		package_warn(d->pkg, "%s: %s: unknown onConclusion \"%s\"", d->name,
 		    where, oc);
-	if (r && bundle_set(b, PKGFLAT_F_RESTART, r))
+	if (r && component_set(b, PKGFLAT_F_RESTART, r))
 		rc = fail_nomem(err);
 	free(oc);
 	if (b->claimed_kbytes < 0) {
@@ -536,7 +537,7 @@ static pkgflat_status walk_outline(struct dist *d, xmlNodePtr line, int depth,
 	return PKGFLAT_OK;
 }
 
-static pkgflat_status add_requirement(pkgflat_bundle *b, const char *type,
+static pkgflat_status add_requirement(pkgflat_component *b, const char *type,
     const char *arg, const char *op, const char *obj, pkgflat_error *err)
 {
 	pkgflat_requirement *q = pf_calloc(1, sizeof *q);
@@ -590,7 +591,7 @@ static pkgflat_status read_checks(struct dist *d, pkgflat_error *err)
 }
 
 static pkgflat_status read_product(pkgflat_package *pkg, const char *dir,
-    pkgflat_bundle **out, pkgflat_error *err)
+    pkgflat_component **out, pkgflat_error *err)
 {
 	struct dist d = { .pkg = pkg, .dir = dir };
 	char *dpath = path_join(dir, "Distribution");
@@ -600,16 +601,16 @@ static pkgflat_status read_product(pkgflat_package *pkg, const char *dir,
 
 	*out = NULL;
 	if (!dpath || !res || !(d.name = src_display(pkg->src, dpath)) ||
-	    !(d.root = bundle_new(pkg))) {
+	    !(d.root = component_new(pkg))) {
 		rc = fail_nomem(err);
 		goto out;
 	}
 	d.root->kind = PKGFLAT_BUNDLE_PRODUCT;
-	if (bundle_set(d.root, PKGFLAT_F_PATH, dir) ||
-	    bundle_set(d.root, PKGFLAT_F_NAME, dir[0] ? path_base(dir) :
+	if (component_set(d.root, PKGFLAT_F_PATH, dir) ||
+	    component_set(d.root, PKGFLAT_F_NAME, dir[0] ? path_base(dir) :
 	        path_base(pkg->path)) ||
-	    bundle_set(d.root, PKGFLAT_F_DIST_FILE, dpath) ||
-	    bundle_set(d.root, PKGFLAT_F_INFO_SOURCE, "Distribution")) {
+	    component_set(d.root, PKGFLAT_F_DIST_FILE, dpath) ||
+	    component_set(d.root, PKGFLAT_F_INFO_SOURCE, "Distribution")) {
 		rc = fail_nomem(err);
 		goto out;
 	}
@@ -620,7 +621,7 @@ static pkgflat_status read_product(pkgflat_package *pkg, const char *dir,
 	xmlChar *title = t ? xmlNodeGetContent(t) : NULL;
 	xmlNodePtr product = xar_child(d.gui, "product");
 	xmlNodePtr bg = xar_child(d.gui, "background");
-	int bad = bundle_set(d.root, PKGFLAT_F_TITLE, (const char *)title) ||
+	int bad = component_set(d.root, PKGFLAT_F_TITLE, (const char *)title) ||
 	    set_attr(d.root, PKGFLAT_F_IDENTIFIER, product, "id") ||
 	    set_attr(d.root, PKGFLAT_F_VERSION, product, "version") ||
 	    set_attr(d.root, PKGFLAT_F_BACKGROUND_ALIGNMENT, bg, "alignment") ||
@@ -641,7 +642,7 @@ static pkgflat_status read_product(pkgflat_package *pkg, const char *dir,
 		    attr_is(dom, "enable_anywhere", "false") &&
 		    !attr_is(dom, "enable_currentUserHome", "true");
 	if (type_at(pkg, dir, "Resources") == SRC_DIR &&
-	    (rc = bundle_read_resources(d.root, res, err)))
+	    (rc = legacy_read_resources(d.root, res, err)))
 		goto out;
 	if ((rc = read_checks(&d, err)))
 		goto out;
@@ -666,7 +667,7 @@ static pkgflat_status read_product(pkgflat_package *pkg, const char *dir,
 	d.root = NULL;
 out:
 	xmlFreeDoc(doc);
-	bundle_free(d.root);
+	component_free(d.root);
 	pv_free(&d.seen, free);
 	free(d.name);
 	free(dpath);
@@ -675,7 +676,7 @@ out:
 }
 
 pkgflat_status flat_read(pkgflat_package *pkg, const char *dir,
-    pkgflat_bundle **out, pkgflat_error *err)
+    pkgflat_component **out, pkgflat_error *err)
 {
 	if (type_at(pkg, dir, "Distribution") == SRC_FILE)
 		return read_product(pkg, dir, out, err);

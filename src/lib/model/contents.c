@@ -1,6 +1,7 @@
 /*
- * Accessors of the package model, and the scan that reads each payload and
- * BOM once and cross-checks them.
+ * What a component carries, read only when asked: its payload, BOM and
+ * scripts listed entry by entry, and the scan that reads each payload and
+ * BOM once and cross-checks them (pkgflat_package_scan()).
  */
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -9,274 +10,8 @@
 #include <string.h>
 
 #include "bom_read.h"
-#include "bundle.h"
+#include "model.h"
 #include "payload.h"
-
-static const char *const field_names[PKGFLAT_F_COUNT_] = {
-	[PKGFLAT_F_NAME] = "name",
-	[PKGFLAT_F_PATH] = "path",
-	[PKGFLAT_F_IDENTIFIER] = "identifier",
-	[PKGFLAT_F_VERSION] = "version",
-	[PKGFLAT_F_TITLE] = "title",
-	[PKGFLAT_F_DESCRIPTION] = "description",
-	[PKGFLAT_F_DELETE_WARNING] = "delete-warning",
-	[PKGFLAT_F_INSTALL_LOCATION] = "install-location",
-	[PKGFLAT_F_AUTH] = "auth",
-	[PKGFLAT_F_RESTART] = "restart",
-	[PKGFLAT_F_SELECTION] = "selection",
-	[PKGFLAT_F_BACKGROUND_ALIGNMENT] = "background-alignment",
-	[PKGFLAT_F_BACKGROUND_SCALING] = "background-scaling",
-	[PKGFLAT_F_CREATOR] = "creator",
-	[PKGFLAT_F_COMPONENT_DIRECTORY] = "component-directory",
-	[PKGFLAT_F_DIST_FILE] = "distribution-script",
-	[PKGFLAT_F_PAYLOAD_PATH] = "payload-path",
-	[PKGFLAT_F_BOM_PATH] = "bom-path",
-	[PKGFLAT_F_DEVELOPMENT_REGION] = "development-region",
-	[PKGFLAT_F_INFO_SOURCE] = "info-source",
-};
-
-static const char *const flag_names[PKGFLAT_FLAG_COUNT_] = {
-	[PKGFLAT_FLAG_RELOCATABLE] = "relocatable",
-	[PKGFLAT_FLAG_OVERWRITE_PERMISSIONS] = "overwrite-permissions",
-	[PKGFLAT_FLAG_FOLLOW_LINKS] = "follow-links",
-	[PKGFLAT_FLAG_ROOT_VOLUME_ONLY] = "root-volume-only",
-	[PKGFLAT_FLAG_ALLOW_BACK_REV] = "allow-back-rev",
-	[PKGFLAT_FLAG_REQUIRED] = "required",
-	[PKGFLAT_FLAG_INSTALL_FAT] = "install-fat",
-	[PKGFLAT_FLAG_USE_USER_MASK] = "use-user-mask",
-	[PKGFLAT_FLAG_UPDATE_INSTALLED_LANGUAGES] = "update-installed-languages",
-};
-
-static const char *const kind_names[] = {
-	[PKGFLAT_BUNDLE_COMPONENT] = "component",
-	[PKGFLAT_BUNDLE_METAPACKAGE] = "metapackage",
-	[PKGFLAT_BUNDLE_DISTRIBUTION] = "distribution",
-	[PKGFLAT_BUNDLE_HYBRID] = "hybrid",
-	[PKGFLAT_BUNDLE_PRODUCT] = "product",
-	[PKGFLAT_BUNDLE_FLAT_COMPONENT] = "flat-component",
-};
-
-const char *pkgflat_field_name(enum pkgflat_field f)
-{
-	return (unsigned)f < PKGFLAT_F_COUNT_ ? field_names[f] : NULL;
-}
-
-const char *pkgflat_flag_name(enum pkgflat_flag f)
-{
-	return (unsigned)f < PKGFLAT_FLAG_COUNT_ ? flag_names[f] : NULL;
-}
-
-const char *pkgflat_bundle_kind_name(enum pkgflat_bundle_kind k)
-{
-	return (unsigned)k < sizeof kind_names / sizeof *kind_names ?
-	    kind_names[k] : NULL;
-}
-
-enum pkgflat_container pkgflat_package_container(const pkgflat_package *p)
-{
-	return p->src->ops->container;
-}
-
-const char *pkgflat_package_path(const pkgflat_package *p)
-{
-	return p->path;
-}
-
-const pkgflat_bundle *pkgflat_package_root(const pkgflat_package *p)
-{
-	return p->root;
-}
-
-size_t pkgflat_package_component_count(const pkgflat_package *p)
-{
-	return p->components.n;
-}
-
-const pkgflat_bundle *pkgflat_package_component(const pkgflat_package *p,
-    size_t i)
-{
-	return i < p->components.n ? p->components.v[i] : NULL;
-}
-
-size_t pkgflat_package_warning_count(const pkgflat_package *p)
-{
-	return p->warnings.n;
-}
-
-const char *pkgflat_package_warning(const pkgflat_package *p, size_t i)
-{
-	return i < p->warnings.n ? p->warnings.v[i] : NULL;
-}
-
-enum pkgflat_bundle_kind pkgflat_bundle_kind(const pkgflat_bundle *b)
-{
-	return b->kind;
-}
-
-int pkgflat_bundle_is_component(const pkgflat_bundle *b)
-{
-	return b->kind == PKGFLAT_BUNDLE_COMPONENT ||
-	    b->kind == PKGFLAT_BUNDLE_FLAT_COMPONENT;
-}
-
-const char *pkgflat_bundle_get(const pkgflat_bundle *b, enum pkgflat_field f)
-{
-	return (unsigned)f < PKGFLAT_F_COUNT_ ? b->field[f] : NULL;
-}
-
-int pkgflat_bundle_flag(const pkgflat_bundle *b, enum pkgflat_flag f)
-{
-	return (unsigned)f < PKGFLAT_FLAG_COUNT_ ? b->flag[f] : -1;
-}
-
-const char *pkgflat_bundle_identifier(const pkgflat_bundle *b)
-{
-	return b->field[PKGFLAT_F_IDENTIFIER] ? b->field[PKGFLAT_F_IDENTIFIER] :
-	    b->fallback_id;
-}
-
-/* "pkgflat." and the bundle name without .pkg/.mpkg, anything but
- * letters, digits, "." and "-" as "-"; "-2", "-3", ... when another
- * component of the package already goes by it. */
-pkgflat_status package_fallback_ids(pkgflat_package *pkg, pkgflat_error *err)
-{
-	for (size_t i = 0; i < pkg->components.n; i++) {
-		pkgflat_bundle *b = pkg->components.v[i];
-		const char *n = b->field[PKGFLAT_F_NAME] ? b->field[PKGFLAT_F_NAME] :
-		    "package";
-		size_t len = strlen(n);
-		strbuf sb = { 0 };
-
-		if (b->field[PKGFLAT_F_IDENTIFIER])
-			continue;
-		if (str_has_suffix(n, ".mpkg"))
-			len -= 5;
-		else if (str_has_suffix(n, ".pkg"))
-			len -= 4;
-		sb_adds(&sb, "pkgflat.");
-		for (const char *p = n; p < n + len; p++)
-			sb_add(&sb, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ? p : "-",
-			    1);
-		char *base = sb_detach(&sb), *id = base ? pf_strdup(base) : NULL;
-		for (int k = 2; id; k++) {
-			int taken = 0;
-			for (size_t j = 0; j < pkg->components.n && !taken; j++) {
-				const pkgflat_bundle *o = pkg->components.v[j];
-				const char *oid = pkgflat_bundle_identifier(o);
-				taken = j != i && oid && !strcmp(oid, id);
-			}
-			if (!taken)
-				break;
-			free(id);
-			id = pf_asprintf("%s-%d", base, k);
-		}
-		free(base);
-		if (!id)
-			return fail_nomem(err);
-		b->fallback_id = id;
-	}
-	return PKGFLAT_OK;
-}
-
-const char *pkgflat_bundle_script(const pkgflat_bundle *b,
-    enum pkgflat_script s)
-{
-	return (unsigned)s < PKGFLAT_SCRIPT_COUNT_ ? b->script[s] : NULL;
-}
-
-size_t pkgflat_bundle_child_count(const pkgflat_bundle *b)
-{
-	return b->children.n;
-}
-
-const pkgflat_bundle *pkgflat_bundle_child(const pkgflat_bundle *b, size_t i)
-{
-	return i < b->children.n ? b->children.v[i] : NULL;
-}
-
-size_t pkgflat_bundle_resource_count(const pkgflat_bundle *b)
-{
-	return b->resources.n;
-}
-
-const pkgflat_resource *pkgflat_bundle_resource(const pkgflat_bundle *b,
-    size_t i)
-{
-	return i < b->resources.n ? b->resources.v[i] : NULL;
-}
-
-size_t pkgflat_bundle_localization_count(const pkgflat_bundle *b)
-{
-	return b->localizations.n;
-}
-
-const char *pkgflat_bundle_localization(const pkgflat_bundle *b, size_t i)
-{
-	return i < b->localizations.n ? b->localizations.v[i] : NULL;
-}
-
-size_t pkgflat_bundle_requirement_count(const pkgflat_bundle *b)
-{
-	return b->requirements.n;
-}
-
-const pkgflat_requirement *pkgflat_bundle_requirement(const pkgflat_bundle *b,
-    size_t i)
-{
-	return i < b->requirements.n ? b->requirements.v[i] : NULL;
-}
-
-size_t pkgflat_bundle_key_count(const pkgflat_bundle *b)
-{
-	return b->keys.n / 2;
-}
-
-const char *pkgflat_bundle_key(const pkgflat_bundle *b, size_t i,
-    const char **value)
-{
-	if (i >= b->keys.n / 2)
-		return NULL;
-	if (value)
-		*value = b->keys.v[2 * i + 1];
-	return b->keys.v[2 * i];
-}
-
-size_t pkgflat_bundle_string_count(const pkgflat_bundle *b)
-{
-	return b->strings.n;
-}
-
-const pkgflat_string *pkgflat_bundle_string(const pkgflat_bundle *b, size_t i)
-{
-	return i < b->strings.n ? b->strings.v[i] : NULL;
-}
-
-int64_t pkgflat_bundle_claimed_kbytes(const pkgflat_bundle *b)
-{
-	return b->claimed_kbytes;
-}
-
-int pkgflat_bundle_has_payload(const pkgflat_bundle *b)
-{
-	return b->has_payload;
-}
-
-int pkgflat_bundle_has_bom(const pkgflat_bundle *b)
-{
-	return b->has_bom;
-}
-
-const pkgflat_payload_stats *pkgflat_bundle_payload_stats(
-    const pkgflat_bundle *b)
-{
-	return b->scanned && b->has_payload ? &b->payload : NULL;
-}
-
-const pkgflat_bom_stats *pkgflat_bundle_bom_stats(const pkgflat_bundle *b)
-{
-	return b->scanned && b->has_bom ? &b->bom : NULL;
-}
 
 /* ------------------------------------------------------------------ */
 /* Streaming a component's payload and BOM                            */
@@ -287,7 +22,7 @@ static long stream_read(void *ctx, void *buf, size_t n)
 }
 
 /* Stream a file of the package through payload_walk_ex(). */
-static pkgflat_status walk_member(const pkgflat_bundle *b, const char *path,
+static pkgflat_status walk_member(const pkgflat_component *b, const char *path,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     const struct payload_opts *opt, pkgflat_error *err)
 {
@@ -307,7 +42,7 @@ static pkgflat_status walk_member(const pkgflat_bundle *b, const char *path,
 	return rc;
 }
 
-static pkgflat_status list_payload(const pkgflat_bundle *b,
+static pkgflat_status list_payload(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     const struct payload_opts *opt, pkgflat_error *err)
 {
@@ -318,14 +53,14 @@ static pkgflat_status list_payload(const pkgflat_bundle *b,
 	    opt, err);
 }
 
-pkgflat_status pkgflat_bundle_list_payload(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_payload(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
 {
 	return list_payload(b, fn, ctx, stats, NULL, err);
 }
 
-pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_payload_digest(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_payload_stats *stats,
     pkgflat_error *err)
 {
@@ -338,14 +73,14 @@ pkgflat_status pkgflat_bundle_list_payload_digest(const pkgflat_bundle *b,
 /* Scripts with their bytes                                           */
 
 struct scripts_walk {
-	const pkgflat_bundle *b;
+	const pkgflat_component *b;
 	const char *prefix;      /* script paths start with this */
 	pkgflat_script_fn fn;
 	void *ctx;
 };
 
 /* Which of the bundle's scripts lives at rel ("./postinstall"), or -1. */
-static int script_at(const pkgflat_bundle *b, const char *prefix,
+static int script_at(const pkgflat_component *b, const char *prefix,
     const char *rel)
 {
 	size_t pl = strlen(prefix);
@@ -375,7 +110,7 @@ static int flat_script_file(const pkgflat_entry *e, const unsigned char *data,
 }
 
 /* A legacy script: streamed for its digest, kept when small. */
-static pkgflat_status legacy_script_file(const pkgflat_bundle *b, int i,
+static pkgflat_status legacy_script_file(const pkgflat_component *b, int i,
     size_t max, struct scripts_walk *w, pkgflat_error *err)
 {
 	src *s = b->pkg->src;
@@ -442,7 +177,7 @@ out:
 	return rc;
 }
 
-pkgflat_status pkgflat_bundle_list_scripts(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_scripts(const pkgflat_component *b,
     size_t max_size, pkgflat_script_fn fn, void *ctx, pkgflat_error *err)
 {
 	struct scripts_walk w = { .b = b, .fn = fn, .ctx = ctx };
@@ -471,7 +206,7 @@ pkgflat_status pkgflat_bundle_list_scripts(const pkgflat_bundle *b,
 	return rc;
 }
 
-pkgflat_status pkgflat_bundle_list_bom(const pkgflat_bundle *b,
+pkgflat_status pkgflat_component_list_bom(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
     pkgflat_error *err)
 {
@@ -630,7 +365,7 @@ static int check_payload(const pkgflat_entry *e, void *ctx)
 	return 0;
 }
 
-static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
+static pkgflat_status scan_component(pkgflat_component *b, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
 	struct check c = { 0 };
@@ -639,7 +374,7 @@ static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
 	    b->field[PKGFLAT_F_NAME];
 
 	if (b->has_bom) {
-		rc = pkgflat_bundle_list_bom(b, collect_bom, &c, &b->bom, err);
+		rc = pkgflat_component_list_bom(b, collect_bom, &c, &b->bom, err);
 		if (c.oom)
 			rc = fail_nomem(err);
 		if (rc)
@@ -647,7 +382,7 @@ static pkgflat_status scan_component(pkgflat_bundle *b, pkgflat_error *err)
 		qsort(c.r, c.n, sizeof *c.r, rec_cmp);
 	}
 	if (b->has_payload) {
-		rc = pkgflat_bundle_list_payload(b, b->has_bom ? check_payload : NULL,
+		rc = pkgflat_component_list_payload(b, b->has_bom ? check_payload : NULL,
 		    &c, &b->payload, err);
 		if (rc)
 			goto out;
@@ -721,7 +456,7 @@ out:
 pkgflat_status pkgflat_package_scan(pkgflat_package *pkg, pkgflat_error *err)
 {
 	for (size_t i = 0; i < pkg->components.n; i++) {
-		pkgflat_bundle *b = pkg->components.v[i];
+		pkgflat_component *b = pkg->components.v[i];
 		pkgflat_status rc;
 		if (b->scanned)
 			continue;
