@@ -22,6 +22,9 @@ static const char ls_help[] =
     "Payload). For a metapackage or product, each component is listed after\n"
     "a '# NAME IDENTIFIER' line.\n"
     "\n"
+    "PATH may also be a disk image (.dmg, .dmg.gz, raw): then every file on\n"
+    "its volumes is listed as MODE SIZE PATH [-> TARGET], names as stored.\n"
+    "\n"
     "options:\n"
     "  --bom       list the BOM (the default when the component has one)\n"
     "  --payload   list the payload archive (the default otherwise)\n"
@@ -32,6 +35,7 @@ static const char ls_help[] =
     "              every file of its Scripts archive, for a legacy one its\n"
     "              install scripts, named as convert stores them\n"
     "  --json      print a JSON array of components with their entries\n"
+    "%s"
     "  -h, --help  show this help\n"
     "\n"
     "exit status: 0 ok, 2 usage error, 3 unreadable or malformed input\n";
@@ -208,11 +212,13 @@ int cmd_ls(int argc, char **argv)
 		{ "scripts", no_argument, NULL, 's' },
 		{ "sha256", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		IMAGE_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum source which = SRC_DEFAULT;
-	int as_json = 0, c, rc = EXIT_OK;
+	int as_json = 0, c, rc = EXIT_OK, r;
+	pkgflat_image_opts io = { 0 };
 	json j = { .f = stdout };
 	struct ls_ctx ctx = { 0 };
 	pkgflat_error err;
@@ -231,8 +237,12 @@ int cmd_ls(int argc, char **argv)
 			break;
 		case 'd': ctx.sha256 = 1; break;
 		case 'j': as_json = 1; break;
-		case 'h': fputs(ls_help, stdout); return EXIT_OK;
+		case 'h': printf(ls_help, image_options_help); return EXIT_OK;
 		default:
+			if ((r = image_option("ls", c, &io)) == 1)
+				break;
+			if (r)
+				return r;
 			return usage_error("ls", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
@@ -242,6 +252,9 @@ int cmd_ls(int argc, char **argv)
 	if (ctx.sha256 && which != SRC_PAYLOAD)
 		return usage_error("ls", "--sha256 goes with --payload");
 	const char *path = argv[optind];
+	/* A disk image: its files, as the volume holds them. */
+	if (pkgflat_file_is_image(path) && which == SRC_DEFAULT && !as_json)
+		return image_ls(path, &io);
 	if (as_json) {
 		ctx.j = &j;
 		json_begin_array(&j, NULL);

@@ -56,6 +56,10 @@ static const char verify_help[] =
     "  -q, --quiet        print nothing on standard output\n"
     "  -h, --help         show this help\n"
     "\n"
+    "A disk image (.dmg) instead has its three UDIF CRC-32 checksums checked:\n"
+    "the data fork's, each partition's and the master checksum; a mismatch\n"
+    "exits 1.\n"
+    "\n"
     "exit status: 0 every check passed, 1 a check failed or the package is\n"
     "unsigned (without --allow-unsigned), 2 usage error, 3 the file cannot be\n"
     "read or is not a flat package, or a --ca file cannot be read\n";
@@ -369,6 +373,9 @@ int cmd_verify(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("verify", optind == argc ? "no package named" :
 		    "one package at a time");
+	/* A disk image: its UDIF checksums (data fork, partitions, master). */
+	if (pkgflat_file_is_image(argv[optind]))
+		return image_verify(argv[optind], NULL);
 	pkgflat_error_clear(&err);
 	if (pkgflat_verify(argv[optind], &o, &r, &err)) {
 		report_error(&err);
