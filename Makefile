@@ -21,10 +21,12 @@ BUILD   ?= build
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib libcurl
+DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib libcurl liblzma
 
 ifeq ($(filter clean uninstall,$(MAKECMDGOALS)),)
 MISSING := $(foreach d,$(DEPS),$(if $(shell $(PKG_CONFIG) --exists $(d) && echo y),,$(d)))
+# libbz2 has no .pc file on Debian 12: look for its header instead.
+MISSING += $(if $(shell printf '\043include <bzlib.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo y),,libbz2-dev)
 ifneq ($(strip $(MISSING)),)
 $(error missing build dependencies (pkg-config): $(MISSING); run scripts/install-deps as root)
 endif
@@ -37,7 +39,8 @@ WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -pthread $(WARN) $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(DEP_CFLAGS)
-LDLIBS  += $(DEP_LIBS) -pthread
+# libbz2 ships no .pc file on Debian 12.
+LDLIBS  += $(DEP_LIBS) -lbz2 -pthread
 
 # The library in layers, lowest first; a file may use only its own layer
 # and those before it (scripts/deps-check, docs/ARCHITECTURE.md).
@@ -107,7 +110,7 @@ $(BUILD)/faultinj.so: tests/tools/faultinj.c
 write_pc = printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: pkgflat' 'Description: legacy macOS bundle packages to flat product archives' \
 	  'Version: 0.1.0' 'Requires.private: $(DEPS)' \
-	  'Libs: -L$${libdir} -lpkgflat' 'Libs.private: -pthread' 'Cflags: -I$${includedir}' > $(1)
+	  'Libs: -L$${libdir} -lpkgflat' 'Libs.private: -lbz2 -pthread' 'Cflags: -I$${includedir}' > $(1)
 
 $(BUILD)/pkgflat.pc: Makefile
 	@mkdir -p $(dir $@)

@@ -5,10 +5,10 @@
 
 _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	case $1 in
-	info) echo "--json --no-scan -v --verbose -q --quiet -h --help" ;;
-	ls) echo "--bom --payload --payload-files --sha256 --scripts --json -v --verbose -q --quiet
+	info) echo "--json --no-scan --select --max-image-size --force -v --verbose -q --quiet -h --help" ;;
+	ls) echo "--bom --payload --payload-files --sha256 --scripts --json --max-image-size --force -v --verbose -q --quiet
 		-h --help" ;;
-	convert) echo "-o --output --report --ownership --min-os --title --identifier --arch
+	convert) echo "-o --output --report --select --max-image-size --ownership --min-os --title --identifier --arch
 		--toc-checksum --sign --check -v --verbose -q --quiet --progress --no-progress
 		-h --help" ;;
 	sign) echo "-o --p12 --key --cert --sign-command --chain --pass --force --timestamp
@@ -19,13 +19,13 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	notarize) echo "--wait --staple --status --log --history --json --ticket-wait --key
 		--key-id --issuer --api-key-file --notary-url --s3-url --ticket-url --ca-file
 		-h --help" ;;
-	diff) echo "--map --ignore --only --ownership --max --json --html -v --verbose -q --quiet
+	diff) echo "--map --ignore --only --ownership --max --json --select --html -v --verbose -q --quiet
 		--progress --no-progress -h --help" ;;
 	verify | check-signature) echo "--ca --ca-only --at --allow-unsigned --signature-only --notarization
 		--json -v --verbose -q --quiet --progress --no-progress -h --help" ;;
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
 		--no-progress --html -v --verbose -q --quiet -h --help --ownership --min-os --title
-		--identifier --arch --toc-checksum --sign --check" ;;
+		--identifier --arch --toc-checksum --sign --check --max-image-size" ;;
 	expand) echo "--full -h --help" ;;
 	flatten) echo "--ownership --toc-checksum --sign --p12 --key --cert --chain --pass --force
 		--sign-command --timestamp -h --help" ;;

@@ -135,7 +135,8 @@ enum pkgflat_bundle_kind {
 enum pkgflat_container {
 	PKGFLAT_CONTAINER_DIRECTORY = 1,
 	PKGFLAT_CONTAINER_ARCHIVE,    /* .zip, .tar, .tar.gz, .tgz */
-	PKGFLAT_CONTAINER_XAR         /* a flat package file */
+	PKGFLAT_CONTAINER_XAR,        /* a flat package file */
+	PKGFLAT_CONTAINER_IMAGE       /* a disk image: .dmg, .dmg.gz, raw */
 };
 
 /* Text fields of a bundle; NULL when the package does not say. */
@@ -1170,6 +1171,72 @@ void pkgflat_notary_log_free(pkgflat_notary_log *log);
 pkgflat_status pkgflat_notary_staple(pkgflat_notary *n, const char *path,
     const char *expect_sha256, int wait, volatile int *stop, char *record,
     pkgflat_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Disk images (.dmg, .dmg.gz, raw; HFS+/HFSX volumes), read-only      */
+
+typedef struct pkgflat_image pkgflat_image;
+
+typedef struct pkgflat_image_opts {
+	uint64_t max_image_size; /* cap on the expanded disk; 0: 8 GiB */
+	int force;               /* read journaled volumes not cleanly unmounted */
+} pkgflat_image_opts;
+
+/* The options images opened by pkgflat_package_open() and friends get
+ * (process-wide; NULL restores the defaults). */
+void pkgflat_image_set_defaults(const pkgflat_image_opts *opts);
+/* 1 when path looks like a disk image (by content, or .dmg by name). */
+int pkgflat_file_is_image(const char *path);
+/* Refuses, with PKGFLAT_E_UNSUPPORTED and the kind's name: encrypted,
+ * sparse and segmented images, NDIF, APFS, classic HFS, LZFSE runs. */
+pkgflat_status pkgflat_image_open(const char *path,
+    const pkgflat_image_opts *opts, pkgflat_image **out, pkgflat_error *err);
+void pkgflat_image_free(pkgflat_image *im);
+/* A UDIF's three CRC-32 checksums (data fork, each partition, master);
+ * PKGFLAT_OK for images that carry none. */
+pkgflat_status pkgflat_image_verify(pkgflat_image *im, pkgflat_error *err);
+
+/* What the image is, as (key, value) text pairs in a fixed order: kind,
+ * codecs, partition (one per entry of the map), volume (one per volume). */
+typedef void (*pkgflat_image_field_fn)(void *ctx, const char *key,
+    const char *value);
+void pkgflat_image_describe(pkgflat_image *im, pkgflat_image_field_fn fn,
+    void *ctx);
+
+enum {
+	PKGFLAT_IMAGE_RSRC = 1,   /* has a resource fork */
+	PKGFLAT_IMAGE_FINFO = 2,  /* has Finder info */
+	PKGFLAT_IMAGE_XATTR = 4,  /* has extended attributes */
+	PKGFLAT_IMAGE_ALIAS = 8   /* is a Finder alias */
+};
+
+typedef struct pkgflat_image_entry {
+	const char *path;     /* relative to the image's root, stored bytes (NFD) */
+	char type;            /* 'f' file, 'd' directory, 'l' symlink */
+	uint32_t mode;
+	uint64_t size;
+	const char *link;     /* symlink target */
+	unsigned extras;      /* PKGFLAT_IMAGE_* */
+} pkgflat_image_entry;
+/* Every entry in path order; fn returns non-zero to stop. */
+pkgflat_status pkgflat_image_list(pkgflat_image *im,
+    int (*fn)(void *ctx, const pkgflat_image_entry *e), void *ctx,
+    pkgflat_error *err);
+
+enum pkgflat_image_found {
+	PKGFLAT_FOUND_BUNDLE = 1,  /* a .pkg/.mpkg bundle: convertible */
+	PKGFLAT_FOUND_FLAT         /* a flat package: already flat */
+};
+typedef struct pkgflat_image_package {
+	char *member;   /* path on the image; "Inner.dmg//Foo.pkg" inside a
+	                   nested image (one level deep) */
+	enum pkgflat_image_found kind;
+} pkgflat_image_package;
+/* Every package on the image and on images it holds, outermost bundles
+ * only, in path order. Free with pkgflat_image_packages_free(). */
+pkgflat_status pkgflat_image_packages(pkgflat_image *im,
+    pkgflat_image_package **list, size_t *count, pkgflat_error *err);
+void pkgflat_image_packages_free(pkgflat_image_package *list, size_t count);
 
 /* The RFC 3161 server productsign uses. */
 #define PKGFLAT_APPLE_TSA "http://timestamp.apple.com/ts01"

@@ -120,6 +120,9 @@ static void add_archive(struct batch *b, const char *path, const char *rel,
 	for (size_t i = 0; i < count; i++) {
 		char *dir = batch_join(rel, s);
 		char *mdir = batch_xstrdup(members[i]);
+		char *nest = strstr(mdir, "//");
+		if (nest) /* on an image inside the image: Inner.dmg/... */
+			memmove(nest, nest + 1, strlen(nest + 1) + 1);
 		char *slash = strrchr(mdir, '/');
 		char *ms = batch_stem(batch_base_name(members[i]));
 		char *d2;
@@ -154,7 +157,7 @@ static void add_file(struct batch *b, const char *path, const char *rel,
 	k = pkgflat_file_sniff(path);
 	if (k == PKGFLAT_FILE_XAR)
 		ignore(b, path, "a flat package already");
-	else if (k == PKGFLAT_FILE_ARCHIVE)
+	else if (k == PKGFLAT_FILE_ARCHIVE || pkgflat_file_is_image(path))
 		add_archive(b, path, rel, named);
 	else if (named)
 		add_item(b, path, NULL, batch_xprintf("%s.pkg", batch_base_name(path)));

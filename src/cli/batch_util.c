@@ -74,7 +74,7 @@ int batch_is_bundle(const char *name)
 
 static const char *const archive_exts[] = {
 	".tar.gz", ".tar.bz2", ".tar.xz", ".zip", ".tar", ".tgz", ".tbz",
-	".tbz2", ".txz",
+	".tbz2", ".txz", ".dmg.gz", ".dmg",
 };
 
 /* name without its package or archive extension */

@@ -68,6 +68,30 @@ int cmd_expand(int argc, char **argv);
 int cmd_flatten(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 
+/* Disk images (image.c): info, ls and checksum verification of an image,
+ * and the --max-image-size argument. */
+int image_info(const char *path, const pkgflat_image_opts *o, int as_json);
+int image_ls(const char *path, const pkgflat_image_opts *o);
+int image_verify(const char *path, const pkgflat_image_opts *o);
+int image_size_arg(const char *s, uint64_t *out);
+/* Options info, ls and verify take for images: --max-image-size ('Z') and
+ * --force ('F'); image_option() takes one (1), else 0, or an exit code. */
+#define IMAGE_OPTIONS \
+	{ "max-image-size", required_argument, NULL, 'Z' }, \
+	{ "force", no_argument, NULL, 'F' }
+int image_option(const char *cmd, int c, pkgflat_image_opts *o);
+extern const char image_options_help[];
+/* The "image" object of a conversion report: the image, the package and
+ * the files in it with resource forks, Finder info, xattrs or aliases. */
+struct json;
+void image_report_extras(struct json *j, const char *image,
+    const char *member);
+/* convert IMAGE -o OUTDIR: each bundle on the image through convert_one()
+ * into OUTDIR/NAME.pkg. */
+int image_convert_all(const char *image, const char *outdir,
+    int (*convert_one)(void *ctx, const char *member, const char *out),
+    void *ctx);
+
 /* Identity options (identity.c): long options 'P' --p12, 'K' --key,
  * 'C' --cert, 'H' --chain, 'S' --pass, 'F' --force. */
 #define IDENTITY_OPTIONS \
@@ -130,6 +154,7 @@ struct convert_opts {
 	pkgflat_identity_spec spec;
 	struct tsa_opts tsa;
 	int sign, force;
+	pkgflat_image_opts image;  /* --max-image-size; force from --force */
 	pkgflat_identity *id;   /* loaded by convert_opts_finish() */
 	char **given;           /* every option taken, "--name[=value]" */
 	size_t ngiven;

@@ -9,8 +9,9 @@
 static const char convert_help[] =
     "usage: pkgflat convert [options] PACKAGE -o OUT.pkg\n"
     "\n"
-    "Turn a legacy bundle package (Foo.pkg or Foo.mpkg, a directory or a\n"
-    "zip/tar of one) into a flat product archive that macOS Installer\n"
+    "Turn a legacy bundle package (Foo.pkg or Foo.mpkg, a directory, a\n"
+    "zip/tar of one, or a disk image holding it: .dmg, .dmg.gz, raw) into\n"
+    "a flat product archive that macOS Installer\n"
     "accepts: a Distribution, Resources, and one component per bundle with\n"
     "PackageInfo, Bom, Payload and Scripts. Metapackages become one product;\n"
     "nested metapackages are flattened.\n"
@@ -25,6 +26,11 @@ static const char convert_help[] =
     "  -o, --output FILE        the flat package to write (required); it appears\n"
     "                           only when the conversion succeeded\n"
     "  --report FILE            write every mapping decision as JSON\n"
+    "  --select PATH            the package on a disk image to convert (as\n"
+    "                           'pkgflat info IMAGE' lists them); without it,\n"
+    "                           the image's only bundle, or with -o an\n"
+    "                           existing directory, every bundle on the image\n"
+    "                           into DIR/NAME.pkg\n"
     "%s"  /* convert_options_help */
     UI_OPTIONS_HELP
     "  -h, --help               show this help\n"
@@ -51,7 +57,7 @@ static void jstr_or_null(json *j, const char *k, const char *v)
 }
 
 static int write_report(const char *path, const char *input, const char *out,
-    const pkgflat_convert_result *r)
+    const char *member, const pkgflat_convert_result *r)
 {
 	pkgflat_output *o;
 	FILE *f = output_fopen(path, &o);
@@ -96,6 +102,8 @@ static int write_report(const char *path, const char *input, const char *out,
 	for (size_t i = 0; i < pkgflat_convert_warning_count(r); i++)
 		json_string(&j, NULL, pkgflat_convert_warning(r, i));
 	json_end_array(&j);
+	if (pkgflat_file_is_image(input))
+		image_report_extras(&j, input, member);
 	json_end_object(&j);
 	json_finish(&j);
 	return output_fclose(f, o, path);
@@ -126,27 +134,90 @@ void print_convert_warnings(const pkgflat_convert_result *r)
 	free(w);
 }
 
+struct one_ctx {
+	struct convert_opts *co;
+	const char *input, *report;
+	const struct ui *u;
+};
+
+/* Convert the package `member` of the input (NULL: the input itself). */
+static int convert_one(void *p, const char *member, const char *output)
+{
+	struct one_ctx *x = p;
+	struct convert_opts *co = x->co;
+	const struct ui *u = x->u;
+	struct progress prog;
+	pkgflat_error err;
+	pkgflat_package *pkg = NULL;
+	pkgflat_convert_result *res = NULL;
+	int rc = EXIT_OK;
+
+	progress_init(&prog, "convert", 0);
+	co->opt.output = output;
+	/* Nothing named to be read may be written over, before any work. */
+	const char *reads[] = { x->input, co->spec.p12, co->spec.key,
+	    co->spec.cert, co->spec.chain, x->report };
+	size_t nreads = sizeof reads / sizeof *reads;
+	if ((rc = refuse_overwrite(output, reads, nreads)))
+		return rc;
+	reads[nreads - 1] = output; /* the report goes elsewhere too */
+	if ((rc = refuse_overwrite(x->report, reads, nreads)))
+		return rc;
+	pkgflat_error_clear(&err);
+	if (pkgflat_package_open_member(x->input, member, &pkg, &err)) {
+		rc = report_error(&err);
+		goto out;
+	}
+	progress_init(&prog, "convert", u->quiet ? 0 : u->progress);
+	co->opt.progress = progress_cb;
+	co->opt.progress_ctx = &prog;
+	pkgflat_status st = pkgflat_convert(pkg, &co->opt, &res, &err);
+	progress_end(&prog);
+	if (st) {
+		rc = report_error(&err);
+		tsa_hint(&co->tsa);
+		goto out;
+	}
+	if (!u->quiet)
+		print_convert_warnings(res);
+	print_mappings(u, res);
+	if (x->report)
+		rc = write_report(x->report, x->input, output, member, res);
+	if (!rc && !u->quiet) {
+		struct stat sb;
+		char how[2048];
+		size_t n = pkgflat_convert_component_count(res);
+		signing_text(how, sizeof how, co->id, &co->tsa);
+		if (stat(output, &sb) == 0)
+			say(u, NULL, "wrote %s: %lld bytes, %zu component%s, %s",
+			    output, (long long)sb.st_size, n, n == 1 ? "" : "s", how);
+	}
+out:
+	progress_end(&prog);
+	co->opt.progress = NULL;
+	co->opt.progress_ctx = NULL;
+	pkgflat_package_free(pkg);
+	pkgflat_convert_result_free(res);
+	return rc;
+}
+
 int cmd_convert(int argc, char **argv)
 {
 	static const struct option own[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "select", required_argument, NULL, 'S' + 256 },
 		UI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct option *opts = options_table(own);
 	struct convert_opts co;
-	const char *report = NULL, *output = NULL;
+	const char *report = NULL, *output = NULL, *select = NULL;
 	int c, rc = EXIT_OK;
 	struct ui u = UI_INIT;
-	struct progress prog;
-	pkgflat_error err;
-	pkgflat_package *pkg = NULL;
-	pkgflat_convert_result *res = NULL;
 
 	convert_opts_init(&co);
-	progress_init(&prog, "convert", 0);
 	if (!opts) {
 		fprintf(stderr, "%s convert: out of memory\n", progname);
 		return EXIT_ERROR;
@@ -161,6 +232,7 @@ int cmd_convert(int argc, char **argv)
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'r': report = optarg; break;
+		case 'S' + 256: select = optarg; break;
 		case 'h': printf(convert_help, convert_options_help); goto out;
 		default: rc = option_error_table("convert", c, argv, opts); goto out;
 		}
@@ -174,6 +246,13 @@ int cmd_convert(int argc, char **argv)
 		rc = usage_error("convert", "no output file: use -o OUT.pkg");
 		goto out;
 	}
+	const char *input = argv[optind];
+	int image = pkgflat_file_is_image(input);
+	if (select && !image) {
+		rc = usage_error("convert", "--select picks a package on a disk "
+		    "image; %s is not one", input);
+		goto out;
+	}
 	if ((rc = convert_opts_finish("convert", &co)))
 		goto out;
 	if (co.id) {
@@ -181,49 +260,30 @@ int cmd_convert(int argc, char **argv)
 		tsa_decide(&co.tsa, co.id, &u);
 		co.opt.timestamp_url = co.tsa.url;
 	}
-	co.opt.output = output;
-	/* Nothing named to be read may be written over, before any work. */
-	const char *reads[] = { argv[optind], co.spec.p12, co.spec.key,
-	    co.spec.cert, co.spec.chain, report };
-	size_t nreads = sizeof reads / sizeof *reads;
-	if ((rc = refuse_overwrite(output, reads, nreads)))
-		goto out;
-	reads[nreads - 1] = output; /* the report goes elsewhere too */
-	if ((rc = refuse_overwrite(report, reads, nreads)))
-		goto out;
-	pkgflat_error_clear(&err);
-	if (pkgflat_package_open(argv[optind], &pkg, &err)) {
-		rc = report_error(&err);
+	struct one_ctx x = { &co, input, report, &u };
+	if (!image) {
+		rc = convert_one(&x, NULL, output);
 		goto out;
 	}
-	progress_init(&prog, "convert", u.quiet ? 0 : u.progress);
-	co.opt.progress = progress_cb;
-	co.opt.progress_ctx = &prog;
-	pkgflat_status st = pkgflat_convert(pkg, &co.opt, &res, &err);
-	progress_end(&prog);
-	if (st) {
-		rc = report_error(&err);
-		tsa_hint(&co.tsa);
+	co.image.force = co.force;
+	pkgflat_image_set_defaults(&co.image);
+	/* --check also means the image's own checksums hold. */
+	if (co.opt.check && (rc = image_verify(input, &co.image))) {
+		rc = EXIT_ERROR;
 		goto out;
 	}
-	if (!u.quiet)
-		print_convert_warnings(res);
-	print_mappings(&u, res);
-	if (report)
-		rc = write_report(report, argv[optind], output, res);
-	if (!rc && !u.quiet) {
-		struct stat sb;
-		char how[2048];
-		size_t n = pkgflat_convert_component_count(res);
-		signing_text(how, sizeof how, co.id, &co.tsa);
-		if (stat(output, &sb) == 0)
-			say(&u, NULL, "wrote %s: %lld bytes, %zu component%s, %s",
-			    output, (long long)sb.st_size, n, n == 1 ? "" : "s", how);
-	}
+	struct stat sb;
+	if (!select && stat(output, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if (report) {
+			rc = usage_error("convert", "--report names one file: "
+			    "convert the image's packages one at a time with "
+			    "--select");
+			goto out;
+		}
+		rc = image_convert_all(input, output, convert_one, &x);
+	} else
+		rc = convert_one(&x, select, output);
 out:
-	progress_end(&prog);
-	pkgflat_package_free(pkg);
-	pkgflat_convert_result_free(res);
 	convert_opts_free(&co);
 	free(opts);
 	return rc;

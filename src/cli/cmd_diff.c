@@ -8,7 +8,8 @@ static const char diff_help[] =
     "usage: pkgflat diff [options] A B\n"
     "\n"
     "Compare what two packages install. A and B are each a legacy bundle\n"
-    "(.pkg/.mpkg directory, or a zip/tar of one), a flat product or component\n"
+    "(.pkg/.mpkg directory, a zip/tar of one, or a disk image holding one,\n"
+    "whose checksums are checked first), a flat product or component\n"
     "package, or a directory expanded from one.\n"
     "\n"
     "Components are matched by identifier. For each pair pkgflat compares the\n"
@@ -44,6 +45,8 @@ static const char diff_help[] =
     "  --max N          show at most N differences per component (default 20;\n"
     "                   0: all); --json always has all\n"
     "  --json           print one JSON object with every difference\n"
+    "  --select PATH    the package on a disk image to compare (as 'pkgflat\n"
+    "                   info IMAGE' lists them)\n"
     "  --html FILE      also write a self-contained HTML report: the\n"
     "                   differences grouped by component, A's and B's values\n"
     "                   side by side, in sortable tables\n"
@@ -185,12 +188,14 @@ int cmd_diff(int argc, char **argv)
 		{ "ownership", required_argument, NULL, 'O' },
 		{ "max", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "select", required_argument, NULL, 's' },
 		{ "html", required_argument, NULL, 'H' },
 		UI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	pkgflat_diff_options o = { 0 };
+	const char *select = NULL;
 	const char *map[64];
 	int as_json = 0, c, rc;
 	long max = 20;
@@ -242,6 +247,7 @@ int cmd_diff(int argc, char **argv)
 				    optarg);
 			break;
 		case 'j': as_json = 1; break;
+		case 's': select = optarg; break;
 		case 'H': html = optarg; break;
 		case 'h': fputs(diff_help, stdout); return EXIT_OK;
 		default:
@@ -261,9 +267,20 @@ int cmd_diff(int argc, char **argv)
 	pkgflat_package *a = NULL, *b = NULL;
 	pkgflat_diff_result *r = NULL;
 	pkgflat_error err;
+	/* A disk image: its checksums first; --select picks its package. */
+	const char *member[2] = { NULL, NULL };
+	for (int i = 0; i < 2; i++)
+		if (pkgflat_file_is_image(argv[optind + i])) {
+			if ((rc = image_verify(argv[optind + i], NULL)))
+				return rc;
+			member[i] = select;
+		}
+	if (select && !member[0] && !member[1])
+		return usage_error("diff", "--select picks a package on a disk "
+		    "image, and neither A nor B is one");
 	pkgflat_error_clear(&err);
-	if (pkgflat_package_open(argv[optind], &a, &err) ||
-	    pkgflat_package_open(argv[optind + 1], &b, &err) ||
+	if (pkgflat_package_open_member(argv[optind], member[0], &a, &err) ||
+	    pkgflat_package_open_member(argv[optind + 1], member[1], &b, &err) ||
 	    pkgflat_diff(a, b, &o, &r, &err)) {
 		progress_end(&prog);
 		rc = report_error(&err);

@@ -5,7 +5,7 @@
 #include "cli.h"
 
 static const char info_help[] =
-    "usage: pkgflat info [--json] [--no-scan] PACKAGE\n"
+    "usage: pkgflat info [--json] [--no-scan] [--select PATH] PACKAGE\n"
     "\n"
     "Describe a package: a legacy bundle (a Foo.pkg or Foo.mpkg directory, or\n"
     "a .zip, .tar, .tar.gz or .tgz holding one), a flat product archive or\n"
@@ -13,6 +13,13 @@ static const char info_help[] =
     "expanded from one (pkgutil --expand, xar -x). A flat package file also\n"
     "shows its TOC checksum, signatures, signer and stapled ticket (checking\n"
     "them is verify's job).\n"
+    "\n"
+    "A disk image (.dmg, .dmg.gz, raw; HFS+ volumes behind no map, an APM or\n"
+    "a GPT) shows its kind, run codecs, partitions and volumes, every package\n"
+    "on it (bundles, flat packages, and those on images stored on it, as\n"
+    "IMAGE//PATH), and what a flat package cannot carry over: resource forks,\n"
+    "Finder info, extended attributes, aliases. --select PATH describes one\n"
+    "of its packages instead.\n"
     "\n"
     "For every component: identifier, version, install location, auth,\n"
     "restart action, flags, selection, scripts, resources, localizations,\n"
@@ -24,8 +31,10 @@ static const char info_help[] =
     "  --json      print one JSON object instead of text\n"
     "  --no-scan   do not read payloads and BOMs (faster; no counts, no\n"
     "              BOM/payload cross-check)\n"
+    "  --select PATH  the package on a disk image to describe\n"
     "  -v, --verbose  also say on standard error how the input was read\n"
     "  -q, --quiet    print nothing: the exit status tells whether it reads\n"
+    "%s"
     "  -h, --help  show this help\n"
     "\n"
     "exit status: 0 ok, 2 usage error, 3 unreadable or malformed package\n";
@@ -372,6 +381,7 @@ static const char *container_name(enum pkgflat_container c)
 		[PKGFLAT_CONTAINER_DIRECTORY] = "directory",
 		[PKGFLAT_CONTAINER_ARCHIVE] = "archive",
 		[PKGFLAT_CONTAINER_XAR] = "xar",
+		[PKGFLAT_CONTAINER_IMAGE] = "disk image",
 	};
 	return (unsigned)c < sizeof names / sizeof *names && names[c] ?
 	    names[c] : "unknown";
@@ -383,10 +393,14 @@ int cmd_info(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-scan", no_argument, NULL, 'n' },
 		UI_OPTIONS,
+		{ "select", required_argument, NULL, 's' },
+		IMAGE_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int as_json = 0, scan = 1, c;
+	int as_json = 0, scan = 1, c, r;
+	const char *select = NULL;
+	pkgflat_image_opts io = { 0 };
 	pkgflat_error err;
 	pkgflat_package *pkg = NULL;
 	struct ui u = UI_INIT;
@@ -399,16 +413,33 @@ int cmd_info(int argc, char **argv)
 		switch (c) {
 		case 'j': as_json = 1; break;
 		case 'n': scan = 0; break;
-		case 'h': fputs(info_help, stdout); return EXIT_OK;
+		case 's': select = optarg; break;
+		case 'h': printf(info_help, image_options_help); return EXIT_OK;
 		default:
+			if ((r = image_option("info", c, &io)) == 1)
+				break;
+			if (r)
+				return r;
 			return option_error_table("info", c, argv, opts);
 		}
 	}
 	if (optind != argc - 1)
 		return usage_error("info", optind == argc ? "no package named" :
 		    "one package at a time");
+	int image = pkgflat_file_is_image(argv[optind]);
+	if (select && !image)
+		return usage_error("info", "--select picks a package on a disk "
+		    "image; %s is not one", argv[optind]);
+	if (image && !select) {
+		/* -q: the image read and checked, nothing shown. */
+		if (u.quiet && !freopen("/dev/null", "w", stdout))
+			return EXIT_ERROR;
+		verbose(&u, NULL, "%s: read as a disk image", argv[optind]);
+		return image_info(argv[optind], &io, as_json);
+	}
+	pkgflat_image_set_defaults(&io);
 	pkgflat_error_clear(&err);
-	if (pkgflat_package_open(argv[optind], &pkg, &err))
+	if (pkgflat_package_open_member(argv[optind], select, &pkg, &err))
 		return report_error(&err);
 	if (scan && pkgflat_package_scan(pkg, &err)) {
 		pkgflat_package_free(pkg);
@@ -417,7 +448,8 @@ int cmd_info(int argc, char **argv)
 	/* The Mach-O binaries in the payloads, judged against the package's
 	 * signing team. */
 	pkgflat_binaries *bins = NULL;
-	if (scan && pkgflat_notary_preflight(argv[optind], &bins, &err)) {
+	if (scan && (select ? pkgflat_package_binaries(pkg, NULL, &bins, &err) :
+	    pkgflat_notary_preflight(argv[optind], &bins, &err))) {
 		pkgflat_package_free(pkg);
 		return report_error(&err);
 	}

@@ -22,6 +22,9 @@ static const char ls_help[] =
     "Payload). For a metapackage or product, each component is listed after\n"
     "a '# NAME IDENTIFIER' line.\n"
     "\n"
+    "PATH may also be a disk image (.dmg, .dmg.gz, raw): then every file on\n"
+    "its volumes is listed as MODE SIZE PATH [-> TARGET], names as stored.\n"
+    "\n"
     "options:\n"
     "  --bom       list the BOM (the default when the component has one)\n"
     "  --payload   list the payload archive (the default otherwise)\n"
@@ -36,6 +39,7 @@ static const char ls_help[] =
     "  --json      print a JSON array of components with their entries\n"
     "  -v, --verbose  also say on standard error where the list came from\n"
     "  -q, --quiet    print nothing: the exit status tells whether it reads\n"
+    "%s"
     "  -h, --help  show this help\n"
     "\n"
     "exit status: 0 ok, 2 usage error, 3 unreadable or malformed input\n";
@@ -215,12 +219,14 @@ int cmd_ls(int argc, char **argv)
 		{ "sha256", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		UI_OPTIONS,
+		IMAGE_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum source which = SRC_DEFAULT;
-	int as_json = 0, c, rc = EXIT_OK;
+	int as_json = 0, c, rc = EXIT_OK, r;
 	struct ui u = UI_INIT;
+	pkgflat_image_opts io = { 0 };
 	json j = { .f = stdout };
 	struct ls_ctx ctx = { 0 };
 	pkgflat_error err;
@@ -241,8 +247,12 @@ int cmd_ls(int argc, char **argv)
 			break;
 		case 'd': ctx.sha256 = 1; break;
 		case 'j': as_json = 1; break;
-		case 'h': fputs(ls_help, stdout); return EXIT_OK;
+		case 'h': printf(ls_help, image_options_help); return EXIT_OK;
 		default:
+			if ((r = image_option("ls", c, &io)) == 1)
+				break;
+			if (r)
+				return r;
 			return option_error_table("ls", c, argv, opts);
 		}
 	}
@@ -255,6 +265,12 @@ int cmd_ls(int argc, char **argv)
 	/* -q: every check still made, the listing itself dropped. */
 	if (u.quiet && !freopen("/dev/null", "w", stdout))
 		return EXIT_ERROR;
+	/* A disk image: its files, as the volume holds them. */
+	if (pkgflat_file_is_image(path) && which == SRC_DEFAULT && !as_json) {
+		verbose(&u, NULL, "%s: listed from the disk image's volumes", path);
+		return image_ls(path, &io);
+	}
+	pkgflat_image_set_defaults(&io);
 	verbose(&u, NULL, "%s: listed from %s", path, which == SRC_BOM ? "the BOM" :
 	    which == SRC_PAYLOAD ? "the payload" : which == SRC_SCRIPTS ?
 	    "the scripts" : "the BOM when there is one, else the payload");

@@ -20,6 +20,7 @@ const struct option convert_options[] = {
 	{ "toc-checksum", required_argument, NULL, 'c' },
 	{ "sign", no_argument, NULL, 's' },
 	{ "check", no_argument, NULL, 'k' },
+	{ "max-image-size", required_argument, NULL, 'Z' },
 	IDENTITY_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -44,7 +45,10 @@ const char convert_options_help[] =
     "  --check                  before the output appears, read it back and\n"
     "                           compare it with the input as 'pkgflat diff'\n"
     "                           does; when it would install anything\n"
-    "                           differently, fail and write nothing\n";
+    "                           differently, fail and write nothing; for a\n"
+    "                           disk image, its checksums are checked too\n"
+    "  --max-image-size SIZE    the largest disk a .dmg.gz may expand to\n"
+    "                           (bytes, or with K, M, G; default 8G)\n";
 
 static size_t table_len(const struct option *t)
 {
@@ -115,6 +119,11 @@ int convert_option(const char *cmd, int c, struct convert_opts *o)
 		switch (c) {
 		case 's': o->sign = 1; break;
 		case 'k': o->opt.check = 1; break;
+		case 'Z':
+			if (image_size_arg(optarg, &o->image.max_image_size))
+				return usage_error(cmd, "--max-image-size takes a "
+				    "size such as 8G, not '%s'", optarg);
+			break;
 		case 'O':
 			if (pkgflat_ownership_from_name(optarg) < 0)
 				return usage_error(cmd, "--ownership takes recommended, "

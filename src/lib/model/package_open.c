@@ -12,6 +12,7 @@
 #include "flat_read.h"
 #include "legacy.h"
 #include "model.h"
+#include "source_image.h"
 
 /* ------------------------------------------------------------------ */
 /* Opening                                                            */
@@ -208,7 +209,12 @@ pkgflat_status package_open(const char *path, const char *member,
 		rc = fail_errno(err, path, "cannot open");
 		goto out;
 	}
-	if (S_ISDIR(sb.st_mode)) {
+	if (img_sniff_file(path)) {
+		/* A disk image: the bundle on it (several need a member). */
+		if ((rc = image_package_source(path, member, NULL, &pkg->src,
+		    &inner, err)))
+			goto out;
+	} else if (S_ISDIR(sb.st_mode)) {
 		/* The source is the directory that holds the bundle, so that
 		 * IFPkgFlagComponentDirectory ".." still resolves. */
 		if (!(trimmed = pf_strdup(path)))

@@ -23,6 +23,7 @@
 
 #include "model.h"
 #include "source.h"
+#include "source_image.h"
 
 static int is_bundle_dir_name(const char *n)
 {
@@ -77,6 +78,8 @@ pkgflat_status pkgflat_archive_packages(const char *path, char ***members,
 
 	*members = NULL;
 	*count = 0;
+	if (pkgflat_file_is_image(path))
+		return image_bundle_members(path, members, count, err);
 	if (pkgflat_file_sniff(path) != PKGFLAT_FILE_ARCHIVE)
 		return fail(err, PKGFLAT_E_FORMAT, path, NULL,
 		    "not a zip or tar archive");

@@ -1,0 +1,297 @@
+/*
+ * The byte devices under a disk image: the image file, bytes in memory,
+ * and a .gz expanded once into an unlinked sparse temporary file (gzip
+ * has no random access; zero blocks become holes, so a 500 MiB template
+ * costs the few MiB it holds).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "image.h"
+
+pkgflat_status dev_read(img_dev *d, uint64_t off, void *buf, size_t n,
+    pkgflat_error *err)
+{
+	if (off > d->size || n > d->size - off)
+		return fail(err, PKGFLAT_E_FORMAT, d->name, NULL,
+		    "read of %zu bytes at offset %llu past the end of the image "
+		    "(%llu bytes)", n, (unsigned long long)off,
+		    (unsigned long long)d->size);
+	return d->ops->read(d, off, buf, n, err);
+}
+
+void dev_close(img_dev *d)
+{
+	if (d)
+		d->ops->close(d);
+}
+
+/* ------------------------------------------------------------------ */
+/* A file on disk                                                      */
+
+struct file_dev {
+	img_dev base;
+	int fd;
+};
+
+static pkgflat_status file_read(img_dev *d, uint64_t off, void *buf, size_t n,
+    pkgflat_error *err)
+{
+	struct file_dev *f = (struct file_dev *)d;
+	unsigned char *p = buf;
+
+	while (n) {
+		ssize_t r = pread(f->fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return fail_errno(err, d->name, "read at offset %llu",
+			    (unsigned long long)off);
+		if (r == 0)
+			return fail(err, PKGFLAT_E_FORMAT, d->name, NULL,
+			    "file shrank while reading (offset %llu)",
+			    (unsigned long long)off);
+		p += r;
+		off += (uint64_t)r;
+		n -= (size_t)r;
+	}
+	return PKGFLAT_OK;
+}
+
+static void file_close(img_dev *d)
+{
+	struct file_dev *f = (struct file_dev *)d;
+
+	if (f->fd >= 0)
+		close(f->fd);
+	free(d->name);
+	free(f);
+}
+
+static const struct img_dev_ops file_ops = { .read = file_read,
+	.close = file_close };
+
+static pkgflat_status file_dev_fd(int fd, const char *name, img_dev **out,
+    pkgflat_error *err)
+{
+	struct file_dev *f = pf_calloc(1, sizeof *f);
+	struct stat sb;
+
+	if (!f || !(f->base.name = pf_strdup(name))) {
+		free(f);
+		close(fd);
+		return fail_nomem(err);
+	}
+	f->fd = fd;
+	f->base.ops = &file_ops;
+	if (fstat(fd, &sb) != 0) {
+		pkgflat_status rc = fail_errno(err, name, "cannot stat");
+		file_close(&f->base);
+		return rc;
+	}
+	f->base.size = (uint64_t)sb.st_size;
+	*out = &f->base;
+	return PKGFLAT_OK;
+}
+
+pkgflat_status dev_open_file(const char *path, img_dev **out,
+    pkgflat_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0)
+		return fail_errno(err, path, "cannot open");
+	return file_dev_fd(fd, path, out, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Bytes in memory (fuzzing, tests)                                    */
+
+struct mem_dev {
+	img_dev base;
+	const unsigned char *p;
+};
+
+static pkgflat_status mem_read(img_dev *d, uint64_t off, void *buf, size_t n,
+    pkgflat_error *err)
+{
+	(void)err;
+	memcpy(buf, ((struct mem_dev *)d)->p + off, n);
+	return PKGFLAT_OK;
+}
+
+static void mem_close(img_dev *d)
+{
+	free(d->name);
+	free(d);
+}
+
+static const struct img_dev_ops mem_ops = { .read = mem_read,
+	.close = mem_close };
+
+pkgflat_status dev_open_mem(const void *data, size_t n, const char *name,
+    img_dev **out, pkgflat_error *err)
+{
+	struct mem_dev *m = pf_calloc(1, sizeof *m);
+
+	*out = NULL;
+	if (!m || !(m->base.name = pf_strdup(name))) {
+		free(m);
+		return fail_nomem(err);
+	}
+	m->base.ops = &mem_ops;
+	m->base.size = n;
+	m->p = data;
+	*out = &m->base;
+	return PKGFLAT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* .gz expanded into a sparse temporary file                           */
+
+#define GZ_BUF (64 * 1024)
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/* An unlinked temporary file: nothing to clean up on any exit path. */
+static int temp_fd(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmpl;
+	int fd;
+
+	if (!dir || !dir[0])
+		dir = "/tmp";
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+#endif
+	if (!(tmpl = pf_asprintf("%s/pkgflat-image-XXXXXX", dir)))
+		return -1;
+	fd = mkstemp(tmpl);
+	if (fd >= 0)
+		unlink(tmpl);
+	free(tmpl);
+	return fd;
+}
+
+static pkgflat_status write_all(int fd, const unsigned char *p, size_t n,
+    const char *name, pkgflat_error *err)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return fail_errno(err, name, "cannot write the expanded "
+			    "image to a temporary file");
+		p += w;
+		n -= (size_t)w;
+	}
+	return PKGFLAT_OK;
+}
+
+pkgflat_status dev_open_gunzip(img_dev *in, const struct img_opts *o,
+    img_dev **out, pkgflat_error *err)
+{
+	uint64_t cap = o && o->max_image_size ? o->max_image_size :
+	    IMG_DEFAULT_MAX_SIZE;
+	unsigned char *ibuf = malloc(GZ_BUF), *obuf = malloc(GZ_BUF);
+	z_stream z;
+	uint64_t inoff = 0, total = 0;
+	pkgflat_status rc = PKGFLAT_OK;
+	int fd = -1, zr = Z_OK, zinit = 0;
+
+	*out = NULL;
+	memset(&z, 0, sizeof z);
+	if (!ibuf || !obuf) {
+		rc = fail_nomem(err);
+		goto out;
+	}
+	if ((fd = temp_fd()) < 0) {
+		rc = fail_errno(err, in->name, "cannot create a temporary file");
+		goto out;
+	}
+	if (inflateInit2(&z, 15 + 16) != Z_OK) {
+		rc = fail_nomem(err);
+		goto out;
+	}
+	zinit = 1;
+	for (;;) {
+		if (z.avail_in == 0) {
+			size_t n = in->size - inoff < GZ_BUF ?
+			    (size_t)(in->size - inoff) : GZ_BUF;
+			if (n == 0) {
+				rc = fail(err, PKGFLAT_E_FORMAT, in->name, NULL,
+				    "gzip stream truncated after %llu bytes",
+				    (unsigned long long)in->size);
+				goto out;
+			}
+			if ((rc = dev_read(in, inoff, ibuf, n, err)))
+				goto out;
+			inoff += n;
+			z.next_in = ibuf;
+			z.avail_in = (uInt)n;
+		}
+		z.next_out = obuf;
+		z.avail_out = GZ_BUF;
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END) {
+			rc = fail(err, PKGFLAT_E_FORMAT, in->name, NULL,
+			    "gzip data corrupt after %llu bytes out: %s",
+			    (unsigned long long)total, z.msg ? z.msg : "inflate");
+			goto out;
+		}
+		size_t got = GZ_BUF - z.avail_out;
+		if (total + got > cap) {
+			rc = fail(err, PKGFLAT_E_UNSUPPORTED, in->name, NULL,
+			    "expanded image larger than the limit of %llu bytes "
+			    "(--max-image-size)", (unsigned long long)cap);
+			goto out;
+		}
+		/* Zero blocks become holes: a 500 MiB template holds a few
+		 * MiB of data and costs that much disk. */
+		if (got && !all_zero(obuf, got)) {
+			if (lseek(fd, (off_t)total, SEEK_SET) < 0) {
+				rc = fail_errno(err, in->name, "cannot seek "
+				    "the temporary file");
+				goto out;
+			}
+			if ((rc = write_all(fd, obuf, got, in->name, err)))
+				goto out;
+		}
+		total += got;
+		if (zr == Z_STREAM_END)
+			break;
+	}
+	if (ftruncate(fd, (off_t)total) != 0) {
+		rc = fail_errno(err, in->name, "cannot size the temporary file");
+		goto out;
+	}
+	rc = file_dev_fd(fd, in->name, out, err);
+	fd = -1;
+out:
+	if (zinit)
+		inflateEnd(&z);
+	if (fd >= 0)
+		close(fd);
+	free(ibuf);
+	free(obuf);
+	dev_close(in);
+	return rc;
+}
+
