@@ -9,7 +9,7 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	ls) echo "--bom --payload --payload-files --sha256 --scripts --json --max-image-size --force -v --verbose -q --quiet
 		-h --help" ;;
 	convert) echo "-o --output --report --select --max-image-size --ownership --min-os --title --identifier --arch
-		--toc-checksum --sign --check -v --verbose -q --quiet --progress --no-progress
+		--toc-checksum --sign --identity --check -v --verbose -q --quiet --progress --no-progress
 		-h --help" ;;
 	sign) echo "-o --p12 --key --cert --sign-command --chain --pass --force --timestamp
 		--timestamp-timeout --fsync --prepare --inject --sign -v --verbose -q --quiet
@@ -25,13 +25,13 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 		--json -v --verbose -q --quiet --progress --no-progress -h --help" ;;
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
 		--no-progress --html -v --verbose -q --quiet -h --help --ownership --min-os --title
-		--identifier --arch --toc-checksum --sign --check --max-image-size" ;;
+		--identifier --arch --toc-checksum --sign --identity --check --max-image-size" ;;
 	expand) echo "--full -h --help" ;;
-	flatten) echo "--ownership --toc-checksum --sign --p12 --key --cert --chain --pass --force
+	flatten) echo "--ownership --toc-checksum --sign --identity --p12 --key --cert --chain --pass --force
 		--sign-command --timestamp -h --help" ;;
 	build) echo "--root --identifier --version --install-location --scripts --ownership
 		--distribution --package-path --package --component --title --min-os --synthesize
-		--toc-checksum --sign --p12 --key --cert --chain --pass --force --sign-command
+		--toc-checksum --sign --identity --p12 --key --cert --chain --pass --force --sign-command
 		--timestamp -h --help" ;;
 	esac
 }

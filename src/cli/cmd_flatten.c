@@ -28,6 +28,8 @@ static const char flatten_help[] =
     "  --toc-checksum ALG       sha1 (default), sha256 or sha512\n"
     "  --sign                   sign while writing, as productsign does\n"
     "  --p12 FILE               PKCS#12 with key, certificate and chain\n"
+    "  --identity NAME          with a --p12 of several identities, the one\n"
+    "                           whose common name contains NAME\n"
     "  --key FILE --cert FILE   private key (or pkcs11:URI) and certificate\n"
     "  --sign-command CMD       an external signer, as for 'pkgflat sign'\n"
     "  --chain FILE             intermediates and root (PEM)\n"

@@ -19,6 +19,7 @@ const struct option convert_options[] = {
 	{ "arch", required_argument, NULL, 'a' },
 	{ "toc-checksum", required_argument, NULL, 'c' },
 	{ "sign", no_argument, NULL, 's' },
+	{ "identity", required_argument, NULL, 'N' },
 	{ "check", no_argument, NULL, 'k' },
 	{ "max-image-size", required_argument, NULL, 'Z' },
 	IDENTITY_OPTIONS,
@@ -42,6 +43,9 @@ const char convert_options_help[] =
     "                           and CMS); the identity is given by --p12, or\n"
     "                           --key and --cert, with --chain, --pass and\n"
     "                           --force, --timestamp[=URL] as for 'pkgflat sign'\n"
+    "  --identity NAME          with --p12 holding several identities, the one\n"
+    "                           whose common name contains NAME (what 'pkgflat\n"
+    "                           sign --sign NAME' picks)\n"
     "  --check                  before the output appears, read it back and\n"
     "                           compare it with the input as 'pkgflat diff'\n"
     "                           does; when it would install anything\n"
@@ -118,6 +122,7 @@ int convert_option(const char *cmd, int c, struct convert_opts *o)
 	if (!identity_option(c, &o->spec, &o->force, &o->tsa)) {
 		switch (c) {
 		case 's': o->sign = 1; break;
+		case 'N': o->spec.name = optarg; break;
 		case 'k': o->opt.check = 1; break;
 		case 'Z':
 			if (image_size_arg(optarg, &o->image.max_image_size))
@@ -183,8 +188,11 @@ int option_error(const char *cmd, int c, char **argv)
 int convert_opts_finish(const char *cmd, struct convert_opts *o)
 {
 	if (!o->sign && (o->spec.p12 || o->spec.key || o->spec.cert ||
-	    o->spec.sign_command))
+	    o->spec.sign_command || o->spec.name))
 		return usage_error(cmd, "identity options go with --sign");
+	if (o->spec.name && !o->spec.p12)
+		return usage_error(cmd, "--identity NAME picks an identity inside "
+		    "--p12 FILE");
 	if (!o->sign) {
 		if (o->tsa.url || o->tsa.none)
 			return usage_error(cmd, "--timestamp goes with --sign");

@@ -22,7 +22,7 @@ int flat_opts_take(const char *cmd, const struct convert_opts *co,
     const char *const *allowed, pkgflat_flatten_options *fo)
 {
 	static const char *const conversion_only[] = { "--min-os", "--title",
-	    "--identifier", "--arch", "--check" };
+	    "--identifier", "--arch", "--check", "--max-image-size" };
 
 	for (size_t i = 0; i < sizeof conversion_only / sizeof *conversion_only;
 	    i++) {

@@ -237,11 +237,27 @@ sign_by_name() {
 	run 2 "$PKGFLAT" sign --p12 multi.p12 --pass file:pw --sign "Nobody" "$INSTALLOMATOR" -o x.pkg
 	has "$T/err" "multi.p12: no identity matches 'Nobody'; it holds \"Developer ID Installer: pkgflat Test (TEAMID1234)\", \"3rd Party Mac Developer Installer: pkgflat Test (TEAMID1234)\""
 	run 2 "$PKGFLAT" sign --p12 multi.p12 --pass file:pw "$INSTALLOMATOR" -o x.pkg
-	has "$T/err" "multi.p12: holds 2 identities: choose one with --sign NAME"
+	has "$T/err" "multi.p12: holds 2 identities: choose one by its name (sign --sign NAME; convert, batch, flatten, build --identity NAME)"
 	[ ! -e x.pkg ] || fail "written after an error"
 	# --sign goes with --p12.
 	run 2 "$PKGFLAT" sign --sign "x" --key "$P/leaf.key" --cert "$P/leaf.pem" "$INSTALLOMATOR" -o x.pkg
 	has "$T/err" "--sign NAME picks an identity inside --p12"
+	# convert (and batch, flatten, build: one option table) pick by --identity.
+	run 0 "$PKGFLAT" convert "$EXIF" -o cmas.pkg --sign --p12 multi.p12 --pass file:pw \
+	    --identity "3rd Party Mac"
+	has "$T/err" "signed as \"3rd Party Mac Developer Installer: pkgflat Test (TEAMID1234)\""
+	rm -rf parts
+	python3 "$ROOT/tests/cli/sigparts.py" cmas.pkg parts >/dev/null || fail "sigparts"
+	[ "$(openssl x509 -in parts/certs/0.pem -noout -fingerprint)" = \
+	  "$(openssl x509 -in "$P/mas.pem" -noout -fingerprint)" ] || fail "convert: not the mas identity"
+	run 2 "$PKGFLAT" convert "$EXIF" -o x.pkg --sign --p12 multi.p12 --pass file:pw
+	has "$T/err" "--identity NAME"
+	run 2 "$PKGFLAT" convert "$EXIF" -o x.pkg --identity "3rd Party Mac"
+	has "$T/err" "identity options go with --sign"
+	run 2 "$PKGFLAT" convert "$EXIF" -o x.pkg --sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
+	    --identity "3rd Party Mac"
+	has "$T/err" "--identity NAME picks an identity inside --p12 FILE"
+	[ ! -e x.pkg ] || fail "written after an error"
 }
 
 cert_is_ca() {

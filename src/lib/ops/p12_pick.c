@@ -171,7 +171,8 @@ pkgflat_status p12_pick(PKCS12 *p12, const char *pass, const char *name,
 	if (!name) {
 		if (nids > 1) {
 			rc = fail(err, PKGFLAT_E_USAGE, file, NULL, "holds %d "
-			    "identities: choose one with --sign NAME", nids);
+			    "identities: choose one by its name (sign --sign NAME; "
+			    "convert, batch, flatten, build --identity NAME)", nids);
 			goto out;
 		}
 		pick = 0;
