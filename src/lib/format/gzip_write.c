@@ -1,6 +1,6 @@
 /*
  * A gzip writer that compresses on several threads: the input is cut into
- * fixed blocks, each deflated on its own by libdeflate (about twice zlib's
+ * fixed 512 KiB blocks, each deflated on its own by libdeflate (about twice zlib's
  * speed at the same level, and a little smaller), and the raw deflate
  * pieces are written in order between one gzip header (no name, mtime 0,
  * OS 3, like Apple's payloads) and a trailer of CRC-32 and length. Blocks
@@ -22,8 +22,9 @@
 #include "gzip_write.h"
 
 /* Large blocks keep the cost of starting each without a dictionary small
- * (about 0.1 % of the output at 1 MiB). */
-#define BLOCK (1u << 20)
+ * (a few tenths of a percent of the output at 512 KiB); the ring holds
+ * 2 x threads + 1 of them, in and out. */
+#define BLOCK (512u << 10)
 #define MAX_THREADS 16
 /* Room for the empty stored block a piece may get. */
 #define TAIL 5
