@@ -271,6 +271,39 @@ parallel_is_serial() {
 	done <l1
 }
 
+# A transcoded payload (compressible, several compression blocks) is the
+# same bytes whatever the number of compression threads, one gzip member
+# (as Installer reads it) that gzip -t and bsdtar accept, holding what the
+# legacy payload held.
+threads_same_bytes() {
+	mkdir in
+	"$ROOT/scripts/make-cpython-mpkg" --format ustar --big-mb 3 --big-kind mixed \
+	    in/py >/dev/null || fail "generator"
+	SOURCE_DATE_EPOCH=$EPOCH run 0 "$PKGFLAT" batch -q --threads 1 -o o1 in
+	SOURCE_DATE_EPOCH=$EPOCH run 0 "$PKGFLAT" batch -q --threads 2 -o o2 in
+	p=$(cd o1 && find . -name '*.pkg')
+	[ -n "$p" ] && [ -f "o2/$p" ] || fail "no output: $p"
+	cmp "o1/$p" "o2/$p" || fail "--threads 1 and --threads 2 differ"
+	mkdir x && bsdtar -xf "o1/$p" -C x
+	pl=x/PythonFramework-3.13.pkg/Payload
+	gzip -t "$pl" || fail "gzip -t rejects the payload"
+	python3 - "$pl" <<'PY' || fail "payload is not one gzip member"
+import sys, zlib
+data = open(sys.argv[1], "rb").read()
+d = zlib.decompressobj(31)
+out = d.decompress(data)
+assert d.eof and not d.unused_data, "more than one member"
+assert len(out) > 3 * 1024 * 1024, len(out)
+PY
+	src=$(find in -path '*PythonFramework*' -name Archive.pax.gz)
+	bsdtar -tf "$src" | sed 's|^\./||; s|/$||' | grep -v '^\.\?$' | sort >want
+	bsdtar -tf "$pl" | sed 's|^\./||; s|/$||' | grep -v '^\.\?$' | sort >got
+	cmp want got || fail "entries differ: $(diff want got | head)"
+	bsdtar -xOf "$src" ./Versions/3.13/share/bench/payload.bin | cksum >want.ck
+	bsdtar -xOf "$pl" ./Versions/3.13/share/bench/payload.bin | cksum >got.ck
+	cmp want.ck got.ck || fail "the big file's bytes differ"
+}
+
 # Convert options reach every input: signing, checked with openssl.
 sign() {
 	"$ROOT/scripts/make-test-pki" pki >/dev/null 2>&1 || fail "make-test-pki"
@@ -363,6 +396,7 @@ t batch-resume resume
 t batch-sigterm sigterm
 t batch-crash crash
 t batch-parallel-is-serial parallel_is_serial
+t batch-threads-same-bytes threads_same_bytes
 t batch-sign sign
 t batch-usage usage
 t batch-check check

@@ -1,12 +1,19 @@
 /*
- * A gzip writer that compresses on several threads, the way pigz does:
- * the input is cut into blocks, each block is deflated on its own with the
- * 32 KiB before it as a preset dictionary and ends in a sync flush, the
- * last in Z_FINISH; the raw deflate pieces are written in order between one
- * gzip header (no name, mtime 0, OS 3, like Apple's payloads) and a trailer
- * of CRC-32 and length. Blocks never depend on timing, so the output is
- * the same bytes whatever the number of threads.
+ * A gzip writer that compresses on several threads: the input is cut into
+ * fixed 512 KiB blocks, each deflated on its own by libdeflate (about twice zlib's
+ * speed at the same level, and a little smaller), and the raw deflate
+ * pieces are written in order between one gzip header (no name, mtime 0,
+ * OS 3, like Apple's payloads) and a trailer of CRC-32 and length. Blocks
+ * never depend on each other or on timing, so the output is the same bytes
+ * whatever the number of threads.
+ *
+ * libdeflate ends every piece with a final block, so a piece that is not
+ * the last is made to run on, as zlib's sync flush would: its final block's
+ * BFINAL bit is cleared (found by walking the block headers with zlib's
+ * inflate and Z_BLOCK, as zlib's gzjoin example does) and an empty stored
+ * block brings the stream to a byte boundary.
  */
+#include <libdeflate.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +21,17 @@
 
 #include "gzip_write.h"
 
-#define BLOCK (256u << 10)
-#define DICT 32768u
+/* Large blocks keep the cost of starting each without a dictionary small
+ * (a few tenths of a percent of the output at 512 KiB); the ring holds
+ * 2 x threads + 1 of them, in and out. */
+#define BLOCK (512u << 10)
 #define MAX_THREADS 16
+/* Room for the empty stored block a piece may get. */
+#define TAIL 5
 
 struct job {
-	unsigned char *in;     /* DICT bytes of dictionary, then the block */
-	size_t dict, len;
+	unsigned char *in;
+	size_t len;
 	int last;
 	unsigned char *out;
 	size_t outlen, outcap;
@@ -42,49 +53,100 @@ struct pgz {
 	int stop;
 	/* The block being filled. */
 	unsigned char *fill;
-	size_t fill_dict, fill_len;
+	size_t fill_len;
 	uLong crc;
 	uint64_t total;
 	int header_done, failed;
 };
 
-static void compress_job(int level, struct job *j)
-{
+/* What a worker keeps from job to job. */
+struct wstate {
+	struct libdeflate_compressor *c;
 	z_stream z;
+	int zinit;
+	unsigned char scratch[1u << 16];
+};
 
-	memset(&z, 0, sizeof z);
+/* The bit offsets of the last block's header and of the stream's end in
+ * the raw deflate stream p[0..n), by inflating it; -1 if it is not one
+ * whole stream. */
+static int find_last_block(struct wstate *w, const unsigned char *p,
+    size_t n, uint64_t *hdr, uint64_t *end)
+{
+	z_stream *z = &w->z;
+
+	if (!w->zinit) {
+		if (inflateInit2(z, -15) != Z_OK)
+			return -1;
+		w->zinit = 1;
+	} else if (inflateReset(z) != Z_OK) {
+		return -1;
+	}
+	z->next_in = (Bytef *)p;
+	z->avail_in = (uInt)n;
+	*hdr = 0;
+	for (;;) {
+		z->next_out = w->scratch;
+		z->avail_out = sizeof w->scratch;
+		int r = inflate(z, Z_BLOCK);
+		if (r == Z_STREAM_END)
+			return 0;
+		if (r != Z_OK)
+			return -1;
+		/* 128: stopped at a block boundary; 64: the block just
+		 * decoded (or being decoded) is the last; low bits: bits
+		 * taken from next_in but not used. */
+		if (z->data_type & 128) {
+			uint64_t at = (uint64_t)z->total_in * 8 -
+			    (uint64_t)(z->data_type & 63);
+			if (z->data_type & 64)
+				*end = at;
+			else
+				*hdr = at;
+		}
+	}
+}
+
+static void compress_job(int level, struct wstate *w, struct job *j)
+{
 	j->failed = 1;
-	if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK)
+	if (!w->c && !(w->c = libdeflate_alloc_compressor(level)))
 		return;
-	if (j->dict && deflateSetDictionary(&z, j->in, (uInt)j->dict) != Z_OK)
-		goto out;
-	size_t need = deflateBound(&z, (uLong)j->len) + 16;
+	size_t need = libdeflate_deflate_compress_bound(w->c, j->len) + TAIL;
 	if (need > j->outcap) {
 		unsigned char *o = realloc(j->out, need);
 		if (!o)
-			goto out;
+			return;
 		j->out = o;
 		j->outcap = need;
 	}
-	z.next_in = j->in + j->dict;
-	z.avail_in = (uInt)j->len;
-	z.next_out = j->out;
-	z.avail_out = (uInt)j->outcap;
-	int r = deflate(&z, j->last ? Z_FINISH : Z_SYNC_FLUSH);
-	if ((j->last && r != Z_STREAM_END) || (!j->last && r != Z_OK) ||
-	    z.avail_in)
-		goto out;
-	j->outlen = j->outcap - z.avail_out;
-	j->crc = crc32(0L, j->in + j->dict, (uInt)j->len);
+	size_t n = libdeflate_deflate_compress(w->c, j->in, j->len, j->out,
+	    j->outcap - TAIL);
+	if (!n)
+		return;
+	if (!j->last) {
+		uint64_t hdr, end = (uint64_t)n * 8;
+		if (find_last_block(w, j->out, n, &hdr, &end) || end > n * 8 ||
+		    n * 8 - end > 7)
+			return;
+		j->out[hdr >> 3] &= (unsigned char)~(1u << (hdr & 7));
+		/* An empty stored block: three header bits, all 0, in the
+		 * zero padding after the block if they fit, else in one more
+		 * byte; then LEN 0 and NLEN 0xffff on the byte boundary. */
+		if (n * 8 - end < 3)
+			j->out[n++] = 0;
+		memcpy(j->out + n, "\0\0\xff\xff", 4);
+		n += 4;
+	}
+	j->outlen = n;
+	j->crc = libdeflate_crc32(0, j->in, j->len);
 	j->failed = 0;
-out:
-	deflateEnd(&z);
 }
 
 static void *worker(void *p)
 {
 	struct pgz *g = p;
+	struct wstate *w = calloc(1, sizeof *w);
 
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
@@ -94,12 +156,21 @@ static void *worker(void *p)
 			break;
 		struct job *j = &g->ring[g->next++ % g->nring];
 		pthread_mutex_unlock(&g->mu);
-		compress_job(g->level, j);
+		if (w)
+			compress_job(g->level, w, j);
+		else
+			j->failed = 1;
 		pthread_mutex_lock(&g->mu);
 		j->done = 1;
 		pthread_cond_broadcast(&g->cv_done);
 	}
 	pthread_mutex_unlock(&g->mu);
+	if (w) {
+		libdeflate_free_compressor(w->c);
+		if (w->zinit)
+			inflateEnd(&w->z);
+		free(w);
+	}
 	return NULL;
 }
 
@@ -116,7 +187,7 @@ pgz *pgz_new(int level, int threads, pgz_write_fn write, void *ctx)
 	g->ctx = ctx;
 	g->nring = (size_t)g->nthreads * 2 + 1;
 	g->ring = calloc(g->nring, sizeof *g->ring);
-	g->fill = malloc(DICT + BLOCK);
+	g->fill = malloc(BLOCK);
 	g->crc = crc32(0L, Z_NULL, 0);
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv_work, NULL);
@@ -170,21 +241,16 @@ static int submit(struct pgz *g, int last)
 		return -1;
 	struct job *j = &g->ring[g->tail % g->nring];
 	unsigned char *in = j->in;
-	/* Hand the filled buffer to the job; keep its last 32 KiB. */
+	/* Hand the filled buffer to the job; fill the job's old one next. */
 	j->in = g->fill;
-	j->dict = g->fill_dict;
 	j->len = g->fill_len;
 	j->last = last;
 	j->done = 0;
 	j->failed = 0;
 	j->outlen = 0;
-	if (!in && !(in = malloc(DICT + BLOCK)))
+	if (!in && !(in = malloc(BLOCK)))
 		return -1;
-	size_t keep = g->fill_dict + g->fill_len < DICT ? g->fill_dict +
-	    g->fill_len : DICT;
-	memcpy(in, g->fill + g->fill_dict + g->fill_len - keep, keep);
 	g->fill = in;
-	g->fill_dict = keep;
 	g->fill_len = 0;
 	pthread_mutex_lock(&g->mu);
 	g->tail++;
@@ -204,7 +270,7 @@ int pgz_write(pgz *g, const void *data, size_t len)
 		size_t k = BLOCK - g->fill_len;
 		if (k > len)
 			k = len;
-		memcpy(g->fill + g->fill_dict + g->fill_len, p, k);
+		memcpy(g->fill + g->fill_len, p, k);
 		g->fill_len += k;
 		p += k;
 		len -= k;
