@@ -14,8 +14,10 @@ then answers "In Progress" a few times and Accepted (or Invalid with a
 log naming an unsigned binary), and serves tickets for the TOC digests of
 the packages it accepted (records "2/<1|2>/<hex of 20 bytes>").
 
-Every check and decision is written as one line to stdout ("EVENT ...") for
-the tests to read. The port goes to --port-file once listening.
+Every request ("EVENT request METHOD PATH"), check and decision is written
+as one line to stdout ("EVENT ...") for the tests to read. --invalid-name
+makes the submissions whose name holds a text Invalid, the others as
+--result says (batch tests: several packages, several outcomes). The port goes to --port-file once listening.
 """
 import argparse
 import base64
