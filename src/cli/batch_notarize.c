@@ -135,9 +135,11 @@ void batch_notary_json(json *j, const struct item *it, int staple)
 	json_string(j, "record", sub && r->stapled ? r->record :
 	    it->ns == NS_STAPLED_BEFORE ? it->stapled_before : NULL);
 	json_bool(j, "failed", batch_notary_failed(it, staple));
+	int made = it->st == ST_CONVERTED || it->st == ST_SKIPPED;
 	json_string(j, "error", sub && r->error[0] ? r->error : it->ns ==
-	    NS_REFUSED ? "refused by the notarization pre-flight" : it->ns ==
-	    NS_NONE ? "not converted" : NULL);
+	    NS_REFUSED ? "refused by the notarization pre-flight" : it->ns !=
+	    NS_NONE ? NULL : made ? "not submitted: the run was interrupted" :
+	    "not converted");
 	if (sub && r->log)
 		notary_json_issues(j, r->log);
 	json_end_object(j);

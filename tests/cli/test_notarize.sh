@@ -542,11 +542,20 @@ no_secret_in_argv() {
 	    "$PKGFLAT" notarize $KEYOPTS --wait --staple p.pkg >out.txt 2>err.txt ||
 		fail "notarize under strace failed: $(cat err.txt)"
 	[ "$(grep -c execve trace.txt)" -ge 1 ] || fail "strace saw nothing"
+	# batch --notarize too: its workers and its submitting threads.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -qq -s 100000 -e trace=execve -o btrace.txt \
+	    "$PKGFLAT" batch -q -o out --sign --key "$S/pki/leaf.key" --cert "$S/pki/leaf.pem" \
+	    --chain "$S/pki/chain.pem" --notarize --staple $KEYOPTS_BATCH \
+	    "$S/in/Accepted.pkg" >bout.txt 2>berr.txt ||
+		fail "batch --notarize under strace failed: $(cat berr.txt)"
+	events_have "submitted"
 	key=$(grep -v -- ----- "$S/AuthKey_$KID.p8" | tr -d '\n')
 	for s in "$key" "$(echo "$key" | cut -c1-40)" "eyJ" "Bearer" "ASIA" "AWS4-HMAC"; do
-		hasnt trace.txt "$s"
-		hasnt out.txt "$s"
-		hasnt err.txt "$s"
+		for f in trace.txt out.txt err.txt btrace.txt bout.txt berr.txt \
+		    out/pkgflat-report.json; do
+			hasnt $f "$s"
+		done
 	done
 }
 
