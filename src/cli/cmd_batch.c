@@ -124,8 +124,11 @@ static const char batch_help_tail[] =
 
 static void batch_free(struct batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->items[i].nr)
+			pkgflat_notary_log_free(b->items[i].nr->log);
 		batch_item_free(&b->items[i]);
+	}
 	free(b->items);
 	for (size_t i = 0; i < b->nignored; i++)
 		free(b->ignored[i]);
@@ -134,9 +137,6 @@ static void batch_free(struct batch *b)
 		free(b->state[i].rel);
 	free(b->state);
 	convert_opts_free(&b->co);
-	for (size_t i = 0; b->nres && i < b->n; i++)
-		if (b->items[i].nr)
-			pkgflat_notary_log_free(b->items[i].nr->log);
 	free(b->nres);
 }
 
