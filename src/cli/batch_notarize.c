@@ -100,9 +100,10 @@ char *batch_notary_text(const struct item *it)
 			return batch_xprintf("not submitted: the pre-flight could not "
 			    "read it: %s", it->pf_error);
 		return batch_xprintf("not submitted: the notary service would "
-		    "reject %llu of its %llu binaries (pre-flight)",
+		    "reject %llu of its %llu binar%s (pre-flight)",
 		    (unsigned long long)it->pf_rejected,
-		    (unsigned long long)it->pf_binaries);
+		    (unsigned long long)it->pf_binaries,
+		    it->pf_binaries == 1 ? "y" : "ies");
 	case NS_STAPLED_BEFORE:
 		return batch_xprintf("already stapled (ticket %s)",
 		    it->stapled_before);

@@ -500,6 +500,27 @@ assert a["status"] == "up-to-date" and a["notarization"]["status"] == "stapled-b
 	tail -c $((n + 16)) out/Accepted.pkg | head -c "$n" | cmp - "$tk" || fail "ticket lost"
 }
 
+# batch --wait=SECONDS runs out: the input fails with its id and how to
+# resume in the report; nothing is stapled.
+batch_wait_timeout() {
+	start_mock --polls 1000
+	run 1 "$PKGFLAT" batch -q -o out --sign --key "$S/pki/leaf.key" --cert "$S/pki/leaf.pem" \
+	    --chain "$S/pki/chain.pem" --notarize --staple --wait=1 $KEYOPTS_BATCH \
+	    "$S/in/Accepted.pkg"
+	clean_run
+	id=$(sed -n 's/^EVENT submitted \([^ ]*\) .*/\1/p' events)
+	[ -n "$id" ] || fail "nothing submitted"
+	python3 - out/pkgflat-report.json "$id" <<'PY' || fail "bad report"
+import json, sys
+n = json.load(open(sys.argv[1]))["inputs"][0]["notarization"]
+assert n["id"] == sys.argv[2] and n["status"] == "In Progress", n
+assert n["failed"] is True and n["stapled"] is False, n
+assert "notarize --status %s --wait' resumes" % sys.argv[2] in n["error"], n
+PY
+	sum=$(sha256sum out/Accepted.pkg | cut -c1-64)
+	events_have "submitted $id $sum Accepted.pkg"
+}
+
 # Without --notarize a rejection is a warning, not a failure; the
 # pre-flight goes with --no-preflight; usage errors send nothing.
 batch_preflight() {
@@ -574,5 +595,6 @@ no_secret_in_argv() {
 [ -z "${ONLY:-}" ] || [ "$ONLY" = bad_usage ] && t notarize_bad_usage bad_usage
 [ -z "${ONLY:-}" ] || [ "$ONLY" = preflight ] && t notarize_preflight preflight
 [ -z "${ONLY:-}" ] || [ "$ONLY" = batch_notarize ] && t notarize_batch batch_notarize
+[ -z "${ONLY:-}" ] || [ "$ONLY" = batch_wait_timeout ] && t notarize_batch_wait_timeout batch_wait_timeout
 [ -z "${ONLY:-}" ] || [ "$ONLY" = batch_preflight ] && t notarize_batch_preflight batch_preflight
 [ -z "${ONLY:-}" ] || [ "$ONLY" = no_secret_in_argv ] && t notarize_no_secret_in_argv no_secret_in_argv
