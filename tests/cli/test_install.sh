@@ -13,10 +13,12 @@ install_and_link() {
 	export PKG_CONFIG_PATH="$d/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$d"
 	cflags=$(pkg-config --cflags pkgflat) || fail "pkg-config cannot find pkgflat"
 	grep -qx 'prefix=/usr' "$d/usr/lib/pkgconfig/pkgflat.pc" || fail "pkgflat.pc does not name PREFIX"
-	# The public header stands alone, in C and in strict C11.
+	# The public header stands alone, in C and in strict C11. Static: the
+	# archive, then what pkgflat.pc says it needs (Libs.private too: -lbz2).
 	cc -std=c11 -Wall -Wextra -Werror ${TEST_CFLAGS:-} $cflags -o static \
 	    "$ROOT/tests/cli/example/list.c" "$d/usr/lib/libpkgflat.a" \
-	    $(pkg-config --libs $(pkg-config --print-requires-private pkgflat)) ||
+	    $(pkg-config --libs $(pkg-config --print-requires-private pkgflat)) \
+	    $(sed -n 's/^Libs.private: //p' "$d/usr/lib/pkgconfig/pkgflat.pc") ||
 		fail "static link failed"
 	cc -std=c11 -Wall -Werror ${TEST_CFLAGS:-} $cflags -o shared \
 	    "$ROOT/tests/cli/example/list.c" -L"$d/usr/lib" $(pkg-config --libs pkgflat) ||
