@@ -16,7 +16,7 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 		--progress --no-progress -h --help" ;;
 	staple) echo "--ticket --remove --fetch --ticket-wait --ticket-url --ca-file -v --verbose
 		-q --quiet" ;;
-	notarize) echo "--wait --staple --status --log --history --json --ticket-wait --key
+	notarize) echo "--wait --staple --status --log --history --json --no-preflight --ticket-wait --key
 		--key-id --issuer --api-key-file --notary-url --s3-url --ticket-url --ca-file
 		-h --help" ;;
 	diff) echo "--map --ignore --only --ownership --max --json --select --html -v --verbose -q --quiet
@@ -24,7 +24,8 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	verify | check-signature) echo "--ca --ca-only --at --allow-unsigned --signature-only --notarization
 		--json -v --verbose -q --quiet --progress --no-progress -h --help" ;;
 	batch) echo "-o --output -j --jobs --threads --force --force-sign --junit --progress
-		--no-progress --html -v --verbose -q --quiet -h --help --ownership --min-os --title
+		--no-progress --html --no-preflight --notarize --staple --wait --notary-key --key-id
+		--issuer --api-key-file -v --verbose -q --quiet -h --help --ownership --min-os --title
 		--identifier --arch --toc-checksum --sign --identity --check --max-image-size" ;;
 	expand) echo "--full -h --help" ;;
 	flatten) echo "--ownership --toc-checksum --sign --identity --p12 --key --cert --chain --pass --force
@@ -58,6 +59,7 @@ _pkgflat() {
 	--key)
 		if [[ $cmd == notarize ]]; then _filedir p8; else _filedir 'pem|crt|cer|der|key'; fi
 		return ;;
+	--notary-key) _filedir p8; return ;;
 	--cert | --chain | --ca | --ca-only | --ca-file) _filedir 'pem|crt|cer|der|key'; return ;;
 	--api-key-file) _filedir json; return ;;
 	--report | --junit | --ticket | --html) _filedir; return ;;

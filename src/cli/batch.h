@@ -19,6 +19,17 @@ enum item_status { ST_PENDING = 0, ST_RUNNING, ST_CONVERTED, ST_SKIPPED,
 
 extern const char *const batch_status_names[];
 
+/* One binary the notary service would reject. */
+struct pf_reject {
+	char *component, *path, *archs, *text;
+	unsigned int reasons;   /* enum pkgflat_notary_reason bits */
+};
+
+enum notary_state { NS_NONE = 0, /* not asked, or the input did not convert */
+	NS_REFUSED,           /* the pre-flight found binaries to reject */
+	NS_STAPLED_BEFORE,    /* up to date and already stapled */
+	NS_SUBMITTED };
+
 struct item {
 	char *input;          /* as found: "dir/zips/Foo.zip" */
 	char *member;         /* the bundle inside the archive, or NULL */
@@ -39,7 +50,18 @@ struct item {
 	size_t nwarnings;
 	char **mappings;      /* the conversion's decisions, one line each */
 	size_t nmappings;
+	/* The notarization pre-flight of the output (the worker's record). */
+	int pf_run;           /* it ran (and pf_error says if it could not read) */
+	uint64_t pf_binaries, pf_rejected;
+	char *pf_team, *pf_error;
+	struct pf_reject *pf_rejects;
+	size_t npf_rejects;
+	/* batch --notarize: what became of it (batch_notarize.c). */
+	enum notary_state ns;
+	struct notarize_result *nr; /* NS_SUBMITTED: the submission */
+	char stapled_before[64];    /* NS_STAPLED_BEFORE: the ticket's record */
 };
+
 
 struct state_entry {
 	char *rel;
@@ -55,6 +77,10 @@ struct batch {
 	char **ignored;       /* path, reason, path, reason, ... */
 	size_t nignored;
 	struct state_entry *state;
+	/* The pre-flight (unless --no-preflight) and --notarize. */
+	int preflight, notarize, staple, wait_limit;
+	pkgflat_notary_key key;
+	struct notarize_result *nres;
 	size_t nstate;
 	struct convert_opts co;
 	char opt_sha[65];
@@ -113,6 +139,17 @@ void batch_on_signal(int sig);
 void batch_run_all(struct batch *b);
 extern volatile sig_atomic_t batch_stop_signal;
 extern int batch_wake_fd[2];
+
+/* --notarize: submit every output that may go, wait, staple, and remember
+ * the stapled digests (batch_notarize.c); an exit code. */
+int batch_notarize(struct batch *b);
+/* Not converted, refused by the pre-flight, or not accepted (and stapled
+ * when asked): the input fails. */
+int batch_notary_failed(const struct item *it, int staple);
+/* One line on what became of its notarization, or NULL (not asked). */
+char *batch_notary_text(const struct item *it);
+/* Its "notarization" object of the JSON report. */
+void batch_notary_json(json *j, const struct item *it, int staple);
 
 /* Reports (batch_report.c) */
 int batch_write_junit(struct batch *b);

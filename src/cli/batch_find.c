@@ -66,6 +66,15 @@ void batch_item_free(struct item *it)
 	for (size_t k = 0; k < it->nmappings; k++)
 		free(it->mappings[k]);
 	free(it->mappings);
+	free(it->pf_team);
+	free(it->pf_error);
+	for (size_t k = 0; k < it->npf_rejects; k++) {
+		free(it->pf_rejects[k].component);
+		free(it->pf_rejects[k].path);
+		free(it->pf_rejects[k].archs);
+		free(it->pf_rejects[k].text);
+	}
+	free(it->pf_rejects);
 }
 
 static void add_item(struct batch *b, const char *input, const char *member,

@@ -50,6 +50,62 @@ static void test_hooks(const struct item *it)
 	}
 }
 
+/* Tabs cannot be told from the record's separators: spaces instead. */
+static char *untabbed(const char *s)
+{
+	char *d = batch_xstrdup(s);
+
+	for (char *q = d; *q; q++)
+		if (*q == '\t')
+			*q = ' ';
+	return d;
+}
+
+/* The notarization pre-flight of an output, into the record: the counts,
+ * each binary it would reject ("preflight-reject COMPONENT\tPATH\tARCHS\t
+ * REASON-BITS\tTEXT"), each also a warning, or why it could not run. */
+static void preflight_record(FILE *f, const char *out)
+{
+	pkgflat_binaries *bs = NULL;
+	pkgflat_error err;
+	char text[2048];
+
+	pkgflat_error_clear(&err);
+	if (pkgflat_notary_preflight(out, &bs, &err)) {
+		pkgflat_error_text(&err, text, sizeof text);
+		rec_put(f, "preflight-error", text);
+		char *w = batch_xprintf("notarization pre-flight: %s", text);
+		rec_put(f, "warning", w);
+		free(w);
+		return;
+	}
+	fprintf(f, "preflight-binaries %zu\npreflight-rejected %zu\n",
+	    pkgflat_binaries_count(bs), pkgflat_binaries_rejected(bs));
+	if (pkgflat_binaries_team(bs))
+		rec_put(f, "preflight-team", pkgflat_binaries_team(bs));
+	for (size_t i = 0; i < pkgflat_binaries_count(bs); i++) {
+		const pkgflat_binary *bin = pkgflat_binaries_get(bs, i);
+		if (!bin->notary)
+			continue;
+		pkgflat_binary_notary_text(bin, text, sizeof text);
+		char *c = untabbed(bin->component ? bin->component : "");
+		char *p = untabbed(bin->path), *t = untabbed(text);
+		char *line = batch_xprintf("%s\t%s\t%s\t%u\t%s", c, p, bin->archs,
+		    bin->notary, t);
+		rec_put(f, "preflight-reject", line);
+		free(line);
+		line = batch_xprintf("notarization pre-flight: %s %s%s%s%s: %s", c, p,
+		    bin->archs[0] ? " (" : "", bin->archs, bin->archs[0] ? ")" : "",
+		    t);
+		rec_put(f, "warning", line);
+		free(line);
+		free(c);
+		free(p);
+		free(t);
+	}
+	pkgflat_binaries_free(bs);
+}
+
 void batch_worker(struct batch *b, struct item *it, const char *record)
 {
 	pkgflat_error err;
@@ -108,6 +164,8 @@ void batch_worker(struct batch *b, struct item *it, const char *record)
 failed:
 	pkgflat_error_text(&err, text, sizeof text);
 done:
+	if (b->preflight && strcmp(status, "failed"))
+		preflight_record(f, it->out);
 	rec_put(f, "status", status);
 	rec_put(f, "in", in);
 	fprintf(f, "in-bytes %llu\n", (unsigned long long)in_bytes);
@@ -118,6 +176,38 @@ done:
 	pkgflat_convert_result_free(res);
 	pkgflat_package_free(pkg);
 	_exit(fclose(f) == 0 ? EXIT_OK : EXIT_ERROR);
+}
+
+/* A "preflight-KEY VALUE" line of the record. */
+static void read_preflight(struct item *it, const char *key, char *v)
+{
+	it->pf_run = 1;
+	if (!strcmp(key, "binaries"))
+		it->pf_binaries = strtoull(v, NULL, 10);
+	else if (!strcmp(key, "rejected"))
+		it->pf_rejected = strtoull(v, NULL, 10);
+	else if (!strcmp(key, "team")) {
+		free(it->pf_team);
+		it->pf_team = batch_xstrdup(v);
+	} else if (!strcmp(key, "error")) {
+		free(it->pf_error);
+		it->pf_error = batch_xstrdup(v);
+	} else if (!strcmp(key, "reject")) {
+		char *f[5];
+		for (int i = 0; i < 5; i++) {
+			f[i] = v;
+			v = i < 4 ? strchr(v, '\t') : NULL;
+			if (i < 4 && !v)
+				return; /* not what the worker writes */
+			if (v)
+				*v++ = '\0';
+		}
+		it->pf_rejects = batch_xrealloc(it->pf_rejects,
+		    (it->npf_rejects + 1) * sizeof *it->pf_rejects);
+		it->pf_rejects[it->npf_rejects++] = (struct pf_reject){
+			batch_xstrdup(f[0]), batch_xstrdup(f[1]), batch_xstrdup(f[2]),
+			batch_xstrdup(f[4]), (unsigned int)strtoul(f[3], NULL, 10) };
+	}
 }
 
 /* The record a worker left; 0 when it was complete. */
@@ -159,6 +249,8 @@ int batch_read_record(struct item *it, const char *record)
 			it->warnings = batch_xrealloc(it->warnings, (it->nwarnings + 1) *
 			    sizeof *it->warnings);
 			it->warnings[it->nwarnings++] = batch_xstrdup(v);
+		} else if (!strncmp(line, "preflight-", 10)) {
+			read_preflight(it, line + 10, v);
 		} else if (!strcmp(line, "mapping")) {
 			it->mappings = batch_xrealloc(it->mappings, (it->nmappings + 1) *
 			    sizeof *it->mappings);

@@ -147,6 +147,17 @@ static void notary_lines(const pkgflat_binaries *bs)
 	}
 }
 
+void binaries_notary_text(const pkgflat_binaries *bs)
+{
+	size_t n = pkgflat_binaries_count(bs), bad = pkgflat_binaries_rejected(bs);
+	const char *team = pkgflat_binaries_team(bs);
+
+	notary_lines(bs);
+	printf("notarization: %zu binar%s, %zu would be rejected%s%s%s\n", n,
+	    n == 1 ? "y" : "ies", bad, team ? " (installer team " : "",
+	    team ? team : "", team ? ")" : "");
+}
+
 int verify_notarization(const char *path, int as_json, int quiet)
 {
 	pkgflat_binaries *bs = NULL;
@@ -155,7 +166,7 @@ int verify_notarization(const char *path, int as_json, int quiet)
 	pkgflat_error_clear(&err);
 	if (pkgflat_notary_preflight(path, &bs, &err))
 		return report_error(&err);
-	size_t n = pkgflat_binaries_count(bs), bad = pkgflat_binaries_rejected(bs);
+	size_t bad = pkgflat_binaries_rejected(bs);
 	if (as_json && !quiet) {
 		json j = { .f = stdout };
 		json_begin_object(&j, NULL);
@@ -163,14 +174,8 @@ int verify_notarization(const char *path, int as_json, int quiet)
 		binaries_json_notarization(&j, bs);
 		json_end_object(&j);
 		json_finish(&j);
-	} else if (!quiet) {
-		notary_lines(bs);
-		printf("notarization: %zu binar%s, %zu would be rejected%s%s%s\n", n,
-		    n == 1 ? "y" : "ies", bad, pkgflat_binaries_team(bs) ?
-		    " (installer team " : "", pkgflat_binaries_team(bs) ?
-		    pkgflat_binaries_team(bs) : "", pkgflat_binaries_team(bs) ?
-		    ")" : "");
-	}
+	} else if (!quiet)
+		binaries_notary_text(bs);
 	pkgflat_binaries_free(bs);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: cannot write output\n", progname);

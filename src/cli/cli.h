@@ -43,6 +43,12 @@ int cmd_notarize(int argc, char **argv);
 /* The notary service's endpoints and tuning from the environment
  * (PKGFLAT_NOTARY_URL, ...), progress printed on stderr (cmd_notarize.c). */
 void notary_config_defaults(pkgflat_notary_config *c);
+/* The API key from PKGFLAT_NOTARY_KEY, _KEY_ID, _ISSUER and
+ * _API_KEY_FILE (cmd_notarize.c). */
+void notary_key_from_env(pkgflat_notary_key *k);
+/* A whole number of seconds (1 to a week) for cmd's option opt, or a usage
+ * error (cmd_notarize.c). */
+int seconds_arg(const char *cmd, const char *opt, const char *v, int *out);
 /* What became of one package of notarize_many(). */
 struct notarize_result {
 	char id[128];         /* empty when the submission failed */
@@ -52,6 +58,8 @@ struct notarize_result {
 	int stapled;
 	int exit;             /* EXIT_OK, EXIT_NEGATIVE (Invalid, Rejected), ... */
 	char error[600];      /* what went wrong, when something did */
+	pkgflat_notary_log *log; /* Invalid or Rejected: the developer log
+	                            (pkgflat_notary_log_free() it) */
 };
 /* Submit the n packages, jobs at a time, then wait for all of them together
  * (at most wait_limit seconds, 0: no limit; Ctrl-C stops the wait) and
@@ -210,6 +218,12 @@ void binaries_json_component(json *j, const pkgflat_binaries *bs,
     const char *component);
 void binaries_json_notarization(json *j, const pkgflat_binaries *bs);
 int verify_notarization(const char *path, int as_json, int quiet);
+/* verify --notarization's text: a line per binary the notary service would
+ * reject, then the count (binaries_out.c; notarize prints it too). */
+void binaries_notary_text(const pkgflat_binaries *bs);
+/* A developer log's summary and issues into JSON, as notarize --json
+ * writes them (cmd_notarize.c). */
+void notary_json_issues(json *j, const pkgflat_notary_log *log);
 
 /* The progress line (progress.c). mode: -1 on a terminal only (the
  * default), 0 never (--no-progress), 1 always (--progress). */
@@ -295,6 +309,8 @@ struct html_input {
 	size_t nwarnings;
 	const char *const *mappings;   /* decisions, one line each */
 	size_t nmappings;
+	const char *notary;            /* batch --notarize: what became of it */
+	int notary_failed;
 };
 int html_batch_write(const char *path, const char *outdir,
     const struct html_input *rows, size_t n);

@@ -43,6 +43,22 @@ static const char batch_help[] =
     "input its status (converted, up-to-date, failed, interrupted), output,\n"
     "SHA-256 of input and output, duration, warnings and error.\n"
     "\n"
+    "Each output then goes through the notarization pre-flight ('pkgflat\n"
+    "verify --notarization'): the report records its binaries and every one\n"
+    "Apple's notary service would reject, with the reasons, each also a\n"
+    "warning (legacy packages are full of unsigned binaries: without\n"
+    "--notarize, no input fails for it). With --notarize, an output the\n"
+    "pre-flight refuses is not submitted and its input fails; the others\n"
+    "are submitted, waited for and, with --staple, stapled; the submission\n"
+    "id, status, ticket and, when Invalid or Rejected, the developer log's\n"
+    "issues go into the JSON and JUnit reports. The service's address comes\n"
+    "from the environment as for 'pkgflat notarize' (PKGFLAT_NOTARY_URL, ...).\n"
+    "A stapled output is recorded as up to date: the next run neither\n"
+    "converts nor submits it again.\n"
+    "\n";
+
+/* In parts: C11 compilers need take no longer string. */
+static const char batch_help_options[] =
     "options:\n"
     "  -o, --output OUTDIR      where the flat packages go (created if needed)\n"
     "  -j, --jobs N             convert N inputs at a time (default: one per\n"
@@ -63,10 +79,27 @@ static const char batch_help[] =
     "                           input; tty: the status line, which counts the\n"
     "                           bytes workers have in flight\n"
     "  --no-progress            neither: only errors and the summary\n"
+    "  --no-preflight           skip the notarization pre-flight\n"
+    "  --notarize               after converting (and signing: --sign is\n"
+    "                           needed), submit every output the pre-flight\n"
+    "                           lets through to Apple's notary service, all\n"
+    "                           at once, and wait for them together\n"
+    "  --staple                 staple the ticket to every accepted output\n"
+    "  --wait=SECONDS           wait at most this long for the notary service\n"
+    "                           (default: until every submission is done)\n"
+    "  --notary-key FILE        the App Store Connect API key, AuthKey_ID.p8\n"
+    "                           ('pkgflat notarize --key': here --key is the\n"
+    "                           signing key) (PKGFLAT_NOTARY_KEY)\n"
+    "  --key-id ID              its key id (PKGFLAT_NOTARY_KEY_ID)\n"
+    "  --issuer UUID            the issuer id (PKGFLAT_NOTARY_ISSUER)\n"
+    "  --api-key-file FILE      all three as rcodesign's JSON key file\n"
+    "                           (PKGFLAT_NOTARY_API_KEY_FILE)\n"
     "  -v, --verbose            the line per input, and each input's warnings\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -h, --help               show this help\n"
-    "\n"
+    "\n";
+
+static const char batch_help_tail[] =
     "conversion options, applied to every input (see 'pkgflat convert'):\n"
     "%s"  /* convert_options_help */
     "\n"
@@ -81,14 +114,21 @@ static const char batch_help[] =
     "inside an input bundle; an output that would replace an input, or\n"
     "--junit naming one, is refused before any work (exit 2).\n"
     "\n"
-    "exit status: 0 every input converted or up to date, 1 some failed or\n"
-    "the run was interrupted, 2 usage error, 3 the run could not start (no\n"
-    "inputs, OUTDIR not usable)\n";
+    "exit status: 0 every input converted or up to date (with --notarize:\n"
+    "and accepted, and stapled with --staple), 1 some failed (with\n"
+    "--notarize: also refused by the pre-flight, Invalid, Rejected, still in\n"
+    "progress after --wait, or the service unreachable) or the run was\n"
+    "interrupted, 2 usage error (--notarize without --sign, --staple or\n"
+    "--wait without --notarize, an API key missing or incomplete), 3 the\n"
+    "run could not start (no inputs, OUTDIR not usable)\n";
 
 static void batch_free(struct batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->items[i].nr)
+			pkgflat_notary_log_free(b->items[i].nr->log);
 		batch_item_free(&b->items[i]);
+	}
 	free(b->items);
 	for (size_t i = 0; i < b->nignored; i++)
 		free(b->ignored[i]);
@@ -97,6 +137,7 @@ static void batch_free(struct batch *b)
 		free(b->state[i].rel);
 	free(b->state);
 	convert_opts_free(&b->co);
+	free(b->nres);
 }
 
 static int parse_jobs(const char *s, int *out)
@@ -111,7 +152,33 @@ static int parse_jobs(const char *s, int *out)
 }
 
 enum { OPT_FORCE = 256, OPT_JUNIT, OPT_PROGRESS, OPT_THREADS, OPT_HTML,
-	OPT_NO_PROGRESS };
+	OPT_NO_PROGRESS, OPT_NOPRE, OPT_NOTARIZE, OPT_STAPLE, OPT_WAIT, OPT_NKEY,
+	OPT_KEYID, OPT_ISSUER, OPT_APIKEY };
+
+/* After the options: --notarize goes with --sign, its own options with it,
+ * and the API key is loaded now (not after an hour of converting). */
+static int notarize_ready(struct batch *b, int given)
+{
+	pkgflat_notary_config cfg;
+	pkgflat_notary *n = NULL;
+	pkgflat_error err;
+
+	if (!b->notarize) {
+		if (given)
+			return usage_error("batch", "--staple, --wait and the API key "
+			    "options go with --notarize");
+		return EXIT_OK;
+	}
+	if (!b->co.sign)
+		return usage_error("batch", "--notarize needs --sign: Apple's "
+		    "notary service takes signed packages only");
+	notary_config_defaults(&cfg);
+	pkgflat_error_clear(&err);
+	if (pkgflat_notary_open(&cfg, &b->key, &n, &err))
+		return report_error(&err);
+	pkgflat_notary_free(n);
+	return EXIT_OK;
+}
 
 int cmd_batch(int argc, char **argv)
 {
@@ -127,13 +194,21 @@ int cmd_batch(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-preflight", no_argument, NULL, OPT_NOPRE },
+		{ "notarize", no_argument, NULL, OPT_NOTARIZE },
+		{ "staple", no_argument, NULL, OPT_STAPLE },
+		{ "wait", optional_argument, NULL, OPT_WAIT },
+		{ "notary-key", required_argument, NULL, OPT_NKEY },
+		{ "key-id", required_argument, NULL, OPT_KEYID },
+		{ "issuer", required_argument, NULL, OPT_ISSUER },
+		{ "api-key-file", required_argument, NULL, OPT_APIKEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct option *opts = options_table(own);
 	struct batch b = { 0 };
 	const char *progress = "auto";
-	int c, rc = EXIT_OK;
+	int c, rc = EXIT_OK, notary_given = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	struct stat sb;
 
@@ -143,6 +218,8 @@ int cmd_batch(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	b.jobs = cores < 1 ? 1 : (int)cores;
+	b.preflight = 1;
+	notary_key_from_env(&b.key);
 	optind = 1;
 	opterr = 0;
 	while ((c = next_option("batch", argc, argv, ":o:j:vqh", opts, &b.co, &rc)) != -1) {
@@ -169,9 +246,37 @@ int cmd_batch(int argc, char **argv)
 		case OPT_PROGRESS: progress = optarg; break;
 		case OPT_NO_PROGRESS: progress = "none"; break;
 		case OPT_HTML: b.html = optarg; break;
+		case OPT_NOPRE: b.preflight = 0; break;
+		case OPT_NOTARIZE: b.notarize = 1; break;
+		case OPT_STAPLE: b.staple = notary_given = 1; break;
+		case OPT_WAIT:
+			notary_given = 1;
+			if (optarg && seconds_arg("batch", "--wait", optarg,
+			    &b.wait_limit)) {
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		/* A key given one way replaces the environment's other way. */
+		case OPT_NKEY:
+			b.key.key_file = optarg;
+			b.key.api_key_file = NULL;
+			notary_given = 1;
+			break;
+		case OPT_KEYID: b.key.key_id = optarg; notary_given = 1; break;
+		case OPT_ISSUER: b.key.issuer = optarg; notary_given = 1; break;
+		case OPT_APIKEY:
+			b.key.api_key_file = optarg;
+			b.key.key_file = NULL;
+			notary_given = 1;
+			break;
 		case 'v': b.verbose = 1; b.quiet = 0; break;
 		case 'q': b.quiet = 1; b.verbose = 0; break;
-		case 'h': printf(batch_help, convert_options_help); goto out;
+		case 'h':
+			fputs(batch_help, stdout);
+			fputs(batch_help_options, stdout);
+			printf(batch_help_tail, convert_options_help);
+			goto out;
 		default: rc = option_error_table("batch", c, argv, opts); goto out;
 		}
 	}
@@ -189,7 +294,8 @@ int cmd_batch(int argc, char **argv)
 		rc = usage_error("batch", "no input named");
 		goto out;
 	}
-	if ((rc = convert_opts_finish("batch", &b.co)))
+	if ((rc = convert_opts_finish("batch", &b.co)) ||
+	    (rc = notarize_ready(&b, notary_given)))
 		goto out;
 	b.tty = !strcmp(progress, "tty") ||
 	    (!strcmp(progress, "auto") && isatty(STDERR_FILENO));
@@ -282,6 +388,12 @@ int cmd_batch(int argc, char **argv)
 	rmdir(b.tmpdir);
 
 	inflight_close(&b.fl);
+	/* Interrupted: the conversions are to be finished first. */
+	if (b.notarize && !batch_stop_signal)
+		batch_notarize(&b);
+	size_t notary_failed = 0;
+	for (size_t i = 0; b.notarize && i < b.n; i++)
+		notary_failed += batch_notary_failed(&b.items[i], b.staple);
 	rc = batch_write_report(&b);
 	if (b.junit && batch_write_junit(&b))
 		rc = EXIT_ERROR;
@@ -295,11 +407,13 @@ int cmd_batch(int argc, char **argv)
 		if (b.done < b.n)
 			fprintf(stderr, ", %zu interrupted (run again to finish)",
 			    b.n - b.done);
+		if (b.notarize && !batch_stop_signal)
+			fprintf(stderr, "; notarization: %zu failed", notary_failed);
 		fprintf(stderr, "; report: %s/%s\n", b.outdir, REPORT_NAME);
 	} else if (b.done < b.n)
 		fprintf(stderr, "%s batch: interrupted; run again to finish\n",
 		    progname);
-	if (!rc && (b.failed || b.done < b.n))
+	if (!rc && (b.failed || b.done < b.n || notary_failed))
 		rc = EXIT_NEGATIVE;
 out:
 	batch_free(&b);

@@ -19,6 +19,10 @@ static const char notarize_help[] =
     "Rejected the developer log's issues are printed. With --staple, fetch\n"
     "the ticket (asking again while Apple publishes it), staple it to PKG and\n"
     "check the result. A package changed since it was submitted is refused.\n"
+    "Before anything is sent, the notarization pre-flight ('pkgflat verify\n"
+    "--notarization') reads every Mach-O binary in PKG: when the service\n"
+    "would reject one, it is named with its reasons, nothing is submitted and\n"
+    "the exit status is 1.\n"
     "Ctrl-C while waiting leaves the submission running at Apple and says how\n"
     "to resume: 'pkgflat notarize --status ID --wait [--staple PKG]'.\n"
     "\n"
@@ -29,6 +33,7 @@ static const char notarize_help[] =
     "  --log ID           print a submission's developer log\n"
     "  --history          list the team's recent submissions\n"
     "  --json             print the result as JSON (the log: as Apple wrote it)\n"
+    "  --no-preflight     submit without the Mach-O pre-flight\n"
     "  --ticket-wait=SECONDS  how long a ticket may take to appear (300)\n"
     "  -h, --help         show the options\n"
     "\n"
@@ -48,7 +53,8 @@ static const char notarize_help[] =
     "                     (PKGFLAT_CA_FILE)\n"
     "\n"
     "exit status: 0 accepted (stapled when asked), or submitted without\n"
-    "--wait, or a status/log/history printed; 1 Invalid or Rejected; 2 usage\n"
+    "--wait, or a status/log/history printed; 1 Invalid or Rejected, or\n"
+    "refused by the pre-flight (nothing submitted); 2 usage\n"
     "error; 3 any other error, including a --wait that ran out of time or was\n"
     "interrupted (the id is printed: the submission goes on), a key the\n"
     "service refuses, an unreachable service, no ticket published in time,\n"
@@ -65,7 +71,7 @@ static void on_signal(int sig)
 struct notarize_opts {
 	pkgflat_notary_config cfg;
 	pkgflat_notary_key key;
-	int wait, wait_limit, staple, json, history, ticket_wait;
+	int wait, wait_limit, staple, json, history, ticket_wait, no_preflight;
 	const char *status_id, *log_id;
 };
 
@@ -85,34 +91,42 @@ static unsigned long env_num(const char *name)
 static void on_event(void *ctx, enum pkgflat_notary_event what,
     const char *text)
 {
-	(void)ctx;
+	/* notarize_many() says which package: a pointer to its path. */
+	const char *const *current = ctx;
+
+	flockfile(stderr); /* one line at a time from the submitting threads */
+	if (current && *current) {
+		fprintf(stderr, "%s notarize: ", progname);
+		print_text(stderr, *current);
+		fputs(": ", stderr);
+	} else
+		fprintf(stderr, "%s notarize: ", progname);
 	switch (what) {
 	case PKGFLAT_NOTARY_SUBMITTED:
-		fprintf(stderr, "%s notarize: submission id %s; uploading\n",
-		    progname, text);
+		fprintf(stderr, "submission id %s; uploading\n", text);
 		break;
 	case PKGFLAT_NOTARY_UPLOADED:
-		fprintf(stderr, "%s notarize: uploaded %s\n", progname, text);
+		fprintf(stderr, "uploaded %s\n", text);
 		break;
 	case PKGFLAT_NOTARY_RETRY:
-		fprintf(stderr, "%s notarize: retrying after: ", progname);
+		fputs("retrying after: ", stderr);
 		print_text(stderr, text);
 		fputc('\n', stderr);
 		break;
 	case PKGFLAT_NOTARY_STATUS:
-		fprintf(stderr, "%s notarize: status: ", progname);
+		fputs("status: ", stderr);
 		print_text(stderr, text);
 		fputc('\n', stderr);
 		break;
 	case PKGFLAT_NOTARY_TOKEN_RENEWED:
-		fprintf(stderr, "%s notarize: API token renewed\n", progname);
+		fputs("API token renewed\n", stderr);
 		break;
 	case PKGFLAT_NOTARY_TICKET_WAIT:
-		fprintf(stderr, "%s notarize: ticket %s not published yet\n",
-		    progname, text);
+		fprintf(stderr, "ticket %s not published yet\n", text);
 		break;
 	}
 	fflush(stderr);
+	funlockfile(stderr);
 }
 
 /* Service endpoints and tuning from the environment (options override). */
@@ -133,16 +147,24 @@ void notary_config_defaults(pkgflat_notary_config *c)
 }
 
 /* "--wait=SECONDS" and the like: a whole number of seconds, at least 1. */
-static int seconds_arg(const char *opt, const char *v, int *out)
+int seconds_arg(const char *cmd, const char *opt, const char *v, int *out)
 {
 	char *end;
 	long n = strtol(v, &end, 10);
 
 	if (!*v || *end || n < 1 || n > 7 * 24 * 3600)
-		return usage_error("notarize", "%s wants a number of seconds "
+		return usage_error(cmd, "%s wants a number of seconds "
 		    "(1 to 604800), not '%s'", opt, v);
 	*out = (int)n;
 	return 0;
+}
+
+void notary_key_from_env(pkgflat_notary_key *k)
+{
+	k->key_file = env("PKGFLAT_NOTARY_KEY");
+	k->key_id = env("PKGFLAT_NOTARY_KEY_ID");
+	k->issuer = env("PKGFLAT_NOTARY_ISSUER");
+	k->api_key_file = env("PKGFLAT_NOTARY_API_KEY_FILE");
 }
 
 static void print_issues(const pkgflat_notary_log *log)
@@ -179,7 +201,7 @@ static void print_issues(const pkgflat_notary_log *log)
 	}
 }
 
-static void json_issues(json *j, const pkgflat_notary_log *log)
+void notary_json_issues(json *j, const pkgflat_notary_log *log)
 {
 	json_string(j, "summary", pkgflat_notary_log_field(log, "statusSummary"));
 	json_begin_array(j, "issues");
@@ -257,6 +279,39 @@ static int show_log(pkgflat_notary *n, const char *id, int as_json)
 	return EXIT_OK;
 }
 
+/* The Mach-O pre-flight before a submission: EXIT_OK when the notary
+ * service would take every binary; else each one is named as verify
+ * --notarization names it (or the JSON says so) and EXIT_NEGATIVE. */
+static int preflight(const char *pkg, int as_json)
+{
+	pkgflat_binaries *bs = NULL;
+	pkgflat_error err;
+
+	pkgflat_error_clear(&err);
+	if (pkgflat_notary_preflight(pkg, &bs, &err))
+		return report_error(&err);
+	size_t bad = pkgflat_binaries_rejected(bs);
+	if (bad && as_json) {
+		json j = { stdout, 0, { 0 } };
+		json_begin_object(&j, NULL);
+		json_string(&j, "package", pkg);
+		json_bool(&j, "submitted", 0);
+		binaries_json_notarization(&j, bs);
+		json_end_object(&j);
+		json_finish(&j);
+	} else if (bad)
+		binaries_notary_text(bs);
+	if (bad) {
+		fprintf(stderr, "%s notarize: ", progname);
+		print_text(stderr, pkg);
+		fprintf(stderr, ": the notary service would reject %zu binar%s; "
+		    "nothing submitted (--no-preflight submits anyway)\n", bad,
+		    bad == 1 ? "y" : "ies");
+	}
+	pkgflat_binaries_free(bs);
+	return bad ? EXIT_NEGATIVE : EXIT_OK;
+}
+
 /* Submit (or take an existing id), wait, print, staple. */
 static int run(pkgflat_notary *n, struct notarize_opts *o, const char *pkg)
 {
@@ -273,6 +328,8 @@ static int run(pkgflat_notary *n, struct notarize_opts *o, const char *pkg)
 		if (pkgflat_notary_status(n, o->status_id, &sub, &err))
 			return report_error(&err);
 	} else {
+		if (!o->no_preflight && (rc = preflight(pkg, o->json)))
+			return rc;
 		if (pkgflat_notary_submit(n, pkg, &sub, &err))
 			return report_error(&err);
 		sha = sub.sha256;
@@ -329,7 +386,7 @@ static int run(pkgflat_notary *n, struct notarize_opts *o, const char *pkg)
 		json_string(&j, "record", record[0] ? record : NULL);
 		json_bool(&j, "stapled", stapled);
 		if (log && rc == EXIT_NEGATIVE)
-			json_issues(&j, log);
+			notary_json_issues(&j, log);
 		json_end_object(&j);
 		json_finish(&j);
 	} else {
@@ -359,7 +416,8 @@ static int run(pkgflat_notary *n, struct notarize_opts *o, const char *pkg)
 int cmd_notarize(int argc, char **argv)
 {
 	enum { O_KEYID = 256, O_ISSUER, O_APIKEY, O_URL, O_S3, O_TICKET, O_CA,
-	    O_TWAIT, O_STATUS, O_LOG, O_HISTORY, O_JSON, O_STAPLE, O_WAIT };
+	    O_TWAIT, O_STATUS, O_LOG, O_HISTORY, O_JSON, O_STAPLE, O_WAIT,
+	    O_NOPRE };
 	static const struct option opts[] = {
 		{ "wait", optional_argument, NULL, O_WAIT },
 		{ "staple", no_argument, NULL, O_STAPLE },
@@ -367,6 +425,7 @@ int cmd_notarize(int argc, char **argv)
 		{ "log", required_argument, NULL, O_LOG },
 		{ "history", no_argument, NULL, O_HISTORY },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "no-preflight", no_argument, NULL, O_NOPRE },
 		{ "ticket-wait", required_argument, NULL, O_TWAIT },
 		{ "key", required_argument, NULL, 'k' },
 		{ "key-id", required_argument, NULL, O_KEYID },
@@ -388,17 +447,14 @@ int cmd_notarize(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	notary_config_defaults(&o.cfg);
 	o.ticket_wait = 300;
-	o.key.key_file = env("PKGFLAT_NOTARY_KEY");
-	o.key.key_id = env("PKGFLAT_NOTARY_KEY_ID");
-	o.key.issuer = env("PKGFLAT_NOTARY_ISSUER");
-	o.key.api_key_file = env("PKGFLAT_NOTARY_API_KEY_FILE");
+	notary_key_from_env(&o.key);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_WAIT:
 			o.wait = 1;
-			if (optarg && seconds_arg("--wait", optarg, &o.wait_limit))
+			if (optarg && seconds_arg("notarize", "--wait", optarg, &o.wait_limit))
 				return EXIT_USAGE;
 			break;
 		case O_STAPLE: o.staple = 1; break;
@@ -406,8 +462,9 @@ int cmd_notarize(int argc, char **argv)
 		case O_LOG: o.log_id = optarg; break;
 		case O_HISTORY: o.history = 1; break;
 		case O_JSON: o.json = 1; break;
+		case O_NOPRE: o.no_preflight = 1; break;
 		case O_TWAIT:
-			if (seconds_arg("--ticket-wait", optarg, &o.ticket_wait))
+			if (seconds_arg("notarize", "--ticket-wait", optarg, &o.ticket_wait))
 				return EXIT_USAGE;
 			break;
 		/* A key given one way replaces the environment's other way. */

@@ -50,7 +50,7 @@ static const char style[] =
     "th{background:#eee;cursor:pointer;user-select:none}"
     "th:hover{background:#ddd}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "tr.failed td{background:#fde8e8}tr.interrupted td{background:#fff6dd}"
+    "tr.failed td,td.notary-failed{background:#fde8e8}tr.interrupted td{background:#fff6dd}"
     "ul{margin:0;padding-left:1.2em}"
     ".mono{font-family:ui-monospace,monospace;overflow-wrap:anywhere}"
     ".summary span{margin-right:1.5em}";
@@ -131,6 +131,7 @@ int html_batch_write(const char *path, const char *outdir,
 	FILE *f = output_fopen(path, &o);
 	size_t count[4] = { 0 }; /* converted, up-to-date, failed, other */
 	double total = 0;
+	int notary = 0;         /* batch --notarize: its column */
 
 	if (!f)
 		return EXIT_ERROR;
@@ -139,6 +140,7 @@ int html_batch_write(const char *path, const char *outdir,
 		count[!strcmp(s, "converted") ? 0 : !strcmp(s, "up-to-date") ? 1 :
 		    !strcmp(s, "failed") ? 2 : 3]++;
 		total += rows[i].seconds;
+		notary |= rows[i].notary != NULL;
 	}
 	head(f, "pkgflat batch report");
 	fputs("<p class=\"summary\"><span>Output: <span class=\"mono\">", f);
@@ -153,8 +155,10 @@ int html_batch_write(const char *path, const char *outdir,
 	fputs("<table class=\"sortable\" id=\"inputs-table\">\n<thead><tr>"
 	    "<th>Input</th><th>Status</th><th>Input size</th>"
 	    "<th>Output size</th><th>Time (s)</th><th>Warnings</th>"
-	    "<th>Mapping decisions</th><th>Output / error</th>"
-	    "</tr></thead>\n<tbody>\n", f);
+	    "<th>Mapping decisions</th><th>Output / error</th>", f);
+	if (notary)
+		fputs("<th>Notarization</th>", f);
+	fputs("</tr></thead>\n<tbody>\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct html_input *r = &rows[i];
 		int done = !strcmp(r->status, "converted") ||
@@ -174,7 +178,14 @@ int html_batch_write(const char *path, const char *outdir,
 		list_cell(f, r->mappings, r->nmappings);
 		fputs("<td class=\"mono\">", f);
 		markup_text(f, r->error ? r->error : r->output);
-		fputs("</td></tr>\n", f);
+		fputs("</td>", f);
+		if (notary) {
+			fprintf(f, "<td class=\"mono%s\">", r->notary_failed ?
+			    " notary-failed" : "");
+			markup_text(f, r->notary);
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
 	}
 	fputs("</tbody>\n</table>\n", f);
 	tail(f);

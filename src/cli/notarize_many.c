@@ -30,7 +30,11 @@ static void *submitter(void *arg)
 	pkgflat_notary *n = NULL;
 	pkgflat_error err;
 
+	const char *current = NULL;
+
 	notary_config_defaults(&cfg);
+	/* Progress names the package: several are under way at once. */
+	cfg.event_ctx = &current;
 	pkgflat_error_clear(&err);
 	int failed = pkgflat_notary_open(&cfg, m->key, &n, &err) != PKGFLAT_OK;
 	for (;;) {
@@ -47,6 +51,7 @@ static void *submitter(void *arg)
 		}
 		pkgflat_error e;
 		pkgflat_error_clear(&e);
+		current = m->paths[i];
 		if (pkgflat_notary_submit(n, m->paths[i], &sub, &e)) {
 			set_error(r, &e);
 			continue;
@@ -80,6 +85,8 @@ int notarize_many(const char *const *paths, size_t n, int jobs,
 	int rc = EXIT_OK;
 
 	memset(res, 0, n * sizeof *res);
+	if (!n)
+		return EXIT_OK;
 	if ((size_t)nth > n)
 		nth = (int)n;
 	for (int i = 0; i < nth; i++)
@@ -91,7 +98,9 @@ int notarize_many(const char *const *paths, size_t n, int jobs,
 		pthread_join(th[i], NULL);
 	pthread_mutex_destroy(&m.lock);
 
+	const char *current = NULL;
 	notary_config_defaults(&cfg);
+	cfg.event_ctx = &current;
 	pkgflat_error_clear(&err);
 	if (pkgflat_notary_open(&cfg, key, &sess, &err)) {
 		for (size_t i = 0; i < n; i++)
@@ -116,6 +125,7 @@ int notarize_many(const char *const *paths, size_t n, int jobs,
 			if (r->error[0] || !r->id[0] || strcmp(r->status, "In Progress"))
 				continue;
 			pkgflat_error_clear(&err);
+			current = paths[i];
 			if (pkgflat_notary_status(sess, r->id, &sub, &err)) {
 				set_error(r, &err);
 				continue;
@@ -129,6 +139,9 @@ int notarize_many(const char *const *paths, size_t n, int jobs,
 			    sub.status);
 			if (strcmp(sub.status, "Accepted")) {
 				r->exit = EXIT_NEGATIVE;
+				/* Without its log a rejection is still a rejection. */
+				if (pkgflat_notary_log_fetch(sess, r->id, &r->log, &err))
+					pkgflat_error_text(&err, r->error, sizeof r->error);
 				continue;
 			}
 			if (staple && pkgflat_notary_staple(sess, paths[i], r->sha256,

@@ -50,6 +50,20 @@ json.dump({"issuer_id": sys.argv[2], "key_id": sys.argv[3],
 	"$PKGFLAT" sign --key "$S/pki/leaf.key" --cert "$S/pki/leaf.pem" \
 	    --chain "$S/pki/chain.pem" "$TD/flat/Installomator-0.5.pkg" -o signed.pkg ||
 		{ echo "FAIL cli/notarize_setup (sign)"; exit 1; }
+	# Legacy bundles holding Mach-O fixtures (tests/cli/mkmacho.py): one
+	# the notary service would take (Developer ID Application, hardened
+	# runtime, timestamp, the installer's team), one with an unsigned tool.
+	mkdir -p in &&
+	python3 "$ROOT/tests/cli/mkmacho.py" --pki "$S/pki" --bundle in/Accepted.pkg \
+	    org.example.accepted bin/tool=good &&
+	python3 "$ROOT/tests/cli/mkmacho.py" --pki "$S/pki" --bundle in/Invalid.pkg \
+	    org.example.invalid bin/tool=good &&
+	python3 "$ROOT/tests/cli/mkmacho.py" --bundle in/Unsigned.pkg \
+	    org.example.unsigned bin/tool=unsigned ||
+		{ echo "FAIL cli/notarize_setup (mkmacho)"; exit 1; }
+	"$PKGFLAT" convert -q in/Unsigned.pkg -o unsigned.pkg --sign --key "$S/pki/leaf.key" \
+	    --cert "$S/pki/leaf.pem" --chain "$S/pki/chain.pem" ||
+		{ echo "FAIL cli/notarize_setup (convert unsigned)"; exit 1; }
 	cd "$ROOT" || exit 3
 }
 setup
@@ -70,6 +84,7 @@ start_mock() {
 }
 
 KEYOPTS="--key $S/AuthKey_$KID.p8 --key-id $KID --issuer $ISS"
+KEYOPTS_BATCH="--notary-key $S/AuthKey_$KID.p8 --key-id $KID --issuer $ISS"
 
 # events_have TEXT: the mock logged it.
 events_have() { has events "$1"; }
@@ -368,6 +383,173 @@ bad_usage() {
 	has "$T/err" "only https:// URLs"
 }
 
+# The pre-flight: a package with an unsigned Mach-O is refused before any
+# request reaches the service (the mock logs every request: none came),
+# with verify --notarization's lines; --no-preflight submits it anyway.
+preflight() {
+	start_mock --polls 0
+	cp "$S/unsigned.pkg" p.pkg
+	"$PKGFLAT" verify --notarization p.pkg >verify.txt
+	[ $? -eq 1 ] || fail "verify --notarization did not find the unsigned binary"
+	run 1 "$PKGFLAT" notarize $KEYOPTS --wait --staple p.pkg
+	cmp "$T/out" verify.txt || fail "not verify --notarization's lines: $(cat "$T/out")"
+	has "$T/out" "reject org.example.unsigned ./bin/tool (x86_64): unsigned"
+	has "$T/err" "p.pkg: the notary service would reject 1 binary; nothing submitted"
+	hasnt "$T/err" "submission id"
+	run 1 "$PKGFLAT" notarize $KEYOPTS --json p.pkg
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+n = d["notarization"]
+assert d["submitted"] is False and n["rejected"] == 1, d
+assert n["rejections"][0]["reasons"] == ["unsigned"], n' "$T/out" || fail "bad --json"
+	hasnt events "EVENT request"
+	cmp p.pkg "$S/unsigned.pkg" || fail "a refused package was changed"
+	run 0 "$PKGFLAT" notarize $KEYOPTS --no-preflight --wait p.pkg
+	clean_run
+	has "$T/out" "status: Accepted"
+	events_have "submitted"
+	events_have "request POST /notary/v2/submissions"
+}
+
+# batch --notarize --staple: three inputs converted and signed; the
+# unsigned one is refused by the pre-flight and never submitted, the other
+# two are submitted together; one is accepted and stapled, the other
+# Invalid with its log; both in the JSON, JUnit and HTML reports.
+batch_notarize() {
+	start_mock --polls 2 --ticket-dir . --invalid-name Invalid
+	SIGN="--sign --key $S/pki/leaf.key --cert $S/pki/leaf.pem --chain $S/pki/chain.pem"
+	run 1 "$PKGFLAT" batch -q -o out $SIGN --notarize --staple \
+	    --notary-key "$S/AuthKey_$KID.p8" --key-id $KID --issuer $ISS \
+	    --junit junit.xml "$S/in"
+	clean_run
+	has "$T/err" "Accepted.pkg: Accepted"
+	has "$T/err" "Invalid.pkg: Invalid"
+	[ "$(grep -c '^EVENT submitted' events)" -eq 2 ] || fail "not two submissions"
+	hasnt events "Unsigned.pkg"
+	acc=$(sed -n 's/^EVENT submitted \([^ ]*\) .* Accepted.pkg$/\1/p' events)
+	inv=$(sed -n 's/^EVENT submitted \([^ ]*\) .* Invalid.pkg$/\1/p' events)
+	[ -n "$acc" ] && [ -n "$inv" ] || fail "submissions: $(grep submitted events)"
+	# Submitted together: both uploaded before the first status poll.
+	first_status=$(grep -n '^EVENT status' events | head -1 | cut -d: -f1)
+	last_upload=$(grep -n '^EVENT uploaded' events | tail -1 | cut -d: -f1)
+	[ "$last_upload" -lt "$first_status" ] || fail "not submitted before the wait"
+	# The staple, read independently: the trailer is the mock's ticket and
+	# the bytes before it are exactly the ones submitted.
+	rec=$(sed -n "s/^EVENT accepted $acc //p" events)
+	[ -n "$rec" ] || fail "the mock accepted nothing"
+	tk=$(echo "$rec" | tr / _).ticket
+	[ -f "$tk" ] || fail "the mock served no ticket"
+	n=$(stat -c %s "$tk")
+	size=$(stat -c %s out/Accepted.pkg)
+	tail -c $((n + 16)) out/Accepted.pkg | head -c "$n" | cmp - "$tk" || fail "stapled bytes differ"
+	sum=$(head -c $((size - n - 32)) out/Accepted.pkg | sha256sum | cut -c1-64)
+	events_have "submitted $acc $sum Accepted.pkg"
+	isum=$(sha256sum out/Invalid.pkg | cut -c1-64)
+	events_have "submitted $inv $isum Invalid.pkg"
+	python3 - out/pkgflat-report.json "$acc" "$inv" "$rec" <<'PY' || fail "bad JSON report"
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {i["input"].rsplit("/", 1)[-1]: i for i in d["inputs"]}
+a, v, u = by["Accepted.pkg"], by["Invalid.pkg"], by["Unsigned.pkg"]
+na, nv, nu = a["notarization"], v["notarization"], u["notarization"]
+assert na["id"] == sys.argv[2] and na["status"] == "Accepted" and na["stapled"] is True, na
+assert na["record"] == sys.argv[4] and na["failed"] is False, na
+assert a["preflight"]["binaries"] == 1 and a["preflight"]["rejected"] == 0, a["preflight"]
+assert nv["id"] == sys.argv[3] and nv["status"] == "Invalid" and nv["failed"] is True, nv
+assert nv["stapled"] is False and nv["summary"] == "Archive contains critical validation errors", nv
+assert nv["issues"][0]["architecture"] == "x86_64", nv
+assert "not signed with a valid Developer ID" in nv["issues"][0]["message"], nv
+assert nu["submitted"] is False and nu["refused_by_preflight"] is True and nu["failed"], nu
+assert u["preflight"]["rejected"] == 1, u["preflight"]
+assert u["preflight"]["rejections"][0]["reasons"] == ["unsigned"], u["preflight"]
+assert u["preflight"]["rejections"][0]["path"] == "./bin/tool", u["preflight"]
+assert any("notarization pre-flight: org.example.unsigned ./bin/tool (x86_64): unsigned" == w
+           for w in u["warnings"]), u["warnings"]
+s = d["summary"]
+assert s["notarized"] == 1 and s["notarization_failed"] == 2 and s["preflight_rejecting"] == 1, s
+PY
+	xmllint --noout junit.xml || fail "JUnit is not XML"
+	python3 - junit.xml <<'PY' || fail "bad JUnit"
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+assert r.get("failures") == "2", r.attrib
+cases = {c.get("name").rsplit("/", 1)[-1]: c for c in r.iter("testcase")}
+assert cases["Accepted.pkg"].find("failure") is None
+f = cases["Invalid.pkg"].find("failure")
+assert "Invalid" in f.get("message"), f.attrib
+assert "[x86_64]: The binary is not signed with a valid Developer ID" in f.text, f.text
+f = cases["Unsigned.pkg"].find("failure")
+assert "not submitted" in f.get("message") and "./bin/tool (x86_64): unsigned" in f.text, f.text
+assert "stapled (ticket" in cases["Accepted.pkg"].find("system-out").text
+PY
+	has out/pkgflat-report.html "<th>Notarization</th>"
+	has out/pkgflat-report.html "stapled (ticket $rec)"
+	# Again: the stapled output is up to date and not sent again; the
+	# Invalid one is (it may have been fixed at Apple's end: not ours to say).
+	run 1 "$PKGFLAT" batch -q -o out $SIGN --notarize --staple \
+	    --notary-key "$S/AuthKey_$KID.p8" --key-id $KID --issuer $ISS "$S/in"
+	[ "$(grep -c '^EVENT submitted .* Accepted.pkg$' events)" -eq 1 ] ||
+		fail "the stapled output was submitted again"
+	[ "$(grep -c '^EVENT submitted .* Invalid.pkg$' events)" -eq 2 ] ||
+		fail "the Invalid one was not submitted again"
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+a = [i for i in d["inputs"] if i["input"].endswith("Accepted.pkg")][0]
+assert a["status"] == "up-to-date" and a["notarization"]["status"] == "stapled-before", a' \
+	    out/pkgflat-report.json || fail "not up to date and stapled before"
+	tail -c $((n + 16)) out/Accepted.pkg | head -c "$n" | cmp - "$tk" || fail "ticket lost"
+}
+
+# batch --wait=SECONDS runs out: the input fails with its id and how to
+# resume in the report; nothing is stapled.
+batch_wait_timeout() {
+	start_mock --polls 1000
+	run 1 "$PKGFLAT" batch -q -o out --sign --key "$S/pki/leaf.key" --cert "$S/pki/leaf.pem" \
+	    --chain "$S/pki/chain.pem" --notarize --staple --wait=1 $KEYOPTS_BATCH \
+	    "$S/in/Accepted.pkg"
+	clean_run
+	id=$(sed -n 's/^EVENT submitted \([^ ]*\) .*/\1/p' events)
+	[ -n "$id" ] || fail "nothing submitted"
+	python3 - out/pkgflat-report.json "$id" <<'PY' || fail "bad report"
+import json, sys
+n = json.load(open(sys.argv[1]))["inputs"][0]["notarization"]
+assert n["id"] == sys.argv[2] and n["status"] == "In Progress", n
+assert n["failed"] is True and n["stapled"] is False, n
+assert "notarize --status %s --wait' resumes" % sys.argv[2] in n["error"], n
+PY
+	sum=$(sha256sum out/Accepted.pkg | cut -c1-64)
+	events_have "submitted $id $sum Accepted.pkg"
+}
+
+# Without --notarize a rejection is a warning, not a failure; the
+# pre-flight goes with --no-preflight; usage errors send nothing.
+batch_preflight() {
+	start_mock
+	run 0 "$PKGFLAT" batch -q -o out "$S/in/Unsigned.pkg"
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+u = d["inputs"][0]
+assert u["status"] == "converted" and u["preflight"]["rejected"] == 1, u
+assert "notarization" not in u and d["summary"]["preflight_rejecting"] == 1, d' \
+	    out/pkgflat-report.json || fail "bad report"
+	has out/pkgflat-report.html "notarization pre-flight: org.example.unsigned ./bin/tool (x86_64): unsigned"
+	run 0 "$PKGFLAT" batch -q --force --no-preflight -o out "$S/in/Unsigned.pkg"
+	python3 -c 'import json, sys
+u = json.load(open(sys.argv[1]))["inputs"][0]
+assert u["preflight"] is None, u
+assert not [w for w in u["warnings"] if "pre-flight" in w], u' out/pkgflat-report.json ||
+		fail "--no-preflight ran it"
+	run 2 "$PKGFLAT" batch -o out2 --notarize $KEYOPTS_BATCH "$S/in"
+	has "$T/err" "--notarize needs --sign: Apple's notary service takes signed packages only"
+	run 2 "$PKGFLAT" batch -o out2 --staple "$S/in"
+	has "$T/err" "--staple, --wait and the API key options go with --notarize"
+	run 2 "$PKGFLAT" batch -o out2 --sign --key "$S/pki/leaf.key" --cert "$S/pki/leaf.pem" \
+	    --notarize --key-id $KID --issuer $ISS "$S/in"
+	has "$T/err" "no App Store Connect API key"
+	[ ! -e out2 ] || fail "a usage error made the output directory"
+	hasnt events "EVENT request"
+}
+
 # No secret in any argv: the key's bytes, the token, the S3 secret and
 # session token never reach an exec (strace -f of a whole run), and the key
 # is never printed.
@@ -381,11 +563,20 @@ no_secret_in_argv() {
 	    "$PKGFLAT" notarize $KEYOPTS --wait --staple p.pkg >out.txt 2>err.txt ||
 		fail "notarize under strace failed: $(cat err.txt)"
 	[ "$(grep -c execve trace.txt)" -ge 1 ] || fail "strace saw nothing"
+	# batch --notarize too: its workers and its submitting threads.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -qq -s 100000 -e trace=execve -o btrace.txt \
+	    "$PKGFLAT" batch -q -o out --sign --key "$S/pki/leaf.key" --cert "$S/pki/leaf.pem" \
+	    --chain "$S/pki/chain.pem" --notarize --staple $KEYOPTS_BATCH \
+	    "$S/in/Accepted.pkg" >bout.txt 2>berr.txt ||
+		fail "batch --notarize under strace failed: $(cat berr.txt)"
+	events_have "submitted"
 	key=$(grep -v -- ----- "$S/AuthKey_$KID.p8" | tr -d '\n')
 	for s in "$key" "$(echo "$key" | cut -c1-40)" "eyJ" "Bearer" "ASIA" "AWS4-HMAC"; do
-		hasnt trace.txt "$s"
-		hasnt out.txt "$s"
-		hasnt err.txt "$s"
+		for f in trace.txt out.txt err.txt btrace.txt bout.txt berr.txt \
+		    out/pkgflat-report.json; do
+			hasnt $f "$s"
+		done
 	done
 }
 
@@ -402,4 +593,8 @@ no_secret_in_argv() {
 [ -z "${ONLY:-}" ] || [ "$ONLY" = wrong_key ] && t notarize_wrong_key wrong_key
 [ -z "${ONLY:-}" ] || [ "$ONLY" = bad_answers ] && t notarize_bad_answers bad_answers
 [ -z "${ONLY:-}" ] || [ "$ONLY" = bad_usage ] && t notarize_bad_usage bad_usage
+[ -z "${ONLY:-}" ] || [ "$ONLY" = preflight ] && t notarize_preflight preflight
+[ -z "${ONLY:-}" ] || [ "$ONLY" = batch_notarize ] && t notarize_batch batch_notarize
+[ -z "${ONLY:-}" ] || [ "$ONLY" = batch_wait_timeout ] && t notarize_batch_wait_timeout batch_wait_timeout
+[ -z "${ONLY:-}" ] || [ "$ONLY" = batch_preflight ] && t notarize_batch_preflight batch_preflight
 [ -z "${ONLY:-}" ] || [ "$ONLY" = no_secret_in_argv ] && t notarize_no_secret_in_argv no_secret_in_argv

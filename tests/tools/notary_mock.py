@@ -14,8 +14,10 @@ then answers "In Progress" a few times and Accepted (or Invalid with a
 log naming an unsigned binary), and serves tickets for the TOC digests of
 the packages it accepted (records "2/<1|2>/<hex of 20 bytes>").
 
-Every check and decision is written as one line to stdout ("EVENT ...") for
-the tests to read. The port goes to --port-file once listening.
+Every request ("EVENT request METHOD PATH"), check and decision is written
+as one line to stdout ("EVENT ...") for the tests to read. --invalid-name
+makes the submissions whose name holds a text Invalid, the others as
+--result says (batch tests: several packages, several outcomes). The port goes to --port-file once listening.
 """
 import argparse
 import base64
@@ -286,14 +288,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return "In Progress"
         if hashlib.sha256(s["data"]).hexdigest() != s["sha256"]:
             return "Invalid"
-        if a.result == "accepted":
+        result = "invalid" if any(x in s["name"] for x in a.invalid_name) else a.result
+        if result == "accepted":
             rec = toc_record(s["data"])
             with self.st.lock:
                 if rec and rec not in self.st.published:
                     self.st.published[rec] = a.ticket_delay
                     event("accepted", s["id"], rec)
             return "Accepted"
-        return "Invalid" if a.result == "invalid" else "Rejected"
+        return "Invalid" if result == "invalid" else "Rejected"
 
     def devlog(self):
         if "Authorization" in self.headers:
@@ -449,6 +452,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def route(self, method):
         p = urllib.parse.urlsplit(self.path).path
+        # Every request, so that a test can tell that none came.
+        event("request", method, p.replace(" ", "%20"))
         try:
             if p.startswith("/notary/v2/"):
                 return self.api(method)
@@ -490,6 +495,8 @@ def main():
     ap.add_argument("--issuer", required=True)
     ap.add_argument("--region", default="us-west-2")
     ap.add_argument("--result", choices=("accepted", "invalid", "rejected"), default="accepted")
+    ap.add_argument("--invalid-name", action="append", default=[],
+                    help="submissions whose name holds this are Invalid")
     ap.add_argument("--polls", type=int, default=2, help="In Progress answers after the upload")
     ap.add_argument("--ticket-delay", type=int, default=0, help="lookups answered NOT_FOUND first")
     ap.add_argument("--fail-part", type=int, action="append", default=[],
