@@ -136,6 +136,38 @@ edit_full() {
 	[ "$(cat nf)" = "$entries" ] || fail "numberOfFiles $(cat nf), payload has $entries"
 }
 
+# Grown payloads: the Distribution's pkg-ref sizes (which Installer shows)
+# follow the fresh PackageInfo's, for every component archived again, and
+# for no other.
+edit_sizes() {
+	python3 "$ROOT/tests/cli/mkfixture.py" nested fx >/dev/null || fail "mkfixture"
+	run 0 "$PKGFLAT" convert -q fx/Suite.mpkg -o nested.pkg
+	run 0 "$PKGFLAT" expand --full nested.pkg n
+	comps=$(cd n && ls -d *.pkg)
+	grown=$(echo "$comps" | head -1)
+	kept=$(echo "$comps" | tail -1)
+	[ "$grown" != "$kept" ] || fail "one component only"
+	head -c 700000 /dev/urandom >"n/$grown/Payload/big.bin"
+	# The other one stays a plain Payload file: its size must not move.
+	(cd n/"$kept" && rm -r Payload && bsdtar -xOf ../../nested.pkg "$kept/Payload" >Payload) ||
+	    fail "bsdtar $kept"
+	run 0 "$PKGFLAT" flatten n grown.pkg
+	whole grown.pkg
+	bsdtar -xOf grown.pkg Distribution >dist.xml || fail "bsdtar Distribution"
+	bsdtar -xOf nested.pkg Distribution >old.xml || fail "bsdtar Distribution"
+	bsdtar -xOf grown.pkg "$grown/PackageInfo" >pi.xml || fail "bsdtar PackageInfo"
+	new=$(xmllint --xpath 'string(//payload/@installKBytes)' pi.xml)
+	[ "$new" -ge 684 ] || fail "PackageInfo says $new KB"
+	url=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$grown")
+	got=$(xmllint --xpath "string(//pkg-ref[normalize-space(.)='#$url']/@installKBytes)" dist.xml)
+	[ "$got" = "$new" ] || fail "Distribution says $got KB for $grown, PackageInfo $new"
+	url=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$kept")
+	q="string(//pkg-ref[normalize-space(.)='#$url']/@installKBytes)"
+	[ "$(xmllint --xpath "$q" dist.xml)" = "$(xmllint --xpath "$q" old.xml)" ] ||
+	    fail "$kept's size changed"
+	rm -rf fx
+}
+
 flatten_reproducible() {
 	run 0 "$PKGFLAT" expand --full "$FLAT/Installomator-0.5.pkg" i
 	run 0 "$PKGFLAT" flatten i one.pkg
@@ -245,6 +277,7 @@ t expand_vs_bsdtar expand_vs_bsdtar
 t expand_full_vs_bsdtar expand_full_vs_bsdtar
 t roundtrip roundtrip
 t edit_full edit_full
+t edit_sizes edit_sizes
 t flatten_reproducible flatten_reproducible
 t flatten_signed flatten_signed
 t expand_hostile expand_hostile

@@ -78,6 +78,17 @@ pkgflat_status package_info_set_payload(const unsigned char *xml, size_t n,
     const char *name, uint64_t files, uint64_t kbytes, unsigned char **out,
     size_t *len, pkgflat_error *err);
 
+/* The Distribution XML with installKBytes set on the pkg-refs of each
+ * re-archived component (named by its directory, as in the pkg-ref's URL),
+ * from `xml` (malloc'd, *len). */
+struct comp_size {
+	const char *name;
+	uint64_t kbytes;
+};
+pkgflat_status dist_set_kbytes(const unsigned char *xml, size_t n,
+    const char *name, const struct comp_size *sizes, size_t nsizes,
+    unsigned char **out, size_t *len, pkgflat_error *err);
+
 /* Copy the file `inner` of source s into the archive as parent/name, with
  * the encoding flat_member_encoding() gives it; buf has FLAT_COPY_BUF
  * bytes. */
