@@ -2,13 +2,14 @@
 pkgflat: what pkgbuild --compression latest writes on macOS 12 and later.
 
 usage: mkaa.py IN OUT [--wrap none|raw|zlib|lzma|lzfse] [--yaa]
-               [--break-header]
+               [--break-header] [--xat]
 
 Each cpio entry becomes an "AA01" header (TYP, PAT, LNK, UID, GID, MOD,
 MTM, DAT) and its data blob. --wrap puts the stream in Apple's chunks:
 "pbz-" stored, "pbzz" raw deflate, "pbzx" xz, "pbze" LZFSE (no LZFSE
 encoder here: its one chunk is stored, which a reader must not decode).
---break-header writes an unknown field subtype in the third entry.
+--break-header writes an unknown field subtype in the third entry; --xat
+gives the third entry an extended attribute (an "XAT" blob after its data).
 """
 import argparse
 import gzip
@@ -47,7 +48,14 @@ def field_str(key, s):
     return key.encode() + b"P" + struct.pack("<H", len(b)) + b
 
 
-def aa_stream(raw, yaa=False, break_header=False):
+def xat_blob(name, value):
+    """One extended attribute as Apple Archive stores it: u32 LE size of
+    the record, the name NUL-terminated, the value."""
+    rec = name.encode() + b"\0" + value
+    return struct.pack("<I", 4 + len(rec)) + rec
+
+
+def aa_stream(raw, yaa=False, break_header=False, xat=False):
     out = bytearray()
     for i, (name, mode, uid, gid, mtime, data) in enumerate(cpio_entries(raw)):
         kind = mode & 0o170000
@@ -65,6 +73,10 @@ def aa_stream(raw, yaa=False, break_header=False):
         if typ == "F":
             f += b"DATB" + struct.pack("<I", len(data))
             blob = data
+        if xat and i == 2:
+            x = xat_blob("com.apple.quarantine", b"0081;00000000;Safari;")
+            f += b"XATB" + struct.pack("<I", len(x))
+            blob += x
         magic = b"YAA1" if yaa else b"AA01"
         out += magic + struct.pack("<H", 6 + len(f)) + f + blob
     return bytes(out)
@@ -96,10 +108,11 @@ def main():
                    choices=["none", "raw", "zlib", "lzma", "lzfse"])
     p.add_argument("--yaa", action="store_true")
     p.add_argument("--break-header", action="store_true")
+    p.add_argument("--xat", action="store_true")
     a = p.parse_args()
     raw = gzip.open(a.inp).read()
     with open(a.out, "wb") as f:
-        f.write(wrap(aa_stream(raw, a.yaa, a.break_header), a.wrap))
+        f.write(wrap(aa_stream(raw, a.yaa, a.break_header, a.xat), a.wrap))
 
 
 if __name__ == "__main__":

@@ -192,6 +192,62 @@ flatten_signed() {
 	[ ! -e u.pkg ] || fail "output after a usage error"
 }
 
+# Apple Archive payloads (mkaa.py, an independent writer) extract as
+# bsdtar extracts the cpio they were made from, however wrapped; what the
+# archive holds that Linux cannot keep is refused by name, and so is
+# anything that would write outside DIR.
+expand_full_aa() {
+	own=--no-owner
+	[ "$(id -u)" = 0 ] && own=
+	mkdir -p tree/bin tree/ro tree/lib tree/empty && echo hi >tree/bin/a
+	chmod 4755 tree/bin/a && ln -s ../lib tree/bin/lib && : >tree/lib/zero
+	head -c 300000 /dev/urandom >tree/lib/big
+	echo x >tree/ro/f && chmod 0555 tree/ro && touch -d @1500000000 tree/bin/a tree/ro
+	bsdtar --format odc -czf pl.gz -C tree . || fail "bsdtar -c"
+	mkdir ref && bsdtar -xpf pl.gz -C ref || fail "bsdtar -x"
+	mkdir comp && cat >comp/PackageInfo <<-EOF
+	<?xml version="1.0" encoding="utf-8"?>
+	<pkg-info format-version="2" identifier="org.example.aa" version="1" install-location="/" auth="root">
+	  <payload numberOfFiles="1" installKBytes="1"/>
+	</pkg-info>
+	EOF
+	for w in none zlib lzma; do
+		python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --wrap $w || fail "mkaa $w"
+		run 0 "$PKGFLAT" flatten comp aa-$w.pkg
+		run 0 "$PKGFLAT" info aa-$w.pkg
+		has "$T/out" "Apple Archive"
+		run 0 "$PKGFLAT" expand --full aa-$w.pkg aa-$w
+		$CMP $own --no-root ref aa-$w/Payload || fail "$w: extraction differs"
+		# And flattened again: the same files, now a cpio payload.
+		run 0 "$PKGFLAT" flatten aa-$w re-$w.pkg
+		run 0 "$PKGFLAT" diff aa-$w.pkg re-$w.pkg
+		has "$T/out" "equivalent"
+		whole re-$w.pkg
+	done
+	# An extended attribute: refused, naming the entry and the field.
+	python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --xat || fail "mkaa --xat"
+	run 0 "$PKGFLAT" flatten comp xat.pkg
+	third=$(bsdtar -tf pl.gz | sed -n 3p)
+	bad_input "xat.pkg(Payload): Apple Archive entry 2" "$PKGFLAT" expand --full xat.pkg xat
+	has "$T/err" "$third has extended attributes (XAT)"
+	[ ! -e xat ] || fail "DIR after a refusal"
+	# Hostile paths, as for cpio below.
+	mkdir outside
+	for spec in "up:f:../escape:x" "link:l:./a:$T/work.expand_full_aa/outside f:./a/x:x"; do
+		name=${spec%%:*}
+		ents=${spec#*:}
+		# shellcheck disable=SC2086
+		$CPIO h.gz --gz d:. $ents || fail "mkcpio $name"
+		python3 "$ROOT/tests/cli/mkaa.py" h.gz comp/Payload || fail "mkaa $name"
+		run 0 "$PKGFLAT" flatten comp "$name.pkg"
+		bad_input "Payload" "$PKGFLAT" expand --full "$name.pkg" "$name.out"
+		[ ! -e "$name.out" ] || fail "$name: DIR left behind"
+	done
+	only outside
+	[ ! -e ../escape ] || fail "wrote outside"
+	chmod -R u+w tree ref aa-*
+}
+
 # Payloads that try to write outside DIR or through a symlink: refused,
 # nothing written anywhere, no DIR.
 expand_hostile() {
@@ -281,5 +337,6 @@ t edit_sizes edit_sizes
 t flatten_reproducible flatten_reproducible
 t flatten_signed flatten_signed
 t expand_hostile expand_hostile
+t expand_full_aa expand_full_aa
 t expand_bad expand_bad
 t flatten_bad flatten_bad
