@@ -290,3 +290,65 @@ out:
 	src_stream_close(in);
 	return rc;
 }
+
+static enum src_type link_type(src *s, const char *inner)
+{
+	struct src_stat st;
+	pkgflat_error e;
+
+	pkgflat_error_clear(&e);
+	return s->ops->lstat(s, inner, &st, &e) ? SRC_NONE : st.type;
+}
+
+static pkgflat_status add_tree(xar_writer *xw, src *s, const char *inner,
+    uint64_t parent, const char *name, unsigned char *buf, int depth,
+    pkgflat_error *err)
+{
+	ptrvec names = { 0 };
+	uint64_t id;
+	pkgflat_status rc;
+
+	if (depth > FLAT_MAX_DEPTH)
+		return fail(err, PKGFLAT_E_FORMAT, s->display, inner,
+		    "directories nested more than %d deep", FLAT_MAX_DEPTH);
+	if ((rc = xarw_add_dir(xw, parent, name, &id, err)) ||
+	    (rc = s->ops->list(s, inner, &names, err)))
+		goto out;
+	for (size_t i = 0; i < names.n && !rc; i++) {
+		char *p = path_join(inner, names.v[i]);
+		rc = p ? flat_add_any(xw, s, p, id, names.v[i], buf, depth, err) :
+		    fail_nomem(err);
+		free(p);
+	}
+out:
+	pv_free(&names, free);
+	return rc;
+}
+
+pkgflat_status flat_add_any(xar_writer *xw, src *s, const char *inner,
+    uint64_t parent, const char *name, unsigned char *buf, int depth,
+    pkgflat_error *err)
+{
+	enum src_type lt = link_type(s, inner);
+	struct src_stat st;
+	pkgflat_status rc;
+	char *shown;
+
+	if ((rc = src_stat(s, inner, &st, err)))
+		return rc;
+	if (st.type == SRC_FILE)
+		return flat_copy_member(xw, parent, name, s, inner, buf, err);
+	if (!(shown = src_display(s, inner)))
+		return fail_nomem(err);
+	if (st.type == SRC_DIR && lt == SRC_DIR)
+		rc = add_tree(xw, s, inner, parent, name, buf, depth + 1, err);
+	else if (lt == SRC_LINK)
+		rc = fail(err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
+		    "a symlink to a directory: not followed (only links to files "
+		    "inside the directory are)");
+	else
+		rc = fail(err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
+		    "neither a file nor a directory");
+	free(shown);
+	return rc;
+}

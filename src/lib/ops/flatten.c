@@ -23,7 +23,6 @@
 #include "tree.h"
 
 #define MAX_XML (16u << 20)
-#define MAX_DEPTH 64
 
 struct flat {
 	src *s;
@@ -166,59 +165,13 @@ static pkgflat_status add_file(struct flat *f, const char *inner,
 	    f->err);
 }
 
-static pkgflat_status add_tree(struct flat *f, const char *inner,
-    uint64_t parent, const char *name, int depth);
-
 /* One member: a file (a symlink to one inside the directory is followed),
  * or a directory and what it holds. */
 static pkgflat_status add_any(struct flat *f, const char *inner,
     uint64_t parent, const char *name, int depth)
 {
-	enum src_type lt = type_of(f, inner, 0);
-	struct src_stat st;
-	pkgflat_status rc;
-	char *shown;
-
-	if ((rc = src_stat(f->s, inner, &st, f->err)))
-		return rc;
-	if (st.type == SRC_FILE)
-		return add_file(f, inner, parent, name);
-	if (!(shown = src_display(f->s, inner)))
-		return fail_nomem(f->err);
-	if (st.type == SRC_DIR && lt == SRC_DIR)
-		rc = add_tree(f, inner, parent, name, depth + 1);
-	else if (lt == SRC_LINK)
-		rc = fail(f->err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
-		    "a symlink to a directory: not followed (only links to files "
-		    "inside the directory are)");
-	else
-		rc = fail(f->err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
-		    "neither a file nor a directory");
-	free(shown);
-	return rc;
-}
-
-static pkgflat_status add_tree(struct flat *f, const char *inner,
-    uint64_t parent, const char *name, int depth)
-{
-	ptrvec names = { 0 };
-	uint64_t id;
-	pkgflat_status rc;
-
-	if (depth > MAX_DEPTH)
-		return fail(f->err, PKGFLAT_E_FORMAT, f->dir, inner,
-		    "directories nested more than %d deep", MAX_DEPTH);
-	if ((rc = xarw_add_dir(f->fw.xw, parent, name, &id, f->err)) ||
-	    (rc = f->s->ops->list(f->s, inner, &names, f->err)))
-		goto out;
-	for (size_t i = 0; i < names.n && !rc; i++) {
-		char *p = path_join(inner, names.v[i]);
-		rc = p ? add_any(f, p, id, names.v[i], depth) : fail_nomem(f->err);
-		free(p);
-	}
-out:
-	pv_free(&names, free);
-	return rc;
+	return flat_add_any(f->fw.xw, f->s, inner, parent, name, f->buf, depth,
+	    f->err);
 }
 
 static char *disk_path(struct flat *f, const char *inner, const char *name)

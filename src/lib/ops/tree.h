@@ -97,6 +97,16 @@ pkgflat_status flat_copy_member(xar_writer *xw, uint64_t parent,
     const char *name, src *s, const char *inner, unsigned char *buf,
     pkgflat_error *err);
 
+/* The member `inner` of directory source s into the archive as
+ * parent/name: a file (a symlink is followed only to a file inside the
+ * directory: a loop, a link out of it or to a directory is an error), or
+ * a directory and what it holds, at most FLAT_MAX_DEPTH deep (depth: how
+ * deep inner is already). */
+#define FLAT_MAX_DEPTH 64
+pkgflat_status flat_add_any(xar_writer *xw, src *s, const char *inner,
+    uint64_t parent, const char *name, unsigned char *buf, int depth,
+    pkgflat_error *err);
+
 /* Call fn for every <pkg-ref> of a Distribution that names a component
  * (has a URL), in document order, with its id ("" when none) and the
  * component name the URL gives. Fails on XML without an
