@@ -211,7 +211,7 @@ expand_full_aa() {
 	  <payload numberOfFiles="1" installKBytes="1"/>
 	</pkg-info>
 	EOF
-	for w in none zlib lzma; do
+	for w in none raw zlib lzma; do
 		python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --wrap $w || fail "mkaa $w"
 		run 0 "$PKGFLAT" flatten comp aa-$w.pkg
 		run 0 "$PKGFLAT" info aa-$w.pkg
@@ -231,6 +231,12 @@ expand_full_aa() {
 	bad_input "xat.pkg(Payload): Apple Archive entry 2" "$PKGFLAT" expand --full xat.pkg xat
 	has "$T/err" "$third has extended attributes (XAT)"
 	[ ! -e xat ] || fail "DIR after a refusal"
+	# LZFSE chunks: no decoder here, so refused by name.
+	python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --wrap lzfse || fail "mkaa lzfse"
+	run 0 "$PKGFLAT" flatten comp lzfse.pkg
+	run 3 "$PKGFLAT" expand --full lzfse.pkg lzfse
+	has "$T/err" "lzfse.pkg(Payload): an Apple Archive in LZFSE chunks"
+	[ ! -e lzfse ] || fail "DIR after a refusal"
 	# Hostile paths, as for cpio below.
 	mkdir outside
 	for spec in "up:f:../escape:x" "link:l:./a:$T/work.expand_full_aa/outside f:./a/x:x"; do
