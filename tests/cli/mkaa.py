@@ -5,7 +5,8 @@ usage: mkaa.py IN OUT [--wrap none|raw|zlib|lzma|lzfse] [--yaa]
                [--break-header] [--xat]
 
 Each cpio entry becomes an "AA01" header (TYP, PAT, LNK, UID, GID, MOD,
-MTM, DAT) and its data blob. --wrap puts the stream in Apple's chunks:
+MTM, DAT; HLC, the cpio inode, for a file with more than one link) and
+its data blob. --wrap puts the stream in Apple's chunks:
 "pbz-" stored, "pbzz" raw deflate, "pbzx" xz, "pbze" LZFSE (no LZFSE
 encoder here: its one chunk is stored, which a reader must not decode).
 --break-header writes an unknown field subtype in the third entry; --xat
@@ -25,8 +26,9 @@ def cpio_entries(raw):
     while True:
         h = raw[pos:pos + 76]
         assert h[:6] == b"070707", "not odc cpio at %d" % pos
-        mode = int(h[18:24], 8)
+        ino, mode = int(h[12:18], 8), int(h[18:24], 8)
         uid, gid = int(h[24:30], 8), int(h[30:36], 8)
+        nlink = int(h[36:42], 8)
         mtime = int(h[48:59], 8)
         nsize, fsize = int(h[59:65], 8), int(h[65:76], 8)
         name = raw[pos + 76:pos + 76 + nsize - 1].decode("utf-8", "surrogateescape")
@@ -34,7 +36,8 @@ def cpio_entries(raw):
         pos += 76 + nsize + fsize
         if name == "TRAILER!!!":
             return
-        yield name, mode, uid, gid, mtime, data
+        yield name, mode, uid, gid, mtime, data, (ino if nlink > 1 and
+                                                  mode & 0o170000 == 0o100000 else None)
 
 
 def field_uint(key, v):
@@ -57,7 +60,7 @@ def xat_blob(name, value):
 
 def aa_stream(raw, yaa=False, break_header=False, xat=False):
     out = bytearray()
-    for i, (name, mode, uid, gid, mtime, data) in enumerate(cpio_entries(raw)):
+    for i, (name, mode, uid, gid, mtime, data, cluster) in enumerate(cpio_entries(raw)):
         kind = mode & 0o170000
         typ = {0o100000: "F", 0o040000: "D", 0o120000: "L"}[kind]
         path = "" if name == "." else name[2:] if name.startswith("./") else name
@@ -67,6 +70,8 @@ def aa_stream(raw, yaa=False, break_header=False, xat=False):
         f += field_uint("UID", uid) + field_uint("GID", gid)
         f += field_uint("MOD", mode & 0o7777)
         f += b"MTMS" + struct.pack("<Q", mtime)
+        if cluster is not None:
+            f += field_uint("HLC", cluster)
         if break_header and i == 2:
             f += b"XYZ?"
         blob = b""

@@ -82,8 +82,11 @@ expand_full_vs_bsdtar() {
 
 # expand, then flatten, in both layouts: diff calls the result equivalent
 # to the original and verify finds nothing wrong; the plain layout keeps
-# every member byte for byte.
+# every member byte for byte. The --full layout is flattened signed (the
+# real packages were signed, three of four), and verifies to our root.
 roundtrip() {
+	. "$ROOT/tests/cli/signing.sh"
+	pki
 	samples
 	for f in *.pkg; do
 		b=${f%.pkg}
@@ -95,11 +98,15 @@ roundtrip() {
 		mkdir "$b.a" "$b.b" && bsdtar -xf "$f" -C "$b.a" && bsdtar -xf "$b.x.out" -C "$b.b"
 		diff -r "$b.a" "$b.b" || fail "$f: members changed"
 		run 0 "$PKGFLAT" expand --full "$f" "$b.f"
-		run 0 "$PKGFLAT" flatten "$b.f" "$b.f.out"
+		run 0 "$PKGFLAT" flatten --sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
+		    --chain "$P/chain.pem" "$b.f" "$b.f.out"
 		run 0 "$PKGFLAT" diff "$f" "$b.f.out"
 		has "$T/out" "equivalent"
-		whole "$b.f.out"
+		check_signed "$b.f.out"
+		CA="$P/root.pem" whole "$b.f.out"
+		echo "$f" >>signed
 	done
+	[ "$(wc -l <signed)" -ge 8 ] || fail "only $(wc -l <signed) packages round-tripped"
 	# A mistake the round trip must catch: diff and verify are no rubber
 	# stamps.
 	run 0 "$PKGFLAT" expand --full exif.pkg e.f
@@ -201,7 +208,7 @@ expand_full_aa() {
 	[ "$(id -u)" = 0 ] && own=
 	mkdir -p tree/bin tree/ro tree/lib tree/empty && echo hi >tree/bin/a
 	chmod 4755 tree/bin/a && ln -s ../lib tree/bin/lib && : >tree/lib/zero
-	head -c 300000 /dev/urandom >tree/lib/big
+	head -c 300000 /dev/urandom >tree/lib/big && ln tree/lib/big tree/bin/big
 	echo x >tree/ro/f && chmod 0555 tree/ro && touch -d @1500000000 tree/bin/a tree/ro
 	bsdtar --format odc -czf pl.gz -C tree . || fail "bsdtar -c"
 	mkdir ref && bsdtar -xpf pl.gz -C ref || fail "bsdtar -x"
@@ -218,6 +225,8 @@ expand_full_aa() {
 		has "$T/out" "Apple Archive"
 		run 0 "$PKGFLAT" expand --full aa-$w.pkg aa-$w
 		$CMP $own --no-root ref aa-$w/Payload || fail "$w: extraction differs"
+		[ "$(stat -c %i aa-$w/Payload/bin/big)" = "$(stat -c %i aa-$w/Payload/lib/big)" ] ||
+		    fail "$w: hard link lost"
 		# And flattened again: the same files, now a cpio payload.
 		run 0 "$PKGFLAT" flatten aa-$w re-$w.pkg
 		run 0 "$PKGFLAT" diff aa-$w.pkg re-$w.pkg
