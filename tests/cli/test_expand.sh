@@ -240,6 +240,16 @@ expand_full_aa() {
 	bad_input "xat.pkg(Payload): Apple Archive entry 2" "$PKGFLAT" expand --full xat.pkg xat
 	has "$T/err" "$third has extended attributes (XAT)"
 	[ ! -e xat ] || fail "DIR after a refusal"
+	# Malformed: an unknown field subtype, a stream cut inside an entry.
+	python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --break-header || fail "mkaa"
+	run 0 "$PKGFLAT" flatten comp field.pkg
+	bad_input "field.pkg(Payload): Apple Archive entry 2" "$PKGFLAT" expand --full field.pkg field
+	has "$T/err" "unknown field subtype '?'"
+	python3 "$ROOT/tests/cli/mkaa.py" pl.gz aa || fail "mkaa"
+	head -c 1000 aa >comp/Payload
+	run 0 "$PKGFLAT" flatten comp cut.pkg
+	bad_input "the stream ends inside" "$PKGFLAT" expand --full cut.pkg cut
+	[ ! -e field ] && [ ! -e cut ] || fail "DIR after an error"
 	# LZFSE chunks: no decoder here, so refused by name.
 	python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --wrap lzfse || fail "mkaa lzfse"
 	run 0 "$PKGFLAT" flatten comp lzfse.pkg
