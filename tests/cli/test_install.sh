@@ -16,7 +16,8 @@ install_and_link() {
 	# The public header stands alone, in C and in strict C11.
 	cc -std=c11 -Wall -Wextra -Werror ${TEST_CFLAGS:-} $cflags -o static \
 	    "$ROOT/tests/cli/example/list.c" "$d/usr/lib/libpkgflat.a" \
-	    $(pkg-config --libs $(pkg-config --print-requires-private pkgflat)) ||
+	    $(pkg-config --libs $(pkg-config --print-requires-private pkgflat)) \
+	    $(sed -n 's/^Libs.private: //p' "$d/usr/lib/pkgconfig/pkgflat.pc") ||
 		fail "static link failed"
 	cc -std=c11 -Wall -Werror ${TEST_CFLAGS:-} $cflags -o shared \
 	    "$ROOT/tests/cli/example/list.c" -L"$d/usr/lib" $(pkg-config --libs pkgflat) ||
