@@ -31,7 +31,7 @@ _pkgflat_options() { # COMMAND: the options 'pkgflat COMMAND --help' names
 	flatten) echo "--ownership --toc-checksum --sign --identity --p12 --key --cert --chain --pass --force
 		--sign-command --timestamp -h --help" ;;
 	build) echo "--root --identifier --version --install-location --scripts --ownership
-		--distribution --package-path --package --component --title --min-os --synthesize
+		--distribution --package-path --resources --package --component --title --min-os --synthesize
 		--toc-checksum --sign --identity --p12 --key --cert --chain --pass --force --sign-command
 		--timestamp -h --help" ;;
 	esac
@@ -63,7 +63,7 @@ _pkgflat() {
 	--cert | --chain | --ca | --ca-only | --ca-file) _filedir 'pem|crt|cer|der|key'; return ;;
 	--api-key-file) _filedir json; return ;;
 	--report | --junit | --ticket | --html) _filedir; return ;;
-	--prepare | --inject | --root | --scripts | --package-path) _filedir -d; return ;;
+	--prepare | --inject | --root | --scripts | --package-path | --resources) _filedir -d; return ;;
 	--distribution) _filedir; return ;;
 	--package | --component) _filedir pkg; return ;;
 	-o | --output)

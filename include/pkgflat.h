@@ -638,6 +638,9 @@ typedef struct pkgflat_build_options {
 	size_t package_count;
 	const char *title;            /* a synthesized Distribution's title */
 	const char *min_os;           /* ...its allowed-os-versions, "10.9" */
+	const char *resources;        /* a product's Resources directory
+	                                 (background, license, readme), or
+	                                 NULL */
 } pkgflat_build_options;
 void pkgflat_build_options_init(pkgflat_build_options *opt);
 

@@ -11,9 +11,9 @@ static const char build_help[] =
     "                     [--install-location PATH] [--scripts DIR]\n"
     "                     [--ownership recommended|preserve] [signing] OUT.pkg\n"
     "       pkgflat build --distribution FILE [--package-path DIR]...\n"
-    "                     [signing] OUT.pkg\n"
+    "                     [--resources DIR] [signing] OUT.pkg\n"
     "       pkgflat build --package PKG... [--title T] [--min-os V]\n"
-    "                     [--synthesize] [signing] OUT\n"
+    "                     [--resources DIR] [--synthesize] [signing] OUT\n"
     "\n"
     "The first form makes a component package, as pkgbuild --root does: the\n"
     "tree under DIR is the Payload (gzip'd odc cpio, symlinks kept as links,\n"
@@ -24,7 +24,11 @@ static const char build_help[] =
     "The second makes a product archive, as productbuild --distribution\n"
     "does: the Distribution FILE, and each component package its pkg-refs\n"
     "name (\"#Foo.pkg\"), looked for in the --package-path directories (or\n"
-    "beside FILE).\n"
+    "beside FILE). --resources DIR, in both product forms, puts the files\n"
+    "of DIR under Resources/ in the product, where the Distribution's\n"
+    "<background>, <license>, <readme>, <welcome> and <conclusion> find\n"
+    "them, as productbuild --resources does; a symlink in DIR is followed\n"
+    "only to a file inside DIR.\n"
     "\n"
     "The third makes a product archive from component packages with a\n"
     "Distribution synthesized as productbuild --synthesize does: one choice\n"
@@ -44,6 +48,8 @@ static const char build_help[] =
     "                           root: everything root:wheel\n"
     "  --distribution FILE      the product's Distribution\n"
     "  --package-path DIR       where its components are (repeatable)\n"
+    "  --resources DIR          a product's Resources (background, license,\n"
+    "                           readme, welcome, conclusion)\n"
     "  --package PKG            a component package (repeatable)\n"
     "  --component PKG          the same as --package\n"
     "  --title TEXT             the synthesized Distribution's title\n"
@@ -72,7 +78,7 @@ static const char build_help[] =
 
 enum {
 	O_ROOT = 1000, O_VERSION, O_LOCATION, O_SCRIPTS, O_DIST, O_PATH,
-	O_PACKAGE, O_SYNTH
+	O_PACKAGE, O_SYNTH, O_RESOURCES
 };
 
 static int push(const char ***v, size_t *n, const char *s)
@@ -118,6 +124,7 @@ int cmd_build(int argc, char **argv)
 		{ "package", required_argument, NULL, O_PACKAGE },
 		{ "component", required_argument, NULL, O_PACKAGE },
 		{ "synthesize", no_argument, NULL, O_SYNTH },
+		{ "resources", required_argument, NULL, O_RESOURCES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -149,6 +156,7 @@ int cmd_build(int argc, char **argv)
 		case O_SCRIPTS: bo.scripts = optarg; break;
 		case O_DIST: bo.distribution = optarg; break;
 		case O_SYNTH: synth = 1; break;
+		case O_RESOURCES: bo.resources = optarg; break;
 		case O_PATH:
 		case O_PACKAGE:
 			if (push(c == O_PATH ? &paths : &pkgs, c == O_PATH ? &npaths :
@@ -189,6 +197,13 @@ int cmd_build(int argc, char **argv)
 		    "with --package");
 		goto out;
 	}
+	if (bo.resources && (bo.root || synth)) {
+		rc = usage_error("build", bo.root ? "--resources goes with a "
+		    "product (--distribution or --package), not --root" :
+		    "--synthesize writes only a Distribution: --resources does "
+		    "not apply");
+		goto out;
+	}
 	if (npaths && !bo.distribution) {
 		rc = usage_error("build", "--package-path goes with --distribution");
 		goto out;
@@ -205,7 +220,7 @@ int cmd_build(int argc, char **argv)
 	bo.packages = pkgs;
 	bo.package_count = npkgs;
 	const char *reads[] = { bo.root, bo.scripts, bo.distribution,
-	    co.spec.p12, co.spec.key, co.spec.cert, co.spec.chain };
+	    bo.resources, co.spec.p12, co.spec.key, co.spec.cert, co.spec.chain };
 	if ((rc = refuse_overwrite(bo.out.output, reads,
 	    sizeof reads / sizeof *reads)) ||
 	    (rc = refuse_overwrite(bo.out.output, pkgs, npkgs)))

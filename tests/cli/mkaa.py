@@ -2,13 +2,15 @@
 pkgflat: what pkgbuild --compression latest writes on macOS 12 and later.
 
 usage: mkaa.py IN OUT [--wrap none|raw|zlib|lzma|lzfse] [--yaa]
-               [--break-header]
+               [--break-header] [--xat]
 
 Each cpio entry becomes an "AA01" header (TYP, PAT, LNK, UID, GID, MOD,
-MTM, DAT) and its data blob. --wrap puts the stream in Apple's chunks:
+MTM, DAT; HLC, the cpio inode, for a file with more than one link) and
+its data blob. --wrap puts the stream in Apple's chunks:
 "pbz-" stored, "pbzz" raw deflate, "pbzx" xz, "pbze" LZFSE (no LZFSE
 encoder here: its one chunk is stored, which a reader must not decode).
---break-header writes an unknown field subtype in the third entry.
+--break-header writes an unknown field subtype in the third entry; --xat
+gives the third entry an extended attribute (an "XAT" blob after its data).
 """
 import argparse
 import gzip
@@ -24,8 +26,9 @@ def cpio_entries(raw):
     while True:
         h = raw[pos:pos + 76]
         assert h[:6] == b"070707", "not odc cpio at %d" % pos
-        mode = int(h[18:24], 8)
+        ino, mode = int(h[12:18], 8), int(h[18:24], 8)
         uid, gid = int(h[24:30], 8), int(h[30:36], 8)
+        nlink = int(h[36:42], 8)
         mtime = int(h[48:59], 8)
         nsize, fsize = int(h[59:65], 8), int(h[65:76], 8)
         name = raw[pos + 76:pos + 76 + nsize - 1].decode("utf-8", "surrogateescape")
@@ -33,7 +36,8 @@ def cpio_entries(raw):
         pos += 76 + nsize + fsize
         if name == "TRAILER!!!":
             return
-        yield name, mode, uid, gid, mtime, data
+        yield name, mode, uid, gid, mtime, data, (ino if nlink > 1 and
+                                                  mode & 0o170000 == 0o100000 else None)
 
 
 def field_uint(key, v):
@@ -47,9 +51,16 @@ def field_str(key, s):
     return key.encode() + b"P" + struct.pack("<H", len(b)) + b
 
 
-def aa_stream(raw, yaa=False, break_header=False):
+def xat_blob(name, value):
+    """One extended attribute as Apple Archive stores it: u32 LE size of
+    the record, the name NUL-terminated, the value."""
+    rec = name.encode() + b"\0" + value
+    return struct.pack("<I", 4 + len(rec)) + rec
+
+
+def aa_stream(raw, yaa=False, break_header=False, xat=False):
     out = bytearray()
-    for i, (name, mode, uid, gid, mtime, data) in enumerate(cpio_entries(raw)):
+    for i, (name, mode, uid, gid, mtime, data, cluster) in enumerate(cpio_entries(raw)):
         kind = mode & 0o170000
         typ = {0o100000: "F", 0o040000: "D", 0o120000: "L"}[kind]
         path = "" if name == "." else name[2:] if name.startswith("./") else name
@@ -59,12 +70,18 @@ def aa_stream(raw, yaa=False, break_header=False):
         f += field_uint("UID", uid) + field_uint("GID", gid)
         f += field_uint("MOD", mode & 0o7777)
         f += b"MTMS" + struct.pack("<Q", mtime)
+        if cluster is not None:
+            f += field_uint("HLC", cluster)
         if break_header and i == 2:
             f += b"XYZ?"
         blob = b""
         if typ == "F":
             f += b"DATB" + struct.pack("<I", len(data))
             blob = data
+        if xat and i == 2:
+            x = xat_blob("com.apple.quarantine", b"0081;00000000;Safari;")
+            f += b"XATB" + struct.pack("<I", len(x))
+            blob += x
         magic = b"YAA1" if yaa else b"AA01"
         out += magic + struct.pack("<H", 6 + len(f)) + f + blob
     return bytes(out)
@@ -96,10 +113,11 @@ def main():
                    choices=["none", "raw", "zlib", "lzma", "lzfse"])
     p.add_argument("--yaa", action="store_true")
     p.add_argument("--break-header", action="store_true")
+    p.add_argument("--xat", action="store_true")
     a = p.parse_args()
     raw = gzip.open(a.inp).read()
     with open(a.out, "wb") as f:
-        f.write(wrap(aa_stream(raw, a.yaa, a.break_header), a.wrap))
+        f.write(wrap(aa_stream(raw, a.yaa, a.break_header, a.xat), a.wrap))
 
 
 if __name__ == "__main__":

@@ -139,6 +139,62 @@ build_product() {
 	cmp q.pkg r.pkg || fail "not reproducible"
 }
 
+# --resources DIR, as productbuild --resources: DIR's files under
+# Resources/ (bsdtar's listing and bytes), where the Distribution finds its
+# background and license; symlinks out of DIR refused, as flatten does.
+build_resources() {
+	mktree
+	run 0 "$PKGFLAT" build --root tree --identifier org.example.a --version 1 a.pkg
+	mkdir -p res/en.lproj
+	head -c 5000 /dev/urandom >res/background.png
+	echo "license text" >res/License.txt
+	echo "{\\rtf1 readme}" >res/en.lproj/ReadMe.rtf
+	ln -s License.txt res/Licence.txt
+	cat >D.xml <<-EOF
+	<?xml version="1.0" encoding="utf-8"?>
+	<installer-gui-script minSpecVersion="2">
+	  <background file="background.png" alignment="bottomleft"/>
+	  <license file="License.txt"/>
+	  <readme file="ReadMe.rtf"/>
+	  <pkg-ref id="org.example.a" version="1" onConclusion="none">#a.pkg</pkg-ref>
+	  <choices-outline><line choice="a"/></choices-outline>
+	  <choice id="a" visible="false"><pkg-ref id="org.example.a"/></choice>
+	</installer-gui-script>
+	EOF
+	run 0 "$PKGFLAT" build --distribution D.xml --resources res r.pkg
+	whole r.pkg
+	bsdtar -tf r.pkg | grep '^Resources' | LC_ALL=C sort >got || fail "bsdtar -t"
+	printf '%s\n' Resources Resources/Licence.txt Resources/License.txt \
+	    Resources/background.png Resources/en.lproj Resources/en.lproj/ReadMe.rtf >want
+	diff -u want got || fail "Resources listing"
+	for f in background.png License.txt Licence.txt en.lproj/ReadMe.rtf; do
+		bsdtar -xOf r.pkg "Resources/$f" >one || fail "bsdtar -x $f"
+		cmp one "res/$f" || fail "Resources/$f differs"
+	done
+	run 0 "$PKGFLAT" info r.pkg
+	has "$T/out" "License.txt"
+	# The synthesizing form takes it too.
+	run 0 "$PKGFLAT" build --package a.pkg --resources res s.pkg
+	bsdtar -tf s.pkg | grep -qx Resources/background.png || fail "no Resources in s.pkg"
+	# Symlinks out of DIR, or to a directory, and DIR that is no
+	# directory: refused, no output.
+	cp -a res out && ln -s /etc/passwd out/pw
+	bad_input "out/pw: symlink to an absolute path" "$PKGFLAT" build --distribution D.xml \
+	    --resources out o.pkg
+	cp -a res up && ln -s ../D.xml up/d
+	bad_input "outside" "$PKGFLAT" build --distribution D.xml --resources up o.pkg
+	cp -a res dl && ln -s en.lproj dl/de.lproj
+	bad_input "a symlink to a directory" "$PKGFLAT" build --distribution D.xml --resources dl o.pkg
+	bad_input "nope" "$PKGFLAT" build --distribution D.xml --resources nope o.pkg
+	run 2 "$PKGFLAT" build --distribution D.xml --resources D.xml o.pkg
+	has "$T/err" "not a directory"
+	run 2 "$PKGFLAT" build --root tree --identifier a --version 1 --resources res o.pkg
+	has "$T/err" "--resources goes with a product"
+	run 2 "$PKGFLAT" build --distribution D.xml --resources res res/o.pkg
+	has "$T/err" "inside the input"
+	[ ! -e o.pkg ] && [ ! -e res/o.pkg ] || fail "output after an error"
+}
+
 build_reproducible() {
 	mktree
 	run 0 "$PKGFLAT" build --root tree --identifier org.example.a --version 1 one.pkg
@@ -205,6 +261,7 @@ build_bad() {
 t build_vs_legacy build_vs_legacy
 t build_scripts build_scripts
 t build_product build_product
+t build_resources build_resources
 t build_reproducible build_reproducible
 t build_signed build_signed
 t build_bad build_bad

@@ -82,8 +82,11 @@ expand_full_vs_bsdtar() {
 
 # expand, then flatten, in both layouts: diff calls the result equivalent
 # to the original and verify finds nothing wrong; the plain layout keeps
-# every member byte for byte.
+# every member byte for byte. The --full layout is flattened signed (the
+# real packages were signed, three of four), and verifies to our root.
 roundtrip() {
+	. "$ROOT/tests/cli/signing.sh"
+	pki
 	samples
 	for f in *.pkg; do
 		b=${f%.pkg}
@@ -95,11 +98,15 @@ roundtrip() {
 		mkdir "$b.a" "$b.b" && bsdtar -xf "$f" -C "$b.a" && bsdtar -xf "$b.x.out" -C "$b.b"
 		diff -r "$b.a" "$b.b" || fail "$f: members changed"
 		run 0 "$PKGFLAT" expand --full "$f" "$b.f"
-		run 0 "$PKGFLAT" flatten "$b.f" "$b.f.out"
+		run 0 "$PKGFLAT" flatten --sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
+		    --chain "$P/chain.pem" "$b.f" "$b.f.out"
 		run 0 "$PKGFLAT" diff "$f" "$b.f.out"
 		has "$T/out" "equivalent"
-		whole "$b.f.out"
+		check_signed "$b.f.out"
+		CA="$P/root.pem" whole "$b.f.out"
+		echo "$f" >>signed
 	done
+	[ "$(wc -l <signed)" -ge 8 ] || fail "only $(wc -l <signed) packages round-tripped"
 	# A mistake the round trip must catch: diff and verify are no rubber
 	# stamps.
 	run 0 "$PKGFLAT" expand --full exif.pkg e.f
@@ -136,6 +143,38 @@ edit_full() {
 	[ "$(cat nf)" = "$entries" ] || fail "numberOfFiles $(cat nf), payload has $entries"
 }
 
+# Grown payloads: the Distribution's pkg-ref sizes (which Installer shows)
+# follow the fresh PackageInfo's, for every component archived again, and
+# for no other.
+edit_sizes() {
+	python3 "$ROOT/tests/cli/mkfixture.py" nested fx >/dev/null || fail "mkfixture"
+	run 0 "$PKGFLAT" convert -q fx/Suite.mpkg -o nested.pkg
+	run 0 "$PKGFLAT" expand --full nested.pkg n
+	comps=$(cd n && ls -d *.pkg)
+	grown=$(echo "$comps" | head -1)
+	kept=$(echo "$comps" | tail -1)
+	[ "$grown" != "$kept" ] || fail "one component only"
+	head -c 700000 /dev/urandom >"n/$grown/Payload/big.bin"
+	# The other one stays a plain Payload file: its size must not move.
+	(cd n/"$kept" && rm -r Payload && bsdtar -xOf ../../nested.pkg "$kept/Payload" >Payload) ||
+	    fail "bsdtar $kept"
+	run 0 "$PKGFLAT" flatten n grown.pkg
+	whole grown.pkg
+	bsdtar -xOf grown.pkg Distribution >dist.xml || fail "bsdtar Distribution"
+	bsdtar -xOf nested.pkg Distribution >old.xml || fail "bsdtar Distribution"
+	bsdtar -xOf grown.pkg "$grown/PackageInfo" >pi.xml || fail "bsdtar PackageInfo"
+	new=$(xmllint --xpath 'string(//payload/@installKBytes)' pi.xml)
+	[ "$new" -ge 684 ] || fail "PackageInfo says $new KB"
+	url=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$grown")
+	got=$(xmllint --xpath "string(//pkg-ref[normalize-space(.)='#$url']/@installKBytes)" dist.xml)
+	[ "$got" = "$new" ] || fail "Distribution says $got KB for $grown, PackageInfo $new"
+	url=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$kept")
+	q="string(//pkg-ref[normalize-space(.)='#$url']/@installKBytes)"
+	[ "$(xmllint --xpath "$q" dist.xml)" = "$(xmllint --xpath "$q" old.xml)" ] ||
+	    fail "$kept's size changed"
+	rm -rf fx
+}
+
 flatten_reproducible() {
 	run 0 "$PKGFLAT" expand --full "$FLAT/Installomator-0.5.pkg" i
 	run 0 "$PKGFLAT" flatten i one.pkg
@@ -158,6 +197,80 @@ flatten_signed() {
 	run 2 "$PKGFLAT" flatten --min-os 10.9 i u.pkg
 	has "$T/err" "--min-os does not apply to flatten"
 	[ ! -e u.pkg ] || fail "output after a usage error"
+}
+
+# Apple Archive payloads (mkaa.py, an independent writer) extract as
+# bsdtar extracts the cpio they were made from, however wrapped; what the
+# archive holds that Linux cannot keep is refused by name, and so is
+# anything that would write outside DIR.
+expand_full_aa() {
+	own=--no-owner
+	[ "$(id -u)" = 0 ] && own=
+	mkdir -p tree/bin tree/ro tree/lib tree/empty && echo hi >tree/bin/a
+	chmod 4755 tree/bin/a && ln -s ../lib tree/bin/lib && : >tree/lib/zero
+	head -c 300000 /dev/urandom >tree/lib/big && ln tree/lib/big tree/bin/big
+	echo x >tree/ro/f && chmod 0555 tree/ro && touch -d @1500000000 tree/bin/a tree/ro
+	bsdtar --format odc -czf pl.gz -C tree . || fail "bsdtar -c"
+	mkdir ref && bsdtar -xpf pl.gz -C ref || fail "bsdtar -x"
+	mkdir comp && cat >comp/PackageInfo <<-EOF
+	<?xml version="1.0" encoding="utf-8"?>
+	<pkg-info format-version="2" identifier="org.example.aa" version="1" install-location="/" auth="root">
+	  <payload numberOfFiles="1" installKBytes="1"/>
+	</pkg-info>
+	EOF
+	for w in none raw zlib lzma; do
+		python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --wrap $w || fail "mkaa $w"
+		run 0 "$PKGFLAT" flatten comp aa-$w.pkg
+		run 0 "$PKGFLAT" info aa-$w.pkg
+		has "$T/out" "Apple Archive"
+		run 0 "$PKGFLAT" expand --full aa-$w.pkg aa-$w
+		$CMP $own --no-root ref aa-$w/Payload || fail "$w: extraction differs"
+		[ "$(stat -c %i aa-$w/Payload/bin/big)" = "$(stat -c %i aa-$w/Payload/lib/big)" ] ||
+		    fail "$w: hard link lost"
+		# And flattened again: the same files, now a cpio payload.
+		run 0 "$PKGFLAT" flatten aa-$w re-$w.pkg
+		run 0 "$PKGFLAT" diff aa-$w.pkg re-$w.pkg
+		has "$T/out" "equivalent"
+		whole re-$w.pkg
+	done
+	# An extended attribute: refused, naming the entry and the field.
+	python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --xat || fail "mkaa --xat"
+	run 0 "$PKGFLAT" flatten comp xat.pkg
+	third=$(bsdtar -tf pl.gz | sed -n 3p)
+	bad_input "xat.pkg(Payload): Apple Archive entry 2" "$PKGFLAT" expand --full xat.pkg xat
+	has "$T/err" "$third has extended attributes (XAT)"
+	[ ! -e xat ] || fail "DIR after a refusal"
+	# Malformed: an unknown field subtype, a stream cut inside an entry.
+	python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --break-header || fail "mkaa"
+	run 0 "$PKGFLAT" flatten comp field.pkg
+	bad_input "field.pkg(Payload): Apple Archive entry 2" "$PKGFLAT" expand --full field.pkg field
+	has "$T/err" "unknown field subtype '?'"
+	python3 "$ROOT/tests/cli/mkaa.py" pl.gz aa || fail "mkaa"
+	head -c 1000 aa >comp/Payload
+	run 0 "$PKGFLAT" flatten comp cut.pkg
+	bad_input "the stream ends inside" "$PKGFLAT" expand --full cut.pkg cut
+	[ ! -e field ] && [ ! -e cut ] || fail "DIR after an error"
+	# LZFSE chunks: no decoder here, so refused by name.
+	python3 "$ROOT/tests/cli/mkaa.py" pl.gz comp/Payload --wrap lzfse || fail "mkaa lzfse"
+	run 0 "$PKGFLAT" flatten comp lzfse.pkg
+	run 3 "$PKGFLAT" expand --full lzfse.pkg lzfse
+	has "$T/err" "lzfse.pkg(Payload): an Apple Archive in LZFSE chunks"
+	[ ! -e lzfse ] || fail "DIR after a refusal"
+	# Hostile paths, as for cpio below.
+	mkdir outside
+	for spec in "up:f:../escape:x" "link:l:./a:$T/work.expand_full_aa/outside f:./a/x:x"; do
+		name=${spec%%:*}
+		ents=${spec#*:}
+		# shellcheck disable=SC2086
+		$CPIO h.gz --gz d:. $ents || fail "mkcpio $name"
+		python3 "$ROOT/tests/cli/mkaa.py" h.gz comp/Payload || fail "mkaa $name"
+		run 0 "$PKGFLAT" flatten comp "$name.pkg"
+		bad_input "Payload" "$PKGFLAT" expand --full "$name.pkg" "$name.out"
+		[ ! -e "$name.out" ] || fail "$name: DIR left behind"
+	done
+	only outside
+	[ ! -e ../escape ] || fail "wrote outside"
+	chmod -R u+w tree ref aa-*
 }
 
 # Payloads that try to write outside DIR or through a symlink: refused,
@@ -245,8 +358,10 @@ t expand_vs_bsdtar expand_vs_bsdtar
 t expand_full_vs_bsdtar expand_full_vs_bsdtar
 t roundtrip roundtrip
 t edit_full edit_full
+t edit_sizes edit_sizes
 t flatten_reproducible flatten_reproducible
 t flatten_signed flatten_signed
 t expand_hostile expand_hostile
+t expand_full_aa expand_full_aa
 t expand_bad expand_bad
 t flatten_bad flatten_bad

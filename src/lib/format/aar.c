@@ -17,7 +17,9 @@
  * Keys read here: TYP (entry type, a letter: F file, D directory, L
  * symlink, B/C devices, P fifo, S socket, M metadata), PAT path, LNK
  * symlink target, UID, GID, MOD (permission bits), MTM, DAT (file data
- * blob), HLC (hard-link cluster); everything else is skipped by size.
+ * blob), HLC (hard-link cluster), DEV (device number); everything else is
+ * skipped by size, except that a strict walk (extraction) refuses what it
+ * would lose: extended attributes (XAT), ACLs (ACL), file flags (FLG).
  * Apple's compressed form wraps the stream in pbzx-style chunks ("pbze"
  * LZFSE, "pbzx" LZMA, "pbzz" zlib, "pbz4" LZ4, "pbz-" none), which pbzx.c
  * decodes where Debian can; this file reads the decoded stream.
@@ -113,8 +115,8 @@ static uint64_t le(const unsigned char *p, size_t n)
 struct aa_entry {
 	char type;
 	char *path, *link;
-	uint64_t uid, gid, mode, mtime, hlc;
-	int has_mode, has_hlc;
+	uint64_t uid, gid, mode, mtime, hlc, dev, flags;
+	int has_mode, has_hlc, has_xat, has_acl;
 	uint64_t blob[AA_MAX_BLOBS];
 	int dat;                 /* index of the DAT blob, or -1 */
 	size_t nblobs;
@@ -186,6 +188,10 @@ static pkgflat_status parse_header(struct aar *a, const unsigned char *h,
 				return bad(a, "%s", "more blobs than any writer makes");
 			if (!memcmp(k, "DAT", 3))
 				e->dat = (int)e->nblobs;
+			else if (!memcmp(k, "XAT", 3))
+				e->has_xat = 1;
+			else if (!memcmp(k, "ACL", 3))
+				e->has_acl = 1;
 			e->blob[e->nblobs++] = le(h + i, w);
 			i += w;
 			continue;
@@ -204,6 +210,10 @@ static pkgflat_status parse_header(struct aar *a, const unsigned char *h,
 			e->has_mode = 1;
 		} else if (!memcmp(k, "MTM", 3) && (sub[0] == 'S' || sub[0] == 'T'))
 			e->mtime = le(h + i, 8);
+		else if (!memcmp(k, "DEV", 3) && vs <= 8)
+			e->dev = v;
+		else if (!memcmp(k, "FLG", 3) && vs <= 8)
+			e->flags = v;
 		else if (!memcmp(k, "HLC", 3) && vs <= 8) {
 			e->hlc = v;
 			e->has_hlc = 1;
@@ -255,6 +265,25 @@ static int entry_type(char t, uint32_t *ifmt)
 	case 'S': *ifmt = 0140000; return PKGFLAT_ENTRY_SOCKET;
 	default: *ifmt = 0; return 0;
 	}
+}
+
+/* What an extraction on Linux could not keep: refused, named. */
+static pkgflat_status strict_check(struct aar *a, const struct aa_entry *e,
+    const char *path)
+{
+	if (e->has_xat)
+		return bad(a, "%s has extended attributes (XAT), which cannot be "
+		    "extracted faithfully", path);
+	if (e->has_acl)
+		return bad(a, "%s has an access control list (ACL), which cannot "
+		    "be extracted faithfully", path);
+	if (e->flags)
+		return bad(a, "%s has file flags %#llx (FLG), which cannot be "
+		    "extracted faithfully", path, (unsigned long long)e->flags);
+	if ((e->type == 'B' || e->type == 'C') && e->dev > UINT32_MAX)
+		return bad(a, "%s: device number %#llx does not fit", path,
+		    (unsigned long long)e->dev);
+	return PKGFLAT_OK;
 }
 
 struct hl {
@@ -324,6 +353,8 @@ pkgflat_status aar_walk(payload_read_fn rd, void *rdctx,
 		pkgflat_entry pe = { .path = path };
 		if (!rc && !(pe.type = entry_type(e.type, &ifmt)) && e.type != 'M')
 			rc = bad(&a, "unknown entry type '%c'", e.type);
+		if (!rc && opt && opt->strict)
+			rc = strict_check(&a, &e, path);
 		if (rc) {
 			free(e.path);
 			free(e.link);
@@ -334,6 +365,7 @@ pkgflat_status aar_walk(payload_read_fn rd, void *rdctx,
 		pe.uid = (uint32_t)e.uid;
 		pe.gid = (uint32_t)e.gid;
 		pe.mtime = (int64_t)e.mtime;
+		pe.rdev = (uint32_t)e.dev;
 		pe.link_target = e.link;
 		pe.size = e.dat >= 0 ? e.blob[e.dat] : 0;
 		if (pe.type == PKGFLAT_ENTRY_SYMLINK)

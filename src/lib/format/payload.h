@@ -29,6 +29,9 @@ struct payload_opts {
 	 * them. Nonzero stops the walk as fn does. */
 	int (*chunk_fn)(const pkgflat_entry *e, const unsigned char *buf,
 	    size_t n, void *ctx);
+	/* Refuse what an extraction would lose (aar_walk: extended
+	 * attributes, ACLs, file flags), naming it. */
+	int strict;
 };
 
 pkgflat_status payload_walk_ex(payload_read_fn rd, void *rdctx,

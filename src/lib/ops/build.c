@@ -7,7 +7,9 @@
  *  - a product archive from component packages, as productbuild makes it:
  *    a Distribution given (its pkg-refs found in the package paths) or
  *    synthesized (one invisible choice per component, in the order
- *    given), and each component's members copied into <Name>.pkg/.
+ *    given), each component's members copied into <Name>.pkg/, and a
+ *    --resources directory as Resources/ (symlinks followed only to files
+ *    inside it, as flatten does).
  */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -478,6 +480,24 @@ pkgflat_status pkgflat_build_synthesize(const pkgflat_build_options *opt,
 	return rc;
 }
 
+/* productbuild --resources: the directory that becomes Resources/. */
+static pkgflat_status open_resources(const pkgflat_build_options *opt,
+    src **out, pkgflat_error *err)
+{
+	struct stat st;
+	pkgflat_status rc;
+
+	if (stat(opt->resources, &st))
+		return fail_errno(err, opt->resources, "cannot open");
+	if (!S_ISDIR(st.st_mode))
+		return fail(err, PKGFLAT_E_USAGE, opt->resources, NULL,
+		    "not a directory: --resources names the directory that "
+		    "becomes Resources");
+	if ((rc = pkgflat_output_check(opt->out.output, opt->resources, err)))
+		return rc;
+	return src_open_dir(opt->resources, opt->resources, out, err);
+}
+
 pkgflat_status pkgflat_build_product(const pkgflat_build_options *opt,
     pkgflat_error *err)
 {
@@ -486,6 +506,7 @@ pkgflat_status pkgflat_build_product(const pkgflat_build_options *opt,
 	size_t n = 0, len = 0;
 	char *xml = NULL;
 	unsigned char *buf = NULL;
+	src *res = NULL;
 	pkgflat_status rc;
 
 	if (!opt || (!opt->distribution && !opt->package_count))
@@ -520,6 +541,8 @@ pkgflat_status pkgflat_build_product(const pkgflat_build_options *opt,
 	}
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = pkgflat_output_check(opt->out.output, parts[i].path, err);
+	if (!rc && opt->resources)
+		rc = open_resources(opt, &res, err);
 	if (rc)
 		goto out;
 	if (!n) {
@@ -533,7 +556,9 @@ pkgflat_status pkgflat_build_product(const pkgflat_build_options *opt,
 	}
 	if ((rc = flat_writer_open(&fw, &opt->out, err)) ||
 	    (rc = xarw_add_file(fw.xw, 0, "Distribution", XAR_ENC_ZLIB, xml, len,
-	    err)))
+	    err)) ||
+	    (res && (rc = flat_add_any(fw.xw, res, "", 0, "Resources", buf, 0,
+	    err))))
 		goto out;
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = copy_part(&fw, &parts[i], buf, err);
@@ -541,6 +566,7 @@ pkgflat_status pkgflat_build_product(const pkgflat_build_options *opt,
 		rc = flat_writer_commit(&fw, err);
 out:
 	flat_writer_close(&fw);
+	src_close(res);
 	parts_free(parts, n);
 	free(xml);
 	free(buf);

@@ -1,7 +1,8 @@
 /*
  * What flatten and build share when they write a flat package: the output
  * that appears only when complete (outfile.c), the signer (sign.c), the
- * XAR writer, the creation time, and PackageInfo's payload counts.
+ * XAR writer, the creation time, PackageInfo's payload counts and the
+ * Distribution's pkg-ref sizes.
  */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -91,6 +92,29 @@ enum xar_encoding flat_member_encoding(const char *name)
 	    XAR_ENC_RAW : XAR_ENC_ZLIB;
 }
 
+/* The document as UTF-8 text (malloc'd); the document is freed. */
+static pkgflat_status doc_out(xmlDocPtr doc, unsigned char **out, size_t *len,
+    pkgflat_error *err)
+{
+	xmlChar *mem = NULL;
+	int size = 0;
+
+	xmlDocDumpMemoryEnc(doc, &mem, &size, "utf-8");
+	xmlFreeDoc(doc);
+	if (!mem || size <= 0) {
+		xmlFree(mem);
+		return fail_nomem(err);
+	}
+	if (!(*out = malloc((size_t)size))) {
+		xmlFree(mem);
+		return fail_nomem(err);
+	}
+	memcpy(*out, mem, (size_t)size);
+	*len = (size_t)size;
+	xmlFree(mem);
+	return PKGFLAT_OK;
+}
+
 pkgflat_status package_info_set_payload(const unsigned char *xml, size_t n,
     const char *name, uint64_t files, uint64_t kbytes, unsigned char **out,
     size_t *len, pkgflat_error *err)
@@ -100,8 +124,6 @@ pkgflat_status package_info_set_payload(const unsigned char *xml, size_t n,
 	    XML_PARSE_NOWARNING) : NULL;
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL, pl = NULL;
 	char num[32];
-	xmlChar *mem = NULL;
-	int size = 0;
 
 	*out = NULL;
 	*len = 0;
@@ -128,21 +150,80 @@ pkgflat_status package_info_set_payload(const unsigned char *xml, size_t n,
 	snprintf(num, sizeof num, "%llu", (unsigned long long)kbytes);
 	if (pl)
 		xmlSetProp(pl, BAD_CAST "installKBytes", BAD_CAST num);
-	if (pl)
-		xmlDocDumpMemoryEnc(doc, &mem, &size, "utf-8");
-	xmlFreeDoc(doc);
-	if (!mem || size <= 0) {
-		xmlFree(mem);
+	if (!pl) {
+		xmlFreeDoc(doc);
 		return fail_nomem(err);
 	}
-	if (!(*out = malloc((size_t)size))) {
-		xmlFree(mem);
-		return fail_nomem(err);
+	return doc_out(doc, out, len, err);
+}
+
+/* Set installKBytes on the pkg-refs of one component: the one whose URL
+ * names it, and those of the same id that carry a size already. */
+static int set_ref_kbytes(xmlNodePtr gui, const char *name, uint64_t kbytes)
+{
+	char num[32];
+	int found = 0;
+
+	snprintf(num, sizeof num, "%llu", (unsigned long long)kbytes);
+	for (xmlNodePtr r = gui->children; r; r = r->next) {
+		if (r->type != XML_ELEMENT_NODE ||
+		    strcmp((const char *)r->name, "pkg-ref"))
+			continue;
+		xmlChar *url = xmlNodeGetContent(r);
+		char *ref = url && url[strspn((const char *)url, " \t\r\n")] ?
+		    flat_ref_name((const char *)url) : NULL;
+		xmlFree(url);
+		if (ref && !strcmp(ref, name)) {
+			xmlChar *id = xmlGetProp(r, BAD_CAST "id");
+			if (!xmlSetProp(r, BAD_CAST "installKBytes", BAD_CAST num))
+				found = -1;
+			else if (!found)
+				found = 1;
+			/* The same id elsewhere (in a choice, or a second
+			 * pkg-ref) keeps a size only where it had one. */
+			for (xmlNodePtr o = gui->children; o && id; o = o->next) {
+				if (o == r || o->type != XML_ELEMENT_NODE ||
+				    strcmp((const char *)o->name, "pkg-ref"))
+					continue;
+				xmlChar *oid = xmlGetProp(o, BAD_CAST "id");
+				if (oid && !xmlStrcmp(oid, id) &&
+				    xmlHasProp(o, BAD_CAST "installKBytes") &&
+				    !xmlSetProp(o, BAD_CAST "installKBytes", BAD_CAST num))
+					found = -1;
+				xmlFree(oid);
+			}
+			xmlFree(id);
+		}
+		free(ref);
+		if (found < 0)
+			return -1;
 	}
-	memcpy(*out, mem, (size_t)size);
-	*len = (size_t)size;
-	xmlFree(mem);
-	return PKGFLAT_OK;
+	return found;
+}
+
+pkgflat_status dist_set_kbytes(const unsigned char *xml, size_t n,
+    const char *name, const struct comp_size *sizes, size_t nsizes,
+    unsigned char **out, size_t *len, pkgflat_error *err)
+{
+	xmlDocPtr doc = n < (16u << 20) ? xmlReadMemory((const char *)xml,
+	    (int)n, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+	    XML_PARSE_NOWARNING) : NULL;
+	xmlNodePtr gui = doc ? xmlDocGetRootElement(doc) : NULL;
+
+	*out = NULL;
+	*len = 0;
+	if (!gui || strcmp((const char *)gui->name, "installer-gui-script")) {
+		xmlFreeDoc(doc);
+		return fail(err, PKGFLAT_E_FORMAT, name, NULL,
+		    "not XML with an <installer-gui-script> element");
+	}
+	for (size_t i = 0; i < nsizes; i++) {
+		if (set_ref_kbytes(gui, sizes[i].name, sizes[i].kbytes) < 0) {
+			xmlFreeDoc(doc);
+			return fail_nomem(err);
+		}
+	}
+	return doc_out(doc, out, len, err);
 }
 
 
@@ -207,5 +288,67 @@ out:
 	if (rc)
 		xarw_file_abort(xw);
 	src_stream_close(in);
+	return rc;
+}
+
+static enum src_type link_type(src *s, const char *inner)
+{
+	struct src_stat st;
+	pkgflat_error e;
+
+	pkgflat_error_clear(&e);
+	return s->ops->lstat(s, inner, &st, &e) ? SRC_NONE : st.type;
+}
+
+static pkgflat_status add_tree(xar_writer *xw, src *s, const char *inner,
+    uint64_t parent, const char *name, unsigned char *buf, int depth,
+    pkgflat_error *err)
+{
+	ptrvec names = { 0 };
+	uint64_t id;
+	pkgflat_status rc;
+
+	if (depth > FLAT_MAX_DEPTH)
+		return fail(err, PKGFLAT_E_FORMAT, s->display, inner,
+		    "directories nested more than %d deep", FLAT_MAX_DEPTH);
+	if ((rc = xarw_add_dir(xw, parent, name, &id, err)) ||
+	    (rc = s->ops->list(s, inner, &names, err)))
+		goto out;
+	for (size_t i = 0; i < names.n && !rc; i++) {
+		char *p = path_join(inner, names.v[i]);
+		rc = p ? flat_add_any(xw, s, p, id, names.v[i], buf, depth, err) :
+		    fail_nomem(err);
+		free(p);
+	}
+out:
+	pv_free(&names, free);
+	return rc;
+}
+
+pkgflat_status flat_add_any(xar_writer *xw, src *s, const char *inner,
+    uint64_t parent, const char *name, unsigned char *buf, int depth,
+    pkgflat_error *err)
+{
+	enum src_type lt = link_type(s, inner);
+	struct src_stat st;
+	pkgflat_status rc;
+	char *shown;
+
+	if ((rc = src_stat(s, inner, &st, err)))
+		return rc;
+	if (st.type == SRC_FILE)
+		return flat_copy_member(xw, parent, name, s, inner, buf, err);
+	if (!(shown = src_display(s, inner)))
+		return fail_nomem(err);
+	if (st.type == SRC_DIR && lt == SRC_DIR)
+		rc = add_tree(xw, s, inner, parent, name, buf, depth + 1, err);
+	else if (lt == SRC_LINK)
+		rc = fail(err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
+		    "a symlink to a directory: not followed (only links to files "
+		    "inside the directory are)");
+	else
+		rc = fail(err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
+		    "neither a file nor a directory");
+	free(shown);
 	return rc;
 }

@@ -4,11 +4,12 @@
  *
  * The directory is checked first: a Distribution or PackageInfo at its
  * top, every pkg-ref's component there with its PackageInfo, no component
- * directory without one. Then every member is archived: the Distribution
- * first, then the rest by name; Payload and Scripts stored, everything
- * else zlib-compressed, as productbuild writes them. A component whose
- * Payload or Scripts is a directory gets them archived again
- * (tree_payload.c), a fresh Bom and PackageInfo's payload counts. Outside
+ * directory without one. Then every member is archived by name, the
+ * Distribution last; Payload and Scripts stored, everything else
+ * zlib-compressed, as productbuild writes them. A component whose Payload
+ * or Scripts is a directory gets them archived again (tree_payload.c), a
+ * fresh Bom and PackageInfo's payload counts, and the Distribution's
+ * pkg-refs to it the new installKBytes (which is why it comes last). Outside
  * those directories a symlink is followed only to a file inside the
  * directory; a loop or a link out of it is an error.
  */
@@ -22,7 +23,6 @@
 #include "tree.h"
 
 #define MAX_XML (16u << 20)
-#define MAX_DEPTH 64
 
 struct flat {
 	src *s;
@@ -165,59 +165,13 @@ static pkgflat_status add_file(struct flat *f, const char *inner,
 	    f->err);
 }
 
-static pkgflat_status add_tree(struct flat *f, const char *inner,
-    uint64_t parent, const char *name, int depth);
-
 /* One member: a file (a symlink to one inside the directory is followed),
  * or a directory and what it holds. */
 static pkgflat_status add_any(struct flat *f, const char *inner,
     uint64_t parent, const char *name, int depth)
 {
-	enum src_type lt = type_of(f, inner, 0);
-	struct src_stat st;
-	pkgflat_status rc;
-	char *shown;
-
-	if ((rc = src_stat(f->s, inner, &st, f->err)))
-		return rc;
-	if (st.type == SRC_FILE)
-		return add_file(f, inner, parent, name);
-	if (!(shown = src_display(f->s, inner)))
-		return fail_nomem(f->err);
-	if (st.type == SRC_DIR && lt == SRC_DIR)
-		rc = add_tree(f, inner, parent, name, depth + 1);
-	else if (lt == SRC_LINK)
-		rc = fail(f->err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
-		    "a symlink to a directory: not followed (only links to files "
-		    "inside the directory are)");
-	else
-		rc = fail(f->err, PKGFLAT_E_UNSUPPORTED, shown, NULL,
-		    "neither a file nor a directory");
-	free(shown);
-	return rc;
-}
-
-static pkgflat_status add_tree(struct flat *f, const char *inner,
-    uint64_t parent, const char *name, int depth)
-{
-	ptrvec names = { 0 };
-	uint64_t id;
-	pkgflat_status rc;
-
-	if (depth > MAX_DEPTH)
-		return fail(f->err, PKGFLAT_E_FORMAT, f->dir, inner,
-		    "directories nested more than %d deep", MAX_DEPTH);
-	if ((rc = xarw_add_dir(f->fw.xw, parent, name, &id, f->err)) ||
-	    (rc = f->s->ops->list(f->s, inner, &names, f->err)))
-		goto out;
-	for (size_t i = 0; i < names.n && !rc; i++) {
-		char *p = path_join(inner, names.v[i]);
-		rc = p ? add_any(f, p, id, names.v[i], depth) : fail_nomem(f->err);
-		free(p);
-	}
-out:
-	pv_free(&names, free);
-	return rc;
+	return flat_add_any(f->fw.xw, f->s, inner, parent, name, f->buf, depth,
+	    f->err);
 }
 
 static char *disk_path(struct flat *f, const char *inner, const char *name)
@@ -227,9 +181,10 @@ static char *disk_path(struct flat *f, const char *inner, const char *name)
 }
 
 /* A component's members into parent (0: the top, for a component
- * package). */
+ * package). *kbytes gets its new size when its Payload is archived again,
+ * else stays as it was. */
 static pkgflat_status add_component(struct flat *f, const char *inner,
-    uint64_t parent)
+    uint64_t parent, uint64_t *kbytes, int *rearchived)
 {
 	char *pl = path_join(inner, "Payload"), *sc = path_join(inner, "Scripts");
 	char *bom = path_join(inner, "Bom"), *pi = path_join(inner, "PackageInfo");
@@ -272,6 +227,8 @@ static pkgflat_status add_component(struct flat *f, const char *inner,
 		    (rc = xarw_add_file(f->fw.xw, parent, "Bom", XAR_ENC_ZLIB,
 		    pr.bom, pr.bom_len, f->err)))
 			goto out;
+		*kbytes = pr.stats.install_kbytes;
+		*rearchived = 1;
 	} else if (type_of(f, pl, 0) != SRC_NONE &&
 	    (rc = add_any(f, pl, parent, "Payload", 0)))
 		goto out;
@@ -344,26 +301,65 @@ out:
 	return rc;
 }
 
+/* The Distribution as it is, or with the new sizes of the components
+ * archived again. */
+static pkgflat_status add_distribution(struct flat *f,
+    const struct comp_size *sizes, size_t n)
+{
+	unsigned char *data = NULL, *fresh = NULL;
+	size_t len = 0, flen = 0;
+	char *shown;
+	pkgflat_status rc;
+
+	if (!n)
+		return add_file(f, "Distribution", 0, "Distribution");
+	if (!(shown = src_display(f->s, "Distribution")))
+		return fail_nomem(f->err);
+	if (!(rc = src_read(f->s, "Distribution", MAX_XML, &data, &len,
+	    f->err)) &&
+	    !(rc = dist_set_kbytes(data, len, shown, sizes, n, &fresh, &flen,
+	    f->err)))
+		rc = xarw_add_file(f->fw.xw, 0, "Distribution", XAR_ENC_ZLIB,
+		    fresh, flen, f->err);
+	free(fresh);
+	free(data);
+	free(shown);
+	return rc;
+}
+
 static pkgflat_status add_product(struct flat *f)
 {
 	ptrvec names = { 0 };
+	struct comp_size *sizes = NULL;
+	size_t nsizes = 0;
 	pkgflat_status rc;
 
-	if ((rc = add_file(f, "Distribution", 0, "Distribution")) ||
-	    (rc = f->s->ops->list(f->s, "", &names, f->err)))
+	if ((rc = f->s->ops->list(f->s, "", &names, f->err)))
 		goto out;
+	if (!(sizes = pf_calloc(names.n ? names.n : 1, sizeof *sizes))) {
+		rc = fail_nomem(f->err);
+		goto out;
+	}
 	for (size_t i = 0; i < names.n && !rc; i++) {
 		const char *n = names.v[i];
 		if (!strcmp(n, "Distribution"))
 			continue;
 		if (type_of(f, n, 0) == SRC_DIR && looks_like_component(f, n)) {
-			uint64_t id;
+			uint64_t id, kb = 0;
+			int again = 0;
 			if (!(rc = xarw_add_dir(f->fw.xw, 0, n, &id, f->err)))
-				rc = add_component(f, n, id);
+				rc = add_component(f, n, id, &kb, &again);
+			if (!rc && again) {
+				sizes[nsizes].name = n;
+				sizes[nsizes++].kbytes = kb;
+			}
 		} else
 			rc = add_any(f, n, 0, n, 0);
 	}
+	if (!rc)
+		rc = add_distribution(f, sizes, nsizes);
 out:
+	free(sizes);
 	pv_free(&names, free);
 	return rc;
 }
@@ -403,7 +399,10 @@ pkgflat_status pkgflat_flatten(const char *dir,
 	}
 	if ((rc = flat_writer_open(&f.fw, opt, err)))
 		goto out;
-	if ((rc = product ? add_product(&f) : add_component(&f, "", 0)))
+	uint64_t kb;
+	int again;
+	if ((rc = product ? add_product(&f) : add_component(&f, "", 0, &kb,
+	    &again)))
 		goto out;
 	rc = flat_writer_commit(&f.fw, err);
 out:

@@ -78,12 +78,33 @@ pkgflat_status package_info_set_payload(const unsigned char *xml, size_t n,
     const char *name, uint64_t files, uint64_t kbytes, unsigned char **out,
     size_t *len, pkgflat_error *err);
 
+/* The Distribution XML with installKBytes set on the pkg-refs of each
+ * re-archived component (named by its directory, as in the pkg-ref's URL),
+ * from `xml` (malloc'd, *len). */
+struct comp_size {
+	const char *name;
+	uint64_t kbytes;
+};
+pkgflat_status dist_set_kbytes(const unsigned char *xml, size_t n,
+    const char *name, const struct comp_size *sizes, size_t nsizes,
+    unsigned char **out, size_t *len, pkgflat_error *err);
+
 /* Copy the file `inner` of source s into the archive as parent/name, with
  * the encoding flat_member_encoding() gives it; buf has FLAT_COPY_BUF
  * bytes. */
 #define FLAT_COPY_BUF (256 * 1024)
 pkgflat_status flat_copy_member(xar_writer *xw, uint64_t parent,
     const char *name, src *s, const char *inner, unsigned char *buf,
+    pkgflat_error *err);
+
+/* The member `inner` of directory source s into the archive as
+ * parent/name: a file (a symlink is followed only to a file inside the
+ * directory: a loop, a link out of it or to a directory is an error), or
+ * a directory and what it holds, at most FLAT_MAX_DEPTH deep (depth: how
+ * deep inner is already). */
+#define FLAT_MAX_DEPTH 64
+pkgflat_status flat_add_any(xar_writer *xw, src *s, const char *inner,
+    uint64_t parent, const char *name, unsigned char *buf, int depth,
     pkgflat_error *err);
 
 /* Call fn for every <pkg-ref> of a Distribution that names a component

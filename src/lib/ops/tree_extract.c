@@ -212,8 +212,20 @@ static pkgflat_status write_data(struct ex *x, struct archive *a, int fd)
 	return PKGFLAT_OK;
 }
 
-static pkgflat_status defer_dir(struct ex *x, const char *rel,
-    struct archive_entry *e)
+/* One entry as either reader gives it. */
+struct xent {
+	const char *rel;        /* "." or "./a/b" */
+	uint32_t mode;          /* type and permission bits */
+	uid_t uid;
+	gid_t gid;
+	int64_t mtime;
+	const char *symlink;    /* symlinks: the target */
+	const char *hardlink;   /* hard links: the path linked to */
+	dev_t rdev;
+	int64_t size;
+};
+
+static pkgflat_status defer_dir(struct ex *x, const struct xent *e)
 {
 	if (x->ndirs == x->capdirs) {
 		size_t cap = x->capdirs ? x->capdirs * 2 : 64;
@@ -224,37 +236,40 @@ static pkgflat_status defer_dir(struct ex *x, const char *rel,
 		x->capdirs = cap;
 	}
 	struct dirattr *d = &x->dirs[x->ndirs];
-	if (!(d->rel = pf_strdup(rel)))
+	if (!(d->rel = pf_strdup(e->rel)))
 		return fail_nomem(x->err);
-	d->mode = archive_entry_mode(e);
-	d->uid = (uid_t)archive_entry_uid(e);
-	d->gid = (gid_t)archive_entry_gid(e);
-	d->mtime = archive_entry_mtime(e);
+	d->mode = e->mode;
+	d->uid = e->uid;
+	d->gid = e->gid;
+	d->mtime = e->mtime;
 	x->ndirs++;
 	return PKGFLAT_OK;
 }
 
-static pkgflat_status one_entry(struct ex *x, struct archive *a,
-    struct archive_entry *e, const char *rel)
+/*
+ * Make the entry. A regular file, or a hard link that carries data again,
+ * is left open for its data in *fd, to be finished by entry_end() once
+ * written; everything else is complete on return (*fd -1).
+ */
+static pkgflat_status entry_begin(struct ex *x, const struct xent *e, int *fd)
 {
-	mode_t mode = archive_entry_mode(e);
-	const char *hl = archive_entry_hardlink(e);
 	const char *base;
 	pkgflat_status rc = PKGFLAT_OK;
-	int fd = -1;
 
-	if (!strcmp(rel, "."))
-		return defer_dir(x, rel, e);
-	int pfd = open_parent(x, rel, &base, 1);
+	*fd = -1;
+	if (!strcmp(e->rel, "."))
+		return defer_dir(x, e);
+	int pfd = open_parent(x, e->rel, &base, 1);
 	if (pfd < 0)
 		return x->err->status;
-	if (hl) {
-		char *target = payload_norm_path(hl);
+	if (e->hardlink) {
+		char *target = payload_norm_path(e->hardlink);
 		const char *tbase;
 		int tfd = -1;
 		if (!target || !strcmp(target, "."))
 			rc = fail(x->err, PKGFLAT_E_FORMAT, x->name, x->where,
-			    "hard link to \"%s\", which is not inside the payload", hl);
+			    "hard link to \"%s\", which is not inside the payload",
+			    e->hardlink);
 		else if ((tfd = open_parent(x, target, &tbase, 0)) < 0)
 			rc = x->err->status;
 		else if (!(rc = clear_for(x, pfd, base, 0)) &&
@@ -265,19 +280,12 @@ static pkgflat_status one_entry(struct ex *x, struct archive *a,
 			close(tfd);
 		free(target);
 		/* odc carries the data at every link: write it again. */
-		if (!rc && archive_entry_size(e) > 0) {
-			fd = openat(pfd, base, O_WRONLY | O_TRUNC | O_NOFOLLOW |
-			    O_CLOEXEC);
-			if (fd < 0)
-				rc = fail_errno(x->err, x->name, "%s", x->where);
-			else if (!(rc = write_data(x, a, fd)))
-				rc = set_attrs(x, pfd, base, fd, mode,
-				    (uid_t)archive_entry_uid(e),
-				    (gid_t)archive_entry_gid(e), archive_entry_mtime(e), 0);
-		}
+		if (!rc && e->size > 0 && (*fd = openat(pfd, base, O_WRONLY |
+		    O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			rc = fail_errno(x->err, x->name, "%s", x->where);
 		goto out;
 	}
-	switch (mode & AE_IFMT) {
+	switch (e->mode & AE_IFMT) {
 	case AE_IFDIR:
 		if ((rc = clear_for(x, pfd, base, 1)))
 			break;
@@ -285,61 +293,185 @@ static pkgflat_status one_entry(struct ex *x, struct archive *a,
 			rc = fail_errno(x->err, x->name, "%s", x->where);
 			break;
 		}
-		rc = defer_dir(x, rel, e);
+		rc = defer_dir(x, e);
 		break;
 	case AE_IFREG:
 		if ((rc = clear_for(x, pfd, base, 0)))
 			break;
-		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		*fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
-		if (fd < 0) {
+		if (*fd < 0)
 			rc = fail_errno(x->err, x->name, "%s", x->where);
-			break;
-		}
-		if (!(rc = write_data(x, a, fd)))
-			rc = set_attrs(x, pfd, base, fd, mode,
-			    (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-			    archive_entry_mtime(e), 0);
 		break;
-	case AE_IFLNK: {
-		const char *to = archive_entry_symlink(e);
+	case AE_IFLNK:
 		if ((rc = clear_for(x, pfd, base, 0)))
 			break;
-		if (symlinkat(to ? to : "", pfd, base)) {
+		if (symlinkat(e->symlink ? e->symlink : "", pfd, base)) {
 			rc = fail_errno(x->err, x->name, "%s", x->where);
 			break;
 		}
-		rc = set_attrs(x, pfd, base, -1, mode, (uid_t)archive_entry_uid(e),
-		    (gid_t)archive_entry_gid(e), archive_entry_mtime(e), 1);
+		rc = set_attrs(x, pfd, base, -1, e->mode, e->uid, e->gid, e->mtime,
+		    1);
 		break;
-	}
 	case AE_IFIFO:
 	case AE_IFCHR:
 	case AE_IFBLK:
-		if ((mode & AE_IFMT) != AE_IFIFO && !x->as_root) {
+		if ((e->mode & AE_IFMT) != AE_IFIFO && !x->as_root) {
 			rc = fail(x->err, PKGFLAT_E_UNSUPPORTED, x->name, x->where,
 			    "a device node can be made only as root");
 			break;
 		}
 		if ((rc = clear_for(x, pfd, base, 0)))
 			break;
-		if (mknodat(pfd, base, (mode & AE_IFMT) | 0600,
-		    archive_entry_rdev(e))) {
+		if (mknodat(pfd, base, (e->mode & AE_IFMT) | 0600, e->rdev)) {
 			rc = fail_errno(x->err, x->name, "%s", x->where);
 			break;
 		}
-		rc = set_attrs(x, pfd, base, -1, mode, (uid_t)archive_entry_uid(e),
-		    (gid_t)archive_entry_gid(e), archive_entry_mtime(e), 0);
+		rc = set_attrs(x, pfd, base, -1, e->mode, e->uid, e->gid, e->mtime,
+		    0);
 		break;
 	default:
 		rc = fail(x->err, PKGFLAT_E_UNSUPPORTED, x->name, x->where,
 		    "an entry of type %#o cannot be extracted",
-		    (unsigned)(mode & AE_IFMT));
+		    (unsigned)(e->mode & AE_IFMT));
 	}
 out:
-	if (fd >= 0)
-		close(fd);
+	if (rc && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
 	close(pfd);
+	return rc;
+}
+
+/* A file's data is in: its owner, mode and time, and close it. */
+static pkgflat_status entry_end(struct ex *x, const struct xent *e, int fd)
+{
+	pkgflat_status rc = set_attrs(x, -1, NULL, fd, e->mode, e->uid, e->gid,
+	    e->mtime, 0);
+
+	close(fd);
+	return rc;
+}
+
+static pkgflat_status one_entry(struct ex *x, struct archive *a,
+    struct archive_entry *ae, const char *rel)
+{
+	struct xent e = {
+		.rel = rel, .mode = archive_entry_mode(ae),
+		.uid = (uid_t)archive_entry_uid(ae),
+		.gid = (gid_t)archive_entry_gid(ae),
+		.mtime = archive_entry_mtime(ae),
+		.symlink = archive_entry_symlink(ae),
+		.hardlink = archive_entry_hardlink(ae),
+		.rdev = archive_entry_rdev(ae), .size = archive_entry_size(ae),
+	};
+	int fd;
+	pkgflat_status rc = entry_begin(x, &e, &fd);
+
+	if (rc || fd < 0)
+		return rc;
+	if ((rc = write_data(x, a, fd))) {
+		close(fd);
+		return rc;
+	}
+	return entry_end(x, &e, fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Apple Archive: aar_walk() hands each file's data over in chunks before
+ * the entry itself, so the file is begun at its first chunk and finished
+ * when the entry comes. */
+
+struct aa_ex {
+	struct ex *x;
+	int fd;                 /* the file being written, or -1 */
+	off_t off;
+	uint64_t index;
+};
+
+static void aa_xent(const pkgflat_entry *pe, struct xent *e)
+{
+	memset(e, 0, sizeof *e);
+	e->rel = pe->path;
+	e->mode = pe->mode;
+	e->uid = (uid_t)pe->uid;
+	e->gid = (gid_t)pe->gid;
+	e->mtime = pe->mtime;
+	e->symlink = pe->link_target;
+	e->hardlink = pe->type == PKGFLAT_ENTRY_HARDLINK ? pe->hardlink : NULL;
+	e->rdev = (dev_t)pe->rdev;
+	e->size = (int64_t)pe->size;
+}
+
+static void aa_where(struct aa_ex *ax, const pkgflat_entry *pe)
+{
+	snprintf(ax->x->where, sizeof ax->x->where, "Apple Archive entry %llu "
+	    "(%s)", (unsigned long long)ax->index, pe->path);
+}
+
+static int aa_chunk(const pkgflat_entry *pe, const unsigned char *buf,
+    size_t n, void *ctx)
+{
+	struct aa_ex *ax = ctx;
+	struct xent e;
+
+	if (!buf)
+		return 0;
+	if (ax->fd < 0) {
+		aa_xent(pe, &e);
+		aa_where(ax, pe);
+		if (entry_begin(ax->x, &e, &ax->fd))
+			return 1;
+		ax->off = 0;
+		if (ax->fd < 0) {
+			fail(ax->x->err, PKGFLAT_E_FORMAT, ax->x->name, ax->x->where,
+			    "data for an entry that holds none");
+			return 1;
+		}
+	}
+	while (n) {
+		ssize_t k = pwrite(ax->fd, buf, n, ax->off);
+		if (k < 0) {
+			fail_errno(ax->x->err, ax->x->name, "%s: cannot write",
+			    ax->x->where);
+			return 1;
+		}
+		buf += k;
+		n -= (size_t)k;
+		ax->off += k;
+	}
+	return 0;
+}
+
+static int aa_entry(const pkgflat_entry *pe, void *ctx)
+{
+	struct aa_ex *ax = ctx;
+	struct xent e;
+	int fd = ax->fd;
+
+	aa_xent(pe, &e);
+	aa_where(ax, pe);
+	ax->index++;
+	ax->fd = -1;
+	if (fd < 0 && entry_begin(ax->x, &e, &fd))
+		return 1;
+	return fd >= 0 && entry_end(ax->x, &e, fd);
+}
+
+static pkgflat_status aa_extract(struct ex *x, struct xin *xi)
+{
+	struct aa_ex ax = { .x = x, .fd = -1 };
+	struct payload_opts po = { .chunk_fn = aa_chunk, .strict = 1 };
+	pkgflat_status rc = aar_walk(xi->rd, xi->ctx, xi->head, xi->nhead,
+	    x->name, NULL, aa_entry, &ax, NULL, &po, x->err);
+
+	if (ax.fd >= 0)
+		close(ax.fd);
+	/* Our own refusals say why; the walk's "stopped" says nothing. */
+	if (rc == PKGFLAT_E_USAGE && x->err->status &&
+	    x->err->status != PKGFLAT_E_USAGE)
+		rc = x->err->status;
 	return rc;
 }
 
@@ -435,9 +567,10 @@ pkgflat_status tree_extract(src_stream *in, int dirfd, const char *name,
 		xi->nhead += (size_t)k;
 	}
 	if (aar_sniff(xi->head, xi->nhead)) {
-		rc = fail(err, PKGFLAT_E_UNSUPPORTED, name, NULL,
-		    "an Apple Archive payload: it can be expanded only as a file "
-		    "(without --full)");
+		if (!(rc = aa_extract(&x, xi)) && gz)
+			rc = gzin_drain(gz);
+		if (!rc)
+			rc = finish_dirs(&x);
 		goto out;
 	}
 	archive_read_support_filter_all(a);
