@@ -21,7 +21,7 @@ BUILD   ?= build
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib libcurl liblzma
+DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib libcurl liblzma libdeflate
 
 ifeq ($(filter clean uninstall,$(MAKECMDGOALS)),)
 MISSING := $(foreach d,$(DEPS),$(if $(shell $(PKG_CONFIG) --exists $(d) && echo y),,$(d)))
