@@ -159,6 +159,7 @@ fuzz-long:
 
 bench: all
 	scripts/bench
+	[ "$(BENCH_IMAGE)" = 0 ] || scripts/bench-image
 
 install: $(BUILD)/pkgflat $(BUILD)/libpkgflat.a $(BUILD)/libpkgflat.so install-docs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)

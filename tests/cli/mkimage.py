@@ -24,6 +24,14 @@ usage: mkimage.py [options] SRCDIR OUT
   --node-size N        B-tree node size (default 4096)
   --block-size N       allocation block size (default 4096)
   --min-blocks N       volume size floor in blocks (default 256)
+  --zlib-level N       zlib level of UDIF zlib runs (default 9; hdiutil's
+                       UDZO uses 1 unless told otherwise)
+  --stream             write OUT block by block, sparse where the volume is
+                       free, copying file data from SRCDIR as it goes, so a
+                       volume of gigabytes never sits in memory (benchmarks);
+                       --format raw or udif, no --damage
+  --raw-out PATH       with --stream --format udif: keep the raw disk the
+                       UDIF is made from at PATH
 
 Hard links in SRCDIR (files sharing an inode) become HFS+ file hard links;
 symlinks become HFS+ symlinks. Names are written as they are in SRCDIR
@@ -33,6 +41,7 @@ import argparse
 import base64
 import bz2
 import gzip
+import io
 import lzma
 import os
 import stat
@@ -170,6 +179,18 @@ def fork(size, extents, clump=0):
         struct.pack(">II", s, c) for s, c in ext)
 
 
+class FileData:
+    """A file's contents by reference (--stream): copied when the volume is
+    written, never read whole."""
+
+    def __init__(self, path):
+        self.path = path
+        self.size = os.path.getsize(path)
+
+    def __len__(self):
+        return self.size
+
+
 class Volume:
     def __init__(self, args):
         self.a = args
@@ -179,6 +200,7 @@ class Volume:
         self.folders = 0
         self.blocks = []      # data to place: (list of extents filled later)
         self.data = {}        # block -> bytes
+        self.lazy = []        # (first block, FileData), contiguous
         self.next_block = (1536 + BS - 1) // BS   # the volume header
         self.overflow = []    # (fileID, forktype, startblock, extents)
         self.attrs = []       # (fileID, name, data)
@@ -187,6 +209,14 @@ class Volume:
         if not data:
             return []
         n = (len(data) + BS - 1) // BS
+        if isinstance(data, FileData):
+            if fragment:
+                with open(data.path, "rb") as f:
+                    data = f.read()
+            else:
+                self.lazy.append((self.next_block, data))
+                self.next_block += n
+                return [(self.next_block - n, n)]
         if not fragment:
             start = self.next_block
             for i in range(n):
@@ -275,6 +305,12 @@ def build_volume(args):
     dir_cnids = {}
     pending_links = []
 
+    def contents(p, r):
+        if args.stream and r not in args.decmpfs and r not in args.fragment:
+            return FileData(p)
+        with open(p, "rb") as f:
+            return f.read()
+
     def walk(path, rel, parent):
         names = sorted(os.listdir(path))
         for n in names:
@@ -292,7 +328,7 @@ def build_volume(args):
                              len(os.listdir(p)))
                 walk(p, r, cnid)
             else:
-                data = open(p, "rb").read()
+                data = contents(p, r)
                 mode = 0o100000 | (st.st_mode & 0o7777)
                 if st.st_nlink > 1:
                     key = (st.st_dev, st.st_ino)
@@ -353,6 +389,8 @@ def build_volume(args):
 
 
 def write_volume(args):
+    """The volume as (size in bytes, [(offset, bytes or FileData)]): the
+    pieces that are not zero, in the order they are written."""
     v = build_volume(args)
     hfsx = args.hfsx
     # catalog order: parent, then name (binary for HFSX, folded for HFS+)
@@ -410,6 +448,8 @@ def write_volume(args):
     bitmap_blocks = (total + 8 * BS - 1) // (8 * BS)
     bm_start = total - 2 - bitmap_blocks
     used = set(v.data)
+    for s, f in v.lazy:
+        used.update(range(s, s + (len(f) + BS - 1) // BS))
     for s, c in exts["ext"] + exts["cat"] + exts["att"]:
         used.update(range(s, s + c))
     used.update(range(bm_start, bm_start + bitmap_blocks))
@@ -418,10 +458,9 @@ def write_volume(args):
     bitmap = bytearray(bitmap_blocks * BS)
     for b in used:
         bitmap[b // 8] |= 0x80 >> (b % 8)
-    img = bytearray(total * BS)
-    for b, d in v.data.items():
-        img[b * BS:b * BS + len(d)] = d
-    img[bm_start * BS:bm_start * BS + len(bitmap)] = bitmap
+    pieces = [(b * BS, d) for b, d in v.data.items()]
+    pieces += [(b * BS, f) for b, f in v.lazy]
+    pieces.append((bm_start * BS, bytes(bitmap)))
     attrs = 0x100
     journal = 0
     if args.journaled_dirty:
@@ -440,13 +479,48 @@ def write_volume(args):
     vh += fork(len(att), exts["att"])
     vh += fork(0, [])
     assert len(vh) == 512, len(vh)
-    img[1024:1536] = vh
-    img[total * BS - 1024:total * BS - 512] = vh
+    pieces += [(1024, vh), (total * BS - 1024, vh)]
+    return total * BS, pieces
+
+
+COPY_BUF = 1 << 20
+
+
+def piece_bytes(d):
+    if isinstance(d, FileData):
+        with open(d.path, "rb") as f:
+            return f.read()
+    return d
+
+
+def volume_bytes(size, pieces):
+    img = bytearray(size)
+    for off, d in pieces:
+        d = piece_bytes(d)
+        img[off:off + len(d)] = d
     return bytes(img)
 
 
-def apm(vol):
-    n = len(vol) // 512
+def write_pieces(out, base, pieces):
+    """Write pieces at base in the file out; what lies between stays a hole."""
+    for off, d in pieces:
+        out.seek(base + off)
+        if not isinstance(d, FileData):
+            out.write(d)
+            continue
+        with open(d.path, "rb") as f:
+            left = d.size
+            while left:
+                b = f.read(min(COPY_BUF, left))
+                if not b:
+                    sys.exit("mkimage: %s shrank while copying" % d.path)
+                out.write(b)
+                left -= len(b)
+
+
+def apm(vol_size):
+    """(bytes before the volume, bytes after it, blkx partitions)."""
+    n = vol_size // 512
     start = 64
     total = start + n + 16
     ddm = struct.pack(">2sHI", b"ER", 512, total) + bytes(504)
@@ -463,20 +537,20 @@ def apm(vol):
     for ps, pc, nm, tp in parts:
         out += ent(len(parts), ps, pc, nm, tp)
     out += bytes(start * 512 - len(out))
-    out += vol + bytes(16 * 512)
     blkx = [("Driver Descriptor Map (DDM : 0)", 0, 1),
             ("Apple (Apple_partition_map : 1)", 1, 63),
             ("disk image (Apple_HFS : 2)", start, n),
             (" (Apple_Free : 3)", start + n, 16)]
-    return bytes(out), blkx
+    return bytes(out), bytes(16 * 512), blkx
 
 
 def crc32le(b):
     return zlib.crc32(b) & 0xffffffff
 
 
-def gpt(vol):
-    n = len(vol) // 512
+def gpt(vol_size):
+    """(bytes before the volume, bytes after it, blkx partitions)."""
+    n = vol_size // 512
     first = 40
     total = first + n + 33
     hfs = bytes.fromhex("005346480000aa11aa1100306543ecac")
@@ -495,9 +569,9 @@ def gpt(vol):
                                0xff, 1, min(total - 1, 0xffffffff))
     mbr[510:512] = b"\x55\xaa"
     out = bytearray(mbr) + header(1, total - 1, 2) + entries
-    out += bytes(first * 512 - len(out)) + vol
-    out += entries + header(total - 1, 1, total - 33)
-    return bytes(out), [("whole disk", 0, total)]
+    out += bytes(first * 512 - len(out))
+    return bytes(out), entries + header(total - 1, 1, total - 33), \
+        [("whole disk", 0, total)]
 
 
 def adc(data):
@@ -540,8 +614,10 @@ def adc(data):
     return bytes(out)
 
 
+ZLIB_LEVEL = 9
+
 CODECS = {
-    "zlib": (0x80000005, lambda d: zlib.compress(d, 9)),
+    "zlib": (0x80000005, lambda d: zlib.compress(d, ZLIB_LEVEL)),
     "bzip2": (0x80000006, lambda d: bz2.compress(d, 9)),
     "adc": (0x80000004, adc),
     "lzma": (0x80000008, lambda d: lzma.compress(d, format=lzma.FORMAT_XZ)),
@@ -549,14 +625,52 @@ CODECS = {
 }
 
 
-def udif(disk, parts, codec, damage=None):
+class DiskFile:
+    """A raw disk in a file, sliced like bytes (--stream)."""
+
+    def __init__(self, f):
+        self.f = f
+        self.size = os.fstat(f.fileno()).st_size
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, sl):
+        start, stop, _ = sl.indices(self.size)
+        return os.pread(self.f.fileno(), max(0, stop - start), start)
+
+    def data_end(self):
+        """Where the zeros that end the disk start (holes skipped)."""
+        fd = self.f.fileno()
+        end, pos = 0, 0
+        while True:
+            try:
+                pos = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:     # ENXIO: no data after pos
+                break
+            hole = os.lseek(fd, pos, os.SEEK_HOLE)
+            end, pos = hole, hole
+        while end > 0:
+            k = min(COPY_BUF, end)
+            b = os.pread(fd, k, end - k).rstrip(b"\0")
+            if b:
+                return end - k + len(b)
+            end -= k
+        return 0
+
+
+def udif(disk, parts, codec, out, damage=None):
+    """Write the UDIF of disk (bytes or a DiskFile) to the file out."""
     ctype, comp = CODECS[codec]
     if damage == "lzfse-run":
         ctype = 0x80000007
     chunk = 2048 * 512 if codec != "adc" else 256 * 512
     if damage in ("overlap", "gap"):
         chunk = 16 * 512
-    fork = bytearray()
+    fork_len = 0
+    dcrc = 0
+    data_end = (disk.data_end() if isinstance(disk, DiskFile)
+                else len(disk.rstrip(b"\0")))
     tables = []
     for pno, (name, first, count) in enumerate(parts):
         runs = [struct.pack(">IIQQQQ", 0x7ffffffe, 0x2b626567, 0, 0, 0, 0)]
@@ -567,9 +681,8 @@ def udif(disk, parts, codec, damage=None):
             if d.count(0) == len(d):
                 # trailing zeros are "ignore" in the last partition
                 t = 2 if pno == len(parts) - 1 and s + n == count and \
-                    disk[(first + s) * 512:].count(0) == len(disk) - (first + s) * 512 \
-                    else 0
-                runs.append(struct.pack(">IIQQQQ", t, 0, s, n, len(fork), 0))
+                    (first + s) * 512 >= data_end else 0
+                runs.append(struct.pack(">IIQQQQ", t, 0, s, n, fork_len, 0))
                 if t == 0:
                     crc = zlib.crc32(d, crc)
                 continue
@@ -587,12 +700,14 @@ def udif(disk, parts, codec, damage=None):
             if not first_data and damage == "gap" and s:
                 sec = s + 1
             runs.append(struct.pack(">IIQQQQ", ctype, 0, sec, n,
-                                    len(fork) + (1 << 30 if first_data and
-                                                 damage == "run-past-end" else 0),
+                                    fork_len + (1 << 30 if first_data and
+                                                damage == "run-past-end" else 0),
                                     len(c)))
-            fork += c
+            out.write(c)
+            fork_len += len(c)
+            dcrc = zlib.crc32(c, dcrc)
             crc = zlib.crc32(d, crc)
-        runs.append(struct.pack(">IIQQQQ", 0xffffffff, 0, count, 0, len(fork), 0))
+        runs.append(struct.pack(">IIQQQQ", 0xffffffff, 0, count, 0, fork_len, 0))
         mish = struct.pack(">4sIQQQII", b"mish", 1, first, count, 0, 0,
                            len(runs) - 2)
         pcrc = crc ^ 1 if damage == "partition-crc" else crc
@@ -616,24 +731,21 @@ def udif(disk, parts, codec, damage=None):
     xml += ['\t\t</array>', '\t</dict>', '</dict>', '</plist>', '']
     xml = "\n".join(xml).encode()
     master = zlib.crc32(b"".join(struct.pack(">I", c) for *_, c in tables))
-    dcrc = zlib.crc32(bytes(fork))
     if damage == "data-crc":
         dcrc ^= 1
     if damage == "master-crc":
         master ^= 1
     segs = 2 if damage == "segmented" else 1
-    xoff = len(fork) + (1 << 20 if damage == "xml-past-end" else 0)
-    koly = struct.pack(">4sIIIQQQQQII16s", b"koly", 4, 512, 1, 0, 0, len(fork),
+    xoff = fork_len + (1 << 20 if damage == "xml-past-end" else 0)
+    koly = struct.pack(">4sIIIQQQQQII16s", b"koly", 4, 512, 1, 0, 0, fork_len,
                        0, 0, 1, segs, bytes(range(16)))
     koly += struct.pack(">II", 2, 32) + struct.pack(">I", dcrc) + bytes(124)
     koly += struct.pack(">QQ", xoff, len(xml)) + bytes(120)
     koly += struct.pack(">II", 2, 32) + struct.pack(">I", master) + bytes(124)
     koly += struct.pack(">IQ", 1, len(disk) // 512) + bytes(12)
     assert len(koly) == 512, len(koly)
-    out = bytes(fork) + xml + koly
-    if damage == "truncated-trailer":
-        out = out[:-200]
-    return out
+    out.write(xml)
+    out.write(koly if damage != "truncated-trailer" else koly[:-200])
 
 
 def refused(kind):
@@ -663,7 +775,8 @@ def refused(kind):
     if kind == "apfs":
         vol = bytearray(64 * 1024)
         vol[32:36] = b"NXSB"
-        disk, _ = gpt(bytes(vol))
+        head, tail, _ = gpt(len(vol))
+        disk = head + bytes(vol) + tail
         i = disk.index(bytes.fromhex("005346480000aa11aa1100306543ecac"))
         apfs = bytes.fromhex("ef57347c0000aa11aa1100306543ecac")
         d = bytearray(disk)
@@ -703,6 +816,9 @@ def main():
     ap.add_argument("--node-size", type=int, default=4096)
     ap.add_argument("--block-size", type=int, default=4096)
     ap.add_argument("--min-blocks", type=int, default=256)
+    ap.add_argument("--zlib-level", type=int, default=9, choices=range(1, 10))
+    ap.add_argument("--stream", action="store_true")
+    ap.add_argument("--raw-out")
     ap.add_argument("--damage", help="write a malformed image: " + ", ".join(
         DAMAGE))
     ap.add_argument("--refused", help="write an image of a refused kind: "
@@ -713,23 +829,61 @@ def main():
         with open(args.out, "wb") as f:
             f.write(refused(args.refused))
         return
-    global BS
+    global BS, ZLIB_LEVEL
     BS = args.block_size
-    vol = write_volume(args)
+    ZLIB_LEVEL = args.zlib_level
+    if args.stream and (args.format == "gz" or args.damage):
+        sys.exit("mkimage: --stream writes --format raw or udif, undamaged")
+    if args.raw_out and not (args.stream and args.format == "udif"):
+        sys.exit("mkimage: --raw-out goes with --stream --format udif")
+    vol_size, pieces = write_volume(args)
     if args.map == "apm":
-        disk, parts = apm(vol)
+        head, tail, parts = apm(vol_size)
     elif args.map == "gpt":
-        disk, parts = gpt(vol)
+        head, tail, parts = gpt(vol_size)
     else:
-        disk, parts = vol, [("whole disk (Apple_HFS : 0)", 0, len(vol) // 512)]
+        head, tail, parts = b"", b"", [("whole disk (Apple_HFS : 0)", 0,
+                                        vol_size // 512)]
+    if args.stream:
+        stream(args, head, vol_size, pieces, tail, parts)
+        return
+    disk = head + volume_bytes(vol_size, pieces) + tail
     if args.format == "raw":
         out = disk
     elif args.format == "gz":
         out = gzip.compress(disk, mtime=0)
     else:
-        out = udif(disk, parts, args.codec, args.damage)
+        buf = io.BytesIO()
+        udif(disk, parts, args.codec, buf, args.damage)
+        out = buf.getvalue()
     with open(args.out, "wb") as f:
         f.write(out)
+
+
+def stream(args, head, vol_size, pieces, tail, parts):
+    """--stream: the raw disk goes to a sparse file, the UDIF is made from
+    it; each is written under a temporary name and renamed when complete."""
+    raw = args.raw_out or args.out + ".raw"
+    if args.format == "raw":
+        raw = args.out
+    tmp = raw + ".tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(head)
+            write_pieces(f, len(head), pieces)
+            f.seek(len(head) + vol_size)
+            f.write(tail)
+            f.truncate(len(head) + vol_size + len(tail))
+        os.replace(tmp, raw)
+        if args.format == "udif":
+            tmp = args.out + ".tmp"
+            with open(raw, "rb") as d, open(tmp, "wb") as f:
+                udif(DiskFile(d), parts, args.codec, f)
+            os.replace(tmp, args.out)
+    finally:
+        for p in (tmp, None if args.raw_out else args.out + ".raw"):
+            if p and os.path.lexists(p):
+                os.unlink(p)
 
 
 if __name__ == "__main__":
