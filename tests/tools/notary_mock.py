@@ -148,8 +148,16 @@ class State:
         self.pub = load_pub(args.pubkey)
 
 
+EVENT_LOCK = threading.Lock()
+
+
 def event(*words):
-    print("EVENT", *words, flush=True)
+    # One write per line under a lock: print() writes each word and the
+    # newline separately, and two handler threads could interleave them.
+    line = " ".join(["EVENT"] + [str(w) for w in words]) + "\n"
+    with EVENT_LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
