@@ -62,6 +62,7 @@ struct xar_writer {
 	enum xar_cksum cksum;
 	char ctime[32];         /* <creation-time> text */
 	int level;              /* zlib level for XAR_ENC_ZLIB files */
+	int next_level;         /* for the next file only, when not 0 */
 	const struct xar_signer *signer;
 
 	int fd;                 /* heap file, already unlinked */
@@ -516,8 +517,12 @@ pkgflat_status xarw_file_begin(xar_writer *w, uint64_t parent,
 	    EVP_DigestInit_ex(w->md_arc, EVP_sha1(), NULL) != 1)
 		return breaks(w, crypto_fail(w, err));
 	if (enc == XAR_ENC_ZLIB) {
+		int level = w->next_level ? w->next_level : w->level;
 		int rc = w->z_ready ? deflateReset(&w->z) :
-		    deflateInit(&w->z, w->level);
+		    deflateInit(&w->z, level);
+		/* Before any data, deflateParams only sets the level. */
+		if (rc == Z_OK && w->z_ready)
+			rc = deflateParams(&w->z, level, Z_DEFAULT_STRATEGY);
 		if (rc != Z_OK)
 			return breaks(w, fail(err, rc == Z_MEM_ERROR ?
 			    PKGFLAT_E_NOMEM : PKGFLAT_E_INTERNAL, w->name,
@@ -671,7 +676,18 @@ pkgflat_status xarw_add_file(xar_writer *w, uint64_t parent, const char *name,
 {
 	pkgflat_status st;
 
-	if ((st = xarw_file_begin(w, parent, name, enc, err)) ||
+	/*
+	 * zlib 9's match search grows without bound on the repetitive records
+	 * of a large Bom: 24 s for the 54 MB Bom of 200,000 entries, against
+	 * 3.4 s at level 7 for 0.2 % more bytes. Level 7 writes the same
+	 * "78 da" header as 9 (and as Apple's packages), so above 1 MiB the
+	 * level is at most 7; what real packages hold stays at 9.
+	 */
+	if (len > (1u << 20) && w->level > 7)
+		w->next_level = 7;
+	st = xarw_file_begin(w, parent, name, enc, err);
+	w->next_level = 0;
+	if (st ||
 	    (st = xarw_file_write(w, data, len, err)) ||
 	    (st = xarw_file_end(w, err)))
 		return st;
