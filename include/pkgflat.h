@@ -1353,11 +1353,13 @@ enum pkgflat_notary_reason {
 	PKGFLAT_NOTARY_NOT_DEVID      = 1u << 5,  /* not Developer ID Application */
 	PKGFLAT_NOTARY_OTHER_TEAM     = 1u << 6,  /* not the installer's team */
 	PKGFLAT_NOTARY_OLD_SDK        = 1u << 7,  /* SDK older than 10.9 */
-	PKGFLAT_NOTARY_UNREADABLE     = 1u << 8   /* malformed Mach-O */
+	PKGFLAT_NOTARY_UNREADABLE     = 1u << 8,  /* malformed Mach-O */
+	PKGFLAT_NOTARY_BAD_SIGNATURE  = 1u << 9   /* CMS does not match its
+	                                             CodeDirectory */
 };
 /* A short name for one reason bit: "unsigned", "ad-hoc", "no-runtime",
  * "no-timestamp", "get-task-allow", "not-developer-id", "other-team",
- * "old-sdk", "unreadable"; NULL for anything else. */
+ * "old-sdk", "unreadable", "signature-invalid"; NULL for anything else. */
 const char *pkgflat_notary_reason_name(unsigned int reason);
 
 /*

@@ -36,6 +36,8 @@ Kinds (all x86_64 MH_EXECUTE built with the macOS 11.0 SDK unless said):
   trunc-sig       good cut inside its code signature
   bad-sig-magic   good with the SuperBlob magic broken
   back-sig        LC_CODE_SIGNATURE pointing into the load commands
+  bad-cms         as good, but its CMS signs a CodeDirectory one bit
+                  different from the one in the signature
 """
 import hashlib
 import os
@@ -257,7 +259,10 @@ def signature(code, opt, ctx):
         else:
             cert = app_cert(pki, team, "pkgflat Test" if team == TEAM
                             else "Other Team", work)
-        cms = cms_sign(cd, cert, os.path.join(pki, "leaf.key"),
+        signed_cd = cd
+        if opt.get("bad_cms"):
+            signed_cd = cd[:-1] + bytes([cd[-1] ^ 1])
+        cms = cms_sign(signed_cd, cert, os.path.join(pki, "leaf.key"),
                        os.path.join(pki, "chain.pem"), work)
         if not opt.get("no_timestamp"):
             cms = add_timestamp(cms, os.path.join(pki, "tsa.cnf"))
@@ -348,6 +353,7 @@ def make(kind, ctx):
               "not-devid": {"not_devid": True},
               "other-team": {"team": OTHER_TEAM},
               "old-sdk": {"min_macosx": True, "minos": "10.6", "sdk": "10.8"},
+              "bad-cms": {"bad_cms": True},
               "sha1-cd": {"hash_type": 1, "cd_version": 0x20200,
                           "no_runtime": False}}
     if kind in simple:

@@ -15,7 +15,7 @@ F=$T/fixtures
 python3 "$MK" --pki "$P" "$F" good unsigned adhoc no-runtime no-timestamp \
     get-task-allow not-devid other-team old-sdk universal universal-dylib \
     x86_64-ext ppc-be i386-ppc sha1-cd trunc-lcmds bad-cmdsize trunc-sig \
-    bad-sig-magic back-sig >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; exit 1; }
+    bad-sig-magic back-sig bad-cms >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; exit 1; }
 
 # bundle DEST IDENT PATH=KIND...
 bundle() {
@@ -46,7 +46,8 @@ notarization_reasons() {
 	    "bin/adhoc=$F/adhoc" "bin/no-runtime=$F/no-runtime" "bin/no-timestamp=$F/no-timestamp" \
 	    "bin/get-task-allow=$F/get-task-allow" "bin/not-devid=$F/not-devid" \
 	    "bin/other-team=$F/other-team" "bin/old-sdk=$F/old-sdk" "bin/universal=$F/universal" \
-	    "lib/universal.dylib=$F/universal-dylib" "bin/sha1=$F/sha1-cd"
+	    "lib/universal.dylib=$F/universal-dylib" "bin/sha1=$F/sha1-cd" \
+	    "bin/bad-cms=$F/bad-cms"
 	run 0 "$PKGFLAT" convert all.pkg -o u.pkg
 	run 0 "$PKGFLAT" sign --cert "$P/leaf.pem" --key "$P/leaf.key" \
 	    --chain "$P/chain.pem" u.pkg -o s.pkg
@@ -60,8 +61,9 @@ notarization_reasons() {
 	has text "./bin/not-devid (x86_64): signed by \"Developer ID Installer: pkgflat Test (TEAMID1234)\", not a Developer ID Application certificate"
 	has text "./bin/other-team (x86_64): signed by team OTHERTEAM9, the installer by team TEAMID1234"
 	has text "./bin/old-sdk (x86_64): built against the macOS 10.8 SDK, older than 10.9"
-	has text "notarization: 12 binaries, 8 would be rejected (installer team TEAMID1234)"
-	[ "$(grep -c '^reject ' text)" = 8 ] || fail "want 8 reject lines"
+	has text "./bin/bad-cms (x86_64): code signature does not verify (its CMS signature does not match the CodeDirectory)"
+	has text "notarization: 13 binaries, 9 would be rejected (installer team TEAMID1234)"
+	[ "$(grep -c '^reject ' text)" = 9 ] || fail "want 9 reject lines"
 	run 1 "$PKGFLAT" verify --notarization --json s.pkg
 	python3 - "$T/out" <<'PY' || exit 1
 import json, sys
@@ -71,10 +73,10 @@ want = {"./bin/unsigned": ["unsigned"], "./bin/adhoc": ["ad-hoc"],
         "./bin/no-runtime": ["no-runtime"], "./bin/no-timestamp": ["no-timestamp"],
         "./bin/get-task-allow": ["get-task-allow"],
         "./bin/not-devid": ["not-developer-id"], "./bin/other-team": ["other-team"],
-        "./bin/old-sdk": ["old-sdk"]}
+        "./bin/old-sdk": ["old-sdk"], "./bin/bad-cms": ["signature-invalid"]}
 assert got == want, got
 assert n["team"] == "TEAMID1234", n["team"]
-assert n["binaries"] == 12 and n["rejected"] == 8, n
+assert n["binaries"] == 13 and n["rejected"] == 9, n
 assert n["host-architectures"] == "arm64,x86_64", n
 PY
 	# The same, through info --json.
@@ -82,7 +84,7 @@ PY
 	python3 - "$T/out" <<'PY' || exit 1
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["notarization"]["rejected"] == 8, d["notarization"]
+assert d["notarization"]["rejected"] == 9, d["notarization"]
 PY
 }
 
@@ -191,6 +193,31 @@ malformed() {
 	    fail "want 5 unreadable lines"
 }
 
+# sig_blobs BIN: the CodeDirectory (slot 0) to cd.bin and the CMS blob's
+# DER to cms.der, cut out of a thin little-endian 64-bit Mach-O by a few
+# lines of Python (not pkgflat's reader).
+sig_blobs() {
+	python3 - "$1" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+ncmds = struct.unpack_from("<I", d, 16)[0]
+off = 32
+for _ in range(ncmds):
+    cmd, size = struct.unpack_from("<II", d, off)
+    if cmd == 0x1d:
+        sig = struct.unpack_from("<I", d, off + 8)[0]
+    off += size
+count = struct.unpack_from(">I", d, sig + 8)[0]
+for i in range(count):
+    t, o = struct.unpack_from(">II", d, sig + 12 + 8 * i)
+    n = struct.unpack_from(">I", d, sig + o + 4)[0]
+    if t == 0:
+        open("cd.bin", "wb").write(d[sig + o:sig + o + n])
+    if t == 0x10000:
+        open("cms.der", "wb").write(d[sig + o + 8:sig + o + n])
+PY
+}
+
 # A real signed binary from a real package: LoginLog (Developer ID
 # Application: University of Gothenburg, 2015), signed without the hardened
 # runtime. The signer's name is checked against openssl's reading of the
@@ -204,23 +231,7 @@ real_loginlog() {
 	bsdtar -xOf "$FB" "First Boot Package Install.pkg/Contents/Archive.pax.gz" |
 	    bsdtar -xf - "./$LOGINLOG" || fail "extract"
 	file -b "$LOGINLOG" | grep -q "Mach-O 64-bit x86_64 executable" || fail "file(1)"
-	python3 - "$LOGINLOG" <<'PY' >cms.der || exit 1
-import struct, sys
-d = open(sys.argv[1], "rb").read()
-ncmds = struct.unpack_from("<I", d, 16)[0]
-off = 32
-for _ in range(ncmds):
-    cmd, size = struct.unpack_from("<II", d, off)
-    if cmd == 0x1d:
-        sig = struct.unpack_from("<I", d, off + 8)[0]
-    off += size
-count = struct.unpack_from(">I", d, sig + 8)[0]
-for i in range(count):
-    t, o = struct.unpack_from(">II", d, sig + 12 + 8 * i)
-    if t == 0x10000:
-        n = struct.unpack_from(">I", d, sig + o + 4)[0]
-        sys.stdout.buffer.write(d[sig + o + 8:sig + o + n])
-PY
+	sig_blobs "$LOGINLOG" || exit 1
 	openssl pkcs7 -inform DER -in cms.der -print_certs -noout >certs.txt ||
 	    fail "openssl cannot read the CMS blob"
 	has certs.txt "Developer ID Application: University of Gothenburg"
@@ -277,6 +288,34 @@ PY
 }
 
 export ROOT
+# The CMS signature over the CodeDirectory, judged by openssl cms -verify
+# (signature and content digest, the chain not checked) on the blobs cut
+# out by a few lines of Python: pkgflat says "signature-invalid" exactly
+# where openssl refuses. The real LoginLog (2015) verifies.
+cms_against_openssl() {
+	bsdtar -xOf "$FB" "First Boot Package Install.pkg/Contents/Archive.pax.gz" |
+	    bsdtar -xf - "./$LOGINLOG" || fail "extract"
+	for f in "$F/good" "$F/bad-cms" "$F/sha1-cd" "$LOGINLOG"; do
+		sig_blobs "$f" || fail "cannot cut the blobs of $f"
+		if openssl cms -verify -binary -noverify -inform DER -in cms.der \
+		    -content cd.bin -out /dev/null 2>/dev/null; then want=ok; else want=bad; fi
+		mkdir -p b && rm -rf b/* && cp "$f" b/tool
+		python3 "$MK" --bundle one.pkg org.example.one "bin/tool=b/tool" ||
+		    fail "mkmacho --bundle"
+		"$PKGFLAT" verify --notarization --json one.pkg >v.json 2>"$T/err"
+		got=$(python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))["notarization"]["rejections"]
+print("bad" if any("signature-invalid" in x["reasons"] for x in r) else "ok")' v.json) ||
+		    fail "no JSON for $f"
+		[ "$got" = "$want" ] || fail "$f: openssl says $want, pkgflat $got"
+		case $f in
+		*bad-cms) [ "$want" = bad ] || fail "openssl accepts bad-cms" ;;
+		*) [ "$want" = ok ] || fail "openssl refuses $f" ;;
+		esac
+		rm -rf one.pkg
+	done
+}
+
 t macho_fixtures_by_file fixtures_by_file
 t macho_notarization_reasons notarization_reasons
 t macho_notarization_pass notarization_pass
@@ -288,4 +327,5 @@ t macho_legacy_archs legacy_archs
 t macho_cpython cpython_machos
 t macho_malformed malformed
 t macho_real_loginlog real_loginlog
+t macho_cms_against_openssl cms_against_openssl
 t macho_truncations truncations

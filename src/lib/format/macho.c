@@ -71,6 +71,7 @@
 #define MAX_KEPT       (16u << 20)     /* all captured bytes of one file */
 #define MAX_WANTS      1024u
 #define CD_HEAD        96u             /* CodeDirectory header through v0x20500 */
+#define MAX_CD         (8u << 20)      /* the CodeDirectory the CMS signs */
 
 enum want_kind {
 	W_MAGIC, W_FAT_ARCHS, W_HEADER, W_LCMDS, W_SB_HEAD, W_SB_INDEX,
@@ -162,6 +163,8 @@ static void slice_clear(struct macho_slice *s)
 	free(s->team_id);
 	free(s->signer_cn);
 	free(s->signer_team);
+	free(s->cd_bytes);
+	free(s->cms_der);
 }
 
 void macho_free(struct macho *m)
@@ -549,8 +552,11 @@ static pkgflat_status got_blob_head(struct macho *m, const struct want *w)
 		if (len < 44)
 			return bad(m, w->off + 4, "CodeDirectory is %u bytes (44 at "
 			    "least)", len);
-		return want_from(m, W_CD, w->slice, w->off, len < CD_HEAD ? len :
-		    CD_HEAD, len, 0, w);
+		if (len > MAX_CD)
+			return bad(m, w->off + 4, "CodeDirectory is %u bytes (at "
+			    "most %u read)", len, MAX_CD);
+		/* Whole: the CMS signature is over all of it. */
+		return want_from(m, W_CD, w->slice, w->off, len, len, 0, w);
 	}
 	if (type >= CSSLOT_ALTERNATE_FIRST && type <= CSSLOT_ALTERNATE_LAST) {
 		if (magic != CSMAGIC_CODEDIRECTORY)
@@ -581,6 +587,39 @@ static pkgflat_status got_blob_head(struct macho *m, const struct want *w)
 		return bad(m, w->off + 4, "CMS signature is %u bytes (at most %u "
 		    "read)", len - 8, MAX_CMS);
 	return want_from(m, W_CMS, w->slice, w->off + 8, len - 8, 0, 0, w);
+}
+
+/*
+ * Once both the CodeDirectory (slot 0) and the CMS signature are read:
+ * does the CMS verify over the CodeDirectory's bytes, with the signer's
+ * own certificate (its signature and messageDigest)? Whether that
+ * certificate is Developer ID, and timestamps, are judged apart. A CMS
+ * without its signer's certificate is left unchecked here: it is already
+ * "not Developer ID".
+ */
+static pkgflat_status check_cms(struct macho *m, struct macho_slice *s)
+{
+	if (!s->cd_bytes || !s->cms_der || s->cms_checked)
+		return PKGFLAT_OK;
+	const unsigned char *p = s->cms_der;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)s->cms_len);
+	BIO *cd = BIO_new_mem_buf(s->cd_bytes, (int)s->cd_len);
+	if (!cms || !cd) {
+		CMS_ContentInfo_free(cms);
+		BIO_free(cd);
+		ERR_clear_error();
+		return m->failed = fail_nomem(m->err);
+	}
+	s->cms_checked = 1;
+	s->cms_bad = CMS_verify(cms, NULL, NULL, cd, NULL, CMS_BINARY |
+	    CMS_NO_SIGNER_CERT_VERIFY) != 1;
+	CMS_ContentInfo_free(cms);
+	BIO_free(cd);
+	ERR_clear_error();
+	free(s->cd_bytes);
+	free(s->cms_der);
+	s->cd_bytes = s->cms_der = NULL;
+	return PKGFLAT_OK;
 }
 
 static pkgflat_status got_cd(struct macho *m, const struct want *w)
@@ -619,7 +658,12 @@ static pkgflat_status got_cd(struct macho *m, const struct want *w)
 				return rc;
 		}
 	}
-	return PKGFLAT_OK;
+	free(s->cd_bytes);
+	if (!(s->cd_bytes = malloc(w->len)))
+		return m->failed = fail_nomem(m->err);
+	memcpy(s->cd_bytes, w->buf, w->len);
+	s->cd_len = w->len;
+	return check_cms(m, s);
 }
 
 static pkgflat_status got_string(struct macho *m, const struct want *w)
@@ -715,11 +759,17 @@ static pkgflat_status got_cms(struct macho *m, const struct want *w)
 	ASN1_OBJECT *devid = OBJ_txt2obj("1.2.840.113635.100.6.1.13", 1);
 	s->signer_devid_app = devid && X509_get_ext_by_OBJ(leaf, devid, -1) >= 0;
 	ASN1_OBJECT_free(devid);
+	if (!(s->cms_der = malloc(w->len))) {
+		rc = m->failed = fail_nomem(m->err);
+		goto out;
+	}
+	memcpy(s->cms_der, w->buf, w->len);
+	s->cms_len = w->len;
 out:
 	sk_X509_pop_free(certs, X509_free);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
-	return rc;
+	return rc ? rc : check_cms(m, s);
 }
 
 static pkgflat_status complete(struct macho *m, const struct want *w)

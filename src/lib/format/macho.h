@@ -46,6 +46,13 @@ struct macho_slice {
 	char *signer_cn, *signer_team;   /* the signing certificate's CN, OU */
 	int signer_devid_app;     /* Developer ID Application (100.6.1.13) */
 	int has_timestamp;        /* an RFC 3161 token in the signer info */
+	/* The CMS signature was checked against the CodeDirectory it signs
+	 * (slot 0): its signature and content digest, by its own leaf
+	 * certificate. cms_bad: it does not match. */
+	int cms_checked, cms_bad;
+	/* Held until both are read, then checked and dropped. */
+	unsigned char *cd_bytes, *cms_der;
+	uint32_t cd_len, cms_len;
 };
 
 struct macho;

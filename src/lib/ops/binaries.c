@@ -47,6 +47,7 @@ struct bincol {
 static const char *const reason_names[] = {
 	"unsigned", "ad-hoc", "no-runtime", "no-timestamp", "get-task-allow",
 	"not-developer-id", "other-team", "old-sdk", "unreadable",
+	"signature-invalid",
 };
 
 const char *pkgflat_notary_reason_name(unsigned int reason)
@@ -152,6 +153,8 @@ static unsigned int judge_slice(const struct macho_slice *s, const char *team)
 	    !s->has_cms || s->cms_empty)
 		r |= PKGFLAT_NOTARY_ADHOC;
 	else {
+		if (s->cms_bad)
+			r |= PKGFLAT_NOTARY_BAD_SIGNATURE;
 		if (!(s->cd_flags & MACHO_CS_RUNTIME))
 			r |= PKGFLAT_NOTARY_NO_RUNTIME;
 		if (!s->has_timestamp)
@@ -447,6 +450,9 @@ const char *pkgflat_binary_notary_text(const pkgflat_binary *b, char *buf,
 		sb_addf(&sb, "%sunsigned", SEP);
 	if (r & PKGFLAT_NOTARY_ADHOC)
 		sb_addf(&sb, "%sad-hoc signed (no certificate)", SEP);
+	if (r & PKGFLAT_NOTARY_BAD_SIGNATURE)
+		sb_addf(&sb, "%scode signature does not verify (its CMS signature "
+		    "does not match the CodeDirectory)", SEP);
 	if (r & PKGFLAT_NOTARY_NOT_DEVID)
 		sb_addf(&sb, "%ssigned by \"%s\", not a Developer ID Application "
 		    "certificate", SEP, b->signer ? b->signer : "an unnamed "
