@@ -1354,12 +1354,15 @@ enum pkgflat_notary_reason {
 	PKGFLAT_NOTARY_OTHER_TEAM     = 1u << 6,  /* not the installer's team */
 	PKGFLAT_NOTARY_OLD_SDK        = 1u << 7,  /* SDK older than 10.9 */
 	PKGFLAT_NOTARY_UNREADABLE     = 1u << 8,  /* malformed Mach-O */
-	PKGFLAT_NOTARY_BAD_SIGNATURE  = 1u << 9   /* CMS does not match its
+	PKGFLAT_NOTARY_BAD_SIGNATURE  = 1u << 9,  /* CMS does not match its
 	                                             CodeDirectory */
+	PKGFLAT_NOTARY_CODE_MODIFIED  = 1u << 10  /* a code page does not match
+	                                             its CodeDirectory hash */
 };
 /* A short name for one reason bit: "unsigned", "ad-hoc", "no-runtime",
  * "no-timestamp", "get-task-allow", "not-developer-id", "other-team",
- * "old-sdk", "unreadable", "signature-invalid"; NULL for anything else. */
+ * "old-sdk", "unreadable", "signature-invalid", "code-modified"; NULL for
+ * anything else. */
 const char *pkgflat_notary_reason_name(unsigned int reason);
 
 /*
@@ -1388,6 +1391,12 @@ typedef struct pkgflat_binary {
 	const char *installer_team; /* the team judged against, or NULL */
 	unsigned int notary;    /* enum pkgflat_notary_reason bits; 0: fine */
 	const char *error;      /* why it could not be read, or NULL */
+	unsigned int bad_page;  /* PKGFLAT_NOTARY_CODE_MODIFIED: the first code
+	                           page (4096 bytes) that differs */
+	int code_pages;         /* every signed slice's code pages matched its
+	                           CodeDirectory: 1; one differs: -1; 0: not
+	                           (all) compared (unsigned, or a layout not
+	                           judged: other page sizes, SHA-384, ...) */
 } pkgflat_binary;
 
 typedef struct pkgflat_binaries pkgflat_binaries;

@@ -76,6 +76,8 @@ static void binary_json(json *j, const pkgflat_binary *b)
 	json_bool(j, "ad-hoc", b->adhoc);
 	json_bool(j, "hardened-runtime", b->runtime);
 	json_bool(j, "timestamp", b->timestamp);
+	json_string(j, "code-pages", b->code_pages > 0 ? "match" :
+	    b->code_pages < 0 ? "differ" : "not checked");
 	json_string(j, "identifier", b->identifier);
 	json_string(j, "team-id", b->team_id);
 	json_string(j, "signer", b->signer);

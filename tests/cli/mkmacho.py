@@ -38,6 +38,7 @@ Kinds (all x86_64 MH_EXECUTE built with the macOS 11.0 SDK unless said):
   back-sig        LC_CODE_SIGNATURE pointing into the load commands
   bad-cms         as good, but its CMS signs a CodeDirectory one bit
                   different from the one in the signature
+  code-modified   good with one bit of code page 1 flipped after signing
 """
 import hashlib
 import os
@@ -386,6 +387,10 @@ def make(kind, ctx):
         b = bytearray(thin(CPU_X86_64, g, ctx))
         off = struct.unpack_from("<I", b, 32 + 24 + 8)[0]
         struct.pack_into(">I", b, off, 0xFADE0CC1)
+        return bytes(b)
+    if kind == "code-modified":
+        b = bytearray(thin(CPU_X86_64, g, ctx))
+        b[PAGE + 904] ^= 0x10
         return bytes(b)
     if kind == "back-sig":
         return thin(CPU_X86_64, dict(g, sig_off=40), ctx)

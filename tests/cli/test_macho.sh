@@ -15,7 +15,7 @@ F=$T/fixtures
 python3 "$MK" --pki "$P" "$F" good unsigned adhoc no-runtime no-timestamp \
     get-task-allow not-devid other-team old-sdk universal universal-dylib \
     x86_64-ext ppc-be i386-ppc sha1-cd trunc-lcmds bad-cmdsize trunc-sig \
-    bad-sig-magic back-sig bad-cms >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; exit 1; }
+    bad-sig-magic back-sig bad-cms code-modified >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; exit 1; }
 
 # bundle DEST IDENT PATH=KIND...
 bundle() {
@@ -47,7 +47,7 @@ notarization_reasons() {
 	    "bin/get-task-allow=$F/get-task-allow" "bin/not-devid=$F/not-devid" \
 	    "bin/other-team=$F/other-team" "bin/old-sdk=$F/old-sdk" "bin/universal=$F/universal" \
 	    "lib/universal.dylib=$F/universal-dylib" "bin/sha1=$F/sha1-cd" \
-	    "bin/bad-cms=$F/bad-cms"
+	    "bin/bad-cms=$F/bad-cms" "bin/code-modified=$F/code-modified"
 	run 0 "$PKGFLAT" convert all.pkg -o u.pkg
 	run 0 "$PKGFLAT" sign --cert "$P/leaf.pem" --key "$P/leaf.key" \
 	    --chain "$P/chain.pem" u.pkg -o s.pkg
@@ -62,8 +62,9 @@ notarization_reasons() {
 	has text "./bin/other-team (x86_64): signed by team OTHERTEAM9, the installer by team TEAMID1234"
 	has text "./bin/old-sdk (x86_64): built against the macOS 10.8 SDK, older than 10.9"
 	has text "./bin/bad-cms (x86_64): code signature does not verify (its CMS signature does not match the CodeDirectory)"
-	has text "notarization: 13 binaries, 9 would be rejected (installer team TEAMID1234)"
-	[ "$(grep -c '^reject ' text)" = 9 ] || fail "want 9 reject lines"
+	has text "./bin/code-modified (x86_64): code changed after signing (page 1, bytes 4096 to 8191, does not match its hash in the CodeDirectory)"
+	has text "notarization: 14 binaries, 10 would be rejected (installer team TEAMID1234)"
+	[ "$(grep -c '^reject ' text)" = 10 ] || fail "want 10 reject lines"
 	run 1 "$PKGFLAT" verify --notarization --json s.pkg
 	python3 - "$T/out" <<'PY' || exit 1
 import json, sys
@@ -73,10 +74,11 @@ want = {"./bin/unsigned": ["unsigned"], "./bin/adhoc": ["ad-hoc"],
         "./bin/no-runtime": ["no-runtime"], "./bin/no-timestamp": ["no-timestamp"],
         "./bin/get-task-allow": ["get-task-allow"],
         "./bin/not-devid": ["not-developer-id"], "./bin/other-team": ["other-team"],
-        "./bin/old-sdk": ["old-sdk"], "./bin/bad-cms": ["signature-invalid"]}
+        "./bin/old-sdk": ["old-sdk"], "./bin/bad-cms": ["signature-invalid"],
+        "./bin/code-modified": ["code-modified"]}
 assert got == want, got
 assert n["team"] == "TEAMID1234", n["team"]
-assert n["binaries"] == 13 and n["rejected"] == 9, n
+assert n["binaries"] == 14 and n["rejected"] == 10, n
 assert n["host-architectures"] == "arm64,x86_64", n
 PY
 	# The same, through info --json.
@@ -84,7 +86,7 @@ PY
 	python3 - "$T/out" <<'PY' || exit 1
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["notarization"]["rejected"] == 9, d["notarization"]
+assert d["notarization"]["rejected"] == 10, d["notarization"]
 PY
 }
 
@@ -316,6 +318,65 @@ print("bad" if any("signature-invalid" in x["reasons"] for x in r) else "ok")' v
 	done
 }
 
+# The code pages against the CodeDirectory's code slots, judged by a few
+# lines of Python (hashlib over each 4096-byte page up to codeLimit):
+# pkgflat's "code-pages" is "match" exactly where every slot matches and
+# "differ" (with the same first page) where one does not; the real
+# LoginLog's pages match.
+pages_against_python() {
+	bsdtar -xOf "$FB" "First Boot Package Install.pkg/Contents/Archive.pax.gz" |
+	    bsdtar -xf - "./$LOGINLOG" || fail "extract"
+	cat >pages.py <<'PY'
+import hashlib, struct, sys
+d = open(sys.argv[1], "rb").read()
+ncmds = struct.unpack_from("<I", d, 16)[0]
+off = 32
+for _ in range(ncmds):
+    cmd, size = struct.unpack_from("<II", d, off)
+    if cmd == 0x1d:
+        sig = struct.unpack_from("<I", d, off + 8)[0]
+    off += size
+count = struct.unpack_from(">I", d, sig + 8)[0]
+for i in range(count):
+    t, o = struct.unpack_from(">II", d, sig + 12 + 8 * i)
+    if t == 0:
+        cd = d[sig + o:]
+hoff, = struct.unpack_from(">I", cd, 16)
+nslots, limit = struct.unpack_from(">II", cd, 28)
+hsize, htype, _, plog = cd[36], cd[37], cd[38], cd[39]
+algo = {1: hashlib.sha1, 2: hashlib.sha256, 3: hashlib.sha256}[htype]
+page = 1 << plog
+res = "match"
+for i in range(nslots):
+    h = algo(d[i * page:min((i + 1) * page, limit)]).digest()[:hsize]
+    if h != cd[hoff + i * hsize:hoff + (i + 1) * hsize]:
+        res = "differ %d" % i
+        break
+print(res)
+PY
+	for f in "$F/good" "$F/sha1-cd" "$F/code-modified" "$F/no-runtime" "$LOGINLOG"; do
+		want=$(python3 pages.py "$f") || fail "cannot read $f"
+		mkdir -p b && rm -rf b/* one.pkg && cp "$f" b/tool
+		python3 "$MK" --bundle one.pkg org.example.one "bin/tool=b/tool" ||
+		    fail "mkmacho --bundle"
+		"$PKGFLAT" info --json one.pkg >i.json 2>"$T/err" || fail "info $f"
+		"$PKGFLAT" verify --notarization one.pkg >v.txt 2>&1
+		got=$(python3 -c 'import json,sys
+b = json.load(open(sys.argv[1]))["root"]["binaries"][0]
+print(b["code-pages"])' i.json) || fail "no JSON for $f"
+		case $want in
+		match) [ "$got" = match ] || fail "$f: python: match, pkgflat: $got"
+		       grep -q "code changed" v.txt && fail "$f: called changed" ;;
+		differ*) [ "$got" = differ ] || fail "$f: python: $want, pkgflat: $got"
+		       has v.txt "code changed after signing (page ${want#differ }," ;;
+		esac
+		case $f in
+		*code-modified) [ "$want" = "differ 1" ] || fail "python: $want" ;;
+		*) [ "$want" = match ] || fail "python: $f: $want" ;;
+		esac
+	done
+}
+
 t macho_fixtures_by_file fixtures_by_file
 t macho_notarization_reasons notarization_reasons
 t macho_notarization_pass notarization_pass
@@ -328,4 +389,5 @@ t macho_cpython cpython_machos
 t macho_malformed malformed
 t macho_real_loginlog real_loginlog
 t macho_cms_against_openssl cms_against_openssl
+t macho_pages_against_python pages_against_python
 t macho_truncations truncations

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "macho.h"
+#include "macho_pages.h"
 #include "plist.h"
 
 #define MH_MAGIC     0xfeedfaceu
@@ -165,6 +166,7 @@ static void slice_clear(struct macho_slice *s)
 	free(s->signer_team);
 	free(s->cd_bytes);
 	free(s->cms_der);
+	macho_pages_free(s->pages);
 }
 
 void macho_free(struct macho *m)
@@ -318,6 +320,8 @@ static pkgflat_status new_slice(struct macho *m, uint64_t off, uint64_t size,
 	memset(&s[m->nslices], 0, sizeof *s);
 	s[m->nslices].offset = off;
 	s[m->nslices].size = size;
+	if (!(s[m->nslices].pages = macho_pages_new(off)))
+		return m->failed = fail_nomem(m->err);
 	*idx = m->nslices++;
 	return PKGFLAT_OK;
 }
@@ -483,8 +487,11 @@ static pkgflat_status got_lcmds(struct macho *m, const struct want *w)
 		}
 		off += size;
 	}
-	if (s->has_signature)
+	if (s->has_signature) {
+		macho_pages_limit(s->pages, s->sig_offset);
 		return want_from(m, W_SB_HEAD, w->slice, s->sig_offset, 12, 0, 0, w);
+	}
+	macho_pages_stop(s->pages);
 	return PKGFLAT_OK;
 }
 
@@ -616,9 +623,8 @@ static pkgflat_status check_cms(struct macho *m, struct macho_slice *s)
 	CMS_ContentInfo_free(cms);
 	BIO_free(cd);
 	ERR_clear_error();
-	free(s->cd_bytes);
 	free(s->cms_der);
-	s->cd_bytes = s->cms_der = NULL;
+	s->cms_der = NULL;
 	return PKGFLAT_OK;
 }
 
@@ -841,19 +847,45 @@ pkgflat_status macho_feed(struct macho *m, const void *buf, size_t n,
 	if (m->state == -1 && m->pos == 0 && m->nwants == 0 &&
 	    want_from(m, W_MAGIC, 0, 0, 8, 0, 0, NULL))
 		return m->failed;
-	if (!n || m->state == 0 || m->nwants == 0) {
+	if (!n || m->state == 0) {
 		m->pos += n;
 		return PKGFLAT_OK;
 	}
-	m->chunk = buf;
-	m->chunk_len = n;
-	m->chunk_start = m->pos;
-	pkgflat_status rc = take(m);
+	pkgflat_status rc = PKGFLAT_OK;
+	if (m->nwants) {
+		m->chunk = buf;
+		m->chunk_len = n;
+		m->chunk_start = m->pos;
+		rc = take(m);
+		m->chunk = NULL;
+		m->chunk_len = 0;
+	}
+	/* After take(): slices found in this chunk hash it too. */
+	for (size_t i = 0; !rc && i < m->nslices; i++)
+		if (macho_pages_feed(m->slices[i].pages, m->pos, buf, n))
+			rc = m->failed = fail_nomem(err);
 	m->pos += n;
 	m->chunk_start = m->pos;
-	m->chunk = NULL;
-	m->chunk_len = 0;
 	return rc;
+}
+
+/* The file is whole: each signed slice's code pages against its
+ * CodeDirectory's code slots. */
+static void compare_pages(struct macho *m)
+{
+	for (size_t i = 0; i < m->nslices; i++) {
+		struct macho_slice *s = &m->slices[i];
+		if (!s->cd_bytes)
+			continue;
+		int r = macho_pages_compare(s->pages, s->cd_bytes, s->cd_len,
+		    &s->bad_page);
+		s->pages_checked = r >= 0;
+		s->pages_bad = r == 0;
+		free(s->cd_bytes);
+		s->cd_bytes = NULL;
+		macho_pages_free(s->pages);
+		s->pages = NULL;
+	}
 }
 
 pkgflat_status macho_finish(struct macho *m, pkgflat_error *err)
@@ -886,6 +918,7 @@ pkgflat_status macho_finish(struct macho *m, pkgflat_error *err)
 			    (unsigned long long)(s->offset + s->size),
 			    (unsigned long long)m->pos);
 	}
+	compare_pages(m);
 	return PKGFLAT_OK;
 }
 

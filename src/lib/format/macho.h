@@ -50,9 +50,16 @@ struct macho_slice {
 	 * (slot 0): its signature and content digest, by its own leaf
 	 * certificate. cms_bad: it does not match. */
 	int cms_checked, cms_bad;
-	/* Held until both are read, then checked and dropped. */
+	/* Held until the file ends: the CodeDirectory's code slots are
+	 * compared with the pages then; the CMS until checked. */
 	unsigned char *cd_bytes, *cms_der;
 	uint32_t cd_len, cms_len;
+	/* The code pages against the CodeDirectory's code slots (4096-byte
+	 * pages, SHA-1 / SHA-256 only): pages_checked when judged, and then
+	 * pages_bad with the first page that differs. */
+	struct macho_pages *pages;
+	int pages_checked, pages_bad;
+	uint32_t bad_page;
 };
 
 struct macho;

@@ -47,7 +47,7 @@ struct bincol {
 static const char *const reason_names[] = {
 	"unsigned", "ad-hoc", "no-runtime", "no-timestamp", "get-task-allow",
 	"not-developer-id", "other-team", "old-sdk", "unreadable",
-	"signature-invalid",
+	"signature-invalid", "code-modified",
 };
 
 const char *pkgflat_notary_reason_name(unsigned int reason)
@@ -155,6 +155,8 @@ static unsigned int judge_slice(const struct macho_slice *s, const char *team)
 	else {
 		if (s->cms_bad)
 			r |= PKGFLAT_NOTARY_BAD_SIGNATURE;
+		if (s->pages_bad)
+			r |= PKGFLAT_NOTARY_CODE_MODIFIED;
 		if (!(s->cd_flags & MACHO_CS_RUNTIME))
 			r |= PKGFLAT_NOTARY_NO_RUNTIME;
 		if (!s->has_timestamp)
@@ -179,6 +181,7 @@ static int describe(struct bin *b, const struct macho *m, const char *team)
 {
 	strbuf archs = { 0 };
 	int signed_all = 1, runtime_all = 1, ts_all = 1, adhoc = 0, code = 0;
+	int pages_all = 1, pages_bad = 0;
 	uint32_t minos = 0, sdk = 0;
 	int has_min = 0;
 	char v[32];
@@ -188,6 +191,12 @@ static int describe(struct bin *b, const struct macho *m, const char *team)
 		code |= is_code(s->filetype);
 		sb_addf(&archs, "%s%s", i ? "," : "", s->arch);
 		b->pub.arch_mask |= s->family;
+		if (s->has_signature && !s->pages_checked)
+			pages_all = 0;
+		pages_bad |= s->pages_bad;
+		/* The first slice found changed names its page. */
+		if (s->pages_bad && !(b->pub.notary & PKGFLAT_NOTARY_CODE_MODIFIED))
+			b->pub.bad_page = s->bad_page;
 		b->pub.notary |= judge_slice(s, team);
 		if (s->has_version) {
 			if (!has_min || s->minos < minos)
@@ -231,6 +240,7 @@ static int describe(struct bin *b, const struct macho *m, const char *team)
 	b->pub.adhoc = signed_all && adhoc;
 	b->pub.runtime = signed_all && runtime_all;
 	b->pub.timestamp = signed_all && !adhoc && ts_all;
+	b->pub.code_pages = pages_bad ? -1 : signed_all && pages_all ? 1 : 0;
 	return 0;
 nomem:
 	sb_free(&archs);
@@ -453,6 +463,11 @@ const char *pkgflat_binary_notary_text(const pkgflat_binary *b, char *buf,
 	if (r & PKGFLAT_NOTARY_BAD_SIGNATURE)
 		sb_addf(&sb, "%scode signature does not verify (its CMS signature "
 		    "does not match the CodeDirectory)", SEP);
+	if (r & PKGFLAT_NOTARY_CODE_MODIFIED)
+		sb_addf(&sb, "%scode changed after signing (page %u, bytes %llu to "
+		    "%llu, does not match its hash in the CodeDirectory)", SEP,
+		    b->bad_page, (unsigned long long)b->bad_page * 4096,
+		    (unsigned long long)b->bad_page * 4096 + 4095);
 	if (r & PKGFLAT_NOTARY_NOT_DEVID)
 		sb_addf(&sb, "%ssigned by \"%s\", not a Developer ID Application "
 		    "certificate", SEP, b->signer ? b->signer : "an unnamed "
