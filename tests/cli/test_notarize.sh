@@ -596,6 +596,23 @@ no_libcurl() {
 	has "$T/out" "carries a timestamp"
 }
 
+# The progress lines of notarize's submitting threads reach stderr one
+# write(2) a line (tests/cli/whole_writes.py reads strace's log): pieces
+# could interleave mid-line.
+whole_lines() {
+	command -v strace >/dev/null || fail "strace missing (scripts/install-deps)"
+	start_mock --polls 2
+	# LeakSanitizer cannot run under ptrace.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 run 0 \
+	    strace -f -qq -xx -s 100000 -e trace=write,writev -o trace.txt \
+	    "$PKGFLAT" batch -o out --sign --key "$S/pki/leaf.key" --cert "$S/pki/leaf.pem" \
+	    --chain "$S/pki/chain.pem" --notarize $KEYOPTS_BATCH "$S/in/Accepted.pkg" "$S/in/Invalid.pkg"
+	clean_run
+	has "$T/err" "Accepted.pkg: submission id "
+	has "$T/err" "Invalid.pkg: uploaded "
+	python3 "$ROOT/tests/cli/whole_writes.py" trace.txt 8 || fail "a line cut: $(cat "$T/err")"
+}
+
 # No secret in any argv: the key's bytes, the token, the S3 secret and
 # session token never reach an exec (strace -f of a whole run), and the key
 # is never printed.
@@ -644,4 +661,5 @@ no_secret_in_argv() {
 [ -z "${ONLY:-}" ] || [ "$ONLY" = batch_wait_timeout ] && t notarize_batch_wait_timeout batch_wait_timeout
 [ -z "${ONLY:-}" ] || [ "$ONLY" = batch_preflight ] && t notarize_batch_preflight batch_preflight
 [ -z "${ONLY:-}" ] || [ "$ONLY" = no_libcurl ] && t notarize_no_libcurl no_libcurl
+[ -z "${ONLY:-}" ] || [ "$ONLY" = whole_lines ] && t notarize_whole_lines whole_lines
 [ -z "${ONLY:-}" ] || [ "$ONLY" = no_secret_in_argv ] && t notarize_no_secret_in_argv no_secret_in_argv
