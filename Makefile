@@ -21,10 +21,14 @@ BUILD   ?= build
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib libcurl liblzma libdeflate
+DEPS    := libxml-2.0 libplist-2.0 libarchive libcrypto zlib liblzma libdeflate
+# Headers only: src/lib/ops/net.c loads libcurl when a command first needs
+# the network (dlopen), so that it and its ~25 libraries do not slow the
+# start of every run; nothing links it.
+HDR_DEPS := libcurl
 
 ifeq ($(filter clean uninstall,$(MAKECMDGOALS)),)
-MISSING := $(foreach d,$(DEPS),$(if $(shell $(PKG_CONFIG) --exists $(d) && echo y),,$(d)))
+MISSING := $(foreach d,$(DEPS) $(HDR_DEPS),$(if $(shell $(PKG_CONFIG) --exists $(d) && echo y),,$(d)))
 # libbz2 has no .pc file on Debian 12: look for its header instead.
 MISSING += $(if $(shell printf '\043include <bzlib.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo y),,libbz2-dev)
 ifneq ($(strip $(MISSING)),)
@@ -39,7 +43,7 @@ DEPS += libisal
 CPPFLAGS += -DPKGFLAT_HAVE_ISAL
 endif
 endif
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS))
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) $(HDR_DEPS))
 DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS))
 endif
 

@@ -40,31 +40,37 @@ void batch_draw_status(struct batch *b)
 
 void batch_report_item(struct batch *b, const struct item *it)
 {
+	struct msg m;
+
 	batch_clear_status(b);
 	if (it->st == ST_FAILED) {
-		fprintf(stderr, "%s: ", progname);
-		print_text(stderr, it->error ? it->error : "failed");
-		fputc('\n', stderr);
+		msg_start(&m, stderr);
+		msg_add(&m, "%s: ", progname);
+		msg_text(&m, it->error ? it->error : "failed");
+		msg_add(&m, "\n");
+		msg_end(&m);
 	}
 	if (b->plain && !b->quiet) {
-		fprintf(stderr, "[%zu/%zu] %-11s ", b->done, b->n,
+		msg_start(&m, stderr);
+		msg_add(&m, "[%zu/%zu] %-11s ", b->done, b->n,
 		    batch_status_names[it->st]);
-		print_text(stderr, it->input);
+		msg_text(&m, it->input);
 		if (it->member) {
-			fputc('(', stderr);
-			print_text(stderr, it->member);
-			fputc(')', stderr);
+			msg_add(&m, "(");
+			msg_text(&m, it->member);
+			msg_add(&m, ")");
 		}
 		if (it->st == ST_CONVERTED || it->st == ST_SKIPPED) {
-			fputs(" -> ", stderr);
-			print_text(stderr, it->out);
+			msg_add(&m, " -> ");
+			msg_text(&m, it->out);
 		}
 		if (it->st == ST_CONVERTED && it->nwarnings)
-			fprintf(stderr, " (%.1f s, %zu warning%s)", it->seconds,
+			msg_add(&m, " (%.1f s, %zu warning%s)", it->seconds,
 			    it->nwarnings, it->nwarnings == 1 ? "" : "s");
 		else if (it->st == ST_CONVERTED)
-			fprintf(stderr, " (%.1f s)", it->seconds);
-		fputc('\n', stderr);
+			msg_add(&m, " (%.1f s)", it->seconds);
+		msg_add(&m, "\n");
+		msg_end(&m);
 	}
 	if (b->verbose && it->nwarnings) {
 		batch_clear_status(b);

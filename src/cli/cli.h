@@ -210,6 +210,22 @@ void json_finish(json *j);
 /* Write s for a terminal or a text file: control characters escaped. */
 void print_text(FILE *f, const char *s);
 
+/* A message built in memory and written with one fwrite by msg_end()
+ * (msg.c): stderr is unbuffered, and the lines of batch's workers and of
+ * notarize's threads share it. One longer than the buffer goes out in
+ * several writes, never cut. */
+struct msg {
+	FILE *f;
+	size_t len;
+	char buf[8192];
+};
+void msg_start(struct msg *m, FILE *f);
+void msg_add(struct msg *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* s as print_text() writes it. */
+void msg_text(struct msg *m, const char *s);
+void msg_end(struct msg *m);
+
 /* Mach-O binaries (binaries_out.c): info's architectures line and JSON
  * for one component, the notarization section, and verify
  * --notarization (an exit code). */

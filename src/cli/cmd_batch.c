@@ -338,18 +338,24 @@ int cmd_batch(int argc, char **argv)
 	for (size_t i = 0; i < b.n; i++) {
 		b.total_bytes += b.items[i].size;
 		if (strcmp(b.items[i].wanted, b.items[i].rel) && !b.quiet) {
-			fprintf(stderr, "%s: ", progname);
-			print_text(stderr, b.items[i].input);
-			fputs(": output renamed to ", stderr);
-			print_text(stderr, b.items[i].rel);
-			fprintf(stderr, ": %s is taken\n", b.items[i].wanted);
+			struct msg m;
+			msg_start(&m, stderr);
+			msg_add(&m, "%s: ", progname);
+			msg_text(&m, b.items[i].input);
+			msg_add(&m, ": output renamed to ");
+			msg_text(&m, b.items[i].rel);
+			msg_add(&m, ": %s is taken\n", b.items[i].wanted);
+			msg_end(&m);
 		}
 	}
 	if (!b.quiet && b.plain)
 		for (size_t i = 0; i + 1 < b.nignored; i += 2) {
-			fprintf(stderr, "%s: ignored ", progname);
-			print_text(stderr, b.ignored[i]);
-			fprintf(stderr, ": %s\n", b.ignored[i + 1]);
+			struct msg m;
+			msg_start(&m, stderr);
+			msg_add(&m, "%s: ignored ", progname);
+			msg_text(&m, b.ignored[i]);
+			msg_add(&m, ": %s\n", b.ignored[i + 1]);
+			msg_end(&m);
 		}
 	batch_state_read(&b);
 	batch_options_digest(&b);
@@ -402,14 +408,17 @@ int cmd_batch(int argc, char **argv)
 		rc = EXIT_ERROR;
 	free(html);
 	if (!b.quiet) {
-		fprintf(stderr, "%s batch: %zu converted, %zu up to date, %zu "
+		struct msg m;
+		msg_start(&m, stderr);
+		msg_add(&m, "%s batch: %zu converted, %zu up to date, %zu "
 		    "failed", progname, b.converted, b.skipped, b.failed);
 		if (b.done < b.n)
-			fprintf(stderr, ", %zu interrupted (run again to finish)",
+			msg_add(&m, ", %zu interrupted (run again to finish)",
 			    b.n - b.done);
 		if (b.notarize && !batch_stop_signal)
-			fprintf(stderr, "; notarization: %zu failed", notary_failed);
-		fprintf(stderr, "; report: %s/%s\n", b.outdir, REPORT_NAME);
+			msg_add(&m, "; notarization: %zu failed", notary_failed);
+		msg_add(&m, "; report: %s/%s\n", b.outdir, REPORT_NAME);
+		msg_end(&m);
 	} else if (b.done < b.n)
 		fprintf(stderr, "%s batch: interrupted; run again to finish\n",
 		    progname);

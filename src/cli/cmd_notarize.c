@@ -93,40 +93,40 @@ static void on_event(void *ctx, enum pkgflat_notary_event what,
 {
 	/* notarize_many() says which package: a pointer to its path. */
 	const char *const *current = ctx;
+	struct msg m;
 
-	flockfile(stderr); /* one line at a time from the submitting threads */
+	/* One write a line: the submitting threads share stderr. */
+	msg_start(&m, stderr);
+	msg_add(&m, "%s notarize: ", progname);
 	if (current && *current) {
-		fprintf(stderr, "%s notarize: ", progname);
-		print_text(stderr, *current);
-		fputs(": ", stderr);
-	} else
-		fprintf(stderr, "%s notarize: ", progname);
+		msg_text(&m, *current);
+		msg_add(&m, ": ");
+	}
 	switch (what) {
 	case PKGFLAT_NOTARY_SUBMITTED:
-		fprintf(stderr, "submission id %s; uploading\n", text);
+		msg_add(&m, "submission id %s; uploading\n", text);
 		break;
 	case PKGFLAT_NOTARY_UPLOADED:
-		fprintf(stderr, "uploaded %s\n", text);
+		msg_add(&m, "uploaded %s\n", text);
 		break;
 	case PKGFLAT_NOTARY_RETRY:
-		fputs("retrying after: ", stderr);
-		print_text(stderr, text);
-		fputc('\n', stderr);
+		msg_add(&m, "retrying after: ");
+		msg_text(&m, text);
+		msg_add(&m, "\n");
 		break;
 	case PKGFLAT_NOTARY_STATUS:
-		fputs("status: ", stderr);
-		print_text(stderr, text);
-		fputc('\n', stderr);
+		msg_add(&m, "status: ");
+		msg_text(&m, text);
+		msg_add(&m, "\n");
 		break;
 	case PKGFLAT_NOTARY_TOKEN_RENEWED:
-		fputs("API token renewed\n", stderr);
+		msg_add(&m, "API token renewed\n");
 		break;
 	case PKGFLAT_NOTARY_TICKET_WAIT:
-		fprintf(stderr, "ticket %s not published yet\n", text);
+		msg_add(&m, "ticket %s not published yet\n", text);
 		break;
 	}
-	fflush(stderr);
-	funlockfile(stderr);
+	msg_end(&m);
 }
 
 /* Service endpoints and tuning from the environment (options override). */
@@ -302,11 +302,14 @@ static int preflight(const char *pkg, int as_json)
 	} else if (bad)
 		binaries_notary_text(bs);
 	if (bad) {
-		fprintf(stderr, "%s notarize: ", progname);
-		print_text(stderr, pkg);
-		fprintf(stderr, ": the notary service would reject %zu binar%s; "
+		struct msg m;
+		msg_start(&m, stderr);
+		msg_add(&m, "%s notarize: ", progname);
+		msg_text(&m, pkg);
+		msg_add(&m, ": the notary service would reject %zu binar%s; "
 		    "nothing submitted (--no-preflight submits anyway)\n", bad,
 		    bad == 1 ? "y" : "ies");
+		msg_end(&m);
 	}
 	pkgflat_binaries_free(bs);
 	return bad ? EXIT_NEGATIVE : EXIT_OK;

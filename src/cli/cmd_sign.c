@@ -111,11 +111,14 @@ static const char sign_help_twostep[] =
 static void warn_growth(const char *what, const pkgflat_sign_result *res)
 {
 	if (res->note) {
-		fprintf(stderr, "%s: warning: ", progname);
-		print_text(stderr, what);
-		fputs(": ", stderr);
-		print_text(stderr, res->note);
-		fputc('\n', stderr);
+		struct msg m;
+		msg_start(&m, stderr);
+		msg_add(&m, "%s: warning: ", progname);
+		msg_text(&m, what);
+		msg_add(&m, ": ");
+		msg_text(&m, res->note);
+		msg_add(&m, "\n");
+		msg_end(&m);
 	}
 }
 

@@ -9,24 +9,31 @@ const char *progname = "pkgflat";
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
+	char text[4096];
+	struct msg m;
 	va_list ap;
 
-	fprintf(stderr, "%s%s%s: ", progname, cmd ? " " : "", cmd ? cmd : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s%s%s --help'.\n", progname, cmd ? " " : "",
+	msg_start(&m, stderr);
+	msg_add(&m, "%s%s%s: %s\nTry '%s%s%s --help'.\n", progname,
+	    cmd ? " " : "", cmd ? cmd : "", text, progname, cmd ? " " : "",
 	    cmd ? cmd : "");
+	msg_end(&m);
 	return EXIT_USAGE;
 }
 
 int report_error(const pkgflat_error *err)
 {
 	char buf[2048];
+	struct msg m;
 
-	fprintf(stderr, "%s: ", progname);
-	print_text(stderr, pkgflat_error_text(err, buf, sizeof buf));
-	fputc('\n', stderr);
+	msg_start(&m, stderr);
+	msg_add(&m, "%s: ", progname);
+	msg_text(&m, pkgflat_error_text(err, buf, sizeof buf));
+	msg_add(&m, "\n");
+	msg_end(&m);
 	return err->status == PKGFLAT_E_USAGE ? EXIT_USAGE :
 	    err->status == PKGFLAT_E_DIFFERS ? EXIT_NEGATIVE : EXIT_ERROR;
 }

@@ -22,6 +22,7 @@ int refuse_bundle(const char *path)
 	struct stat sb;
 	char contents[4096];
 	size_t n = strlen(path);
+	struct msg m;
 
 	if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return EXIT_OK;
@@ -32,9 +33,11 @@ int refuse_bundle(const char *path)
 	    !has_suffix(path, ".mpkg") && !has_suffix(path, ".pkg/") &&
 	    !has_suffix(path, ".mpkg/"))
 		return EXIT_OK;
-	fprintf(stderr, "%s: ", progname);
-	print_text(stderr, path);
-	fputs(": a legacy bundle: use pkgflat convert --sign\n", stderr);
+	msg_start(&m, stderr);
+	msg_add(&m, "%s: ", progname);
+	msg_text(&m, path);
+	msg_add(&m, ": a legacy bundle: use pkgflat convert --sign\n");
+	msg_end(&m);
 	return EXIT_ERROR; /* not a flat package: 3, as documented */
 }
 

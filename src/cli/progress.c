@@ -95,14 +95,17 @@ static void draw(struct progress *p, double now)
 {
 	char line[512];
 	int w = columns() - 1;
+	struct msg m;
 
 	progress_line(line, sizeof line, p->cmd, p->done, p->total,
 	    now - p->t0, p->component[0] ? p->component : NULL);
 	/* One row only: a wrapped line could not be erased with \r. */
 	if (w > 0 && (size_t)w < sizeof line)
 		line[w] = '\0';
-	fputs("\r\033[K", stderr);
-	print_text(stderr, line);
+	msg_start(&m, stderr);
+	msg_add(&m, "\r\033[K");
+	msg_text(&m, line);
+	msg_end(&m);
 	fflush(stderr);
 	p->shown = 1;
 	p->last = now;

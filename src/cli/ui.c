@@ -18,13 +18,16 @@ int ui_option(int c, struct ui *u)
 static void vline(struct progress *p, const char *fmt, va_list ap)
 {
 	char buf[4096];
+	struct msg m;
 
 	if (p)
 		progress_clear(p);
 	vsnprintf(buf, sizeof buf, fmt, ap);
-	fprintf(stderr, "%s: ", progname);
-	print_text(stderr, buf);
-	fputc('\n', stderr);
+	msg_start(&m, stderr);
+	msg_add(&m, "%s: ", progname);
+	msg_text(&m, buf);
+	msg_add(&m, "\n");
+	msg_end(&m);
 }
 
 void say(const struct ui *u, struct progress *p, const char *fmt, ...)

@@ -31,27 +31,31 @@ void warnings_print(FILE *f, const char *const *w, size_t n)
 			if (!done[k] && text_of(w[k]) != w[k] &&
 			    !strcmp(text_of(w[k]), t))
 				count++;
-		fprintf(f, "%s: warning: ", progname);
+		struct msg line;
+		msg_start(&line, f);
+		msg_add(&line, "%s: warning: ", progname);
 		if (count == 1) {
-			print_text(f, w[i]);
-			fputc('\n', f);
+			msg_text(&line, w[i]);
+			msg_add(&line, "\n");
+			msg_end(&line);
 			continue;
 		}
-		print_text(f, t);
-		fprintf(f, " (%zu times: ", count);
+		msg_text(&line, t);
+		msg_add(&line, " (%zu times: ", count);
 		for (size_t k = i, m = 0; k < n; k++) {
 			if (k != i && (done[k] || text_of(w[k]) == w[k] ||
 			    strcmp(text_of(w[k]), t)))
 				continue;
 			done[k] = 1;
 			if (m++)
-				fputs(", ", f);
+				msg_add(&line, ", ");
 			char *subject = strndup(w[k],
 			    (size_t)(text_of(w[k]) - 2 - w[k]));
-			print_text(f, subject ? subject : "?");
+			msg_text(&line, subject ? subject : "?");
 			free(subject);
 		}
-		fputs(")\n", f);
+		msg_add(&line, ")\n");
+		msg_end(&line);
 	}
 	free(done);
 }

@@ -219,6 +219,9 @@ sigterm() {
 	# A stale temporary file of a killed earlier run (its pid dead) goes away.
 	sh -c 'exit 0' & dead=$!; wait $dead
 	mkdir -p out/clash && echo partial >"out/clash/.pkgflat-$dead-AbC123-Foo.pkg"
+	# Emptied here: the background shell truncates it only when it gets to
+	# run, and the wait below must not see an earlier test's "[1/" line.
+	: >"$T/err"
 	PKGFLAT_BATCH_TEST_DELAY=0.3 "$PKGFLAT" batch -j 2 -o out in >"$T/out" 2>"$T/err" &
 	pid=$!
 	i=0

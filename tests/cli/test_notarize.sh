@@ -550,6 +550,69 @@ assert not [w for w in u["warnings"] if "pre-flight" in w], u' out/pkgflat-repor
 	hasnt events "EVENT request"
 }
 
+# libcurl is loaded when a command first needs it (dlopen), not linked:
+# neither the program nor the shared library names it, so a run that
+# talks to no server does not load it and its ~25 libraries. Where it
+# cannot be loaded (PKGFLAT_LIBCURL names the file), notarize, staple
+# --fetch and batch --notarize fail before any request or change, naming
+# the server and the package to install; the other commands work, sign
+# --timestamp too (its request goes through OpenSSL's HTTP client).
+no_libcurl() {
+	for f in "$PKGFLAT" "$ROOT/${BUILD:-build}"/libpkgflat.so*; do
+		readelf -d "$f" >dyn.txt || fail "readelf -d $f failed"
+		has dyn.txt "(NEEDED)"
+		hasnt dyn.txt "libcurl"
+	done
+	start_mock --polls 0
+	cp "$S/signed.pkg" p.pkg
+	export PKGFLAT_LIBCURL=/nonexistent/libcurl.so.4
+	why="cannot load /nonexistent/libcurl.so.4 (cannot open shared object file"
+	run 3 "$PKGFLAT" notarize $KEYOPTS --wait --staple p.pkg
+	has "$T/err" "pkgflat: cannot reach $url/notary/v2: $why"
+	has "$T/err" "): install the libcurl4 package"
+	run 3 "$PKGFLAT" staple --fetch p.pkg
+	has "$T/err" "pkgflat: cannot reach $url/ticket/lookup: $why"
+	cmp p.pkg "$S/signed.pkg" || fail "changed without libcurl"
+	run 3 "$PKGFLAT" batch -q -o out --sign --key "$S/pki/leaf.key" \
+	    --cert "$S/pki/leaf.pem" --chain "$S/pki/chain.pem" --notarize \
+	    $KEYOPTS_BATCH "$S/in/Accepted.pkg"
+	has "$T/err" "pkgflat: cannot reach $url/notary/v2: $why"
+	[ ! -e out ] || [ -z "$(find out -name '*.pkg')" ] || fail "batch wrote $(find out)"
+	# A file that is not libcurl: the missing function is named.
+	PKGFLAT_LIBCURL=libz.so.1 run 3 "$PKGFLAT" staple --fetch p.pkg
+	has "$T/err" "cannot load libz.so.1 ("
+	has "$T/err" "undefined symbol: curl_"
+	hasnt events "EVENT request"
+	clean_run
+	# What needs no server is unaffected.
+	run 0 "$PKGFLAT" verify --ca "$S/pki/root.pem" p.pkg
+	has "$T/out" "no check failed"
+	PKI="$S/pki"
+	start_tsa ok
+	run 0 "$PKGFLAT" sign --key "$S/pki/leaf.key" --cert "$S/pki/leaf.pem" \
+	    --chain "$S/pki/chain.pem" --timestamp="$url" "$S/signed.pkg" -o ts.pkg
+	run 0 "$PKGFLAT" verify --ca "$S/pki/root.pem" ts.pkg
+	has "$T/out" "no check failed"
+	has "$T/out" "carries a timestamp"
+}
+
+# The progress lines of notarize's submitting threads reach stderr one
+# write(2) a line (tests/cli/whole_writes.py reads strace's log): pieces
+# could interleave mid-line.
+whole_lines() {
+	command -v strace >/dev/null || fail "strace missing (scripts/install-deps)"
+	start_mock --polls 2
+	# LeakSanitizer cannot run under ptrace.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 run 0 \
+	    strace -f -qq -xx -s 100000 -e trace=write,writev -o trace.txt \
+	    "$PKGFLAT" batch -o out --sign --key "$S/pki/leaf.key" --cert "$S/pki/leaf.pem" \
+	    --chain "$S/pki/chain.pem" --notarize $KEYOPTS_BATCH "$S/in/Accepted.pkg" "$S/in/Invalid.pkg"
+	clean_run
+	has "$T/err" "Accepted.pkg: submission id "
+	has "$T/err" "Invalid.pkg: uploaded "
+	python3 "$ROOT/tests/cli/whole_writes.py" trace.txt 8 || fail "a line cut: $(cat "$T/err")"
+}
+
 # No secret in any argv: the key's bytes, the token, the S3 secret and
 # session token never reach an exec (strace -f of a whole run), and the key
 # is never printed.
@@ -597,4 +660,6 @@ no_secret_in_argv() {
 [ -z "${ONLY:-}" ] || [ "$ONLY" = batch_notarize ] && t notarize_batch batch_notarize
 [ -z "${ONLY:-}" ] || [ "$ONLY" = batch_wait_timeout ] && t notarize_batch_wait_timeout batch_wait_timeout
 [ -z "${ONLY:-}" ] || [ "$ONLY" = batch_preflight ] && t notarize_batch_preflight batch_preflight
+[ -z "${ONLY:-}" ] || [ "$ONLY" = no_libcurl ] && t notarize_no_libcurl no_libcurl
+[ -z "${ONLY:-}" ] || [ "$ONLY" = whole_lines ] && t notarize_whole_lines whole_lines
 [ -z "${ONLY:-}" ] || [ "$ONLY" = no_secret_in_argv ] && t notarize_no_secret_in_argv no_secret_in_argv

@@ -293,6 +293,44 @@ check_signature() {
 	has "$T/out" "   Status: no signature"
 }
 
+# Each message reaches stderr in one write(2), whole lines only: stderr is
+# unbuffered, and written a piece at a time (the escaping printer went a
+# byte at a time) a line could be cut by another process's or thread's
+# (batch's workers, notarize's threads). strace shows every write.
+whole_writes() {
+	command -v strace >/dev/null || fail "strace missing (scripts/install-deps)"
+	pki
+	# traced WANT NAME CMD...: CMD under strace, exit WANT; its log in NAME.
+	traced() {
+		want=$1 log=$2; shift 2
+		# LeakSanitizer cannot run under ptrace.
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 run "$want" \
+		    strace -f -qq -xx -s 100000 -e trace=write,writev -o "$log" "$@"
+		python3 "$ROOT/tests/cli/whole_writes.py" "$log" ||
+			fail "$*: a message cut: $(cat "$T/err")"
+	}
+	# An error naming a file; a usage error (two lines); a summary; a
+	# legacy bundle where a flat package is wanted.
+	traced 3 e.log "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" nonexistent.pkg -o x.pkg
+	has "$T/err" "pkgflat: nonexistent.pkg: cannot open"
+	traced 2 u.log "$PKGFLAT" sign nonexistent.pkg -o x.pkg
+	has "$T/err" "Try 'pkgflat --help'."
+	traced 0 s.log "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
+	    --chain "$P/chain.pem" "$INSTALLOMATOR" -o s.pkg
+	has "$T/err" "pkgflat: signed s.pkg"
+	traced 3 l.log "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" "$EXIF" -o x.pkg
+	has "$T/err" "a legacy bundle: use pkgflat convert --sign"
+	# batch -j 2 -v: a failed input, the plain progress lines, an ignored
+	# flat package, warnings.
+	mkdir -p in/Broken.pkg/Contents && printf 'garbage' >in/Broken.pkg/Contents/Info.plist &&
+	cp -a "$EXIF" in/ && cp "$INSTALLOMATOR" in/ || fail "fixture"
+	traced 1 b.log "$PKGFLAT" batch -v -j 2 -o out in
+	has "$T/err" "[2/2] converted"
+	has "$T/err" "pkgflat: ignored "
+	has "$T/err" "pkgflat: warning: "
+	[ "$(grep -c 'write(2,' b.log)" -ge 5 ] || fail "too few writes: $(cat b.log)"
+}
+
 t suggestions suggestions
 t summary_convert summary_convert
 t summary_sign summary_sign
@@ -305,3 +343,4 @@ t apple_default_timestamp apple_default_timestamp
 t sign_by_name sign_by_name
 t cert_is_ca cert_is_ca
 t check_signature check_signature
+t whole_writes whole_writes

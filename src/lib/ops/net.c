@@ -1,10 +1,19 @@
 /*
  * HTTP(S) through libcurl (net.h). One easy handle per client keeps the
  * connection to the same host alive across the many small requests of a
- * wait. libcurl is initialised once per process, lazily.
+ * wait.
+ *
+ * libcurl is loaded on first use (dlopen), not linked: with the ~25
+ * libraries it pulls in (TLS, Kerberos, LDAP, SSH, HTTP/2, ...) it doubled
+ * the start-up of every pkgflat run, and only the notary commands talk to
+ * a server. <curl/curl.h> still gives the types and constants; the calls
+ * go through the table below, filled once per process.
  */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +22,8 @@
 #include "net.h"
 
 #define MAX_ANSWER (16u << 20)
+/* Debian's soname (package libcurl4); PKGFLAT_LIBCURL names another. */
+#define LIBCURL_NAME "libcurl.so.4"
 
 struct net_client {
 	CURL *curl;
@@ -20,28 +31,113 @@ struct net_client {
 	int timeout;
 };
 
+static struct curl_api {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_reset)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+
+static const struct {
+	const char *name;
+	size_t off;
+} curl_syms[] = {
+	{ "curl_global_init", offsetof(struct curl_api, global_init) },
+	{ "curl_easy_init", offsetof(struct curl_api, easy_init) },
+	{ "curl_easy_setopt", offsetof(struct curl_api, easy_setopt) },
+	{ "curl_easy_perform", offsetof(struct curl_api, easy_perform) },
+	{ "curl_easy_getinfo", offsetof(struct curl_api, easy_getinfo) },
+	{ "curl_easy_strerror", offsetof(struct curl_api, easy_strerror) },
+	{ "curl_easy_reset", offsetof(struct curl_api, easy_reset) },
+	{ "curl_easy_cleanup", offsetof(struct curl_api, easy_cleanup) },
+	{ "curl_slist_append", offsetof(struct curl_api, slist_append) },
+	{ "curl_slist_free_all", offsetof(struct curl_api, slist_free_all) },
+};
+
+/* POSIX lets dlsym's void * hold a function's address. */
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
+    "function pointers are not the size of void *");
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ok;
+static char curl_name[256];   /* what was loaded, for messages */
+static char curl_why[512];    /* why it could not be, when !curl_ok */
+
+/* dlerror() without the leading "NAME: " it repeats. */
+static void set_why(const char *msg)
+{
+	size_t n = strlen(curl_name);
+
+	if (!msg)
+		msg = "unknown error";
+	if (!strncmp(msg, curl_name, n) && !strncmp(msg + n, ": ", 2))
+		msg += n + 2;
+	snprintf(curl_why, sizeof curl_why, "%s", msg);
+}
 
 static void curl_init(void)
 {
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	const char *name = getenv("PKGFLAT_LIBCURL");
+	void *h;
+
+	snprintf(curl_name, sizeof curl_name, "%s",
+	    name && *name ? name : LIBCURL_NAME);
+	/* RTLD_LOCAL: its symbols stay out of the way of everything else. */
+	if (!(h = dlopen(curl_name, RTLD_NOW | RTLD_LOCAL))) {
+		set_why(dlerror());
+		return;
+	}
+	for (size_t i = 0; i < sizeof curl_syms / sizeof *curl_syms; i++) {
+		void *sym;
+
+		dlerror();
+		if (!(sym = dlsym(h, curl_syms[i].name))) {
+			set_why(dlerror());
+			dlclose(h);
+			memset(&cu, 0, sizeof cu);
+			return;
+		}
+		memcpy((char *)&cu + curl_syms[i].off, &sym, sizeof sym);
+	}
+	/* Never unloaded: libcurl lives as long as the process. */
+	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(curl_why, sizeof curl_why, "curl_global_init failed");
+		return;
+	}
+	curl_ok = 1;
 }
 
-net_client *net_client_new(const char *ca_file, int timeout)
+pkgflat_status net_client_new(const char *ca_file, int timeout,
+    const char *url, net_client **out, pkgflat_error *err)
 {
 	net_client *c;
 
+	*out = NULL;
 	pthread_once(&curl_once, curl_init);
-	if (!curl_ok || !(c = calloc(1, sizeof *c)))
-		return NULL;
+	if (!curl_ok)
+		return fail(err, PKGFLAT_E_IO, NULL, NULL,
+		    "cannot reach %s: cannot load %s (%s): install the libcurl4 "
+		    "package", url, curl_name, curl_why);
+	if (!(c = pf_calloc(1, sizeof *c)))
+		return fail_nomem(err);
 	c->timeout = timeout > 0 ? timeout : 120;
-	if ((ca_file && !(c->ca_file = strdup(ca_file))) ||
-	    !(c->curl = curl_easy_init())) {
+	if (ca_file && !(c->ca_file = pf_strdup(ca_file))) {
 		net_client_free(c);
-		return NULL;
+		return fail_nomem(err);
 	}
-	return c;
+	if (!(c->curl = cu.easy_init())) {
+		net_client_free(c);
+		return fail(err, PKGFLAT_E_INTERNAL, NULL, NULL,
+		    "cannot start the HTTP client (curl_easy_init failed)");
+	}
+	*out = c;
+	return PKGFLAT_OK;
 }
 
 void net_client_free(net_client *c)
@@ -49,7 +145,7 @@ void net_client_free(net_client *c)
 	if (!c)
 		return;
 	if (c->curl)
-		curl_easy_cleanup(c->curl);
+		cu.easy_cleanup(c->curl);
 	free(c->ca_file);
 	free(c);
 }
@@ -150,58 +246,58 @@ pkgflat_status net_send(net_client *c, const net_request *rq, net_answer *an,
 		    "only https:// URLs are used (http:// only to the loopback "
 		    "address)");
 	for (const char *const *hd = rq->headers; hd && *hd; hd++) {
-		struct curl_slist *t = curl_slist_append(hl, *hd);
+		struct curl_slist *t = cu.slist_append(hl, *hd);
 		if (!t) {
-			curl_slist_free_all(hl);
+			cu.slist_free_all(hl);
 			return fail_nomem(err);
 		}
 		hl = t;
 	}
 	/* libcurl adds "Expect: 100-continue" to big uploads; S3 does not
 	 * need it and a failed part should fail fast. */
-	struct curl_slist *t = curl_slist_append(hl, "Expect:");
+	struct curl_slist *t = cu.slist_append(hl, "Expect:");
 	if (!t) {
-		curl_slist_free_all(hl);
+		cu.slist_free_all(hl);
 		return fail_nomem(err);
 	}
 	hl = t;
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, rq->url);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu.easy_reset(h);
+	cu.easy_setopt(h, CURLOPT_URL, rq->url);
+	cu.easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+	cu.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	cu.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	cu.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "pkgflat/" PKGFLAT_VERSION);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+		cu.easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	cu.easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout);
+	cu.easy_setopt(h, CURLOPT_USERAGENT, "pkgflat/" PKGFLAT_VERSION);
+	cu.easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	cu.easy_setopt(h, CURLOPT_WRITEDATA, &x);
+	cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	cu.easy_setopt(h, CURLOPT_HEADERDATA, &x);
 	if (rq->body_fd >= 0 && !strcmp(rq->method, "PUT")) {
-		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(h, CURLOPT_READDATA, &x);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+		cu.easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		cu.easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		cu.easy_setopt(h, CURLOPT_READDATA, &x);
+		cu.easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)rq->body_len64);
 	} else if (!strcmp(rq->method, "GET")) {
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		cu.easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else {
 		/* POST, PUT or DELETE with a body in memory (maybe empty). */
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+		cu.easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+		cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)rq->body_len);
 		if (strcmp(rq->method, "POST"))
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+			cu.easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
 	}
-	rc = curl_easy_perform(h);
-	curl_slist_free_all(hl);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &an->status);
+	rc = cu.easy_perform(h);
+	cu.slist_free_all(hl);
+	cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &an->status);
 	if (an->body.oom) {
 		net_answer_free(an);
 		return fail_nomem(err);
@@ -217,7 +313,7 @@ pkgflat_status net_send(net_client *c, const net_request *rq, net_answer *an,
 		    rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CONNECT_ERROR;
 		return fail(err, PKGFLAT_E_IO, host, NULL, "%s: %s",
 		    tls ? "TLS failed" : "cannot reach the server",
-		    ebuf[0] ? ebuf : curl_easy_strerror(rc));
+		    ebuf[0] ? ebuf : cu.easy_strerror(rc));
 	}
 	if (!an->body.buf)
 		sb_add(&an->body, "", 0);

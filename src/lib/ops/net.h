@@ -1,6 +1,7 @@
 /*
  * The one network module: HTTP(S) requests through libcurl, nothing else
- * in the library opens a connection. TLS is verified against the system
+ * in the library opens a connection but the RFC 3161 timestamp request
+ * (signer.c, through OpenSSL's own HTTP client). TLS is verified against the system
  * store, or against ca_file when given; plain http:// is refused except to
  * the loopback address (tests start their servers there). Redirects are not
  * followed. Requests and answers are never logged: they carry tokens.
@@ -15,8 +16,12 @@
 typedef struct net_client net_client;
 
 /* ca_file NULL: the system store; timeout: seconds per request (connect
- * and transfer), 0 for 120. */
-net_client *net_client_new(const char *ca_file, int timeout);
+ * and transfer), 0 for 120. Loads libcurl on the first call
+ * (PKGFLAT_LIBCURL names another file than libcurl.so.4); when it cannot
+ * be loaded, fails with PKGFLAT_E_IO naming url, the server the caller is
+ * about to reach. */
+pkgflat_status net_client_new(const char *ca_file, int timeout,
+    const char *url, net_client **out, pkgflat_error *err);
 void net_client_free(net_client *c);
 
 typedef struct net_request {

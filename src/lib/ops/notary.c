@@ -222,6 +222,39 @@ static char *dup_or(const char *s, const char *dflt)
 	return pf_strdup(s && *s ? s : dflt);
 }
 
+/* The API key, from a .p8 or a JSON key file, and its ids. */
+static pkgflat_status open_key(pkgflat_notary *n, const pkgflat_notary_key *key,
+    pkgflat_error *err)
+{
+	pkgflat_status rc;
+
+	if (key->key_id && *key->key_id)
+		n->key_id = pf_strdup(key->key_id);
+	if (key->issuer && *key->issuer)
+		n->issuer = pf_strdup(key->issuer);
+	if (key->api_key_file && key->key_file)
+		return fail(err, PKGFLAT_E_USAGE, NULL, NULL,
+		    "give the API key as a .p8 file or as a JSON key file, not both");
+	if (key->api_key_file)
+		rc = load_json_key(n, key->api_key_file, err);
+	else if (key->key_file)
+		rc = load_p8(n, key->key_file, err);
+	else
+		rc = fail(err, PKGFLAT_E_USAGE, NULL, NULL,
+		    "no App Store Connect API key: give --key FILE.p8 with "
+		    "--key-id and --issuer, or --api-key-file FILE");
+	if (rc)
+		return rc;
+	if (!n->key_id || !n->issuer)
+		return fail(err, PKGFLAT_E_USAGE, NULL, NULL,
+		    "the API key needs its key id (--key-id) and issuer id "
+		    "(--issuer)");
+	/* Fail now, not at the first request, when the key cannot sign. */
+	if (!token(n, 1, err))
+		return err ? err->status : PKGFLAT_E_CRYPTO;
+	return PKGFLAT_OK;
+}
+
 pkgflat_status pkgflat_notary_open(const pkgflat_notary_config *cfg,
     const pkgflat_notary_key *key, pkgflat_notary **out,
     pkgflat_error *err)
@@ -267,41 +300,11 @@ pkgflat_status pkgflat_notary_open(const pkgflat_notary_config *cfg,
 		rc = fail_errno(err, cfg->ca_file, "cannot read the CA file");
 		goto out;
 	}
-	if (!(n->net = net_client_new(cfg ? cfg->ca_file : NULL, n->cfg.timeout))) {
-		rc = fail(err, PKGFLAT_E_INTERNAL, NULL, NULL,
-		    "cannot start the HTTP client (libcurl)");
+	if (key && (rc = open_key(n, key, err)))
 		goto out;
-	}
-	if (!key)
-		goto out;
-	if (key->key_id && *key->key_id)
-		n->key_id = pf_strdup(key->key_id);
-	if (key->issuer && *key->issuer)
-		n->issuer = pf_strdup(key->issuer);
-	if (key->api_key_file && key->key_file) {
-		rc = fail(err, PKGFLAT_E_USAGE, NULL, NULL,
-		    "give the API key as a .p8 file or as a JSON key file, not both");
-		goto out;
-	}
-	if (key->api_key_file)
-		rc = load_json_key(n, key->api_key_file, err);
-	else if (key->key_file)
-		rc = load_p8(n, key->key_file, err);
-	else
-		rc = fail(err, PKGFLAT_E_USAGE, NULL, NULL,
-		    "no App Store Connect API key: give --key FILE.p8 with "
-		    "--key-id and --issuer, or --api-key-file FILE");
-	if (rc)
-		goto out;
-	if (!n->key_id || !n->issuer) {
-		rc = fail(err, PKGFLAT_E_USAGE, NULL, NULL,
-		    "the API key needs its key id (--key-id) and issuer id "
-		    "(--issuer)");
-		goto out;
-	}
-	/* Fail now, not at the first request, when the key cannot sign. */
-	if (!token(n, 1, err))
-		rc = err ? err->status : PKGFLAT_E_CRYPTO;
+	/* After the key: a usage error is told before a missing libcurl. */
+	rc = net_client_new(cfg ? cfg->ca_file : NULL, n->cfg.timeout,
+	    key ? n->api_url : n->ticket_url, &n->net, err);
 out:
 	if (rc) {
 		pkgflat_notary_free(n);
