@@ -15,6 +15,9 @@
 #define PAGE 4096u
 #define H1 20u
 #define H256 32u
+/* 52 bytes a page are kept until the CodeDirectory comes: past 1 GiB of
+ * code in one slice (13 MiB of hashes) the pages are not judged. */
+#define MAX_PAGES (1u << 18)
 
 struct macho_pages {
 	uint64_t start;          /* the slice's offset in the file */
@@ -72,6 +75,13 @@ static int page_end(struct macho_pages *p)
 {
 	unsigned int k;
 
+	if (p->n == MAX_PAGES) {
+		p->broken = 1;
+		free(p->h);
+		p->h = NULL;
+		p->n = p->cap = 0;
+		return 0;
+	}
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
 		unsigned char *h = realloc(p->h, cap * (H1 + H256));
@@ -120,6 +130,8 @@ int macho_pages_feed(struct macho_pages *p, uint64_t pos,
 		len -= k;
 		if (p->in_page == PAGE && page_end(p))
 			return -1;
+		if (p->broken)
+			return 0;
 	}
 	return 0;
 }
@@ -160,7 +172,7 @@ int macho_pages_compare(struct macho_pages *p, const unsigned char *cd,
 	/* The last page, cut at the code limit. */
 	if (p->at != p->limit)
 		return -1;
-	if (p->in_page && page_end(p))
+	if ((p->in_page && page_end(p)) || p->broken)
 		return -1;
 	if (p->n != nslots)
 		return -1;
