@@ -195,6 +195,12 @@ malformed() {
 	    fail "want 5 unreadable lines"
 }
 
+# LoginLog, extracted by bsdtar from the real package, at $LOGINLOG.
+loginlog() {
+	bsdtar -xOf "$FB" "First Boot Package Install.pkg/Contents/Archive.pax.gz" |
+	    bsdtar -xf - "./$LOGINLOG" || fail "extract"
+}
+
 # sig_blobs BIN: the CodeDirectory (slot 0) to cd.bin and the CMS blob's
 # DER to cms.der, cut out of a thin little-endian 64-bit Mach-O by a few
 # lines of Python (not pkgflat's reader).
@@ -230,8 +236,7 @@ real_loginlog() {
 	[ "$(grep -c '^reject' "$T/out")" = 1 ] || fail "one binary, one line"
 	run 0 "$PKGFLAT" info --json "$FB"
 	cp "$T/out" info.json
-	bsdtar -xOf "$FB" "First Boot Package Install.pkg/Contents/Archive.pax.gz" |
-	    bsdtar -xf - "./$LOGINLOG" || fail "extract"
+	loginlog
 	file -b "$LOGINLOG" | grep -q "Mach-O 64-bit x86_64 executable" || fail "file(1)"
 	sig_blobs "$LOGINLOG" || exit 1
 	openssl pkcs7 -inform DER -in cms.der -print_certs -noout >certs.txt ||
@@ -295,8 +300,7 @@ export ROOT
 # out by a few lines of Python: pkgflat says "signature-invalid" exactly
 # where openssl refuses. The real LoginLog (2015) verifies.
 cms_against_openssl() {
-	bsdtar -xOf "$FB" "First Boot Package Install.pkg/Contents/Archive.pax.gz" |
-	    bsdtar -xf - "./$LOGINLOG" || fail "extract"
+	loginlog
 	for f in "$F/good" "$F/bad-cms" "$F/sha1-cd" "$LOGINLOG"; do
 		sig_blobs "$f" || fail "cannot cut the blobs of $f"
 		if openssl cms -verify -binary -noverify -inform DER -in cms.der \
@@ -324,23 +328,11 @@ print("bad" if any("signature-invalid" in x["reasons"] for x in r) else "ok")' v
 # "differ" (with the same first page) where one does not; the real
 # LoginLog's pages match.
 pages_against_python() {
-	bsdtar -xOf "$FB" "First Boot Package Install.pkg/Contents/Archive.pax.gz" |
-	    bsdtar -xf - "./$LOGINLOG" || fail "extract"
+	loginlog
 	cat >pages.py <<'PY'
 import hashlib, struct, sys
 d = open(sys.argv[1], "rb").read()
-ncmds = struct.unpack_from("<I", d, 16)[0]
-off = 32
-for _ in range(ncmds):
-    cmd, size = struct.unpack_from("<II", d, off)
-    if cmd == 0x1d:
-        sig = struct.unpack_from("<I", d, off + 8)[0]
-    off += size
-count = struct.unpack_from(">I", d, sig + 8)[0]
-for i in range(count):
-    t, o = struct.unpack_from(">II", d, sig + 12 + 8 * i)
-    if t == 0:
-        cd = d[sig + o:]
+cd = open("cd.bin", "rb").read()
 hoff, = struct.unpack_from(">I", cd, 16)
 nslots, limit = struct.unpack_from(">II", cd, 28)
 hsize, htype, _, plog = cd[36], cd[37], cd[38], cd[39]
@@ -355,6 +347,7 @@ for i in range(nslots):
 print(res)
 PY
 	for f in "$F/good" "$F/sha1-cd" "$F/code-modified" "$F/no-runtime" "$LOGINLOG"; do
+		sig_blobs "$f" || fail "cannot cut the blobs of $f"
 		want=$(python3 pages.py "$f") || fail "cannot read $f"
 		mkdir -p b && rm -rf b/* one.pkg && cp "$f" b/tool
 		python3 "$MK" --bundle one.pkg org.example.one "bin/tool=b/tool" ||
