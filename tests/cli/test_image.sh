@@ -228,6 +228,47 @@ gz_limit() {
 	tmp_empty
 }
 
+# .dmg.gz read as gzip -t reads it: every member, each trailer checked,
+# nothing but zeros after the last. gzip -t is the oracle for each case.
+gz_members() {
+	fresh_tmp
+	$MKL owners src || fail mklegacy
+	$MKI --format raw src plain.dmg || fail mkimage
+	$MKI --format gz src good.dmg.gz || fail mkimage
+	run 0 "$PKGFLAT" convert good.dmg.gz -o want.pkg
+	# two members: the image split in the middle, each half gzip'd
+	n=$(stat -c %s plain.dmg); h=$((n / 2))
+	head -c $h plain.dmg | gzip -6n >two.dmg.gz
+	tail -c +$((h + 1)) plain.dmg | gzip -1n >>two.dmg.gz
+	gzip -t two.dmg.gz || fail "gzip -t two.dmg.gz"
+	run 0 "$PKGFLAT" convert two.dmg.gz -o two.pkg
+	cmp want.pkg two.pkg || fail "a two-member .dmg.gz converts differently"
+	# zeros after the last member: gzip -t is silent, so are we
+	cp good.dmg.gz zeros.dmg.gz && head -c 100 /dev/zero >>zeros.dmg.gz
+	gzip -t zeros.dmg.gz 2>gz.err || fail "gzip -t zeros.dmg.gz"
+	run 0 "$PKGFLAT" convert zeros.dmg.gz -o zeros.pkg
+	# trailing garbage, a bad CRC-32, a bad length, a cut stream
+	cp good.dmg.gz junk.dmg.gz && printf 'junk' >>junk.dmg.gz
+	python3 -c "import sys; d=bytearray(open(sys.argv[1],'rb').read()); d[-8]^=1; open(sys.argv[2],'wb').write(d)" good.dmg.gz crc.dmg.gz
+	python3 -c "import sys; d=bytearray(open(sys.argv[1],'rb').read()); d[-1]^=1; open(sys.argv[2],'wb').write(d)" good.dmg.gz len.dmg.gz
+	python3 -c "import sys; d=bytearray(open(sys.argv[1],'rb').read()); d[-8]^=1; open(sys.argv[2],'wb').write(d)" two.dmg.gz crc2.dmg.gz
+	head -c $(($(stat -c %s good.dmg.gz) - 3)) good.dmg.gz >cut.dmg.gz
+	for f in junk crc len crc2 cut; do
+		gzip -t $f.dmg.gz 2>/dev/null && fail "gzip -t accepts $f.dmg.gz"
+		before=$(sha256sum $f.dmg.gz)
+		bad_input "$f.dmg.gz" "$PKGFLAT" convert $f.dmg.gz -o $f.pkg
+		has "$T/err" "gzip member"
+		[ ! -e $f.pkg ] || fail "$f.pkg written"
+		[ "$(sha256sum $f.dmg.gz)" = "$before" ] || fail "$f.dmg.gz changed"
+		bad_input "$f.dmg.gz" "$PKGFLAT" verify $f.dmg.gz
+	done
+	has "$T/err" "gzip member 1"
+	bad_input "gzip member 2" "$PKGFLAT" info crc2.dmg.gz
+	tmp_empty
+}
+
+t image-gz-members gz_members
+
 t image-codecs codecs
 t image-maps maps
 t image-volume-features volume_features

@@ -260,7 +260,8 @@ pkgflat_status gzin_open(payload_read_fn rd, void *ctx,
 	}
 	g->zinit = 1;
 #endif
-	memcpy(g->in, pre, npre);
+	if (npre)
+		memcpy(g->in, pre, npre);
 	g->next = g->in;
 	g->avail = npre;
 	g->fed = npre;

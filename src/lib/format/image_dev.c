@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "image.h"
+#include "payload.h"
 
 pkgflat_status dev_read(img_dev *d, uint64_t off, void *buf, size_t n,
     pkgflat_error *err)
@@ -204,20 +204,45 @@ static pkgflat_status write_all(int fd, const unsigned char *p, size_t n,
 	return PKGFLAT_OK;
 }
 
+/* The compressed image's bytes, for gzin. */
+struct gz_src {
+	img_dev *in;
+	uint64_t off;
+	pkgflat_error *err;
+};
+
+static long gz_src_read(void *p, void *buf, size_t n)
+{
+	struct gz_src *s = p;
+	uint64_t left = s->in->size - s->off;
+
+	if (n > left)
+		n = (size_t)left;
+	if (n == 0)
+		return 0;
+	if (dev_read(s->in, s->off, buf, n, s->err))
+		return -1;
+	s->off += n;
+	return (long)n;
+}
+
+/* A .dmg.gz: inflated by the payload reader's gzip code, so every member's
+ * CRC-32 and length are checked, every member is read and trailing garbage
+ * is an error, as for a payload. */
 pkgflat_status dev_open_gunzip(img_dev *in, const struct img_opts *o,
     img_dev **out, pkgflat_error *err)
 {
 	uint64_t cap = o && o->max_image_size ? o->max_image_size :
 	    IMG_DEFAULT_MAX_SIZE;
-	unsigned char *ibuf = malloc(GZ_BUF), *obuf = malloc(GZ_BUF);
-	z_stream z;
-	uint64_t inoff = 0, total = 0;
+	unsigned char *obuf = malloc(GZ_BUF);
+	struct gz_src src = { .in = in, .err = err };
+	struct gzin *gz = NULL;
+	uint64_t total = 0;
 	pkgflat_status rc = PKGFLAT_OK;
-	int fd = -1, zr = Z_OK, zinit = 0;
+	int fd = -1;
 
 	*out = NULL;
-	memset(&z, 0, sizeof z);
-	if (!ibuf || !obuf) {
+	if (!obuf) {
 		rc = fail_nomem(err);
 		goto out;
 	}
@@ -225,38 +250,17 @@ pkgflat_status dev_open_gunzip(img_dev *in, const struct img_opts *o,
 		rc = fail_errno(err, in->name, "cannot create a temporary file");
 		goto out;
 	}
-	if (inflateInit2(&z, 15 + 16) != Z_OK) {
-		rc = fail_nomem(err);
+	if ((rc = gzin_open(gz_src_read, &src, NULL, 0, in->name, &gz, err)))
 		goto out;
-	}
-	zinit = 1;
 	for (;;) {
-		if (z.avail_in == 0) {
-			size_t n = in->size - inoff < GZ_BUF ?
-			    (size_t)(in->size - inoff) : GZ_BUF;
-			if (n == 0) {
-				rc = fail(err, PKGFLAT_E_FORMAT, in->name, NULL,
-				    "gzip stream truncated after %llu bytes",
-				    (unsigned long long)in->size);
-				goto out;
-			}
-			if ((rc = dev_read(in, inoff, ibuf, n, err)))
-				goto out;
-			inoff += n;
-			z.next_in = ibuf;
-			z.avail_in = (uInt)n;
-		}
-		z.next_out = obuf;
-		z.avail_out = GZ_BUF;
-		zr = inflate(&z, Z_NO_FLUSH);
-		if (zr != Z_OK && zr != Z_STREAM_END) {
-			rc = fail(err, PKGFLAT_E_FORMAT, in->name, NULL,
-			    "gzip data corrupt after %llu bytes out: %s",
-			    (unsigned long long)total, z.msg ? z.msg : "inflate");
+		long got = gzin_read(gz, obuf, GZ_BUF);
+		if (got < 0) {
+			rc = err->status ? err->status : PKGFLAT_E_FORMAT;
 			goto out;
 		}
-		size_t got = GZ_BUF - z.avail_out;
-		if (total + got > cap) {
+		if (got == 0)
+			break;
+		if (total + (uint64_t)got > cap) {
 			rc = fail(err, PKGFLAT_E_UNSUPPORTED, in->name, NULL,
 			    "expanded image larger than the limit of %llu bytes "
 			    "(--max-image-size)", (unsigned long long)cap);
@@ -264,18 +268,17 @@ pkgflat_status dev_open_gunzip(img_dev *in, const struct img_opts *o,
 		}
 		/* Zero blocks become holes: a 500 MiB template holds a few
 		 * MiB of data and costs that much disk. */
-		if (got && !all_zero(obuf, got)) {
+		if (!all_zero(obuf, (size_t)got)) {
 			if (lseek(fd, (off_t)total, SEEK_SET) < 0) {
 				rc = fail_errno(err, in->name, "cannot seek "
 				    "the temporary file");
 				goto out;
 			}
-			if ((rc = write_all(fd, obuf, got, in->name, err)))
+			if ((rc = write_all(fd, obuf, (size_t)got, in->name,
+			    err)))
 				goto out;
 		}
-		total += got;
-		if (zr == Z_STREAM_END)
-			break;
+		total += (uint64_t)got;
 	}
 	if (ftruncate(fd, (off_t)total) != 0) {
 		rc = fail_errno(err, in->name, "cannot size the temporary file");
@@ -284,11 +287,9 @@ pkgflat_status dev_open_gunzip(img_dev *in, const struct img_opts *o,
 	rc = file_dev_fd(fd, in->name, out, err);
 	fd = -1;
 out:
-	if (zinit)
-		inflateEnd(&z);
+	gzin_free(gz);
 	if (fd >= 0)
 		close(fd);
-	free(ibuf);
 	free(obuf);
 	dev_close(in);
 	return rc;
