@@ -1,7 +1,7 @@
 # Fault injection: the Nth write, pwrite, fsync, rename, linkat, read,
-# copy_file_range or malloc fails (tests/tools/faultinj.c, LD_PRELOAD) in a
-# whole convert, sign, in-place sign and batch run, for every N up to the
-# call count (strided when there are more than FAULT_RUNS, default 12, per
+# copy_file_range, posix_fallocate or malloc fails (tests/tools/faultinj.c,
+# LD_PRELOAD) in a whole convert, sign, in-place sign and batch run, for
+# every N up to the call count (strided when there are more than FAULT_RUNS, default 12, per
 # function). After each: exit 3 with a message naming what failed (batch:
 # exit 1 or 3), or success with an output that is complete and verifies;
 # never a partial output, a temporary file, a changed input, a crash or a
@@ -14,7 +14,7 @@ SHIM="$ROOT/${BUILD:-build}/faultinj.so"
 ZIP="$TD/legacy/zips/Keychain_Minder_1_3.zip"
 ZIP2="$TD/legacy/zips/Reset_User_and_System_Font_Caches.zip"
 RUNS=${FAULT_RUNS:-12}
-FUNCS="write pwrite fsync rename linkat read copy_file_range malloc"
+FUNCS="write pwrite fsync rename linkat read copy_file_range fallocate malloc"
 export SOURCE_DATE_EPOCH=1700000000
 # Every fsync is made, so that it can fail.
 export PKGFLAT_FSYNC=1

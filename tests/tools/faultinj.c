@@ -1,7 +1,7 @@
 /*
  * faultinj.so: an LD_PRELOAD shim for fault-injection tests. It counts the
- * calls of write, pwrite, fsync, rename, linkat, read, copy_file_range and
- * malloc (with calloc and realloc) and makes the Nth call of one of them
+ * calls of write, pwrite, fsync, rename, linkat, read, copy_file_range,
+ * posix_fallocate ("fallocate") and malloc (with calloc and realloc) and makes the Nth call of one of them
  * fail with the errno a full or broken disk (or no memory) gives. No hook
  * in the library is needed.
  *
@@ -32,11 +32,11 @@
 #include <unistd.h>
 
 enum { F_WRITE, F_PWRITE, F_FSYNC, F_RENAME, F_LINKAT, F_READ, F_CFR,
-	F_MALLOC, NF };
+	F_MALLOC, F_FALLOC, NF };
 static const char *const names[NF] = { "write", "pwrite", "fsync", "rename",
-	"linkat", "read", "copy_file_range", "malloc" };
+	"linkat", "read", "copy_file_range", "malloc", "fallocate" };
 static const int errnos[NF] = { ENOSPC, ENOSPC, EIO, EIO, EIO, EIO, EIO,
-	ENOMEM };
+	ENOMEM, ENOSPC };
 
 static unsigned long counts[NF];
 static int target = -1;
@@ -48,6 +48,7 @@ static uintptr_t exe_lo, exe_hi;
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static int (*real_fsync)(int);
+static int (*real_falloc)(int, off_t, off_t);
 static int (*real_rename)(const char *, const char *);
 static int (*real_linkat)(int, const char *, int, const char *, int);
 static ssize_t (*real_read)(int, void *, size_t);
@@ -122,6 +123,7 @@ static void resolve(void)
 	LOAD(real_write, "write");
 	LOAD(real_pwrite, "pwrite");
 	LOAD(real_fsync, "fsync");
+	LOAD(real_falloc, "posix_fallocate64");
 	LOAD(real_rename, "rename");
 	LOAD(real_linkat, "linkat");
 	LOAD(real_read, "read");
@@ -193,6 +195,18 @@ int fsync(int fd)
 {
 	resolve();
 	return fault(F_FSYNC) ? -1 : real_fsync(fd);
+}
+
+/* posix_fallocate returns the error; errno is left alone. */
+int posix_fallocate64(int fd, off_t off, off_t len)
+{
+	resolve();
+	return fault(F_FALLOC) ? errnos[F_FALLOC] : real_falloc(fd, off, len);
+}
+
+int posix_fallocate(int fd, off_t off, off_t len)
+{
+	return posix_fallocate64(fd, off, len);
 }
 
 int rename(const char *a, const char *b)

@@ -1,7 +1,12 @@
 /* Paths, buffers, content sniffing. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
+#include "spill.h"
 #include "test.h"
 
 static void norm_is(const char *in, const char *want)
@@ -113,4 +118,38 @@ TEST(cksum_matches_posix)
 	for (size_t i = 0; i < sizeof big; i += 997)
 		cksum_update(&c, big + i, sizeof big - i < 997 ? sizeof big - i : 997);
 	CHECK_EQ_INT(cksum_final(&c), cksum_buf(big, sizeof big));
+}
+
+/* Pages dropped by spill_trim() come back with their bytes; growing keeps
+ * them and adds zeros; a zeroed struct is an empty spill that closes
+ * nothing (fd 0 stays open). */
+TEST(spill_trim_keeps_bytes)
+{
+	struct spill s = { 0 };
+	pkgflat_error err = { 0 };
+	const size_t mib = (size_t)1 << 20;
+
+	spill_close(&s);
+	CHECK(fcntl(0, F_GETFD) != -1 || errno != EBADF);
+	CHECK_EQ_INT(spill_reserve(&s, 3 * mib, &err), PKGFLAT_OK);
+	CHECK(s.cap >= 3 * mib);
+	for (size_t i = 0; i < 3 * mib; i++)
+		s.p[i] = (unsigned char)(i * 7 + i / 4096);
+	s.len = 3 * mib;
+	spill_trim(&s);
+	CHECK_EQ_INT(spill_reserve(&s, 40 * mib, &err), PKGFLAT_OK);
+	CHECK(s.cap >= 40 * mib);
+	int same = 1, zero = 1;
+	for (size_t i = 0; i < 3 * mib; i++)
+		same &= s.p[i] == (unsigned char)(i * 7 + i / 4096);
+	for (size_t i = 3 * mib; i < 40 * mib; i += 4093)
+		zero &= s.p[i] == 0;
+	CHECK(same);
+	CHECK(zero);
+	s.len = 40 * mib;
+	spill_trim_every(&s, mib);
+	CHECK_EQ_INT((int)(s.trimmed == s.len), 1);
+	CHECK_EQ_INT(s.p[12345], (unsigned char)(12345 * 7 + 12345 / 4096));
+	spill_close(&s);
+	CHECK(s.p == NULL && !s.open);
 }

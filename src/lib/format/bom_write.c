@@ -110,8 +110,7 @@ struct ent {
 	uint64_t size;
 	uint32_t parent;   /* entry index; NONE for the root */
 	uint32_t name;     /* offset of the NUL-terminated name in names */
-	uint32_t name_len;
-	uint32_t target;   /* symlink target offset in names, else NONE */
+	uint32_t name_len; /* a symlink's target follows the name's NUL */
 	uint32_t link;     /* hard link: the file it links to, else NONE */
 	uint32_t uid, gid, mtime;
 	uint32_t crc;      /* files: cksum CRC; devices: rdev */
@@ -400,13 +399,11 @@ pkgflat_status bomw_add(bom_writer *w, const pkgflat_entry *e,
 	memset(n, 0, sizeof *n);
 	n->parent = parent;
 	n->name_len = (uint32_t)nlen;
-	n->target = NONE;
 	n->link = link;
 	if ((n->name = keep(w, name, nlen)) == NONE)
 		return fail_nomem(err);
 	if (type == REC_LINK &&
-	    (n->target = keep(w, e->link_target, strlen(e->link_target))) ==
-	    NONE)
+	    keep(w, e->link_target, strlen(e->link_target)) == NONE)
 		return fail_nomem(err);
 	n->type = type;
 	n->mode = (uint16_t)(e->mode & 0177777u);
@@ -440,25 +437,22 @@ pkgflat_status bomw_add(bom_writer *w, const pkgflat_entry *e,
 /* ------------------------------------------------------------------ */
 /* Serialising                                                        */
 
-struct sortkey {
-	const unsigned char *name;
-	uint32_t len;
-	uint32_t parent_id;
-	uint32_t idx;
-};
-
 /* Paths order: parent id, then name as unsigned bytes (strcmp). */
-static int path_cmp(const void *a, const void *b)
+static int path_cmp(const void *a, const void *b, void *ctx)
 {
-	const struct sortkey *x = a, *y = b;
+	const bom_writer *w = ctx;
+	const struct ent *x = &w->ents[*(const uint32_t *)a];
+	const struct ent *y = &w->ents[*(const uint32_t *)b];
+	/* The root's parent is NONE: id 0, before every other. */
+	uint32_t px = x->parent + 1, py = y->parent + 1;
 
-	if (x->parent_id != y->parent_id)
-		return x->parent_id < y->parent_id ? -1 : 1;
-	uint32_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->name, y->name, n);
+	if (px != py)
+		return px < py ? -1 : 1;
+	uint32_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = memcmp(w->names + x->name, w->names + y->name, n);
 	if (c)
 		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
+	return x->name_len < y->name_len ? -1 : x->name_len > y->name_len;
 }
 
 struct hlent {
@@ -473,13 +467,19 @@ static int hl_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A symlink's target: kept right after its name. */
+static const char *link_target(const bom_writer *w, const struct ent *e)
+{
+	return w->names + e->name + e->name_len + 1;
+}
+
 static uint32_t record_len(const bom_writer *w, const struct ent *e)
 {
 	if (e->flags & E_SIDECAR)
 		return 31;
 	switch (e->type) {
 	case REC_DIR: return 31;
-	case REC_LINK: return 40 + (uint32_t)strlen(w->names + e->target);
+	case REC_LINK: return 40 + (uint32_t)strlen(link_target(w, e));
 	default: return 35;
 	}
 }
@@ -513,7 +513,7 @@ static void record_write(const bom_writer *w, const struct ent *e,
 		put32(p + 18, 32 * (e->aux + 2));
 		break;
 	case REC_LINK: {
-		const char *t = w->names + e->target;
+		const char *t = link_target(w, e);
 		uint32_t tl = (uint32_t)strlen(t);
 		put32(p + 18, tl);
 		put32(p + 23, cksum_buf(t, tl));
@@ -573,24 +573,39 @@ static uint64_t table_cap(uint32_t nblk)
 	return bytes / 12;
 }
 
-pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
+/* A path's name and info blocks follow its record block (bomw_finish). */
+#define NAME_BLK(rec) ((rec) + 1)
+#define INFO_BLK(rec) ((rec) + 2)
+
+struct paths_ctx {
+	const uint32_t *order, *rec;
+};
+
+static void paths_pair(void *ctx, uint32_t k, uint32_t pair[2])
+{
+	const struct paths_ctx *c = ctx;
+	uint32_t r = c->rec[c->order[k]];
+
+	pair[0] = INFO_BLK(r);
+	pair[1] = NAME_BLK(r);
+}
+
+pkgflat_status bomw_finish_spill(bom_writer *w, struct spill *out,
     pkgflat_error *err)
 {
 	struct store s = { .err = err };
-	struct sortkey *keys = NULL;
-	uint32_t *order = NULL, *name_blk = NULL, *info_blk = NULL;
-	uint32_t *rec = NULL, *pairs = NULL, *s64 = NULL;
+	uint32_t *order = NULL, *rec = NULL, *pairs = NULL, *s64 = NULL;
 	struct hlent *hl = NULL;
 	uint32_t n64 = 0, nhl = 0, root, blk;
 	uint64_t total = 0;
 	pkgflat_status st;
 	unsigned char *p;
 
+	spill_init(&s.file);
+	spill_init(&s.tab);
 	if (out)
-		*out = NULL;
-	if (len)
-		*len = 0;
-	if (!w || !out || !len)
+		spill_init(out);
+	if (!w || !out)
 		return fail(err, PKGFLAT_E_USAGE, NULL, NULL,
 		    "bomw_finish: no writer or output");
 	if (w->n == 0)
@@ -598,30 +613,20 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 		    "nothing added: a bom needs at least the root .");
 	uint32_t n = w->n;
 
-	keys = malloc((size_t)n * sizeof *keys);
-	order = malloc((size_t)n * sizeof *order);
-	name_blk = malloc((size_t)n * sizeof *name_blk);
-	info_blk = malloc((size_t)n * sizeof *info_blk);
-	rec = malloc((size_t)n * sizeof *rec);
-	pairs = malloc((size_t)n * 2 * sizeof *pairs);
-	if (!keys || !order || !name_blk || !info_blk || !rec || !pairs) {
+	/* Sorted in place of the entries: no copy of the keys. */
+	if (!(order = malloc((size_t)n * sizeof *order))) {
 		st = fail_nomem(err);
 		goto done;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		const struct ent *e = &w->ents[i];
-		keys[i].name = (const unsigned char *)w->names + e->name;
-		keys[i].len = e->name_len;
-		keys[i].parent_id = e->parent == NONE ? 0 : e->parent + 1;
-		keys[i].idx = i;
-	}
-	qsort(keys, n, sizeof *keys, path_cmp);
-	for (uint32_t k = 0; k < n; k++)
-		order[k] = keys[k].idx;
-	free(keys);
-	keys = NULL;
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof *order, path_cmp, w);
 	derive(w, order);
 
+	if (!(rec = malloc((size_t)n * sizeof *rec))) {
+		st = fail_nomem(err);
+		goto done;
+	}
 	if ((st = bom_store_init(&s)))
 		goto done;
 
@@ -630,17 +635,23 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct ent *e = &w->ents[i];
 		const struct ent *d = e->link != NONE ? &w->ents[e->link] : e;
+		uint32_t nb, ib;
 		if ((st = bom_store_new_block(&s, record_len(w, e), &rec[i], &p)))
 			goto done;
 		record_write(w, e, p);
-		if ((st = bom_store_new_block(&s, 4 + e->name_len + 1, &name_blk[i], &p)))
+		if ((st = bom_store_new_block(&s, 4 + e->name_len + 1, &nb, &p)))
 			goto done;
 		put32(p, e->parent == NONE ? 0 : e->parent + 1);
 		memcpy(p + 4, w->names + e->name, e->name_len);
-		if ((st = bom_store_new_block(&s, 8, &info_blk[i], &p)))
+		if ((st = bom_store_new_block(&s, 8, &ib, &p)))
 			goto done;
 		put32(p, i + 1);
 		put32(p + 4, rec[i]);
+		if (nb != NAME_BLK(rec[i]) || ib != INFO_BLK(rec[i])) {
+			st = fail(err, PKGFLAT_E_INTERNAL, NULL, NULL,
+			    "bom blocks of path %" PRIu32 " out of sequence", i);
+			goto done;
+		}
 		if (e->flags & E_SIDECAR)
 			continue;
 		if (e->type == REC_FILE || e->type == REC_LINK)
@@ -663,16 +674,12 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 		}
 	}
 
-	for (uint32_t k = 0; k < n; k++) {
-		pairs[2 * k] = info_blk[order[k]];
-		pairs[2 * k + 1] = name_blk[order[k]];
-	}
-	free(name_blk);
-	free(info_blk);
-	name_blk = info_blk = NULL;
-	if ((st = bom_store_tree_build(&s, BLK_PATHS_LEAF, pairs, n, &root)))
+	struct paths_ctx pc = { order, rec };
+	if ((st = bom_store_tree_build(&s, BLK_PATHS_LEAF, paths_pair, &pc, n,
+	    &root)))
 		goto done;
-	bom_store_tree_header(s.out + s.addr[BLK_PATHS], root, NODE_SIZE, n);
+	bom_store_tree_header(s.out + bom_store_addr(&s, BLK_PATHS), root,
+	    NODE_SIZE, n);
 
 	/* HLIndex: every path's entry, in Paths order; only hard-link sets
 	 * (once each, for the last member) stay in the tree. */
@@ -709,20 +716,32 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 		hl[nhl].key = key;
 		nhl++;
 	}
-	if (nhl)
+	free(order);
+	free(rec);
+	order = rec = NULL;
+	if (nhl) {
 		qsort(hl, nhl, sizeof *hl, hl_cmp);
+		if (!(pairs = malloc((size_t)nhl * 2 * sizeof *pairs))) {
+			st = fail_nomem(err);
+			goto done;
+		}
+	}
 	for (uint32_t k = 0; k < nhl; k++) {
 		pairs[2 * k] = hl[k].value;
 		pairs[2 * k + 1] = hl[k].key;
 	}
-	if ((st = bom_store_tree_build(&s, BLK_HL_LEAF, pairs, nhl, &root)))
+	if ((st = bom_store_tree_build(&s, BLK_HL_LEAF, bom_pairs_array, pairs,
+	    nhl, &root)))
 		goto done;
-	bom_store_tree_header(s.out + s.addr[BLK_HL], root, NODE_SIZE, nhl);
+	bom_store_tree_header(s.out + bom_store_addr(&s, BLK_HL), root,
+	    NODE_SIZE, nhl);
 
 	/* Size64, keyed by record block: already in that order. */
-	if ((st = bom_store_tree_build(&s, BLK_S64_LEAF, s64, n64, &root)))
+	if ((st = bom_store_tree_build(&s, BLK_S64_LEAF, bom_pairs_array, s64,
+	    n64, &root)))
 		goto done;
-	bom_store_tree_header(s.out + s.addr[BLK_S64], root, NODE_SIZE, n64);
+	bom_store_tree_header(s.out + bom_store_addr(&s, BLK_S64), root,
+	    NODE_SIZE, n64);
 
 	/* BomInfo outgrows its first block: a new one, the old one freed. */
 	if ((st = bom_store_place(&s, BLK_INFO, INFO_LEN, &p)))
@@ -740,13 +759,19 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 	uint64_t ilen = 4 + 8 * cap + 4 + 8 * (uint64_t)(s.nfl + 2);
 	if ((st = bom_store_extend(&s, (size_t)(ioff + ilen))))
 		goto done;
-	p = s.out + ioff;
-	put32(p, (uint32_t)cap);
+	put32(s.out + ioff, (uint32_t)cap);
 	for (blk = 0; blk < s.nblk; blk++) {
-		put32(p + 4 + 8 * (size_t)blk, s.addr[blk]);
-		put32(p + 8 + 8 * (size_t)blk, s.len[blk]);
+		p = s.out + ioff + 4 + 8 * (size_t)blk;
+		put32(p, bom_store_addr(&s, blk));
+		put32(p + 4, bom_store_len(&s, blk));
+		/* The table is as large as the rest: read and written
+		 * a window at a time. */
+		if ((blk & 0xffff) == 0xffff) {
+			spill_trim(&s.file);
+			spill_trim(&s.tab);
+		}
 	}
-	p += 4 + 8 * cap;
+	p = s.out + ioff + 4 + 8 * cap;
 	put32(p, (uint32_t)s.nfl);
 	for (int i = 0; i < s.nfl; i++) {
 		put32(p + 4 + 8 * i, s.fl[i].addr);
@@ -758,22 +783,43 @@ pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
 	put32(s.out + 24, VARS_OFF);
 	put32(s.out + 28, VARS_LEN);
 
-	*out = s.out;
-	*len = s.end;
-	s.out = NULL;
+	spill_close(&s.tab);
+	*out = s.file;
+	out->len = s.end;
+	spill_init(&s.file);
 done:
-	free(keys);
 	free(order);
-	free(name_blk);
-	free(info_blk);
 	free(rec);
 	free(pairs);
 	free(s64);
 	free(hl);
-	free(s.out);
-	free(s.addr);
-	free(s.len);
+	bom_store_free(&s);
 	return st;
+}
+
+pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
+    pkgflat_error *err)
+{
+	struct spill sp;
+	pkgflat_status st;
+
+	if (out)
+		*out = NULL;
+	if (len)
+		*len = 0;
+	if (!out || !len)
+		return fail(err, PKGFLAT_E_USAGE, NULL, NULL,
+		    "bomw_finish: no writer or output");
+	if ((st = bomw_finish_spill(w, &sp, err)))
+		return st;
+	if (!(*out = malloc(sp.len ? sp.len : 1))) {
+		spill_close(&sp);
+		return fail_nomem(err);
+	}
+	memcpy(*out, sp.p, sp.len);
+	*len = sp.len;
+	spill_close(&sp);
+	return PKGFLAT_OK;
 }
 
 int bomw_get(const bom_writer *w, const char *path, pkgflat_entry *out)
@@ -791,7 +837,7 @@ int bomw_get(const bom_writer *w, const char *path, pkgflat_entry *out)
 	out->uid = n->uid;
 	out->gid = n->gid;
 	out->size = n->size;
-	out->link_target = n->target == NONE ? NULL : w->names + n->target;
+	out->link_target = n->type == REC_LINK ? link_target(w, n) : NULL;
 	return 1;
 }
 

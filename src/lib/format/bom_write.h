@@ -3,6 +3,7 @@
 #define PKGFLAT_BOMW_H
 
 #include "internal.h"
+#include "spill.h"
 
 typedef struct bom_writer bom_writer;
 
@@ -30,6 +31,11 @@ int bomw_get(const bom_writer *w, const char *path, pkgflat_entry *out);
 /* Serialise. *out is malloc'd. Memory use is proportional to the number of
  * entries, never to file sizes. */
 pkgflat_status bomw_finish(bom_writer *w, unsigned char **out, size_t *len,
+    pkgflat_error *err);
+
+/* Serialise into a spill (out->p, out->len; spill_close() it): the BOM and
+ * its block table stay in a temporary file, not in memory. */
+pkgflat_status bomw_finish_spill(bom_writer *w, struct spill *out,
     pkgflat_error *err);
 
 #endif

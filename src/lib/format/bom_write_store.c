@@ -16,48 +16,54 @@ static pkgflat_status too_big(struct store *s)
 	    "bom would exceed 4 GiB");
 }
 
+#define TRIM_EVERY ((size_t)1 << 20)
+
+void bom_store_trim(struct store *s)
+{
+	spill_trim_every(&s->file, TRIM_EVERY);
+	spill_trim_every(&s->tab, TRIM_EVERY);
+}
+
+void bom_store_free(struct store *s)
+{
+	spill_close(&s->file);
+	spill_close(&s->tab);
+	s->out = NULL;
+}
+
 /* Make room for block index `blk`. */
 static pkgflat_status reserve_index(struct store *s, uint32_t blk)
 {
+	pkgflat_status st;
+
 	if (blk >= s->blkcap) {
-		uint32_t cap = s->blkcap ? s->blkcap : 1024;
-		while (cap <= blk) {
-			if (cap > UINT32_MAX / 2)
-				return too_big(s);
-			cap *= 2;
-		}
-		uint32_t *a = realloc(s->addr, (size_t)cap * sizeof *a);
-		if (!a)
-			return fail_nomem(s->err);
-		s->addr = a;
-		uint32_t *l = realloc(s->len, (size_t)cap * sizeof *l);
-		if (!l)
-			return fail_nomem(s->err);
-		s->len = l;
-		s->blkcap = cap;
+		if (blk > UINT32_MAX / 2)
+			return too_big(s);
+		if ((st = spill_reserve(&s->tab, ((size_t)blk + 1) * 8, s->err)))
+			return st;
+		s->blkcap = (uint32_t)(s->tab.cap / 8 > UINT32_MAX ?
+		    UINT32_MAX : s->tab.cap / 8);
 	}
+	s->tab.len = ((size_t)blk + 1) * 8;
 	return PKGFLAT_OK;
 }
 
 /* Grow the file to `end` bytes, the new bytes zero. */
 pkgflat_status bom_store_extend(struct store *s, size_t end)
 {
+	pkgflat_status st;
+
 	if (end > UINT32_MAX)
 		return too_big(s);
-	if (end > s->cap) {
-		size_t cap = s->cap ? s->cap : 65536;
-		while (cap < end)
-			cap *= 2;
-		unsigned char *p = realloc(s->out, cap);
-		if (!p)
-			return fail_nomem(s->err);
-		s->out = p;
-		s->cap = cap;
-	}
+	if ((st = spill_reserve(&s->file, end, s->err)))
+		return st;
+	s->out = s->file.p;
+	/* The file's bytes past the end were never written: zero. */
 	if (end > s->end) {
-		memset(s->out + s->end, 0, end - s->end);
 		s->end = end;
+		s->file.len = end;
 	}
+	bom_store_trim(s);
 	return PKGFLAT_OK;
 }
 
@@ -93,8 +99,7 @@ pkgflat_status bom_store_place(struct store *s, uint32_t blk, uint32_t len,
 		s->nfl--;
 		if (h.len > len && (st = bom_store_hole_add(s, h.addr + len, h.len - len)))
 			return st;
-		s->addr[blk] = h.addr;
-		s->len[blk] = len;
+		bom_store_set(s, blk, h.addr, len);
 		*p = s->out + h.addr;
 		memset(*p, 0, len);
 		return PKGFLAT_OK;
@@ -102,8 +107,7 @@ pkgflat_status bom_store_place(struct store *s, uint32_t blk, uint32_t len,
 	size_t at = s->end;
 	if ((st = bom_store_extend(s, at + len)))
 		return st;
-	s->addr[blk] = (uint32_t)at;
-	s->len[blk] = len;
+	bom_store_set(s, blk, (uint32_t)at, len);
 	*p = s->out + at;
 	return PKGFLAT_OK;
 }
@@ -116,7 +120,7 @@ pkgflat_status bom_store_new_index(struct store *s, uint32_t *blk)
 	if (st)
 		return st;
 	*blk = s->nblk++;
-	s->addr[*blk] = s->len[*blk] = 0;
+	bom_store_set(s, *blk, 0, 0);
 	return PKGFLAT_OK;
 }
 
@@ -170,17 +174,21 @@ pkgflat_status bom_store_init(struct store *s)
 	pkgflat_status st;
 	unsigned char *p;
 
+	spill_init(&s->file);
+	spill_init(&s->tab);
+	s->out = NULL;
+	s->end = 0;
+	s->blkcap = 0;
 	if ((st = reserve_index(s, FIRST_FREE_BLOCK)) ||
 	    (st = bom_store_extend(s, TEMPLATE_END)))
 		return st;
 	s->nblk = FIRST_FREE_BLOCK;
-	memset(s->addr, 0, FIRST_FREE_BLOCK * sizeof *s->addr);
-	memset(s->len, 0, FIRST_FREE_BLOCK * sizeof *s->len);
+	for (uint32_t b = 0; b < FIRST_FREE_BLOCK; b++)
+		bom_store_set(s, b, 0, 0);
 	memcpy(s->out, "BOMStore", 8);
 	put32(s->out + 8, 1);
 	for (size_t i = 0; i < sizeof blocks / sizeof *blocks; i++) {
-		s->addr[blocks[i].blk] = blocks[i].addr;
-		s->len[blocks[i].blk] = blocks[i].len;
+		bom_store_set(s, blocks[i].blk, blocks[i].addr, blocks[i].len);
 	}
 	for (size_t i = 0; i < sizeof holes / sizeof *holes; i++) {
 		memcpy(s->out + holes[i].addr, holes[i].bytes, holes[i].len);
@@ -193,8 +201,8 @@ pkgflat_status bom_store_init(struct store *s)
 	p = s->out + OLD_INFO_OFF; /* BomInfo as first written: no paths */
 	put32(p, 1);
 	put32(p + 4, 1);
-	bom_store_tree_header(s->out + s->addr[BLK_VTREE], BLK_VNODE, 128, 0);
-	put16(s->out + s->addr[BLK_VNODE], 1);
+	bom_store_tree_header(s->out + bom_store_addr(s, BLK_VTREE), BLK_VNODE, 128, 0);
+	put16(s->out + bom_store_addr(s, BLK_VNODE), 1);
 	p = s->out + VARS_OFF;
 	put32(p, 5);
 	p += 4;
@@ -219,16 +227,25 @@ static void node_write(unsigned char *p, int leaf, uint32_t count,
 		put32(p + NODE_HDR + 4 * k, pairs[k]);
 }
 
+void bom_pairs_array(void *ctx, uint32_t k, uint32_t pair[2])
+{
+	const uint32_t *a = ctx;
+
+	pair[0] = a[2 * (size_t)k];
+	pair[1] = a[2 * (size_t)k + 1];
+}
+
 /*
  * Write a B+tree over n (index0, index1) pairs in key order: full leaves,
  * the first in block `first`, chained both ways; then branch levels, each
  * child keyed by the last index1 below it. *root is the top node.
  */
 pkgflat_status bom_store_tree_build(struct store *s, uint32_t first,
-    const uint32_t *pairs, uint32_t n, uint32_t *root)
+    bom_pair_fn pair, void *ctx, uint32_t n, uint32_t *root)
 {
 	uint32_t nl = n ? (n + PER_NODE - 1) / PER_NODE : 1;
 	uint32_t *lv = malloc((size_t)nl * 2 * sizeof *lv), *next = NULL;
+	uint32_t buf[2 * PER_NODE];
 	pkgflat_status st = PKGFLAT_OK;
 	unsigned char *p;
 
@@ -244,11 +261,13 @@ pkgflat_status bom_store_tree_build(struct store *s, uint32_t first,
 		uint32_t c = n - at < PER_NODE ? n - at : PER_NODE;
 		if (k > 0 && (st = bom_store_place(s, lv[2 * k], NODE_SIZE, &p)))
 			goto done;
-		p = s->out + s->addr[lv[2 * k]];
+		for (uint32_t j = 0; j < c; j++)
+			pair(ctx, at + j, buf + 2 * j);
+		p = s->out + bom_store_addr(s, lv[2 * k]);
 		memset(p, 0, NODE_SIZE);
 		node_write(p, 1, c, k + 1 < nl ? lv[2 * (k + 1)] : 0,
-		    k ? lv[2 * (k - 1)] : 0, c ? pairs + 2 * (size_t)at : NULL);
-		lv[2 * k + 1] = c ? pairs[2 * (size_t)(at + c - 1) + 1] : 0;
+		    k ? lv[2 * (k - 1)] : 0, c ? buf : NULL);
+		lv[2 * k + 1] = c ? buf[2 * (c - 1) + 1] : 0;
 	}
 	/* Branch levels, until one node holds them all. */
 	for (uint32_t cnt = nl; cnt > 1; ) {

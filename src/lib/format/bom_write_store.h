@@ -8,6 +8,7 @@
 #define PKGFLAT_BOM_WRITE_STORE_H
 
 #include "internal.h"
+#include "spill.h"
 
 #define NODE_SIZE 4096
 #define NODE_HDR 12
@@ -31,16 +32,38 @@ struct hole {
 	uint32_t addr, len;
 };
 
-/* The block store being laid out by bomw_finish. */
+/* The block store being laid out by bomw_finish. The file and the block
+ * table (addr, len per block) live in spills, trimmed as they grow, so a
+ * BOM of millions of blocks costs the process a window, not its size. */
 struct store {
-	unsigned char *out;
-	size_t end, cap;
-	uint32_t *addr, *len; /* per block */
+	unsigned char *out;  /* == file.p: moves when the file grows */
+	size_t end;
+	struct spill file;
+	struct spill tab;    /* uint32_t pairs: addr, len */
 	uint32_t nblk, blkcap;
 	struct hole fl[MAX_HOLES]; /* the free list, sorted by length */
 	int nfl;
 	pkgflat_error *err;
 };
+
+static inline uint32_t bom_store_addr(const struct store *s, uint32_t blk)
+{
+	return ((const uint32_t *)s->tab.p)[2 * (size_t)blk];
+}
+
+static inline uint32_t bom_store_len(const struct store *s, uint32_t blk)
+{
+	return ((const uint32_t *)s->tab.p)[2 * (size_t)blk + 1];
+}
+
+static inline void bom_store_set(struct store *s, uint32_t blk,
+    uint32_t addr, uint32_t len)
+{
+	uint32_t *t = (uint32_t *)s->tab.p + 2 * (size_t)blk;
+
+	t[0] = addr;
+	t[1] = len;
+}
 
 static inline void put16(unsigned char *p, uint32_t v)
 {
@@ -64,6 +87,10 @@ static inline void put64(unsigned char *p, uint64_t v)
 
 /* Lay down the state every mkbom BOM starts from. */
 pkgflat_status bom_store_init(struct store *s);
+/* Drop both spills (bomw_finish hands the file on first). */
+void bom_store_free(struct store *s);
+/* Drop what is resident of the file and the table, every few MiB. */
+void bom_store_trim(struct store *s);
 /* Grow the file to `end` bytes, the new bytes zero. */
 pkgflat_status bom_store_extend(struct store *s, size_t end);
 /* Put a hole on the free list, in front of the first one at least as long. */
@@ -80,9 +107,13 @@ pkgflat_status bom_store_new_block(struct store *s, uint32_t len,
 /* A 21-byte "tree" block: root node, node size, entry count. */
 void bom_store_tree_header(unsigned char *p, uint32_t root,
     uint32_t node_size, uint32_t count);
-/* A B+tree over n (index0, index1) pairs in key order, its first leaf in
- * block `first`; *root is the top node. */
+/* The k-th (index0, index1) pair of a tree, in key order. */
+typedef void (*bom_pair_fn)(void *ctx, uint32_t k, uint32_t pair[2]);
+/* A B+tree over n pairs, its first leaf in block `first`; *root is the
+ * top node. */
 pkgflat_status bom_store_tree_build(struct store *s, uint32_t first,
-    const uint32_t *pairs, uint32_t n, uint32_t *root);
+    bom_pair_fn pair, void *ctx, uint32_t n, uint32_t *root);
+/* bom_pair_fn over an array of 2n uint32_t. */
+void bom_pairs_array(void *ctx, uint32_t k, uint32_t pair[2]);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "image.h"
 #include "payload.h"
+#include "spill.h"
 
 pkgflat_status dev_read(img_dev *d, uint64_t off, void *buf, size_t n,
     pkgflat_error *err)
@@ -165,29 +166,6 @@ static int all_zero(const unsigned char *p, size_t n)
 	return n == 0 || (!p[0] && !memcmp(p, p + 1, n - 1));
 }
 
-/* An unlinked temporary file: nothing to clean up on any exit path. */
-static int temp_fd(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *tmpl;
-	int fd;
-
-	if (!dir || !dir[0])
-		dir = "/tmp";
-#ifdef O_TMPFILE
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-#endif
-	if (!(tmpl = pf_asprintf("%s/pkgflat-image-XXXXXX", dir)))
-		return -1;
-	fd = mkstemp(tmpl);
-	if (fd >= 0)
-		unlink(tmpl);
-	free(tmpl);
-	return fd;
-}
-
 static pkgflat_status write_all(int fd, const unsigned char *p, size_t n,
     const char *name, pkgflat_error *err)
 {
@@ -246,7 +224,7 @@ pkgflat_status dev_open_gunzip(img_dev *in, const struct img_opts *o,
 		rc = fail_nomem(err);
 		goto out;
 	}
-	if ((fd = temp_fd()) < 0) {
+	if ((fd = pf_temp_fd()) < 0) {
 		rc = fail_errno(err, in->name, "cannot create a temporary file");
 		goto out;
 	}

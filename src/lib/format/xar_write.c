@@ -671,9 +671,12 @@ void xarw_file_abort(xar_writer *w)
 	w->cur = NULL;
 }
 
-pkgflat_status xarw_add_file(xar_writer *w, uint64_t parent, const char *name,
-    enum xar_encoding enc, const void *data, size_t len, pkgflat_error *err)
+/* Add a file from memory; a spill's pages are dropped as they go in. */
+static pkgflat_status add_file(xar_writer *w, uint64_t parent,
+    const char *name, enum xar_encoding enc, const void *data, size_t len,
+    struct spill *sp, pkgflat_error *err)
 {
+	const unsigned char *p = data;
 	pkgflat_status st;
 
 	/*
@@ -687,11 +690,31 @@ pkgflat_status xarw_add_file(xar_writer *w, uint64_t parent, const char *name,
 		w->next_level = 7;
 	st = xarw_file_begin(w, parent, name, enc, err);
 	w->next_level = 0;
-	if (st ||
-	    (st = xarw_file_write(w, data, len, err)) ||
-	    (st = xarw_file_end(w, err)))
+	if (st)
 		return st;
-	return PKGFLAT_OK;
+	for (size_t off = 0; off < len; ) {
+		size_t n = len - off < ((size_t)1 << 20) ? len - off :
+		    (size_t)1 << 20;
+		if ((st = xarw_file_write(w, p + off, n, err)))
+			return st;
+		off += n;
+		if (sp)
+			spill_trim(sp);
+	}
+	return xarw_file_end(w, err);
+}
+
+pkgflat_status xarw_add_file(xar_writer *w, uint64_t parent, const char *name,
+    enum xar_encoding enc, const void *data, size_t len, pkgflat_error *err)
+{
+	return add_file(w, parent, name, enc, data, len, NULL, err);
+}
+
+pkgflat_status xarw_add_spill(xar_writer *w, uint64_t parent,
+    const char *name, enum xar_encoding enc, struct spill *sp,
+    pkgflat_error *err)
+{
+	return add_file(w, parent, name, enc, sp->p, sp->len, sp, err);
 }
 
 /* ------------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include <libxml/xmlwriter.h>
 
 #include "internal.h"
+#include "spill.h"
 
 enum xar_cksum { XAR_CKSUM_SHA1 = 1, XAR_CKSUM_SHA256 = 3, XAR_CKSUM_SHA512 = 4 };
 
@@ -70,6 +71,11 @@ pkgflat_status xarw_add_file(xar_writer *w, uint64_t parent, const char *name,
 /* A file streamed in pieces: begin, write any number of times, end. Only one
  * file can be open at a time. abort() drops what was written of it (the
  * heap is truncated back), so a caller can start the file over. */
+/* Same, from a spill (spill.h), its pages dropped as they are read. */
+pkgflat_status xarw_add_spill(xar_writer *w, uint64_t parent,
+    const char *name, enum xar_encoding enc, struct spill *sp,
+    pkgflat_error *err);
+
 pkgflat_status xarw_file_begin(xar_writer *w, uint64_t parent,
     const char *name, enum xar_encoding enc, pkgflat_error *err);
 pkgflat_status xarw_file_write(xar_writer *w, const void *data, size_t len,

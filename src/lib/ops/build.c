@@ -155,8 +155,7 @@ pkgflat_status pkgflat_build_component(const pkgflat_build_options *opt,
 	job.threads = opt->out.threads;
 	job.err = err;
 	if ((rc = tree_payload(&job, &pr)) ||
-	    (rc = xarw_add_file(fw.xw, 0, "Bom", XAR_ENC_ZLIB, pr.bom, pr.bom_len,
-	    err)))
+	    (rc = xarw_add_spill(fw.xw, 0, "Bom", XAR_ENC_ZLIB, &pr.bom, err)))
 		goto out;
 	if (opt->scripts) {
 		job.dir = opt->scripts;
@@ -172,7 +171,7 @@ pkgflat_status pkgflat_build_component(const pkgflat_build_options *opt,
 out:
 	flat_writer_close(&fw);
 	free(pi);
-	free(pr.bom);
+	spill_close(&pr.bom);
 	free(pr.nonroot_path);
 	free(pr.dup_path);
 	free(pr.norm_path);

@@ -35,8 +35,8 @@ struct payload_job {
 struct payload_result {
 	pkgflat_payload_stats stats;
 	int copied;              /* fast path taken: bytes copied unchanged */
-	unsigned char *bom;      /* the Bom for what was written (malloc'd) */
-	size_t bom_len;
+	struct spill bom;        /* the Bom for what was written: bom.p,
+	                            bom.len; spill_close() it */
 	uint64_t nonroot;        /* entries not owned by root, as written */
 	char *nonroot_path;      /* the first of them (malloc'd) */
 	uint32_t nonroot_uid;

@@ -202,8 +202,8 @@ pkgflat_status convert_component(struct conv *c, struct comp *k)
 			goto out;
 		c->done += c->cur_size;
 		report_progress(c, c->done);
-		rc = xarw_add_file(c->xw, dir, "Bom", XAR_ENC_ZLIB, pr.bom,
-		    pr.bom_len, c->err);
+		rc = xarw_add_spill(c->xw, dir, "Bom", XAR_ENC_ZLIB, &pr.bom,
+		    c->err);
 		if (rc)
 			goto out;
 		out->payload = pr.copied ? "copied" : "transcoded";
@@ -272,7 +272,7 @@ pkgflat_status convert_component(struct conv *c, struct comp *k)
 		scripts_lint(b, pkg->src, conv_warn_cb, c);
 	rc = write_package_info(c, k, dir, have_payload ? &pr : NULL, &sr);
 out:
-	free(pr.bom);
+	spill_close(&pr.bom);
 	free(pr.nonroot_path);
 	free(pr.dup_path);
 	free(pr.norm_path);

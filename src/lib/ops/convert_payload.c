@@ -687,7 +687,17 @@ static pkgflat_status attempt(const struct payload_job *job,
 	res->stats.install_kbytes = (res->stats.file_bytes + 1023) / 1024;
 	res->stats.has_dot_root = 1;
 	res->stats.dot_slash_names = 1;
-	rc = bomw_finish(ps->bw, &res->bom, &res->bom_len, job->err);
+	/* Reading and writing the payload is done: let their buffers go
+	 * before the Bom is laid out, when memory peaks. */
+	payload_writer_free(ps->out);
+	ps->out = NULL;
+	archive_read_free(a);
+	a = NULL;
+	if (t->gz) {
+		gzin_free(t->gz);
+		t->gz = NULL;
+	}
+	rc = bomw_finish_spill(ps->bw, &res->bom, job->err);
 out:
 	/* The cpio writer flushes into the heap file when freed: free it
 	 * before that file is dropped. */
@@ -786,8 +796,7 @@ pkgflat_status payload_convert(const struct payload_job *job,
 		rc = attempt(job, res, 1, &unfit, NULL, 0, &missed);
 		if (rc || !unfit)
 			return rc;
-		free(res->bom);
-		res->bom = NULL;
+		spill_close(&res->bom);
 	}
 	ptrvec known = { 0 };
 	if ((rc = scan_links(job, &known)) ||
@@ -797,8 +806,7 @@ pkgflat_status payload_convert(const struct payload_job *job,
 	rc = attempt(job, res, 0, &unfit, targets, ntargets, &missed);
 	if (!rc && unfit) {
 		/* cpio links to a file that did not say nlink > 1: once more. */
-		free(res->bom);
-		res->bom = NULL;
+		spill_close(&res->bom);
 		free(targets);
 		if ((rc = make_targets(&missed, &targets, &ntargets, job->err)))
 			goto out;

@@ -224,8 +224,8 @@ static pkgflat_status add_component(struct flat *f, const char *inner,
 		job.threads = f->opt->threads;
 		job.err = f->err;
 		if ((rc = tree_payload(&job, &pr)) ||
-		    (rc = xarw_add_file(f->fw.xw, parent, "Bom", XAR_ENC_ZLIB,
-		    pr.bom, pr.bom_len, f->err)))
+		    (rc = xarw_add_spill(f->fw.xw, parent, "Bom", XAR_ENC_ZLIB,
+		    &pr.bom, f->err)))
 			goto out;
 		*kbytes = pr.stats.install_kbytes;
 		*rearchived = 1;
@@ -283,7 +283,7 @@ static pkgflat_status add_component(struct flat *f, const char *inner,
 	}
 out:
 	pv_free(&names, free);
-	free(pr.bom);
+	spill_close(&pr.bom);
 	free(pr.nonroot_path);
 	free(pr.dup_path);
 	free(pr.norm_path);

@@ -35,7 +35,7 @@ struct tree_job {
 };
 
 /* Payload and Bom into job->parent; res as payload_convert() fills it
- * (the caller frees res->bom and the strings). */
+ * (the caller spill_close()s res->bom and frees the strings). */
 pkgflat_status tree_payload(const struct tree_job *job,
     struct payload_result *res);
 

@@ -1,0 +1,110 @@
+/* Growable buffers in unlinked temporary files (spill.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "spill.h"
+
+const char *pf_temp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir && dir[0] ? dir : "/tmp";
+}
+
+int pf_temp_fd(void)
+{
+	const char *dir = pf_temp_dir();
+	char *tmpl;
+	int fd;
+
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+#endif
+	if (!(tmpl = pf_asprintf("%s/pkgflat-tmp-XXXXXX", dir))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(tmpl);
+	free(tmpl);
+	return fd;
+}
+
+void spill_init(struct spill *s)
+{
+	s->p = NULL;
+	s->len = s->cap = s->trimmed = 0;
+	s->fd = -1;
+	s->open = 0;
+}
+
+pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err)
+{
+	size_t want;
+	void *p;
+
+	if (cap <= s->cap)
+		return PKGFLAT_OK;
+	want = s->cap ? s->cap : 65536;
+	while (want < cap) {
+		if (want > SIZE_MAX / 2)
+			return fail_nomem(err);
+		want *= 2;
+	}
+	if (!s->open) {
+		if ((s->fd = pf_temp_fd()) < 0)
+			return fail_errno(err, pf_temp_dir(), "cannot create a "
+			    "temporary file");
+		s->open = 1;
+	}
+	/* The new bytes read as zero. They are allocated now: a page of a
+	 * shared mapping that finds the disk full when first written would
+	 * be SIGBUS, not an error. */
+	int e = posix_fallocate(s->fd, 0, (off_t)want);
+	if (e) {
+		errno = e;
+		return fail_errno(err, pf_temp_dir(), "cannot grow a "
+		    "temporary file to %zu bytes", want);
+	}
+	if (s->p)
+		p = mremap(s->p, s->cap, want, MREMAP_MAYMOVE);
+	else
+		p = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd,
+		    0);
+	if (p == MAP_FAILED)
+		return fail_errno(err, pf_temp_dir(), "cannot map a temporary "
+		    "file of %zu bytes", want);
+	s->p = p;
+	s->cap = want;
+	return PKGFLAT_OK;
+}
+
+void spill_trim(struct spill *s)
+{
+	/* A shared file mapping: the pages leave this process, the bytes
+	 * stay in the file. */
+	if (s->p)
+		(void)madvise(s->p, s->cap, MADV_DONTNEED);
+	s->trimmed = s->len;
+}
+
+void spill_trim_every(struct spill *s, size_t every)
+{
+	if (s->len - s->trimmed >= every || s->len < s->trimmed)
+		spill_trim(s);
+}
+
+void spill_close(struct spill *s)
+{
+	if (s->p)
+		munmap(s->p, s->cap);
+	if (s->open)
+		close(s->fd);
+	spill_init(s);
+}

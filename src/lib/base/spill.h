@@ -1,0 +1,40 @@
+/*
+ * A growable buffer kept in an unlinked temporary file and mapped shared,
+ * for what grows with the number of entries (a Bom being written or read,
+ * its block table). spill_trim() drops the pages from this process: their
+ * bytes stay in the file (the page cache) and fault back in when touched,
+ * so a large Bom costs the process a window, not its size.
+ */
+#ifndef PKGFLAT_SPILL_H
+#define PKGFLAT_SPILL_H
+
+#include <stddef.h>
+
+#include "internal.h"
+
+struct spill {
+	unsigned char *p; /* the mapping, NULL until the first reserve */
+	size_t len;       /* bytes in use; the file is at least this long */
+	size_t cap;       /* bytes mapped, the file's length */
+	size_t trimmed;   /* len at the last automatic trim */
+	int fd;
+	int open;         /* fd is ours: all-zero is an empty spill */
+};
+
+/* Where temporary files go: TMPDIR, else /tmp. */
+const char *pf_temp_dir(void);
+/* An unlinked temporary file there; -1 with errno. */
+int pf_temp_fd(void);
+
+/* Start empty; no file yet (as does a zeroed struct). */
+void spill_init(struct spill *s);
+/* Map at least cap bytes (grown by doubling); new bytes are zero. The
+ * mapping may move: pointers into it are stale afterwards. */
+pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err);
+/* Drop the resident pages; contents are kept. */
+void spill_trim(struct spill *s);
+/* spill_trim() once s->len has grown by `every` bytes since the last. */
+void spill_trim_every(struct spill *s, size_t every);
+void spill_close(struct spill *s);
+
+#endif
