@@ -281,6 +281,66 @@ dot_record() {
 }
 t dot_record dot_record
 
+# Each way a payload can differ from its Bom, one at a time, is named; an
+# equal payload in another order is not. verify compares the two through
+# keyed hashes first and reads them again only to name a difference, so
+# these are the cases the hashes must not call equal (a setuid bit alone,
+# one gid, one byte, one path more or less, a type; a path stored twice is
+# a note).
+bom_payload_kinds() {
+	base
+	mkdir tree && bsdtar -xpf $C/Payload --numeric-owner -C tree &&
+	bsdtar -cf spec.mtree --format mtree \
+	    --options 'mtree:!all,type,mode,uid,gid,time,size,link' @$C/Payload || fail "bsdtar"
+	X=./usr/bin/exiftool
+	repay() { # repay OUT.pkg MTREE: the payload from MTREE, the Bom as it was
+		(cd tree && bsdtar -cf - --format odc @"../$2") | gzip -n >$C/Payload ||
+		    fail "bsdtar $2"
+		rexar "$1"
+	}
+	# reordered: "." first, the rest backwards
+	{ head -2 spec.mtree; tail -n +3 spec.mtree | tac; } >rev.mtree
+	cmp -s spec.mtree rev.mtree && fail "mtree not reordered"
+	repay rev.pkg rev.mtree
+	run 0 "$PKGFLAT" verify --allow-unsigned rev.pkg
+	hasnt "$T/out" "disagree"
+	hasnt "$T/out" "FAIL"
+	sed "s|^\($X .*\)mode=775|\1mode=4775|" spec.mtree >m.mtree
+	repay m.pkg m.mtree
+	broken m.pkg package-structure "1 mode(s) differ, first $X (BOM 0775, payload 4775)"
+	sed "s|^\($X .*\)gid=0|\1gid=1|" spec.mtree >g.mtree
+	repay g.pkg g.mtree
+	broken g.pkg package-structure "1 owner(s) differ, first $X (BOM 0/0, payload 0/1)"
+	cp tree/$X exiftool.keep && printf x >>tree/$X
+	sed "s|^\($X .*\)size=238807|\1size=238808|" spec.mtree >s.mtree
+	repay s.pkg s.mtree
+	cp exiftool.keep tree/$X
+	broken s.pkg package-structure "1 size(s) differ, first $X (BOM 238807 bytes, payload 238808)"
+	echo extra >tree/usr/bin/extra
+	{ cat spec.mtree; echo "./usr/bin/extra time=1 mode=644 gid=0 uid=0 type=file"; } >p.mtree
+	repay p.pkg p.mtree
+	broken p.pkg package-structure "1 path(s) only in the payload, first ./usr/bin/extra"
+	grep -v "^$X " spec.mtree >b.mtree
+	repay b.pkg b.mtree
+	broken b.pkg package-structure "1 path(s) only in the BOM, first $X"
+	# twice: bsdtar merges an mtree's repeated path, so the second copy is
+	# a one-file cpio put in place of the first one's trailer
+	(cd tree && bsdtar -cf ../all.cpio --format odc @../spec.mtree &&
+	    bsdtar -cf ../one.cpio --format odc "$X") || fail "bsdtar"
+	python3 -c 'import sys
+a = open(sys.argv[1], "rb").read(); b = open(sys.argv[2], "rb").read()
+t = a.rindex(b"070707", 0, a.rindex(b"TRAILER!!!"))
+sys.stdout.buffer.write(a[:t] + b)' all.cpio one.cpio | gzip -n >$C/Payload || fail "cpio"
+	[ "$(bsdtar -tf $C/Payload | grep -c "^$X\$")" = 2 ] || fail "not stored twice"
+	rexar d.pkg
+	tolerated d.pkg package-structure "1 path(s) stored twice in the payload, first $X"
+	mv tree/$X exiftool.keep2 && mkdir tree/$X
+	sed "s|^\($X .*\)type=file size=238807|\1type=dir|" spec.mtree >t.mtree
+	repay t.pkg t.mtree
+	broken t.pkg package-structure "1 type(s) differ, first $X"
+}
+t bom_payload_kinds bom_payload_kinds
+
 # A component no choice holds: listed, not installed, not required.
 unreferenced() {
 	base

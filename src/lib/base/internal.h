@@ -52,6 +52,8 @@ typedef struct ptrvec {
 } ptrvec;
 int pv_push(ptrvec *pv, void *p);
 void pv_free(ptrvec *pv, void (*free_fn)(void *));
+/* qsort/bsearch comparison of two char * (strcmp order). */
+int str_ptr_cmp(const void *a, const void *b);
 
 /* Big-endian readers over a bounded buffer. */
 static inline uint16_t be16(const unsigned char *p)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "source.h"
+#include "spill.h"
 
 #define MAX_LINK_HOPS 40
 
@@ -272,6 +273,60 @@ pkgflat_status src_read(src *s, const char *path, size_t max,
 	if (!rc)
 		rc = s->ops->read(s, real, max, data, len, err);
 	free(real);
+	return rc;
+}
+
+pkgflat_status src_read_spill(src *s, const char *path, size_t max,
+    struct spill *out, pkgflat_error *err)
+{
+	const size_t chunk = (size_t)1 << 20;
+	struct src_stat sb;
+	src_stream *st = NULL;
+	pkgflat_status rc;
+	unsigned char extra;
+
+	spill_init(out);
+	if ((rc = src_stat(s, path, &sb, err)))
+		return rc;
+	if (sb.size > max)
+		return src_too_large(s, path, sb.size, max, err);
+	if ((rc = src_open_stream(s, path, &st, err)))
+		return rc;
+	if ((rc = spill_reserve(out, (size_t)sb.size + 1, err)))
+		goto done;
+	while (out->len < sb.size) {
+		size_t want = (size_t)sb.size - out->len;
+		long k = st->read(st, out->p + out->len, want < chunk ? want :
+		    chunk);
+		if (k < 0) {
+			rc = err && err->status ? err->status : PKGFLAT_E_IO;
+			goto done;
+		}
+		if (k == 0)
+			break; /* the stream reports a short member itself */
+		out->len += (size_t)k;
+		spill_trim_every(out, chunk);
+	}
+	/* Reading on to the end makes the stream check what it checks
+	 * there (a member's checksum); nothing may follow its size. */
+	long k = st->read(st, &extra, 1);
+	if (k < 0)
+		rc = err && err->status ? err->status : PKGFLAT_E_IO;
+	else if (k > 0 || out->len < sb.size) {
+		char *name = src_display(s, path);
+		rc = fail(err, PKGFLAT_E_FORMAT, name ? name : path, NULL,
+		    "holds %s bytes than its size, %llu",
+		    k > 0 ? "more" : "fewer", (unsigned long long)sb.size);
+		free(name);
+	}
+done:
+	src_stream_close(st);
+	if (rc)
+		spill_close(out);
+	else {
+		spill_trim(out);
+		spill_random(out);
+	}
 	return rc;
 }
 

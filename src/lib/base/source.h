@@ -89,6 +89,11 @@ pkgflat_status src_read(src *s, const char *path, size_t max,
     unsigned char **data, size_t *len, pkgflat_error *err);
 pkgflat_status src_open_stream(src *s, const char *path, src_stream **out,
     pkgflat_error *err);
+/* Like src_read, into a spill (spill.h; spill_close() it): a large file
+ * costs the process a window, not its size. */
+struct spill;
+pkgflat_status src_read_spill(src *s, const char *path, size_t max,
+    struct spill *out, pkgflat_error *err);
 void src_stream_close(src_stream *st);
 
 /* For backends: the names in dir, from entries sorted by path whose

@@ -71,11 +71,6 @@ static pkgflat_status dir_lstat(src *s, const char *path, struct src_stat *st,
 	return PKGFLAT_OK;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static pkgflat_status dir_list(src *s, const char *path, ptrvec *names,
     pkgflat_error *err)
 {
@@ -105,7 +100,7 @@ static pkgflat_status dir_list(src *s, const char *path, ptrvec *names,
 	closedir(dir);
 	/* Directory order differs between filesystems: sort for stable output. */
 	if (names->n)
-		qsort(names->v, names->n, sizeof *names->v, cmp_str);
+		qsort(names->v, names->n, sizeof *names->v, str_ptr_cmp);
 	return PKGFLAT_OK;
 }
 

@@ -1,6 +1,7 @@
 /* Growable buffers in unlinked temporary files (spill.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -42,6 +43,29 @@ void spill_init(struct spill *s)
 	s->len = s->cap = s->trimmed = 0;
 	s->fd = -1;
 	s->open = 0;
+	s->statm = 0;
+	s->shared = 0;
+}
+
+/* Shared (file-backed) resident pages of this process; 0 when unknown. */
+static unsigned long shared_pages(struct spill *s)
+{
+	char buf[128];
+	unsigned long size, res, shared;
+
+	if (!s->statm) {
+		int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+		s->statm = fd >= 0 ? fd + 1 : -1;
+	}
+	if (s->statm < 0)
+		return 0;
+	ssize_t n = pread(s->statm - 1, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lu %lu %lu", &size, &res, &shared) != 3)
+		return 0;
+	return shared;
 }
 
 pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err)
@@ -85,6 +109,12 @@ pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err)
 	return PKGFLAT_OK;
 }
 
+void spill_random(struct spill *s)
+{
+	if (s->p)
+		(void)madvise(s->p, s->cap, MADV_RANDOM);
+}
+
 void spill_trim(struct spill *s)
 {
 	/* A shared file mapping: the pages leave this process, the bytes
@@ -100,11 +130,25 @@ void spill_trim_every(struct spill *s, size_t every)
 		spill_trim(s);
 }
 
+void spill_trim_over(struct spill *s, size_t budget)
+{
+	unsigned long now = shared_pages(s);
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!now || page <= 0 || now < s->shared ||
+	    (now - s->shared) * (unsigned long)page > budget) {
+		spill_trim(s);
+		s->shared = shared_pages(s);
+	}
+}
+
 void spill_close(struct spill *s)
 {
 	if (s->p)
 		munmap(s->p, s->cap);
 	if (s->open)
 		close(s->fd);
+	if (s->statm > 0)
+		close(s->statm - 1);
 	spill_init(s);
 }

@@ -19,6 +19,8 @@ struct spill {
 	size_t trimmed;   /* len at the last automatic trim */
 	int fd;
 	int open;         /* fd is ours: all-zero is an empty spill */
+	int statm;        /* /proc/self/statm + 1, for spill_trim_over() */
+	unsigned long shared; /* its shared pages after the last trim */
 };
 
 /* Where temporary files go: TMPDIR, else /tmp. */
@@ -31,10 +33,18 @@ void spill_init(struct spill *s);
 /* Map at least cap bytes (grown by doubling); new bytes are zero. The
  * mapping may move: pointers into it are stale afterwards. */
 pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err);
+/* Read at random from now on: a fault maps the page touched, not its
+ * neighbours too. */
+void spill_random(struct spill *s);
 /* Drop the resident pages; contents are kept. */
 void spill_trim(struct spill *s);
 /* spill_trim() once s->len has grown by `every` bytes since the last. */
 void spill_trim_every(struct spill *s, size_t every);
+/* spill_trim() when the process's file-backed resident pages have grown
+ * by more than `budget` bytes since the last trim (or always, where
+ * /proc/self/statm cannot be read). For random reads, whose faults map
+ * more than the page they need: cheaper than trimming on a schedule. */
+void spill_trim_over(struct spill *s, size_t budget);
 void spill_close(struct spill *s);
 
 #endif

@@ -378,3 +378,8 @@ const char *mime_sniff(const unsigned char *d, size_t n, const char *name)
 		return "text/html";
 	return "text/plain";
 }
+
+int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}

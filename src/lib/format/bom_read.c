@@ -90,7 +90,29 @@ struct bom_reader {
 	uint32_t nblocks;           /* entries in the block table */
 	/* Blocks the variables name; 0 when absent. */
 	uint32_t var_info, var_paths, var_hlindex, var_size64, var_vindex;
+	void (*trim)(void *ctx);    /* bom_set_spill() */
+	void *trim_ctx;
 };
+
+void bom_set_spill(bom_reader *r, void (*fn)(void *ctx), void *ctx)
+{
+	r->trim = fn;
+	r->trim_ctx = ctx;
+}
+
+/* Entries between calls of the trim hook, less one. Each reads a few
+ * blocks scattered over the BOM, and a fault on a mapped file maps more
+ * than the page it needs (fault-around, large folios); the hook looks at
+ * what is resident and drops it past a budget (spill_trim_over). */
+#define TRIM_MASK 15u
+
+/* Told every `mask + 1` steps of a walk: the owner of the data may drop
+ * what is resident of it. */
+static void maybe_trim(const bom_reader *r, uint32_t step, uint32_t mask)
+{
+	if (r->trim && (step & mask) == 0)
+		r->trim(r->trim_ctx);
+}
 
 /* One Paths leaf entry. The name points into the BOM itself. */
 struct pent {
@@ -312,9 +334,10 @@ static pkgflat_status chain_end(const bom_reader *r, const char *tree,
 	uint32_t tortoise = start, hare = start;
 	uint64_t power = 1, lam = 0;
 
-	for (;;) {
+	for (uint32_t steps = 0;; steps++) {
 		struct node n;
 		uint32_t next;
+		maybe_trim(r, steps, 7);
 		pkgflat_status st = node_read(r, tree, hare, &n, err);
 
 		if (st)
@@ -375,14 +398,17 @@ static pkgflat_status tree_walk(const bom_reader *r, uint32_t tree_blk,
 	/* Prove the leaf chain ends before trusting it to stop the loop. */
 	if ((st = chain_end(r, tree, first, 0, &last, err)))
 		return st;
+	uint32_t steps = 0;
 	for (uint32_t i = first; i; ) {
 		struct node n;
 		if ((st = node_read(r, tree, i, &n, err)))
 			return st;
-		for (uint32_t k = 0; k < n.count; k++)
+		for (uint32_t k = 0; k < n.count; k++) {
+			maybe_trim(r, steps++, TRIM_MASK);
 			if ((st = fn(r, i, be32(n.ent + 8 * k),
 			    be32(n.ent + 8 * k + 4), w, err)))
 				return st;
+		}
 		i = n.forward;
 	}
 	return PKGFLAT_OK;
@@ -790,6 +816,7 @@ pkgflat_status bom_walk(bom_reader *r, pkgflat_entry_fn fn, void *ctx,
 
 	for (uint32_t i = 0; i < w.n; i++) {
 		pkgflat_entry e = { 0 };
+		maybe_trim(r, i, TRIM_MASK);
 		if ((st = record_read(r, &w, w.ents[i].record, &e, err)) ||
 		    (st = build_path(r, &w, i, err)))
 			goto done;

@@ -15,6 +15,11 @@ pkgflat_status bom_open(const unsigned char *data, size_t len,
     const char *file, bom_reader **out, pkgflat_error *err);
 void bom_close(bom_reader *r);
 
+/* data is a spill (spill.h: a writable shared file mapping): fn(ctx) is
+ * called now and then during a walk to drop its pages (spill_trim), which
+ * are read again as needed. */
+void bom_set_spill(bom_reader *r, void (*fn)(void *ctx), void *ctx);
+
 /*
  * Walk every path of the Paths tree in leaf order, calling fn with full
  * "./a/b" paths (the root is "."). Fills stats when non-NULL. Fails with

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "bom_read.h"
 #include "model.h"
 #include "payload.h"
+#include "spill.h"
 
 /* ------------------------------------------------------------------ */
 /* Streaming a component's payload and BOM                            */
@@ -213,31 +215,40 @@ pkgflat_status pkgflat_component_list_scripts(const pkgflat_component *b,
 	return rc;
 }
 
+static void trim_spill(void *ctx)
+{
+	spill_trim_over(ctx, (size_t)4 << 20);
+}
+
 pkgflat_status pkgflat_component_list_bom(const pkgflat_component *b,
     pkgflat_entry_fn fn, void *ctx, pkgflat_bom_stats *stats,
     pkgflat_error *err)
 {
 	src *s = b->pkg->src;
-	unsigned char *data = NULL;
-	size_t len = 0;
+	struct spill data = { 0 };
 	bom_reader *r = NULL;
 	pkgflat_status rc;
 
 	if (!b->has_bom)
 		return fail(err, PKGFLAT_E_USAGE, b->field[PKGFLAT_F_PATH], NULL,
 		    "bundle has no Archive.bom");
-	/* A BOM is metadata, but one per path: allow large ones. */
-	if ((rc = src_read(s, b->field[PKGFLAT_F_BOM_PATH], (size_t)1 << 31,
-	    &data, &len, err)))
+	/* A BOM is metadata, but one per path: allow large ones, and keep
+	 * them in a temporary file, not in memory. */
+	if ((rc = src_read_spill(s, b->field[PKGFLAT_F_BOM_PATH], (size_t)1 << 31,
+	    &data, err)))
 		return rc;
 	char *name = src_display(s, b->field[PKGFLAT_F_BOM_PATH]);
 	if (!name)
 		rc = fail_nomem(err);
-	else if (!(rc = bom_open(data, len, name, &r, err)))
+	else if (!(rc = bom_open(data.p, data.len, name, &r, err))) {
+		/* bom_open read the whole block table. */
+		spill_trim(&data);
+		bom_set_spill(r, trim_spill, &data);
 		rc = bom_walk(r, fn, ctx, stats, err);
+	}
 	bom_close(r);
 	free(name);
-	free(data);
+	spill_close(&data);
 	return rc;
 }
 
@@ -372,15 +383,256 @@ static int check_payload(const pkgflat_entry *e, void *ctx)
 	return 0;
 }
 
+/*
+ * The same cross-check in constant memory, tried first. Each side adds a
+ * keyed hash of every entry's path and what check_payload() compares of it
+ * to a sum; equal sums and counts mean every path is in both with the same
+ * attributes (two SipHash-2-4 under a random key: a false "equal" is a
+ * 2^-128 chance, and a package cannot be made to aim at it). Anything else,
+ * or a case the digests cannot decide, runs the full check above, which
+ * finds and names the differences: this only ever says "no difference".
+ */
+#define MAX_FAST_LINKS 65536
+
+struct fast {
+	uint64_t key[2][2];
+	uint64_t sum[2][2];      /* [payload, BOM][hash] */
+	uint64_t n[2];
+	int give_up;
+	int oom;
+	ptrvec links;            /* the payload's hard links, sorted */
+	int have_dot;
+	uint32_t dot_mode, dot_uid, dot_gid;
+	char dot[256];
+};
+
+static uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3) do { \
+		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32); \
+		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2; \
+		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0; \
+		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32); \
+	} while (0)
+
+static uint64_t le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* SipHash-2-4 (Aumasson and Bernstein), 64-bit output. */
+static uint64_t siphash(const uint64_t k[2], const unsigned char *p,
+    size_t n)
+{
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575ull;
+	uint64_t v1 = k[1] ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261ull;
+	uint64_t v3 = k[1] ^ 0x7465646279746573ull;
+	uint64_t b = (uint64_t)n << 56, m;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = le64(p + i);
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (size_t j = 0; i + j < n; j++)
+		b |= (uint64_t)p[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	for (int r = 0; r < 4; r++)
+		SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Field by field, lengths fixed or NUL-ended: one encoding per entry. */
+struct digest {
+	unsigned char buf[2 * 4096 + 64];
+	size_t n;
+	int over;
+};
+
+static void dg_bytes(struct digest *d, const void *p, size_t n)
+{
+	if (d->n + n > sizeof d->buf) {
+		d->over = 1;
+		return;
+	}
+	memcpy(d->buf + d->n, p, n);
+	d->n += n;
+}
+
+static void dg_u64(struct digest *d, uint64_t v)
+{
+	unsigned char b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	dg_bytes(d, b, 8);
+}
+
+static void dg_str(struct digest *d, const char *s)
+{
+	dg_bytes(d, s, strlen(s) + 1);
+}
+
+static void fast_add(struct fast *f, int side, const struct digest *d)
+{
+	if (d->over) {
+		f->give_up = 1;
+		return;
+	}
+	f->sum[side][0] += siphash(f->key[0], d->buf, d->n);
+	f->sum[side][1] += siphash(f->key[1], d->buf, d->n);
+	f->n[side]++;
+}
+
+/* An entry as check_payload() sees it: path and type; then, unless it is
+ * "." or an AppleDouble sidecar, mode, owner, a file's size (not for hard
+ * links) and a symlink's target. */
+static void fast_entry(struct fast *f, int side, const char *path, int type,
+    int full, uint32_t mode, uint32_t uid, uint32_t gid, int with_size,
+    uint64_t size, const char *link)
+{
+	struct digest d;
+
+	d.n = 0;
+	d.over = 0;
+	dg_str(&d, path);
+	dg_u64(&d, (uint64_t)type);
+	if (full) {
+		dg_u64(&d, mode & 07777);
+		dg_u64(&d, uid);
+		dg_u64(&d, gid);
+		if (type == PKGFLAT_ENTRY_FILE && with_size)
+			dg_u64(&d, size);
+		if (type == PKGFLAT_ENTRY_SYMLINK)
+			dg_str(&d, link ? link : "");
+	}
+	fast_add(f, side, &d);
+}
+
+static int is_link_path(const struct fast *f, const char *path)
+{
+	return f->links.n && bsearch(&path, f->links.v, f->links.n,
+	    sizeof *f->links.v, str_ptr_cmp) != NULL;
+}
+
+static int fast_payload(const pkgflat_entry *e, void *ctx)
+{
+	struct fast *f = ctx;
+	int type = e->type == PKGFLAT_ENTRY_HARDLINK ? PKGFLAT_ENTRY_FILE :
+	    e->type;
+
+	if (!strcmp(e->path, ".")) {
+		fast_entry(f, 0, ".", type, 0, 0, 0, 0, 0, 0, NULL);
+		f->have_dot = 1;
+		f->dot_mode = e->mode & 07777;
+		f->dot_uid = e->uid;
+		f->dot_gid = e->gid;
+		return 0;
+	}
+	if (e->type == PKGFLAT_ENTRY_HARDLINK) {
+		char *p;
+		if (f->links.n >= MAX_FAST_LINKS) {
+			f->give_up = 1;
+			return 0;
+		}
+		if (!(p = pf_strdup(e->path)) || pv_push(&f->links, p)) {
+			free(p);
+			f->oom = 1;
+			return 1;
+		}
+	}
+	/* Whether the BOM holds a "._" file as a sidecar is the BOM's to
+	 * say: such files are compared by type here, and the BOM side gives
+	 * up on one that is not a sidecar. */
+	int sidecar = type == PKGFLAT_ENTRY_FILE &&
+	    !strncmp(path_base(e->path), "._", 2);
+	fast_entry(f, 0, e->path, type, !sidecar, e->mode, e->uid, e->gid,
+	    e->type != PKGFLAT_ENTRY_HARDLINK, e->size, e->link_target);
+	return 0;
+}
+
+static int fast_bom(const pkgflat_entry *e, void *ctx)
+{
+	struct fast *f = ctx;
+
+	if (!strcmp(e->path, ".")) {
+		fast_entry(f, 1, ".", e->type, 0, 0, 0, 0, 0, 0, NULL);
+		if (f->have_dot && ((e->mode & 07777) != f->dot_mode ||
+		    e->uid != f->dot_uid || e->gid != f->dot_gid))
+			snprintf(f->dot, sizeof f->dot, "BOM %04o %u/%u, payload "
+			    "%04o %u/%u", e->mode & 07777, e->uid, e->gid,
+			    f->dot_mode, f->dot_uid, f->dot_gid);
+		return 0;
+	}
+	int dotunder = e->type == PKGFLAT_ENTRY_FILE &&
+	    !strncmp(path_base(e->path), "._", 2);
+	int sidecar = dotunder && !e->has_crc && !e->size;
+	if (dotunder && !sidecar) {
+		f->give_up = 1;
+		return 0;
+	}
+	fast_entry(f, 1, e->path, e->type, !sidecar, e->mode, e->uid, e->gid,
+	    !is_link_path(f, e->path), e->size, e->link_target);
+	return 0;
+}
+
+/* The payload, then the BOM, through the digests: *same when they agree
+ * as check_payload() would find (and f->dot says how "." differs). */
+static pkgflat_status fast_check(pkgflat_component *b, struct fast *f,
+    int *same, pkgflat_error *err)
+{
+	pkgflat_status rc;
+
+	*same = 0;
+	if (RAND_bytes((unsigned char *)f->key, sizeof f->key) != 1)
+		return PKGFLAT_OK; /* no key: the full check */
+	rc = pkgflat_component_list_payload(b, fast_payload, f, &b->payload,
+	    err);
+	if (f->oom)
+		return fail_nomem(err);
+	if (rc || b->payload.unread || f->give_up)
+		return rc;
+	qsort(f->links.v, f->links.n, sizeof *f->links.v, str_ptr_cmp);
+	rc = pkgflat_component_list_bom(b, fast_bom, f, &b->bom, err);
+	if (rc)
+		return rc;
+	*same = !f->give_up && f->n[0] == f->n[1] &&
+	    f->sum[0][0] == f->sum[1][0] && f->sum[0][1] == f->sum[1][1];
+	return PKGFLAT_OK;
+}
+
 static pkgflat_status scan_component(pkgflat_component *b, pkgflat_error *err)
 {
 	pkgflat_package *pkg = b->pkg;
 	struct check c = { 0 };
+	struct fast f = { 0 };
 	pkgflat_status rc = PKGFLAT_OK;
+	int full = 1;
 	const char *path = b->field[PKGFLAT_F_PATH][0] ? b->field[PKGFLAT_F_PATH] :
 	    b->field[PKGFLAT_F_NAME];
 
-	if (b->has_bom) {
+	if (b->has_bom && b->has_payload) {
+		int same;
+		if ((rc = fast_check(b, &f, &same, err)))
+			goto out;
+		full = !same;
+	}
+	if (b->has_bom && full) {
 		rc = pkgflat_component_list_bom(b, collect_bom, &c, &b->bom, err);
 		if (c.oom)
 			rc = fail_nomem(err);
@@ -389,8 +641,9 @@ static pkgflat_status scan_component(pkgflat_component *b, pkgflat_error *err)
 		qsort(c.r, c.n, sizeof *c.r, rec_cmp);
 	}
 	if (b->has_payload) {
-		rc = pkgflat_component_list_payload(b, b->has_bom ? check_payload : NULL,
-		    &c, &b->payload, err);
+		if (full)
+			rc = pkgflat_component_list_payload(b, b->has_bom ?
+			    check_payload : NULL, &c, &b->payload, err);
 		if (rc)
 			goto out;
 		if (b->payload.unread) {
@@ -409,12 +662,13 @@ static pkgflat_status scan_component(pkgflat_component *b, pkgflat_error *err)
 			package_warn(pkg, "%s: payload does not start with \".\"", path);
 	}
 	b->scanned = 1;
-	if (b->has_bom && b->has_payload && !b->payload.unread) {
+	const char *dot = full ? c.dot : f.dot;
+	if (dot[0] && b->has_bom && b->has_payload && !b->payload.unread)
+		package_warn(pkg, "%s: BOM and payload describe \".\" "
+		    "differently (%s); Installer keeps the install location's "
+		    "own", path, dot);
+	if (full && b->has_bom && b->has_payload && !b->payload.unread) {
 		uint64_t only_bom = 0;
-		if (c.dot[0])
-			package_warn(pkg, "%s: BOM and payload describe \".\" "
-			    "differently (%s); Installer keeps the install location's "
-			    "own", path, c.dot);
 		const char *ex = NULL;
 		for (size_t i = 0; i < c.n; i++)
 			if (!c.r[i].seen && only_bom++ == 0)
@@ -452,6 +706,7 @@ static pkgflat_status scan_component(pkgflat_component *b, pkgflat_error *err)
 			    (long long)real);
 	}
 out:
+	pv_free(&f.links, free);
 	for (size_t i = 0; i < c.n; i++) {
 		free(c.r[i].path);
 		free(c.r[i].link);

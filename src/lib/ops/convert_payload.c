@@ -598,11 +598,6 @@ out:
 	return rc;
 }
 
-static int str_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void pass_free(struct pass *ps)
 {
 	payload_writer_free(ps->out);

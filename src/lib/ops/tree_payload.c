@@ -129,11 +129,6 @@ struct tree {
 	const struct tree_job *job;
 };
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static pkgflat_status tree_push(struct tree *t, const char *rel,
     const struct stat *st)
 {
@@ -186,7 +181,7 @@ static pkgflat_status walk(struct tree *t, int dfd, const char *rel,
 	if (rc)
 		goto out;
 	if (names.n)
-		qsort(names.v, names.n, sizeof *names.v, name_cmp);
+		qsort(names.v, names.n, sizeof *names.v, str_ptr_cmp);
 	for (size_t i = 0; i < names.n && !rc; i++) {
 		const char *nm = names.v[i];
 		struct stat st;

@@ -250,11 +250,6 @@ struct ids {
 	int oom;
 };
 
-static int str_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The bytes a <name> stands for: its text, or base64 decoded when it says
  * enctype="base64" (names that are not UTF-8). NULL if it cannot be had. */
 static unsigned char *name_bytes(xmlNodePtr nm, size_t *len)
