@@ -607,7 +607,8 @@ static pkgflat_status fast_check(pkgflat_component *b, struct fast *f,
 		return fail_nomem(err);
 	if (rc || b->payload.unread || f->give_up)
 		return rc;
-	qsort(f->links.v, f->links.n, sizeof *f->links.v, str_ptr_cmp);
+	if (f->links.n)
+		qsort(f->links.v, f->links.n, sizeof *f->links.v, str_ptr_cmp);
 	rc = pkgflat_component_list_bom(b, fast_bom, f, &b->bom, err);
 	if (rc)
 		return rc;
@@ -638,7 +639,8 @@ static pkgflat_status scan_component(pkgflat_component *b, pkgflat_error *err)
 			rc = fail_nomem(err);
 		if (rc)
 			goto out;
-		qsort(c.r, c.n, sizeof *c.r, rec_cmp);
+		if (c.n)
+			qsort(c.r, c.n, sizeof *c.r, rec_cmp);
 	}
 	if (b->has_payload) {
 		if (full)
