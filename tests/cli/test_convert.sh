@@ -244,3 +244,16 @@ t ownership_recommended ownership_recommended
 t reproducible reproducible
 t min_os_and_options min_os_and_options
 t failure_leaves_nothing failure_leaves_nothing
+
+# The Bom goes through temporary files in TMPDIR; without a usable TMPDIR
+# convert, verify and diff work in memory and say the same.
+no_tmpdir() {
+	export SOURCE_DATE_EPOCH=1700000000
+	run 0 "$PKGFLAT" convert "$EXIF" -o with.pkg
+	TMPDIR=/nonexistent-pkgflat-dir run 0 "$PKGFLAT" convert "$EXIF" -o without.pkg
+	cmp with.pkg without.pkg || fail "convert without TMPDIR differs"
+	TMPDIR=/nonexistent-pkgflat-dir run 0 "$PKGFLAT" verify --allow-unsigned without.pkg
+	has "$T/out" "ok   package-structure"
+	TMPDIR=/nonexistent-pkgflat-dir run 0 "$PKGFLAT" diff "$EXIF" without.pkg
+}
+t no_tmpdir no_tmpdir

@@ -153,3 +153,33 @@ TEST(spill_trim_keeps_bytes)
 	spill_close(&s);
 	CHECK(s.p == NULL && !s.open);
 }
+
+/* Without a usable TMPDIR a spill lives in anonymous memory: the bytes
+ * survive growth and trims (which then do nothing). */
+TEST(spill_without_tmpdir_uses_memory)
+{
+	struct spill s = { 0 };
+	pkgflat_error err = { 0 };
+	const char *was = getenv("TMPDIR");
+	char *keep = was ? pf_strdup(was) : NULL;
+
+	setenv("TMPDIR", "/nonexistent-pkgflat-dir", 1);
+	CHECK_EQ_INT(spill_reserve(&s, 100000, &err), PKGFLAT_OK);
+	CHECK(s.anon && !s.open);
+	memset(s.p, 0x5a, 100000);
+	s.len = 100000;
+	spill_trim(&s);
+	spill_trim_over(&s, 0);
+	CHECK_EQ_INT(spill_reserve(&s, (size_t)8 << 20, &err), PKGFLAT_OK);
+	int same = 1;
+	for (size_t i = 0; i < 100000; i++)
+		same &= s.p[i] == 0x5a;
+	CHECK(same);
+	CHECK_EQ_INT(s.p[(8 << 20) - 1], 0);
+	spill_close(&s);
+	if (keep)
+		setenv("TMPDIR", keep, 1);
+	else
+		unsetenv("TMPDIR");
+	free(keep);
+}

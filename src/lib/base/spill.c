@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ void spill_init(struct spill *s)
 	s->open = 0;
 	s->statm = 0;
 	s->shared = 0;
+	s->anon = 0;
 }
 
 /* Shared (file-backed) resident pages of this process; 0 when unknown. */
@@ -68,6 +70,32 @@ static unsigned long shared_pages(struct spill *s)
 	return shared;
 }
 
+/*
+ * No temporary file to be had (TMPDIR missing, read-only or full): go on
+ * in anonymous memory, which costs what the spill holds but changes no
+ * result. Trims are then no-ops: they would lose the bytes.
+ */
+static pkgflat_status go_anon(struct spill *s, size_t want, pkgflat_error *err)
+{
+	void *p = mmap(NULL, want, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return fail_nomem(err);
+	if (s->p) {
+		memcpy(p, s->p, s->cap);
+		munmap(s->p, s->cap);
+	}
+	if (s->open)
+		close(s->fd);
+	s->fd = -1;
+	s->open = 0;
+	s->anon = 1;
+	s->p = p;
+	s->cap = want;
+	return PKGFLAT_OK;
+}
+
 pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err)
 {
 	size_t want;
@@ -81,29 +109,31 @@ pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err)
 			return fail_nomem(err);
 		want *= 2;
 	}
+	if (s->anon) {
+		p = mremap(s->p, s->cap, want, MREMAP_MAYMOVE);
+		if (p == MAP_FAILED)
+			return fail_nomem(err);
+		s->p = p;
+		s->cap = want;
+		return PKGFLAT_OK;
+	}
 	if (!s->open) {
 		if ((s->fd = pf_temp_fd()) < 0)
-			return fail_errno(err, pf_temp_dir(), "cannot create a "
-			    "temporary file");
+			return go_anon(s, want, err);
 		s->open = 1;
 	}
 	/* The new bytes read as zero. They are allocated now: a page of a
 	 * shared mapping that finds the disk full when first written would
 	 * be SIGBUS, not an error. */
-	int e = posix_fallocate(s->fd, 0, (off_t)want);
-	if (e) {
-		errno = e;
-		return fail_errno(err, pf_temp_dir(), "cannot grow a "
-		    "temporary file to %zu bytes", want);
-	}
+	if (posix_fallocate(s->fd, 0, (off_t)want) != 0)
+		return go_anon(s, want, err);
 	if (s->p)
 		p = mremap(s->p, s->cap, want, MREMAP_MAYMOVE);
 	else
 		p = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd,
 		    0);
 	if (p == MAP_FAILED)
-		return fail_errno(err, pf_temp_dir(), "cannot map a temporary "
-		    "file of %zu bytes", want);
+		return go_anon(s, want, err);
 	s->p = p;
 	s->cap = want;
 	return PKGFLAT_OK;
@@ -117,6 +147,8 @@ void spill_random(struct spill *s)
 
 void spill_trim(struct spill *s)
 {
+	if (s->anon)
+		return;
 	/* A shared file mapping: the pages leave this process, the bytes
 	 * stay in the file. */
 	if (s->p)
@@ -132,6 +164,8 @@ void spill_trim_every(struct spill *s, size_t every)
 
 void spill_trim_over(struct spill *s, size_t budget)
 {
+	if (s->anon)
+		return;
 	unsigned long now = shared_pages(s);
 	long page = sysconf(_SC_PAGESIZE);
 

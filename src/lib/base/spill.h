@@ -21,6 +21,7 @@ struct spill {
 	int open;         /* fd is ours: all-zero is an empty spill */
 	int statm;        /* /proc/self/statm + 1, for spill_trim_over() */
 	unsigned long shared; /* its shared pages after the last trim */
+	int anon;         /* no temporary file: anonymous memory, no trims */
 };
 
 /* Where temporary files go: TMPDIR, else /tmp. */
@@ -31,7 +32,9 @@ int pf_temp_fd(void);
 /* Start empty; no file yet (as does a zeroed struct). */
 void spill_init(struct spill *s);
 /* Map at least cap bytes (grown by doubling); new bytes are zero. The
- * mapping may move: pointers into it are stale afterwards. */
+ * mapping may move: pointers into it are stale afterwards. Where no
+ * temporary file can be made or grown, the spill moves to anonymous
+ * memory instead (and is then never trimmed): only memory can fail it. */
 pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err);
 /* Read at random from now on: a fault maps the page touched, not its
  * neighbours too. */
