@@ -54,6 +54,9 @@ int pv_push(ptrvec *pv, void *p);
 void pv_free(ptrvec *pv, void (*free_fn)(void *));
 /* qsort/bsearch comparison of two char * (strcmp order). */
 int str_ptr_cmp(const void *a, const void *b);
+/* SipHash-2-4 of n bytes under the 128-bit key k (two little-endian
+ * halves): a keyed hash whose collisions no input can aim at. */
+uint64_t pf_siphash(const uint64_t k[2], const void *data, size_t n);
 
 /* Big-endian readers over a bounded buffer. */
 static inline uint16_t be16(const unsigned char *p)

@@ -323,10 +323,8 @@ done:
 	src_stream_close(st);
 	if (rc)
 		spill_close(out);
-	else {
+	else
 		spill_trim(out);
-		spill_random(out);
-	}
 	return rc;
 }
 

@@ -139,12 +139,6 @@ pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err)
 	return PKGFLAT_OK;
 }
 
-void spill_random(struct spill *s)
-{
-	if (s->p)
-		(void)madvise(s->p, s->cap, MADV_RANDOM);
-}
-
 void spill_trim(struct spill *s)
 {
 	if (s->anon)

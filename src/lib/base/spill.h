@@ -36,9 +36,6 @@ void spill_init(struct spill *s);
  * temporary file can be made or grown, the spill moves to anonymous
  * memory instead (and is then never trimmed): only memory can fail it. */
 pkgflat_status spill_reserve(struct spill *s, size_t cap, pkgflat_error *err);
-/* Read at random from now on: a fault maps the page touched, not its
- * neighbours too. */
-void spill_random(struct spill *s);
 /* Drop the resident pages; contents are kept. */
 void spill_trim(struct spill *s);
 /* spill_trim() once s->len has grown by `every` bytes since the last. */

@@ -406,57 +406,6 @@ struct fast {
 	char dot[256];
 };
 
-static uint64_t rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND(v0, v1, v2, v3) do { \
-		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32); \
-		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2; \
-		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0; \
-		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32); \
-	} while (0)
-
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/* SipHash-2-4 (Aumasson and Bernstein), 64-bit output. */
-static uint64_t siphash(const uint64_t k[2], const unsigned char *p,
-    size_t n)
-{
-	uint64_t v0 = k[0] ^ 0x736f6d6570736575ull;
-	uint64_t v1 = k[1] ^ 0x646f72616e646f6dull;
-	uint64_t v2 = k[0] ^ 0x6c7967656e657261ull;
-	uint64_t v3 = k[1] ^ 0x7465646279746573ull;
-	uint64_t b = (uint64_t)n << 56, m;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		m = le64(p + i);
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	for (size_t j = 0; i + j < n; j++)
-		b |= (uint64_t)p[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	for (int r = 0; r < 4; r++)
-		SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
 /* Field by field, lengths fixed or NUL-ended: one encoding per entry. */
 struct digest {
 	unsigned char buf[2 * 4096 + 64];
@@ -494,8 +443,8 @@ static void fast_add(struct fast *f, int side, const struct digest *d)
 		f->give_up = 1;
 		return;
 	}
-	f->sum[side][0] += siphash(f->key[0], d->buf, d->n);
-	f->sum[side][1] += siphash(f->key[1], d->buf, d->n);
+	f->sum[side][0] += pf_siphash(f->key[0], d->buf, d->n);
+	f->sum[side][1] += pf_siphash(f->key[1], d->buf, d->n);
 	f->n[side]++;
 }
 
