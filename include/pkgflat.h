@@ -706,6 +706,24 @@ pkgflat_status pkgflat_sign(const char *in, const char *out,
     pkgflat_sign_result *res, pkgflat_error *err);
 
 /*
+ * pkgflat_sign() in two calls, so that the caller can read the key while
+ * the package is being copied: pkgflat_sign_begin() checks `in` (and that
+ * `out` may be written) and, for a large heap, starts copying it into a
+ * hidden new file on another thread; pkgflat_sign_finish() signs with
+ * `id`, waits for the copy and puts `out` in place. Either frees the job
+ * when it fails, finish always; pkgflat_sign_cancel() frees a job that
+ * will not be finished, and nothing is written. The output is the one
+ * pkgflat_sign() writes.
+ */
+typedef struct pkgflat_sign_job pkgflat_sign_job;
+pkgflat_status pkgflat_sign_begin(const char *in, const char *out,
+    pkgflat_sign_job **job, pkgflat_error *err);
+pkgflat_status pkgflat_sign_finish(pkgflat_sign_job *job,
+    const pkgflat_identity *id, const pkgflat_sign_options *opt,
+    pkgflat_sign_result *res, pkgflat_error *err);
+void pkgflat_sign_cancel(pkgflat_sign_job *job);
+
+/*
  * Two-step signing, for keys on another machine.
  *
  * pkgflat_sign_prepare() lays out the signed package for `in` with the

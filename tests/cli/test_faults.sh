@@ -108,6 +108,22 @@ inplace_sign_faults() {
 	sweep inplace
 }
 
+# A heap of 16 MiB or more is copied on a second thread while the key is
+# read and the head written (sign.c, pkgflat_sign_begin): a fault on
+# either thread stops both, and nothing is left.
+large_sign_faults() {
+	"$ROOT/scripts/make-test-pki" "$T/pki" >/dev/null 2>&1
+	P=$T/pki
+	CA=$P/root.pem
+	mkdir in
+	python3 "$ROOT/tests/cli/mkbig.py" big.pkg 17 || fail "mkbig.py"
+	"$PKGFLAT" convert -q big.pkg -o in/u.pkg || fail "convert"
+	INSUM=$(tree_sum in)
+	FUNCS="write pwrite copy_file_range linkat fsync malloc"
+	RUNS=6
+	sweep sign
+}
+
 # --- batch --------------------------------------------------------------
 setup_batch() { rm -rf out; }
 cmd_batch() { "$PKGFLAT" batch -q -j 2 -o out in; }
@@ -142,4 +158,5 @@ t convert_faults convert_faults
 t convert_faults_named_temp convert_faults_named_temp
 t sign_faults sign_faults
 t inplace_sign_faults inplace_sign_faults
+t large_sign_faults large_sign_faults
 t batch_faults batch_faults

@@ -326,3 +326,90 @@ reservation_grows() {
 }
 
 t reservation_grows reservation_grows
+
+# A heap of 16 MiB or more: copied while the key is read, to where it
+# keeps its offset modulo 64 KiB (the kernel copies that fastest); zero
+# padding after the CMS and spaces before </xar> make the head fit. The
+# signatures are checked by openssl, the layout by Python.
+place() { python3 "$ROOT/tests/cli/heapplace.py" "$1" || fail "heapplace $1"; }
+aligned() { # aligned IN OUT: OUT's file data at IN's offset modulo 64 KiB
+	a=$(place "$1" | cut -d' ' -f1) && b=$(place "$2" | cut -d' ' -f1)
+	[ $((a % 65536)) -eq $((b % 65536)) ] || fail "$2: data at $b, $1's at $a: not the same modulo 65536"
+}
+reserved() { # the CMS reservation sigparts finds in PKG
+	python3 "$ROOT/tests/cli/sigparts.py" "$1" rparts | sed -n 's/^cms CMS 276 //p'
+}
+large_heap() {
+	pki
+	python3 "$ROOT/tests/cli/mkbig.py" big.pkg 20 || fail "mkbig.py"
+	run 0 "$PKGFLAT" convert -q big.pkg -o flat.pkg
+	before=$(sha256sum flat.pkg)
+	run 0 "$PKGFLAT" sign -q --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    flat.pkg -o s.pkg
+	[ "$before" = "$(sha256sum flat.pkg)" ] || fail "input modified"
+	[ ! -s "$T/err" ] || fail "unexpected stderr: $(cat "$T/err")"
+	aligned flat.pkg s.pkg
+	r=$(reserved s.pkg)
+	[ "$r" -ge 9216 ] && [ "$r" -lt $((9216 + 32768 + 65536)) ] || fail "CMS reservation $r"
+	check_signed s.pkg 3 "$r"
+	python3 "$ROOT/tests/cli/sigparts.py" --same-data flat.pkg s.pkg >/dev/null || fail "data changed"
+	place s.pkg | grep -q "  </xar>" || fail "no spaces before </xar>: $(place s.pkg)"
+	python3 "$ROOT/tests/cli/sigparts.py" s.pkg xp >/dev/null && xmllint --noout xp/toc.xml ||
+		fail "TOC not well-formed"
+	CA="$P/root.pem" whole s.pkg
+	# Reproducible, and what two-step signing gives byte for byte.
+	run 0 "$PKGFLAT" sign -q --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    flat.pkg -o s2.pkg
+	cmp s.pkg s2.pkg || fail "not reproducible"
+	run 0 "$PKGFLAT" sign --prepare req --cert "$P/leaf.pem" --chain "$P/chain.pem" flat.pkg
+	for x in rsa cms; do openssl pkeyutl -sign -inkey "$P/leaf.key" -in req/$x.tbs -out req/$x.sig; done
+	run 0 "$PKGFLAT" sign --inject req flat.pkg -o two.pkg
+	r2=$(reserved two.pkg)
+	check_signed two.pkg 3 "$r2"
+	aligned flat.pkg two.pkg
+	# Re-signing a signed package, and signing in place.
+	run 0 "$PKGFLAT" sign -q --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    s.pkg -o re.pkg
+	aligned s.pkg re.pkg
+	check_signed re.pkg 3 "$(reserved re.pkg)"
+	cp flat.pkg inplace.pkg
+	run 0 "$PKGFLAT" sign -q --fsync --key "$P/leaf.key" --cert "$P/leaf.pem" \
+	    --chain "$P/chain.pem" inplace.pkg inplace.pkg
+	cmp s.pkg inplace.pkg || fail "signing in place differs"
+	# A chain too long for the room planned before the key was read: the
+	# heap follows the head instead, still at its offset modulo 64 KiB.
+	cp "$P/chain.pem" long.pem
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out extra.key 2>/dev/null
+	for i in 1 2 3 4 5 6; do
+		note=$(head -c 15000 /dev/urandom | base64 -w0)
+		openssl req -x509 -new -key extra.key -subj "/CN=pkgflat extra $i" -days 36500 \
+		    -addext "nsComment=$note" -out extra$i.pem 2>/dev/null || fail "openssl req"
+		cat extra$i.pem >>long.pem
+	done
+	run 0 "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" --chain long.pem \
+	    flat.pkg -o long.pkg
+	has "$T/err" "more than productsign's 9216-byte reservation"
+	aligned flat.pkg long.pkg
+	b=$(place long.pkg | cut -d' ' -f1)
+	[ "$b" -gt $((28 + 32768 + 65536 + $(place flat.pkg | cut -d' ' -f1))) ] ||
+		fail "long chain: data at $b, where the early copy would have put it"
+	check_signed long.pkg 9 "$(reserved long.pkg)"
+	python3 "$ROOT/tests/cli/sigparts.py" --same-data flat.pkg long.pkg >/dev/null || fail "data changed"
+	# A wrong passphrase, or a TOC verify calls malformed (found while the
+	# copy runs): exit 3, nothing written, no temporary file left.
+	mkdir o
+	printf 'wrong\n' >pw
+	bad_input "leaf.p12: cannot open: wrong passphrase" \
+	    "$PKGFLAT" sign --p12 "$P/leaf.p12" --pass file:pw flat.pkg -o o/x.pkg
+	only o
+	python3 "$ROOT/tests/cli/heapplace.py" --dup-id flat.pkg dup.pkg || fail "--dup-id"
+	cp dup.pkg dup0.pkg
+	bad_input "dup.pkg: xar-structure:" \
+	    "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" dup.pkg -o o/x.pkg
+	has "$T/err" "id"
+	only o
+	cmp dup.pkg dup0.pkg || fail "input modified"
+	[ "$before" = "$(sha256sum flat.pkg)" ] || fail "input modified"
+}
+
+t large_heap large_heap

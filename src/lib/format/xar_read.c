@@ -265,6 +265,24 @@ pkgflat_status xar_write_all(int fd, const void *buf, size_t n,
 	return PKGFLAT_OK;
 }
 
+pkgflat_status xar_pwrite_all(int fd, const void *buf, size_t n, uint64_t off,
+    const char *name, pkgflat_error *err)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t r = pwrite(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return fail_errno(err, name, "cannot write");
+		p += r;
+		off += (uint64_t)r;
+		n -= (size_t)r;
+	}
+	return PKGFLAT_OK;
+}
+
 pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len,
     const char *in_name, int out, const char *out_name, pkgflat_error *err)
 {

@@ -58,6 +58,9 @@ pkgflat_status xar_pread(int fd, uint64_t off, void *buf, size_t n,
 /* write(2) until done; name is the file errors name. */
 pkgflat_status xar_write_all(int fd, const void *buf, size_t n,
     const char *name, pkgflat_error *err);
+/* pwrite(2) until done, at off. */
+pkgflat_status xar_pwrite_all(int fd, const void *buf, size_t n, uint64_t off,
+    const char *name, pkgflat_error *err);
 /* Copy len bytes at off of in to out's file position (errors name
  * in_name or out_name, whichever failed): copy_file_range
  * (the kernel copies, nothing is read into memory), falling back to

@@ -6,12 +6,7 @@
  * the heap behind it once. Bytes after the last file (a stapled ticket, or
  * stale TOC text some pkgbuild versions left) are not carried over.
  *
- * Two-step signing splits this at the signatures: prepare does everything
- * up to the TOC checksum and saves the output's first bytes (header, TOC,
- * checksum) with the two DigestInfos to sign in a request directory;
- * inject puts the signatures made elsewhere behind those bytes through
- * the same signer, so the result is what one step would have written.
- * The request's files are described in pkgflat.h (pkgflat_sign_prepare).
+ * Two-step signing (sign_request.c) splits this at the signatures.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,18 +15,35 @@
 #include <libxml/xmlwriter.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "outfile.h"
 #include "sign.h"
+#include "sign_plan.h"
 #include "verify.h"
 #include "xar_read.h"
+
+/*
+ * Linux copies page cache from file to file (copy_file_range) fastest when
+ * source and destination offsets agree modulo 64 KiB: 217 MB took 35 ms
+ * that way and 47 to 52 ms with the offsets 4 KiB or 12 KiB apart (ext4,
+ * Linux 6.18). So a heap of HEAP_ALIGN_MIN or more goes where it keeps
+ * its input offset modulo HEAP_ALIGN (heap_at); the zero padding after
+ * the CMS (554 bytes in productsign's output, flat-format.md §2.4) and
+ * spaces before </xar> in the TOC take up the difference. Both are
+ * inside what the TOC declares and the signatures cover: no loose bytes.
+ */
+#define HEAP_ALIGN 65536
+#define HEAP_ALIGN_MIN ((uint64_t)16 << 20)
+#define HEAP_ALIGN_ROUNDS 4
 
 struct walk {
 	uint64_t from, to;      /* offsets move from `from` to `to` */
@@ -113,47 +125,202 @@ static void emit(xmlTextWriterPtr w, xmlNodePtr n, int depth)
 	xmlTextWriterEndElement(w);
 }
 
-/* What signing `in` needs, up to the signatures. */
-struct plan {
-	int fd;                 /* the input, open */
-	uint64_t file_size;
-	uint64_t src, len;      /* file bytes of the input's heap to copy */
-	unsigned char *head;    /* header, compressed TOC and checksum: the */
-	size_t head_len;        /* output's first bytes */
-	unsigned char ck[20];   /* the TOC checksum */
-	struct sign_ctx *sctx;
-	const struct xar_signer *xs;
-};
 
-static void plan_free(struct plan *p)
+void plan_free(struct plan *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->head);
 	signer_free(p->sctx);
+	xar_toc_free(&p->xt);
 	memset(p, 0, sizeof *p);
 	p->fd = -1;
 }
 
-static pkgflat_status plan_open(const char *in, const struct signer_params *sp,
-    struct plan *p, pkgflat_error *err)
+/* Placing the heap (HEAP_ALIGN): the TOC is deflated up to its closing
+ * </xar> and flushed to a byte boundary; one stored block then carries
+ * `ws` spaces and "</xar>\n", so the compressed TOC can be made exactly
+ * as long as needed. The spaces are whitespace in the <xar> element, as
+ * the indentation is; the TOC checksum and the signatures cover them. */
+#define PLACE_WS_MAX 4096   /* more means: move the CMS padding instead */
+#define PLACE_WS_AIM 64     /* spaces aimed at, for the TOC's length to
+                               vary when the offsets in it change */
+
+struct place {
+	uint64_t target;        /* the heap's offset; 0: any at the input's
+	                           offset modulo HEAP_ALIGN */
+	uint64_t dest_base;     /* output bytes after the compressed TOC
+	                           until the heap: checksum, signatures */
+	int64_t miss;           /* spaces it would have taken, when not 0 to
+	                           PLACE_WS_MAX (negative: the head is long) */
+	int placed;             /* the head was written, heap placed */
+};
+
+static pkgflat_status compress_placed(struct plan *p, const unsigned char *text,
+    size_t *tl, size_t *nl, struct place *pl, const char *in,
+    pkgflat_error *err)
+{
+	unsigned char spaces[256];
+	z_stream z = { 0 };
+	unsigned char *out = p->head + 28;
+	const unsigned char *end = NULL;
+	pkgflat_status rc = PKGFLAT_OK;
+
+	for (size_t i = *tl; i >= 6 && !end; i--)
+		if (!memcmp(text + i - 6, "</xar>", 6))
+			end = text + i - 6;
+	if (!end)
+		return fail(err, PKGFLAT_E_INTERNAL, in, "TOC", "no </xar>");
+	size_t head = (size_t)(end - text), tail = *tl - head;
+	if (tail > 64 || deflateInit(&z, 9) != Z_OK)
+		return fail(err, PKGFLAT_E_INTERNAL, in, "TOC", "cannot compress");
+	z.next_in = (unsigned char *)text;
+	z.avail_in = (uInt)head;
+	z.next_out = out;
+	z.avail_out = (uInt)*nl;
+	if (deflate(&z, Z_SYNC_FLUSH) != Z_OK || z.avail_in || !z.avail_out) {
+		rc = fail(err, PKGFLAT_E_INTERNAL, in, "TOC", "cannot compress");
+		goto out;
+	}
+	size_t a = (size_t)z.total_out;
+	/* a + 5 (stored block header) + ws + tail + 4 (Adler-32) bytes, then
+	 * the checksum and the signatures, then the heap at p->src's offset
+	 * modulo HEAP_ALIGN. */
+	uint64_t at = 28 + a + 5 + tail + 4 + pl->dest_base;
+	int64_t gap = pl->target ? (int64_t)(pl->target - at) :
+	    (int64_t)((p->src - at) % HEAP_ALIGN);
+	if (gap < 0 || gap > PLACE_WS_MAX) {
+		pl->miss = gap;
+		goto out;
+	}
+	size_t ws = (size_t)gap;
+	memset(spaces, ' ', sizeof spaces);
+	uLong ad = adler32(1L, text, (uInt)head);
+	for (size_t left = ws; left; ) {
+		uInt k = left < sizeof spaces ? (uInt)left : (uInt)sizeof spaces;
+		ad = adler32(ad, (const Bytef *)spaces, k);
+		left -= k;
+	}
+	ad = adler32(ad, end, (uInt)tail);
+	size_t len = ws + tail;
+	unsigned char *q = out + a;
+	*q++ = 0x01;            /* BFINAL, stored; the flush left us aligned */
+	*q++ = (unsigned char)len;
+	*q++ = (unsigned char)(len >> 8);
+	*q++ = (unsigned char)~len;
+	*q++ = (unsigned char)(~len >> 8);
+	memset(q, ' ', ws);
+	memcpy(q + ws, end, tail);
+	q += len;
+	for (int i = 3; i >= 0; i--)
+		*q++ = (unsigned char)(ad >> (8 * i));
+	*nl = (size_t)(q - out);
+	*tl += ws;
+	pl->placed = 1;
+out:
+	deflateEnd(&z);
+	return rc;
+}
+
+/* The output's head for the TOC as it now stands: header, the TOC again
+ * (checksum and signatures first), compressed, and its checksum. */
+static pkgflat_status write_head(struct plan *p, xmlNodePtr tocn,
+    struct place *place, const char *in, pkgflat_error *err)
 {
 	pkgflat_status rc = PKGFLAT_OK;
-	struct xar_toc xt = { 0 };
 	xmlBufferPtr xb = NULL;
 	xmlTextWriterPtr w = NULL;
+
+	free(p->head);
+	p->head = NULL;
+	p->head_len = 0;
+	if (!(xb = xmlBufferCreate()) || !(w = xmlNewTextWriterMemory(xb, 0))) {
+		rc = fail_nomem(err);
+		goto done;
+	}
+	xmlTextWriterSetIndent(w, 1);
+	xmlTextWriterSetIndentString(w, BAD_CAST " ");
+	xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL);
+	xmlTextWriterStartElement(w, BAD_CAST "xar");
+	xmlTextWriterStartElement(w, BAD_CAST "toc");
+	xmlNodePtr first = tocn->children;
+	if (xar_is_elem(first, "creation-time")) {
+		emit(w, first, 0);
+		first = first->next;
+	}
+	xmlTextWriterStartElement(w, BAD_CAST "checksum");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "style", BAD_CAST "sha1");
+	xmlTextWriterWriteElement(w, BAD_CAST "offset", BAD_CAST "0");
+	xmlTextWriterWriteElement(w, BAD_CAST "size", BAD_CAST "20");
+	xmlTextWriterEndElement(w);
+	if ((rc = p->xs->write_toc(p->xs->ctx, w, 20, err)))
+		goto done;
+	for (xmlNodePtr c = first; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			emit(w, c, 0);
+	xmlTextWriterEndElement(w);
+	xmlTextWriterEndElement(w);
+	if (xmlTextWriterEndDocument(w) < 0) {
+		rc = fail(err, PKGFLAT_E_INTERNAL, in, "TOC", "cannot write the TOC");
+		goto done;
+	}
+	xmlFreeTextWriter(w);
+	w = NULL;
+	size_t tl = (size_t)xmlBufferLength(xb);
+	const unsigned char *text = xmlBufferContent(xb);
+	size_t nl = compressBound((uLong)tl) + (place ? 5 + PLACE_WS_MAX + 16 : 0);
+	if (!(p->head = malloc(28 + nl + 20))) {
+		rc = fail_nomem(err);
+		goto done;
+	}
+	if (place)
+		rc = compress_placed(p, text, &tl, &nl, place, in, err);
+	else {
+		uLongf zl = (uLongf)nl;
+		if (compress2(p->head + 28, &zl, text, (uLong)tl, 9) != Z_OK)
+			rc = fail(err, PKGFLAT_E_INTERNAL, in, "TOC", "cannot compress");
+		nl = (size_t)zl;
+	}
+	if (rc || (place && !place->placed))
+		goto done;
+	unsigned int cl = 0;
+	if (!EVP_Digest(p->head + 28, nl, p->ck, &cl, EVP_sha1(), NULL) ||
+	    cl != 20) {
+		rc = fail(err, PKGFLAT_E_CRYPTO, in, NULL, "SHA-1 failed");
+		goto done;
+	}
+	unsigned char *nh = p->head;
+	memcpy(nh, "xar!", 4);
+	nh[4] = 0; nh[5] = 28; nh[6] = 0; nh[7] = 1;
+	for (int i = 0; i < 8; i++) {
+		nh[8 + i] = (unsigned char)((uint64_t)nl >> (56 - 8 * i));
+		nh[16 + i] = (unsigned char)((uint64_t)tl >> (56 - 8 * i));
+	}
+	nh[24] = 0; nh[25] = 0; nh[26] = 0; nh[27] = 1;
+	memcpy(nh + 28 + nl, p->ck, 20);
+	p->head_len = 28 + nl + 20;
+done:
+	if (w)
+		xmlFreeTextWriter(w);
+	if (xb)
+		xmlBufferFree(xb);
+	return rc;
+}
+
+/* The input's side: its TOC without the old signatures, and the heap
+ * bytes to copy. Then plan_check(). */
+static pkgflat_status plan_read(const char *in, struct plan *p,
+    pkgflat_error *err)
+{
+	pkgflat_status rc = PKGFLAT_OK;
 
 	memset(p, 0, sizeof *p);
 	if ((p->fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
 		return fail_errno(err, in, "cannot open");
-	/* Nothing is signed that verify would call malformed: the very checks
-	 * of its xar-structure (ranges inside the heap and apart, unique file
-	 * ids, names that are one path component, the depth limit). */
-	if ((rc = xar_toc_read(p->fd, in, &xt, err)) ||
-	    (rc = verify_xar_structure(p->fd, in, err)))
+	if ((rc = xar_toc_read(p->fd, in, &p->xt, err)))
 		goto out;
-	p->file_size = xt.file_size;
-	xmlNodePtr tocn = xt.toc;
+	p->file_size = p->xt.file_size;
+	xmlNodePtr tocn = p->xt.toc;
 	/* The old checksum and signatures: their space goes. */
 	uint64_t old_base = 0;
 	for (xmlNodePtr c = tocn->children, next; c; c = next) {
@@ -181,93 +348,137 @@ static pkgflat_status plan_open(const char *in, const struct signer_params *sp,
 	}
 	if (wk.min_off == UINT64_MAX)
 		wk.min_off = wk.max_end = old_base;
-	if (wk.min_off < old_base || old_base > xt.file_size - xt.heap ||
-	    wk.max_end > xt.file_size - xt.heap) {
+	uint64_t heap_size = p->xt.file_size - p->xt.heap;
+	if (wk.min_off < old_base || old_base > heap_size ||
+	    wk.max_end > heap_size) {
 		rc = fail(err, PKGFLAT_E_FORMAT, in, "TOC",
 		    "file data overlaps the signatures or runs past the end");
 		goto out;
 	}
-	p->src = xt.heap + old_base;
+	p->src = p->xt.heap + old_base;
 	p->len = wk.max_end - old_base;
-
-	if ((rc = signer_open(sp, &p->sctx, &p->xs, err)))
-		goto out;
-	uint64_t new_base = 20 + p->xs->reserve;
-	struct walk w2 = { old_base, new_base, UINT64_MAX, 0, 0 };
-	shift(tocn, &w2, 0);
-	if (w2.bad) {
-		rc = fail(err, PKGFLAT_E_FORMAT, in, "TOC",
-		    "file data offsets do not fit once moved");
-		goto out;
-	}
-
-	/* The TOC again, checksum and signatures first. */
-	if (!(xb = xmlBufferCreate()) || !(w = xmlNewTextWriterMemory(xb, 0))) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	xmlTextWriterSetIndent(w, 1);
-	xmlTextWriterSetIndentString(w, BAD_CAST " ");
-	xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL);
-	xmlTextWriterStartElement(w, BAD_CAST "xar");
-	xmlTextWriterStartElement(w, BAD_CAST "toc");
-	xmlNodePtr first = tocn->children;
-	if (xar_is_elem(first, "creation-time")) {
-		emit(w, first, 0);
-		first = first->next;
-	}
-	xmlTextWriterStartElement(w, BAD_CAST "checksum");
-	xmlTextWriterWriteAttribute(w, BAD_CAST "style", BAD_CAST "sha1");
-	xmlTextWriterWriteElement(w, BAD_CAST "offset", BAD_CAST "0");
-	xmlTextWriterWriteElement(w, BAD_CAST "size", BAD_CAST "20");
-	xmlTextWriterEndElement(w);
-	if ((rc = p->xs->write_toc(p->xs->ctx, w, 20, err)))
-		goto out;
-	for (xmlNodePtr c = first; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE)
-			emit(w, c, 0);
-	xmlTextWriterEndElement(w);
-	xmlTextWriterEndElement(w);
-	if (xmlTextWriterEndDocument(w) < 0) {
-		rc = fail(err, PKGFLAT_E_INTERNAL, in, "TOC", "cannot write the TOC");
-		goto out;
-	}
-	xmlFreeTextWriter(w);
-	w = NULL;
-	size_t tl = (size_t)xmlBufferLength(xb);
-	uLongf nl = compressBound((uLong)tl);
-	if (!(p->head = malloc(28 + nl + 20))) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	if (compress2(p->head + 28, &nl, xmlBufferContent(xb), (uLong)tl, 9) !=
-	    Z_OK) {
-		rc = fail(err, PKGFLAT_E_INTERNAL, in, "TOC", "cannot compress");
-		goto out;
-	}
-	unsigned int cl = 0;
-	if (!EVP_Digest(p->head + 28, nl, p->ck, &cl, EVP_sha1(), NULL) ||
-	    cl != 20) {
-		rc = fail(err, PKGFLAT_E_CRYPTO, in, NULL, "SHA-1 failed");
-		goto out;
-	}
-	unsigned char *nh = p->head;
-	memcpy(nh, "xar!", 4);
-	nh[4] = 0; nh[5] = 28; nh[6] = 0; nh[7] = 1;
-	for (int i = 0; i < 8; i++) {
-		nh[8 + i] = (unsigned char)((uint64_t)nl >> (56 - 8 * i));
-		nh[16 + i] = (unsigned char)((uint64_t)tl >> (56 - 8 * i));
-	}
-	nh[24] = 0; nh[25] = 0; nh[26] = 0; nh[27] = 1;
-	memcpy(nh + 28 + nl, p->ck, 20);
-	p->head_len = 28 + nl + 20;
+	p->base = old_base;
 out:
-	if (w)
-		xmlFreeTextWriter(w);
-	if (xb)
-		xmlBufferFree(xb);
-	xar_toc_free(&xt);
+	/* A TOC these checks refuse gets plan_check()'s finer word on it. */
+	if (rc == PKGFLAT_E_FORMAT && p->xt.toc) {
+		pkgflat_error e2;
+		pkgflat_error_clear(&e2);
+		if (verify_xar_structure(p->fd, in, &e2)) {
+			*err = e2;
+			rc = e2.status;
+		}
+	}
 	if (rc)
+		plan_free(p);
+	return rc;
+}
+
+/* Nothing is signed that verify would call malformed: the very checks of
+ * its xar-structure (ranges inside the heap and apart, unique file ids,
+ * names that are one path component, the depth limit). */
+static pkgflat_status plan_check(const char *in, struct plan *p,
+    pkgflat_error *err)
+{
+	return verify_xar_structure(p->fd, in, err);
+}
+
+/* Every offset in the TOC counted from `base` on. */
+static pkgflat_status rebase(struct plan *p, uint64_t base, const char *in,
+    pkgflat_error *err)
+{
+	struct walk w = { p->base, base, UINT64_MAX, 0, 0 };
+
+	shift(p->xt.toc, &w, 0);
+	if (w.bad)
+		return fail(err, PKGFLAT_E_FORMAT, in, "TOC",
+		    "file data offsets do not fit once moved");
+	p->base = base;
+	return PKGFLAT_OK;
+}
+
+/*
+ * The output's side, up to the signatures: a signer for sp, the TOC with
+ * its offsets moved behind the new signatures, and the head. With
+ * `at` 0 a heap of HEAP_ALIGN_MIN or more goes where it keeps its offset
+ * modulo HEAP_ALIGN, anything smaller right behind the signatures; else
+ * it goes exactly at `at`, and *missed says when it could not (the head
+ * would not fit before it).
+ */
+static pkgflat_status plan_head(struct plan *p, const struct signer_params *sp,
+    uint64_t at, int *missed, const char *in, pkgflat_error *err)
+{
+	pkgflat_status rc;
+
+	*missed = 0;
+	signer_free(p->sctx);
+	p->sctx = NULL;
+	if ((rc = signer_open(sp, &p->sctx, &p->xs, err)) ||
+	    (rc = rebase(p, 20 + p->xs->reserve, in, err)))
+		return rc;
+
+	/* Where the heap lands: see HEAP_ALIGN. A round that would need more
+	 * than PLACE_WS_MAX spaces moves the CMS padding instead, which moves
+	 * every offset in the TOC and so changes its compressed length a
+	 * little; the next round's spaces make up for that exactly. */
+	struct place pl = { .target = at };
+	size_t pad = 0;
+	int place = at || (p->len >= HEAP_ALIGN_MIN && !sp->cms_reserve);
+	for (int round = 0; ; round++) {
+		pl.dest_base = 20 + p->xs->reserve;
+		pl.miss = 0;
+		if ((rc = write_head(p, p->xt.toc, place ? &pl : NULL, in, err)))
+			return rc;
+		if (!place || pl.placed)
+			return PKGFLAT_OK;
+		if (round == HEAP_ALIGN_ROUNDS || (int64_t)pad + pl.miss -
+		    PLACE_WS_AIM < 0) {
+			if (at) {
+				*missed = 1;
+				return PKGFLAT_OK;
+			}
+			place = 0; /* never seen: the heap goes where it falls */
+			continue;
+		}
+		size_t want = (size_t)((int64_t)pad + pl.miss - PLACE_WS_AIM);
+		if (!at)
+			want %= HEAP_ALIGN;
+		if ((rc = rebase(p, p->base - pad + want, in, err)))
+			return rc;
+		signer_pad_cms(p->sctx, want);
+		pad = want;
+	}
+}
+
+/*
+ * Where a heap of HEAP_ALIGN_MIN or more goes, chosen from the input alone
+ * so that pkgflat_sign_begin() can start copying it before the identity
+ * is known: EARLY_ROOM behind the input's compressed TOC (room for the
+ * new signature elements in the TOC, the checksum and both signatures),
+ * then on to the input's offset modulo HEAP_ALIGN. The head is then made
+ * exactly that long: CMS padding and spaces in the TOC take up the rest.
+ * 0 for a smaller heap: it goes right behind the signatures.
+ */
+#define EARLY_ROOM ((uint64_t)32 << 10)
+
+static uint64_t heap_at(const struct plan *p)
+{
+	if (p->len < HEAP_ALIGN_MIN)
+		return 0;
+	uint64_t at = 28 + p->xt.clen + EARLY_ROOM;
+	return at + (p->src - at) % HEAP_ALIGN;
+}
+
+pkgflat_status plan_open(const char *in, const struct signer_params *sp,
+    struct plan *p, pkgflat_error *err)
+{
+	pkgflat_status rc;
+	int missed;
+
+	if ((rc = plan_read(in, p, err)))
+		return rc;
+	if ((rc = plan_check(in, p, err)) ||
+	    (rc = plan_head(p, sp, heap_at(p), &missed, in, err)) ||
+	    (missed && (rc = plan_head(p, sp, 0, &missed, in, err))))
 		plan_free(p);
 	return rc;
 }
@@ -295,7 +506,7 @@ static pkgflat_status copy_heap(const struct plan *p, const char *in, int ofd,
 	return rc;
 }
 
-static pkgflat_status write_signed(const char *in, const char *out,
+pkgflat_status write_signed(const char *in, const char *out,
     const struct plan *p, const unsigned char *head, size_t head_len,
     const unsigned char *sig, size_t sig_len,
     const pkgflat_sign_options *opt, pkgflat_error *err)
@@ -321,7 +532,225 @@ out:
 	return rc;
 }
 
-static void fill_result(pkgflat_sign_result *res, const struct plan *p,
+/*
+ * Copying early. A heap of HEAP_ALIGN_MIN or more starts copying in
+ * pkgflat_sign_begin(), before the identity is known, to heap_at(); while
+ * the kernel copies, this thread reads the key, writes the TOC and signs.
+ * A head that does not fit there (a long chain) stops the copy, and the
+ * heap goes behind the head, still at its offset modulo HEAP_ALIGN.
+ */
+
+int64_t signing_time(const pkgflat_sign_options *opt);
+void fill_result(pkgflat_sign_result *res, const struct plan *p,
+    int64_t signing_time);
+
+struct pkgflat_sign_job {
+	struct plan p;
+	char *in, *out, *target;
+	pkgflat_output *of;         /* the output, when copying early */
+	uint64_t at;                /* where the heap goes in it; 0: not early */
+	pthread_t th;
+	int running;                /* th to join */
+	int sync;                   /* mu and cv made */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t done;              /* under mu: heap bytes copied */
+	int stop, finished;         /* under mu */
+	pkgflat_status trc;         /* the copy's outcome, once finished */
+	pkgflat_error terr;
+};
+
+static void *copier(void *arg)
+{
+	struct pkgflat_sign_job *j = arg;
+	int ofd = pkgflat_output_fd(j->of);
+	pkgflat_status rc = PKGFLAT_OK;
+	uint64_t done = 0;
+	int stop = 0;
+
+	if (lseek(ofd, (off_t)j->at, SEEK_SET) < 0)
+		rc = fail_errno(&j->terr, j->out, "cannot seek");
+	while (!rc && !stop && done < j->p.len) {
+		uint64_t n = j->p.len - done < COPY_SLICE ? j->p.len - done :
+		    COPY_SLICE;
+		if (!(rc = xar_copy_range(j->p.fd, j->p.src + done, n, j->in, ofd,
+		    j->out, &j->terr)))
+			done += n;
+		pthread_mutex_lock(&j->mu);
+		j->done = done;
+		stop = j->stop;
+		pthread_mutex_unlock(&j->mu);
+	}
+	pthread_mutex_lock(&j->mu);
+	j->trc = rc;
+	j->finished = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+static void copier_stop(struct pkgflat_sign_job *j)
+{
+	if (!j->running)
+		return;
+	pthread_mutex_lock(&j->mu);
+	j->stop = 1;
+	pthread_mutex_unlock(&j->mu);
+	pthread_join(j->th, NULL);
+	j->running = 0;
+}
+
+/* Until the copy is done, telling opt->progress about every 100 ms. */
+static pkgflat_status copier_wait(struct pkgflat_sign_job *j,
+    const pkgflat_sign_options *opt, pkgflat_error *err)
+{
+	pkgflat_progress pr = { .total = j->p.len, .phase = "signing" };
+	int finished;
+
+	do {
+		pthread_mutex_lock(&j->mu);
+		if (!j->finished) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+		}
+		pr.done = j->done;
+		finished = j->finished;
+		pthread_mutex_unlock(&j->mu);
+		if (opt->progress)
+			opt->progress(&pr, opt->progress_ctx);
+	} while (!finished);
+	if (j->running)
+		pthread_join(j->th, NULL);
+	j->running = 0;
+	if (j->trc)
+		*err = j->terr;
+	return j->trc;
+}
+
+void pkgflat_sign_cancel(pkgflat_sign_job *j)
+{
+	if (!j)
+		return;
+	copier_stop(j);
+	if (j->sync) {
+		pthread_mutex_destroy(&j->mu);
+		pthread_cond_destroy(&j->cv);
+	}
+	pkgflat_output_discard(j->of);
+	plan_free(&j->p);
+	free(j->in);
+	free(j->out);
+	free(j->target);
+	free(j);
+}
+
+pkgflat_status pkgflat_sign_begin(const char *in, const char *out,
+    pkgflat_sign_job **job, pkgflat_error *err)
+{
+	struct pkgflat_sign_job *j = pf_calloc(1, sizeof *j);
+	pkgflat_status rc;
+
+	*job = NULL;
+	if (!j)
+		return fail_nomem(err);
+	j->p.fd = -1;
+	if (!(j->in = pf_strdup(in)) || !(j->out = pf_strdup(out))) {
+		pkgflat_sign_cancel(j);
+		return fail_nomem(err);
+	}
+	if ((rc = output_in_place(out, in, &j->target, err)) ||
+	    (rc = plan_read(in, &j->p, err))) {
+		pkgflat_sign_cancel(j);
+		return rc;
+	}
+	if ((j->at = heap_at(&j->p))) {
+		if ((rc = pkgflat_output_open(j->target, &j->of, err))) {
+			pkgflat_sign_cancel(j);
+			return rc;
+		}
+		pthread_mutex_init(&j->mu, NULL);
+		pthread_cond_init(&j->cv, NULL);
+		j->sync = 1;
+		/* Without a thread the copy follows the signing (finish_early). */
+		j->running = pthread_create(&j->th, NULL, copier, j) == 0;
+	}
+	/* Checked while the copy runs: the copy is discarded if it fails. */
+	if ((rc = plan_check(in, &j->p, err))) {
+		pkgflat_sign_cancel(j);
+		return rc;
+	}
+	*job = j;
+	return PKGFLAT_OK;
+}
+
+/* Head and signatures in front of the heap being copied. */
+static pkgflat_status finish_early(struct pkgflat_sign_job *j,
+    const unsigned char *sig, size_t sig_len, const pkgflat_sign_options *opt,
+    pkgflat_error *err)
+{
+	int ofd = pkgflat_output_fd(j->of);
+	pkgflat_status rc;
+
+	if (j->p.head_len + sig_len != j->at)
+		return fail(err, PKGFLAT_E_INTERNAL, j->in, NULL,
+		    "the signed head is %zu bytes, not the %llu planned",
+		    j->p.head_len + sig_len, (unsigned long long)j->at);
+	if ((rc = xar_pwrite_all(ofd, j->p.head, j->p.head_len, 0, j->out,
+	    err)) || (rc = xar_pwrite_all(ofd, sig, sig_len, j->p.head_len,
+	    j->out, err)))
+		return rc;
+	if (!j->running)
+		copier(j);
+	if ((rc = copier_wait(j, opt, err)))
+		return rc;
+	rc = pkgflat_output_commit(j->of, opt->fsync, err);
+	j->of = NULL;
+	return rc;
+}
+
+pkgflat_status pkgflat_sign_finish(pkgflat_sign_job *j,
+    const pkgflat_identity *id, const pkgflat_sign_options *opt,
+    pkgflat_sign_result *res, pkgflat_error *err)
+{
+	struct signer_params sp = { .id = id, .signing_time = signing_time(opt),
+	    .tsa_url = opt->tsa_url, .tsa_timeout = opt->tsa_timeout };
+	unsigned char *sig = NULL;
+	pkgflat_status rc;
+	int missed = 0;
+
+	if (res)
+		memset(res, 0, sizeof *res);
+	rc = plan_head(&j->p, &sp, j->at, &missed, j->in, err);
+	if (!rc && missed) {
+		/* The head outgrew EARLY_ROOM: it goes first after all. */
+		copier_stop(j);
+		pkgflat_output_discard(j->of);
+		j->of = NULL;
+		j->at = 0;
+		rc = plan_head(&j->p, &sp, 0, &missed, j->in, err);
+	}
+	if (!rc && !(sig = malloc(j->p.xs->reserve)))
+		rc = fail_nomem(err);
+	if (!rc)
+		rc = j->p.xs->sign(j->p.xs->ctx, j->p.ck, 20, sig, err);
+	if (!rc)
+		rc = j->at ? finish_early(j, sig, j->p.xs->reserve, opt, err) :
+		    write_signed(j->in, j->out, &j->p, j->p.head, j->p.head_len,
+		    sig, j->p.xs->reserve, opt, err);
+	if (!rc)
+		fill_result(res, &j->p, sp.signing_time);
+	free(sig);
+	pkgflat_sign_cancel(j);
+	return rc;
+}
+
+void fill_result(pkgflat_sign_result *res, const struct plan *p,
     int64_t signing_time)
 {
 	if (!res)
@@ -346,7 +775,7 @@ void pkgflat_sign_result_clear(pkgflat_sign_result *res)
 	}
 }
 
-static int64_t signing_time(const pkgflat_sign_options *opt)
+int64_t signing_time(const pkgflat_sign_options *opt)
 {
 	return opt->timestamp >= 0 ? opt->timestamp : (int64_t)time(NULL);
 }
@@ -355,26 +784,14 @@ pkgflat_status pkgflat_sign(const char *in, const char *out,
     const pkgflat_identity *id, const pkgflat_sign_options *opt,
     pkgflat_sign_result *res, pkgflat_error *err)
 {
-	struct signer_params sp = { .id = id, .signing_time = signing_time(opt),
-	    .tsa_url = opt->tsa_url, .tsa_timeout = opt->tsa_timeout };
-	struct plan p;
-	unsigned char *sig = NULL;
+	pkgflat_sign_job *j;
 	pkgflat_status rc;
 
 	if (res)
 		memset(res, 0, sizeof *res);
-	if ((rc = output_in_place(out, in, NULL, err)) ||
-	    (rc = plan_open(in, &sp, &p, err)))
+	if ((rc = pkgflat_sign_begin(in, out, &j, err)))
 		return rc;
-	if (!(sig = malloc(p.xs->reserve)))
-		rc = fail_nomem(err);
-	else if (!(rc = p.xs->sign(p.xs->ctx, p.ck, 20, sig, err)) &&
-	    !(rc = write_signed(in, out, &p, p.head, p.head_len, sig,
-	    p.xs->reserve, opt, err)))
-		fill_result(res, &p, sp.signing_time);
-	free(sig);
-	plan_free(&p);
-	return rc;
+	return pkgflat_sign_finish(j, id, opt, res, err);
 }
 
 pkgflat_status pkgflat_sign_file(const char *in, const char *out,
@@ -390,567 +807,3 @@ pkgflat_status pkgflat_sign_file(const char *in, const char *out,
 	return pkgflat_sign(in, out, id, &opt, NULL, err);
 }
 
-/* ------------------------------------------------------------------ */
-/* Two-step signing: the request directory                            */
-
-#define REQ_MAGIC "pkgflat sign request 1"
-
-static const char req_readme[] =
-    "A request to sign a flat package, made by `pkgflat sign --prepare`.\n"
-    "\n"
-    "rsa.tbs and cms.tbs each hold a DER DigestInfo (SHA-1, 35 bytes).\n"
-    "Sign each with the RSA key of the certificate in certs.pem (the first\n"
-    "one), PKCS#1 v1.5, and write the raw signatures (as many bytes as the\n"
-    "modulus) to rsa.sig and cms.sig in this directory, e.g.\n"
-    "\n"
-    "  openssl pkeyutl -sign -inkey KEY -in rsa.tbs -out rsa.sig\n"
-    "  openssl pkeyutl -sign -inkey KEY -in cms.tbs -out cms.sig\n"
-    "\n"
-    "(a PKCS#11 token: mechanism CKM_RSA_PKCS over the .tbs bytes). Signers\n"
-    "that want the hash instead get it in rsa.sha1 and cms.sha1:\n"
-    "\n"
-    "  openssl pkeyutl -sign -inkey KEY -pkeyopt digest:sha1 -in rsa.sha1 -out rsa.sig\n"
-    "\n"
-    "Then, where the package is: pkgflat sign --inject DIR IN.pkg -o OUT.pkg\n"
-    "\n"
-    "state, head and certs.pem are for pkgflat; do not edit them.\n";
-
-/* The request's values, in `state` as "key value" lines. */
-struct req {
-	uint64_t input_size, src, len, signing_time, rsa_size, cms_reserved;
-	unsigned char input_sha256[32], toc_sha1[20];
-	unsigned char request_sha256[32]; /* of the lines before it, head and
-	                                     certs.pem: catches edits */
-	unsigned char rsa_di[SIGN_DI_LEN], cms_di[SIGN_DI_LEN];
-};
-
-static const struct req_field {
-	const char *key;
-	size_t off;
-	size_t hex;   /* bytes of hex; 0: a decimal number */
-} req_fields[] = {
-	{ "input-size", offsetof(struct req, input_size), 0 },
-	{ "input-sha256", offsetof(struct req, input_sha256), 32 },
-	{ "heap-from", offsetof(struct req, src), 0 },
-	{ "heap-length", offsetof(struct req, len), 0 },
-	{ "signing-time", offsetof(struct req, signing_time), 0 },
-	{ "rsa-size", offsetof(struct req, rsa_size), 0 },
-	{ "cms-reserved", offsetof(struct req, cms_reserved), 0 },
-	{ "toc-sha1", offsetof(struct req, toc_sha1), 20 },
-	{ "rsa-digestinfo", offsetof(struct req, rsa_di), SIGN_DI_LEN },
-	{ "cms-digestinfo", offsetof(struct req, cms_di), SIGN_DI_LEN },
-	{ "request-sha256", offsetof(struct req, request_sha256), 32 },
-};
-#define NFIELDS (sizeof req_fields / sizeof *req_fields)
-
-static void hex(strbuf *sb, const unsigned char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sb_addf(sb, "%02x", b[i]);
-}
-
-static char *req_format(const struct req *r)
-{
-	strbuf sb = { 0 };
-
-	sb_adds(&sb, REQ_MAGIC "\n");
-	for (size_t i = 0; i + 1 < NFIELDS; i++) {
-		const struct req_field *f = &req_fields[i];
-		const unsigned char *v = (const unsigned char *)r + f->off;
-		sb_addf(&sb, "%s ", f->key);
-		if (f->hex)
-			hex(&sb, v, f->hex);
-		else {
-			uint64_t u;
-			memcpy(&u, v, sizeof u);
-			sb_addf(&sb, "%llu", (unsigned long long)u);
-		}
-		sb_add(&sb, "\n", 1);
-	}
-	return sb_detach(&sb);
-}
-
-/* SHA-256 over the state's lines before request-sha256, head, certs.pem. */
-static int req_digest(const void *state, size_t state_len, const void *head,
-    size_t head_len, const char *pem, size_t pem_len, unsigned char md[32])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
-	    EVP_DigestUpdate(c, state, state_len) &&
-	    EVP_DigestUpdate(c, head, head_len) &&
-	    EVP_DigestUpdate(c, pem, pem_len) && EVP_DigestFinal_ex(c, md, NULL);
-
-	EVP_MD_CTX_free(c);
-	return ok;
-}
-
-static int unhex(const char *s, size_t len, unsigned char *out, size_t n)
-{
-	if (len != 2 * n)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v = 0;
-		for (int k = 0; k < 2; k++) {
-			char c = s[2 * i + (size_t)k];
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else
-				return 0;
-		}
-		out[i] = (unsigned char)v;
-	}
-	return 1;
-}
-
-static pkgflat_status req_parse(const char *name, const char *text, size_t n,
-    struct req *r, pkgflat_error *err)
-{
-	int seen[NFIELDS] = { 0 };
-	const char *p = text, *end = text + n;
-	char where[32];
-	int line = 1;
-
-	memset(r, 0, sizeof *r);
-	if (n < sizeof REQ_MAGIC || memcmp(text, REQ_MAGIC "\n",
-	    sizeof REQ_MAGIC))
-		return fail(err, PKGFLAT_E_FORMAT, name, "line 1",
-		    "not a pkgflat sign request (\"%s\" expected)", REQ_MAGIC);
-	p += sizeof REQ_MAGIC;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		line++;
-		snprintf(where, sizeof where, "line %d", line);
-		if (!nl)
-			return fail(err, PKGFLAT_E_FORMAT, name, where,
-			    "the last line is cut short");
-		const char *sp = memchr(p, ' ', (size_t)(nl - p));
-		size_t i = 0;
-		while (sp && i < NFIELDS && (strlen(req_fields[i].key) !=
-		    (size_t)(sp - p) || memcmp(req_fields[i].key, p,
-		    (size_t)(sp - p))))
-			i++;
-		if (!sp || i == NFIELDS)
-			return fail(err, PKGFLAT_E_FORMAT, name, where,
-			    "not a \"key value\" line with a known key");
-		if (seen[i]++)
-			return fail(err, PKGFLAT_E_FORMAT, name, where,
-			    "%s given twice", req_fields[i].key);
-		const char *v = sp + 1;
-		size_t vl = (size_t)(nl - v);
-		unsigned char *dst = (unsigned char *)r + req_fields[i].off;
-		if (req_fields[i].hex) {
-			if (!unhex(v, vl, dst, req_fields[i].hex))
-				return fail(err, PKGFLAT_E_FORMAT, name, where,
-				    "%s is not %zu bytes in lowercase hex",
-				    req_fields[i].key, req_fields[i].hex);
-		} else {
-			uint64_t u = 0;
-			if (!vl || vl > 19)
-				goto badnum;
-			for (size_t k = 0; k < vl; k++) {
-				if (v[k] < '0' || v[k] > '9')
-					goto badnum;
-				u = u * 10 + (uint64_t)(v[k] - '0');
-			}
-			memcpy(dst, &u, sizeof u);
-		}
-		p = nl + 1;
-		continue;
-badnum:
-		return fail(err, PKGFLAT_E_FORMAT, name, where,
-		    "%s is not a decimal number", req_fields[i].key);
-	}
-	for (size_t i = 0; i < NFIELDS; i++)
-		if (!seen[i])
-			return fail(err, PKGFLAT_E_FORMAT, name, NULL, "no %s",
-			    req_fields[i].key);
-	return PKGFLAT_OK;
-}
-
-/* Read a whole small file (at most max bytes). */
-static pkgflat_status read_small(const char *path, size_t max,
-    unsigned char **out, size_t *len, pkgflat_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	pkgflat_status rc;
-
-	*out = NULL;
-	if (fd < 0)
-		return fail_errno(err, path, "cannot open");
-	if (fstat(fd, &st) != 0) {
-		rc = fail_errno(err, path, "cannot stat");
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		rc = fail(err, PKGFLAT_E_FORMAT, path, NULL,
-		    "not a regular file of at most %zu bytes", max);
-		goto out;
-	}
-	*len = (size_t)st.st_size;
-	if (!(*out = malloc(*len + 1))) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	if ((rc = xar_pread(fd, 0, *out, *len, path, err))) {
-		free(*out);
-		*out = NULL;
-		goto out;
-	}
-	(*out)[*len] = '\0';
-out:
-	close(fd);
-	return rc;
-}
-
-/* SHA-256 of the whole input, in constant memory. */
-static pkgflat_status hash_input(int fd, uint64_t size, unsigned char md[32],
-    const char *name, pkgflat_error *err)
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned char *buf = malloc(1u << 20);
-	pkgflat_status rc = PKGFLAT_OK;
-
-	if (!c || !buf || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	for (uint64_t off = 0; off < size && !rc;) {
-		size_t k = size - off < (1u << 20) ? (size_t)(size - off) : (1u << 20);
-		if (!(rc = xar_pread(fd, off, buf, k, name, err)))
-			EVP_DigestUpdate(c, buf, k);
-		off += k;
-	}
-	if (!rc && !EVP_DigestFinal_ex(c, md, NULL))
-		rc = fail(err, PKGFLAT_E_CRYPTO, name, NULL, "SHA-256 failed");
-out:
-	EVP_MD_CTX_free(c);
-	free(buf);
-	return rc;
-}
-
-/* prepare's signer: remember what is to be signed, sign nothing. */
-struct capture {
-	unsigned char di[2][SIGN_DI_LEN];
-	int got[2];
-};
-
-static pkgflat_status capture_sign(void *ctx, enum raw_which which,
-    const unsigned char *di, size_t dilen, unsigned char *sig, size_t siglen,
-    pkgflat_error *err)
-{
-	struct capture *c = ctx;
-
-	if (dilen != SIGN_DI_LEN)
-		return fail(err, PKGFLAT_E_INTERNAL, NULL, NULL,
-		    "a %zu-byte DigestInfo", dilen);
-	memcpy(c->di[which], di, dilen);
-	c->got[which] = 1;
-	memset(sig, 0, siglen);
-	return PKGFLAT_OK;
-}
-
-static pkgflat_status write_file(int dfd, const char *dir, const char *name,
-    const void *data, size_t len, int durable, pkgflat_error *err)
-{
-	char *path = pf_asprintf("%s/%s", dir, name);
-	pkgflat_status rc = PKGFLAT_OK;
-	int fd;
-
-	if (!path)
-		return fail_nomem(err);
-	if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0644)) < 0)
-		rc = fail_errno(err, path, "cannot create");
-	else {
-		rc = xar_write_all(fd, data, len, path, err);
-		if (!rc && want_fsync(durable) && fsync(fd) != 0)
-			rc = fail_errno(err, path, "cannot write");
-		if (close(fd) != 0 && !rc)
-			rc = fail_errno(err, path, "cannot write");
-	}
-	free(path);
-	return rc;
-}
-
-static const char *const req_files[] = {
-	"README", "state", "head", "certs.pem", "rsa.tbs", "cms.tbs", "rsa.sha1",
-	"cms.sha1",
-};
-
-pkgflat_status pkgflat_sign_prepare(const char *in, const char *req,
-    const pkgflat_identity *id, const pkgflat_sign_options *opt,
-    pkgflat_sign_result *res, pkgflat_error *err)
-{
-	struct capture cap = { 0 };
-	struct signer_params sp = { .id = id, .signing_time = signing_time(opt),
-	    .room_for_timestamp = 1, .raw = capture_sign, .raw_ctx = &cap };
-	struct plan p;
-	struct req r = { 0 };
-	struct stat st;
-	unsigned char *sig = NULL;
-	char *tmp = NULL, *state = NULL, *pem = NULL;
-	int dfd = -1;
-	pkgflat_status rc;
-
-	if (res)
-		memset(res, 0, sizeof *res);
-	if (opt->tsa_url)
-		return fail(err, PKGFLAT_E_USAGE, NULL, NULL,
-		    "a timestamp is added at inject, when the signature is known");
-	if (lstat(req, &st) == 0)
-		return fail(err, PKGFLAT_E_IO, req, NULL,
-		    "already exists; name a new request directory");
-	if ((rc = plan_open(in, &sp, &p, err)))
-		return rc;
-	if (!(sig = malloc(p.xs->reserve))) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	if ((rc = p.xs->sign(p.xs->ctx, p.ck, 20, sig, err)))
-		goto out;
-	if (!cap.got[RAW_RSA] || !cap.got[RAW_CMS]) {
-		rc = fail(err, PKGFLAT_E_INTERNAL, in, NULL,
-		    "the signer asked for no signature");
-		goto out;
-	}
-	if ((rc = hash_input(p.fd, p.file_size, r.input_sha256, in, err)))
-		goto out;
-	r.input_size = p.file_size;
-	r.src = p.src;
-	r.len = p.len;
-	r.signing_time = (uint64_t)sp.signing_time;
-	size_t rsa_len, cms_len, unused;
-	signer_sizes(p.sctx, &rsa_len, &cms_len, &unused);
-	r.rsa_size = rsa_len;
-	r.cms_reserved = cms_len;
-	memcpy(r.toc_sha1, p.ck, 20);
-	memcpy(r.rsa_di, cap.di[RAW_RSA], SIGN_DI_LEN);
-	memcpy(r.cms_di, cap.di[RAW_CMS], SIGN_DI_LEN);
-	if (!(state = req_format(&r)) || !(pem = sign_certs_pem(id)) ||
-	    !req_digest(state, strlen(state), p.head, p.head_len, pem,
-	    strlen(pem), r.request_sha256)) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	strbuf sb = { 0 };
-	sb_adds(&sb, state);
-	sb_adds(&sb, "request-sha256 ");
-	hex(&sb, r.request_sha256, 32);
-	sb_adds(&sb, "\n");
-	free(state);
-	if (!(state = sb_detach(&sb))) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-
-	/* A directory beside req, filled, then renamed into place. */
-	if ((dfd = output_mkdtemp(req, &tmp)) < 0) {
-		rc = errno == ENOMEM ? fail_nomem(err) :
-		    fail_errno(err, req, "cannot create");
-		goto out;
-	}
-	const void *data[] = { req_readme, state, p.head, pem, r.rsa_di,
-	    r.cms_di, r.rsa_di + SIGN_DI_LEN - 20, r.cms_di + SIGN_DI_LEN - 20 };
-	size_t len[] = { strlen(req_readme), strlen(state), p.head_len,
-	    strlen(pem), SIGN_DI_LEN, SIGN_DI_LEN, 20, 20 };
-	for (size_t i = 0; i < sizeof req_files / sizeof *req_files; i++)
-		if ((rc = write_file(dfd, req, req_files[i], data[i], len[i],
-		    opt->fsync, err)))
-			goto out;
-	if (fchmod(dfd, 0755) != 0) {
-		rc = fail_errno(err, req, "cannot create");
-		goto out;
-	}
-	if (lstat(req, &st) == 0) {
-		rc = fail(err, PKGFLAT_E_IO, req, NULL,
-		    "already exists; name a new request directory");
-		goto out;
-	}
-	if (rename(tmp, req) != 0) {
-		rc = fail_errno(err, req, "cannot rename into place");
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	fill_result(res, &p, sp.signing_time);
-out:
-	if (tmp) {
-		for (size_t i = 0; dfd >= 0 && i < sizeof req_files /
-		    sizeof *req_files; i++)
-			unlinkat(dfd, req_files[i], 0);
-		rmdir(tmp);
-		free(tmp);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	free(state);
-	free(pem);
-	free(sig);
-	plan_free(&p);
-	return rc;
-}
-
-/* inject's signer: the signatures made elsewhere, for exactly the bytes
- * that were prepared. */
-struct inject {
-	const struct req *r;
-	unsigned char *sig[2];
-};
-
-static pkgflat_status inject_sign(void *ctx, enum raw_which which,
-    const unsigned char *di, size_t dilen, unsigned char *sig, size_t siglen,
-    pkgflat_error *err)
-{
-	struct inject *c = ctx;
-	const unsigned char *want = which == RAW_RSA ? c->r->rsa_di :
-	    c->r->cms_di;
-
-	if (dilen != SIGN_DI_LEN || memcmp(di, want, SIGN_DI_LEN) ||
-	    siglen != c->r->rsa_size)
-		return fail(err, PKGFLAT_E_INTERNAL, NULL, NULL, "the %s signature "
-		    "would cover other bytes than were prepared",
-		    which == RAW_RSA ? "RSA" : "CMS");
-	memcpy(sig, c->sig[which], siglen);
-	return PKGFLAT_OK;
-}
-
-/* Read REQ/NAME; *path is kept for messages. */
-static pkgflat_status req_read(const char *req, const char *name, size_t max,
-    char **path, unsigned char **data, size_t *len, pkgflat_error *err)
-{
-	if (!(*path = pf_asprintf("%s/%s", req, name)))
-		return fail_nomem(err);
-	return read_small(*path, max, data, len, err);
-}
-
-pkgflat_status pkgflat_sign_inject(const char *req, const char *in,
-    const char *out, const pkgflat_sign_options *opt,
-    pkgflat_sign_result *res, pkgflat_error *err)
-{
-	static const char *const sig_names[2] = { "rsa.sig", "cms.sig" };
-	static const char *const tbs_names[2] = { "rsa.tbs", "cms.tbs" };
-	struct req r;
-	struct inject inj = { &r, { NULL, NULL } };
-	struct plan p = { .fd = -1 };
-	pkgflat_identity *id = NULL;
-	char *path[5] = { NULL };
-	unsigned char *state = NULL, *head = NULL, *pem = NULL, *sig = NULL;
-	size_t state_len, head_len, pem_len, sig_len[2];
-	pkgflat_status rc;
-
-	if (res)
-		memset(res, 0, sizeof *res);
-	if ((rc = output_in_place(out, in, NULL, err)) ||
-	    (rc = pkgflat_output_check(out, req, err)))
-		return rc;
-	if ((rc = req_read(req, "state", 4096, &path[0], &state, &state_len,
-	    err)) || (rc = req_parse(path[0], (const char *)state, state_len, &r,
-	    err)))
-		goto out;
-	/* The output's first bytes, as prepared: header, TOC, checksum. */
-	if ((rc = req_read(req, "head", 28 + (64u << 20) + 20, &path[1], &head,
-	    &head_len, err)) || (rc = req_read(req, "certs.pem", 1u << 20,
-	    &path[2], &pem, &pem_len, err)))
-		goto out;
-	/* Nothing changed since prepare: request-sha256 is the last line. */
-	const char *last = memmem(state, state_len, "\nrequest-sha256 ", 16);
-	unsigned char md[32];
-	if (!last || (size_t)(last - (const char *)state) + 1 + 15 + 64 + 1 !=
-	    state_len || !req_digest(state, (size_t)(last - (const char *)state) +
-	    1, head, head_len, (const char *)pem, pem_len, md) ||
-	    memcmp(md, r.request_sha256, 32)) {
-		rc = fail(err, PKGFLAT_E_FORMAT, path[0], NULL,
-		    "the request was changed after it was prepared (its "
-		    "request-sha256 does not match state, head and certs.pem)");
-		goto out;
-	}
-	unsigned char ck[20];
-	uint64_t clen = head_len >= 48 ? be64(head + 8) : 0;
-	if (head_len < 48 || memcmp(head, "xar!", 4) || clen != head_len - 48 ||
-	    !EVP_Digest(head + 28, (size_t)clen, ck, NULL, EVP_sha1(), NULL) ||
-	    memcmp(ck, r.toc_sha1, 20) || memcmp(head + head_len - 20, ck, 20)) {
-		rc = fail(err, PKGFLAT_E_FORMAT, path[1], NULL,
-		    "not the header and TOC the request was prepared with");
-		goto out;
-	}
-	if ((rc = sign_identity_from_pem(path[2], &id, err)))
-		goto out;
-	/* Both signatures, checked against the certificate before anything
-	 * else is done. */
-	for (int i = 0; i < 2; i++) {
-		if ((rc = req_read(req, sig_names[i], 4096, &path[3 + i],
-		    &inj.sig[i], &sig_len[i], err)))
-			goto out;
-		if (sig_len[i] != r.rsa_size) {
-			rc = fail(err, PKGFLAT_E_CRYPTO, path[3 + i], NULL,
-			    "%zu bytes, not a %llu-byte RSA signature of %s%s",
-			    sig_len[i], (unsigned long long)r.rsa_size, tbs_names[i],
-			    sig_len[i] < r.rsa_size ? " (cut short?)" : "");
-			goto out;
-		}
-		if (!sign_check_raw(id, i ? r.cms_di : r.rsa_di, SIGN_DI_LEN,
-		    inj.sig[i], sig_len[i])) {
-			rc = fail(err, PKGFLAT_E_CRYPTO, path[3 + i], NULL,
-			    "does not verify with the certificate's key: made with "
-			    "another key, or not PKCS#1 v1.5 over %s", tbs_names[i]);
-			goto out;
-		}
-	}
-	/* The very input that was prepared. */
-	struct stat st;
-	if ((p.fd = open(in, O_RDONLY | O_CLOEXEC)) < 0) {
-		rc = fail_errno(err, in, "cannot open");
-		goto out;
-	}
-	if (fstat(p.fd, &st) != 0) {
-		rc = fail_errno(err, in, "cannot stat");
-		goto out;
-	}
-	if ((uint64_t)st.st_size != r.input_size || (rc = hash_input(p.fd,
-	    r.input_size, md, in, err)) || memcmp(md, r.input_sha256, 32) ||
-	    r.src > r.input_size || r.len > r.input_size - r.src) {
-		rc = rc ? rc : fail(err, PKGFLAT_E_FORMAT, in, NULL,
-		    "not the package %s was prepared from (its size or SHA-256 "
-		    "differ)", req);
-		goto out;
-	}
-	p.src = r.src;
-	p.len = r.len;
-	struct signer_params sp = { .id = id,
-	    .signing_time = (int64_t)r.signing_time, .tsa_url = opt->tsa_url,
-	    .tsa_timeout = opt->tsa_timeout, .room_for_timestamp = 1,
-	    .cms_reserve = r.cms_reserved,
-	    .raw = inject_sign, .raw_ctx = &inj };
-	if ((rc = signer_open(&sp, &p.sctx, &p.xs, err)))
-		goto out;
-	if (p.xs->reserve != r.rsa_size + r.cms_reserved) {
-		rc = fail(err, PKGFLAT_E_FORMAT, path[0], NULL,
-		    "rsa-size does not match the certificate's key");
-		goto out;
-	}
-	if (!(sig = malloc(p.xs->reserve))) {
-		rc = fail_nomem(err);
-		goto out;
-	}
-	if ((rc = p.xs->sign(p.xs->ctx, r.toc_sha1, 20, sig, err)) ||
-	    (rc = write_signed(in, out, &p, head, head_len, sig, p.xs->reserve,
-	    opt, err)))
-		goto out;
-	fill_result(res, &p, (int64_t)r.signing_time);
-out:
-	for (int i = 0; i < 5; i++)
-		free(path[i]);
-	for (int i = 0; i < 2; i++)
-		free(inj.sig[i]);
-	free(state);
-	free(head);
-	free(pem);
-	free(sig);
-	pkgflat_identity_free(id);
-	plan_free(&p);
-	return rc;
-}

@@ -73,6 +73,9 @@ void signer_free(struct sign_ctx *c);
  * made (0 before signing). */
 void signer_sizes(const struct sign_ctx *c, size_t *rsa, size_t *cms_reserved,
     size_t *cms_used);
+/* Reserve `pad` zero bytes more after the CMS than it needs (replacing
+ * any padding set before): only to move what follows. */
+void signer_pad_cms(struct sign_ctx *c, size_t pad);
 /* When the CMS needed more than productsign's reservation: what to warn
  * (allocated), else NULL. */
 char *signer_growth_note(const struct sign_ctx *c);

@@ -53,6 +53,8 @@ struct signer {
 	size_t cms_base, cms_room; /* the CMS without a timestamp, and room kept
 	                              for one (or for encoding slack) */
 	size_t cms_used;          /* DER bytes of the last CMS made */
+	size_t cms_pad;           /* of cms_len, zeros added only to place
+	                             what follows (signer_pad_cms) */
 	int64_t signing_time;
 	const char *tsa_url;      /* RFC 3161 server, or NULL */
 	int tsa_timeout;
@@ -604,8 +606,12 @@ pkgflat_status signer_open(const struct signer_params *p,
 	size_t need = c->s.cms_base + c->s.cms_room;
 	if (need > c->s.cms_len)
 		c->s.cms_len = (need + 1023) / 1024 * 1024;
-	if (p->cms_reserve)
+	if (p->cms_reserve) {
+		/* As prepared: what it holds beyond this sizing is padding. */
+		c->s.cms_pad = p->cms_reserve > c->s.cms_len ?
+		    p->cms_reserve - c->s.cms_len : 0;
 		c->s.cms_len = p->cms_reserve;
+	}
 	c->xs.reserve = c->s.rsa_len + c->s.cms_len;
 	c->xs.write_toc = signer_toc;
 	c->xs.sign = signer_sign;
@@ -636,15 +642,23 @@ void signer_sizes(const struct sign_ctx *c, size_t *rsa, size_t *cms_reserved,
 	*cms_used = c->s.cms_used;
 }
 
+void signer_pad_cms(struct sign_ctx *c, size_t pad)
+{
+	c->s.cms_len = c->s.cms_len - c->s.cms_pad + pad;
+	c->s.cms_pad = pad;
+	c->xs.reserve = c->s.rsa_len + c->s.cms_len;
+}
+
 char *signer_growth_note(const struct sign_ctx *c)
 {
-	if (!c || c->s.cms_len <= SIGN_CMS_RESERVE)
+	if (!c || c->s.cms_len - c->s.cms_pad <= SIGN_CMS_RESERVE)
 		return NULL;
 	return pf_asprintf("the CMS signature with its %d certificates needs "
 	    "%zu bytes (and %zu kept %s): more than productsign's %d-byte "
 	    "reservation; %zu bytes are reserved instead", c->s.ncerts,
 	    c->s.cms_base, c->s.cms_room, c->s.cms_room > 512 ?
-	    "for a timestamp" : "spare", SIGN_CMS_RESERVE, c->s.cms_len);
+	    "for a timestamp" : "spare", SIGN_CMS_RESERVE,
+	    c->s.cms_len - c->s.cms_pad);
 }
 
 void signer_free(struct sign_ctx *c)
