@@ -357,6 +357,7 @@ large_heap() {
 	python3 "$ROOT/tests/cli/sigparts.py" s.pkg xp >/dev/null && xmllint --noout xp/toc.xml ||
 		fail "TOC not well-formed"
 	CA="$P/root.pem" whole s.pkg
+	7zz t s.pkg >7z.out 2>&1 || fail "7zz t s.pkg: $(tail -5 7z.out)"
 	# Reproducible, and what two-step signing gives byte for byte.
 	run 0 "$PKGFLAT" sign -q --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
 	    flat.pkg -o s2.pkg
