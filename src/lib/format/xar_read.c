@@ -286,15 +286,30 @@ pkgflat_status xar_pwrite_all(int fd, const void *buf, size_t n, uint64_t off,
 pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len,
     const char *in_name, int out, const char *out_name, pkgflat_error *err)
 {
-	loff_t ioff = (loff_t)off;
+	off_t pos = lseek(out, 0, SEEK_CUR);
+	pkgflat_status rc;
+
+	if (pos < 0)
+		return fail_errno(err, out_name, "cannot seek");
+	if (!(rc = xar_copy_range_at(in, off, len, in_name, out, (uint64_t)pos,
+	    out_name, err)) && lseek(out, pos + (off_t)len, SEEK_SET) < 0)
+		rc = fail_errno(err, out_name, "cannot seek");
+	return rc;
+}
+
+pkgflat_status xar_copy_range_at(int in, uint64_t off, uint64_t len,
+    const char *in_name, int out, uint64_t out_off, const char *out_name,
+    pkgflat_error *err)
+{
+	loff_t ioff = (loff_t)off, ooff = (loff_t)out_off;
 
 	while (len) {
-		ssize_t r = copy_file_range(in, &ioff, out, NULL, len > (1u << 30) ?
+		ssize_t r = copy_file_range(in, &ioff, out, &ooff, len > (1u << 30) ?
 		    (1u << 30) : (size_t)len, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			break; /* fall back to read/write */
+			break; /* fall back to pread/pwrite */
 		len -= (uint64_t)r;
 	}
 	char *buf = len ? malloc(1u << 20) : NULL;
@@ -305,12 +320,13 @@ pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len,
 		pkgflat_status rc = xar_pread(in, (uint64_t)ioff, buf, k, in_name,
 		    err);
 		if (!rc)
-			rc = xar_write_all(out, buf, k, out_name, err);
+			rc = xar_pwrite_all(out, buf, k, (uint64_t)ooff, out_name, err);
 		if (rc) {
 			free(buf);
 			return rc;
 		}
 		ioff += (loff_t)k;
+		ooff += (loff_t)k;
 		len -= k;
 	}
 	free(buf);

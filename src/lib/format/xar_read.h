@@ -64,8 +64,15 @@ pkgflat_status xar_pwrite_all(int fd, const void *buf, size_t n, uint64_t off,
 /* Copy len bytes at off of in to out's file position (errors name
  * in_name or out_name, whichever failed): copy_file_range
  * (the kernel copies, nothing is read into memory), falling back to
- * pread/write where it is not supported (another filesystem, old kernel). */
+ * pread/pwrite where it is not supported (another filesystem, old
+ * kernel); the file position then moves past what was copied. */
 pkgflat_status xar_copy_range(int in, uint64_t off, uint64_t len,
     const char *in_name, int out, const char *out_name, pkgflat_error *err);
+
+/* The same to out's offset out_off (pwrite where copy_file_range fails);
+ * out's file position is not used. */
+pkgflat_status xar_copy_range_at(int in, uint64_t off, uint64_t len,
+    const char *in_name, int out, uint64_t out_off, const char *out_name,
+    pkgflat_error *err);
 
 #endif

@@ -554,39 +554,79 @@ struct pkgflat_sign_job {
 	int sync;                   /* mu and cv made */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	uint64_t next;              /* under mu: the next slice to copy */
 	uint64_t done;              /* under mu: heap bytes copied */
+	int started;                /* under mu: th is copying */
 	int stop, finished;         /* under mu */
-	pkgflat_status trc;         /* the copy's outcome, once finished */
+	pkgflat_status trc;         /* th's outcome, once finished */
 	pkgflat_error terr;
 };
 
+/* Claim the next slice of the heap (under mu): 0 when none is left. */
+static int claim(struct pkgflat_sign_job *j, uint64_t *off, uint64_t *n)
+{
+	int ok;
+
+	pthread_mutex_lock(&j->mu);
+	ok = !j->stop && j->next * COPY_SLICE < j->p.len;
+	if (ok) {
+		*off = j->next++ * COPY_SLICE;
+		*n = j->p.len - *off < COPY_SLICE ? j->p.len - *off : COPY_SLICE;
+	}
+	pthread_mutex_unlock(&j->mu);
+	return ok;
+}
+
+static pkgflat_status copy_slice(struct pkgflat_sign_job *j, uint64_t off,
+    uint64_t n, pkgflat_error *err)
+{
+	pkgflat_status rc = xar_copy_range_at(j->p.fd, j->p.src + off, n, j->in,
+	    pkgflat_output_fd(j->of), j->at + off, j->out, err);
+
+	if (!rc) {
+		pthread_mutex_lock(&j->mu);
+		j->done += n;
+		pthread_mutex_unlock(&j->mu);
+	}
+	return rc;
+}
+
+/* The copying thread: slice after slice until none is left. */
 static void *copier(void *arg)
 {
 	struct pkgflat_sign_job *j = arg;
-	int ofd = pkgflat_output_fd(j->of);
 	pkgflat_status rc = PKGFLAT_OK;
-	uint64_t done = 0;
-	int stop = 0;
+	uint64_t off, n;
 
-	if (lseek(ofd, (off_t)j->at, SEEK_SET) < 0)
-		rc = fail_errno(&j->terr, j->out, "cannot seek");
-	while (!rc && !stop && done < j->p.len) {
-		uint64_t n = j->p.len - done < COPY_SLICE ? j->p.len - done :
-		    COPY_SLICE;
-		if (!(rc = xar_copy_range(j->p.fd, j->p.src + done, n, j->in, ofd,
-		    j->out, &j->terr)))
-			done += n;
-		pthread_mutex_lock(&j->mu);
-		j->done = done;
-		stop = j->stop;
-		pthread_mutex_unlock(&j->mu);
-	}
+	pthread_mutex_lock(&j->mu);
+	j->started = 1;
+	pthread_mutex_unlock(&j->mu);
+	while (!rc && claim(j, &off, &n))
+		rc = copy_slice(j, off, n, &j->terr);
 	pthread_mutex_lock(&j->mu);
 	j->trc = rc;
 	j->finished = 1;
 	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 	return NULL;
+}
+
+/* A new thread may take milliseconds to run (a virtual machine's idle
+ * CPU wakes slowly): until it does, the caller copies. */
+static pkgflat_status copy_until_started(struct pkgflat_sign_job *j,
+    pkgflat_error *err)
+{
+	pkgflat_status rc = PKGFLAT_OK;
+	uint64_t off, n;
+
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		int started = j->started;
+		pthread_mutex_unlock(&j->mu);
+		if (started || rc || !claim(j, &off, &n))
+			return rc;
+		rc = copy_slice(j, off, n, err);
+	}
 }
 
 static void copier_stop(struct pkgflat_sign_job *j)
@@ -679,6 +719,10 @@ pkgflat_status pkgflat_sign_begin(const char *in, const char *out,
 		j->sync = 1;
 		/* Without a thread the copy follows the signing (finish_early). */
 		j->running = pthread_create(&j->th, NULL, copier, j) == 0;
+		if (j->running && (rc = copy_until_started(j, err))) {
+			pkgflat_sign_cancel(j);
+			return rc;
+		}
 	}
 	/* Checked while the copy runs: the copy is discarded if it fails. */
 	if ((rc = plan_check(in, &j->p, err))) {
