@@ -368,6 +368,13 @@ large_heap() {
 	r2=$(reserved two.pkg)
 	check_signed two.pkg 3 "$r2"
 	aligned flat.pkg two.pkg
+	# Bytes after the last file (here junk, as a stapled ticket would be)
+	# are not carried over: the copy started from the header alone stops
+	# at the last file.
+	cp flat.pkg junk.pkg && head -c 5000 /dev/urandom >>junk.pkg
+	run 0 "$PKGFLAT" sign -q --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
+	    junk.pkg -o j.pkg
+	cmp s.pkg j.pkg || fail "trailing bytes changed the signed package"
 	# Re-signing a signed package, and signing in place.
 	run 0 "$PKGFLAT" sign -q --key "$P/leaf.key" --cert "$P/leaf.pem" --chain "$P/chain.pem" \
 	    s.pkg -o re.pkg

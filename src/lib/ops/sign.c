@@ -554,8 +554,12 @@ struct pkgflat_sign_job {
 	int sync;                   /* mu and cv made */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	int cfd;                    /* the input, for the copy */
+	uint64_t csrc;              /* the heap bytes it copies start here */
+	uint64_t clen;              /* under mu: and are this many */
 	uint64_t next;              /* under mu: the next slice to copy */
 	uint64_t done;              /* under mu: heap bytes copied */
+	uint64_t end;               /* under mu: end of what was written */
 	int started;                /* under mu: th is copying */
 	int stop, finished;         /* under mu */
 	pkgflat_status trc;         /* th's outcome, once finished */
@@ -568,10 +572,10 @@ static int claim(struct pkgflat_sign_job *j, uint64_t *off, uint64_t *n)
 	int ok;
 
 	pthread_mutex_lock(&j->mu);
-	ok = !j->stop && j->next * COPY_SLICE < j->p.len;
+	ok = !j->stop && j->next * COPY_SLICE < j->clen;
 	if (ok) {
 		*off = j->next++ * COPY_SLICE;
-		*n = j->p.len - *off < COPY_SLICE ? j->p.len - *off : COPY_SLICE;
+		*n = j->clen - *off < COPY_SLICE ? j->clen - *off : COPY_SLICE;
 	}
 	pthread_mutex_unlock(&j->mu);
 	return ok;
@@ -580,12 +584,14 @@ static int claim(struct pkgflat_sign_job *j, uint64_t *off, uint64_t *n)
 static pkgflat_status copy_slice(struct pkgflat_sign_job *j, uint64_t off,
     uint64_t n, pkgflat_error *err)
 {
-	pkgflat_status rc = xar_copy_range_at(j->p.fd, j->p.src + off, n, j->in,
+	pkgflat_status rc = xar_copy_range_at(j->cfd, j->csrc + off, n, j->in,
 	    pkgflat_output_fd(j->of), j->at + off, j->out, err);
 
 	if (!rc) {
 		pthread_mutex_lock(&j->mu);
 		j->done += n;
+		if (j->at + off + n > j->end)
+			j->end = j->at + off + n;
 		pthread_mutex_unlock(&j->mu);
 	}
 	return rc;
@@ -659,7 +665,7 @@ static pkgflat_status copier_wait(struct pkgflat_sign_job *j,
 			}
 			pthread_cond_timedwait(&j->cv, &j->mu, &ts);
 		}
-		pr.done = j->done;
+		pr.done = j->done < pr.total ? j->done : pr.total;
 		finished = j->finished;
 		pthread_mutex_unlock(&j->mu);
 		if (opt->progress)
@@ -683,11 +689,107 @@ void pkgflat_sign_cancel(pkgflat_sign_job *j)
 		pthread_cond_destroy(&j->cv);
 	}
 	pkgflat_output_discard(j->of);
+	if (j->cfd >= 0)
+		close(j->cfd);
 	plan_free(&j->p);
 	free(j->in);
 	free(j->out);
 	free(j->target);
 	free(j);
+}
+
+/* Start copying `len` heap bytes from `src` of fd (which the job takes)
+ * to the output at j->at. */
+static pkgflat_status copy_start(struct pkgflat_sign_job *j, int fd,
+    uint64_t src, uint64_t len, pkgflat_error *err)
+{
+	pkgflat_status rc;
+
+	j->cfd = fd;
+	j->csrc = src;
+	j->clen = len;
+	j->next = j->done = j->end = 0;
+	j->started = j->stop = j->finished = 0;
+	j->trc = PKGFLAT_OK;
+	if ((rc = pkgflat_output_open(j->target, &j->of, err)))
+		return rc;
+	/* Without a thread the copy follows the signing (finish_early). */
+	j->running = pthread_create(&j->th, NULL, copier, j) == 0;
+	return j->running ? copy_until_started(j, err) : PKGFLAT_OK;
+}
+
+/*
+ * Most packages signed are unsigned ones, whose heap starts with the
+ * 20-byte TOC checksum and nothing else to drop: the copy starts on that
+ * guess from the header alone, and the TOC is read while it runs. A
+ * wrong guess (another layout, a smaller heap, another file at that
+ * path) stops it and starts over.
+ */
+static void copy_guess(struct pkgflat_sign_job *j, const char *in)
+{
+	unsigned char h[28];
+	struct stat st;
+	int fd = open(in, O_RDONLY | O_CLOEXEC);
+	pkgflat_error e;
+
+	if (fd < 0)
+		return;
+	if (pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h ||
+	    memcmp(h, "xar!", 4) || fstat(fd, &st) != 0) {
+		close(fd);
+		return;
+	}
+	uint64_t hsize = (uint64_t)h[4] << 8 | h[5], clen = 0;
+	for (int i = 0; i < 8; i++)
+		clen = clen << 8 | h[8 + i];
+	struct plan g = { .len = 0 };
+	if (clen < (uint64_t)st.st_size && hsize + clen + 20 < (uint64_t)st.st_size) {
+		g.xt.clen = clen;
+		g.src = hsize + clen + 20;
+		g.len = (uint64_t)st.st_size - g.src;
+	}
+	if (!(j->at = heap_at(&g)) || copy_start(j, fd, g.src, g.len, &e)) {
+		/* No guess, or no copy: the copy starts after the TOC. */
+		copier_stop(j);
+		pkgflat_output_discard(j->of);
+		j->of = NULL;
+		j->at = 0;
+		if (j->cfd != fd)
+			close(fd);
+		else {
+			close(j->cfd);
+			j->cfd = -1;
+		}
+	}
+}
+
+/* After the TOC: keep the copy the guess started, or start the right one. */
+static pkgflat_status copy_settle(struct pkgflat_sign_job *j,
+    pkgflat_error *err)
+{
+	struct stat a, b;
+	uint64_t at = heap_at(&j->p);
+
+	if (j->of && at == j->at && j->csrc == j->p.src && j->p.len <= j->clen &&
+	    fstat(j->cfd, &a) == 0 && fstat(j->p.fd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		pthread_mutex_lock(&j->mu);
+		j->clen = j->p.len;
+		pthread_mutex_unlock(&j->mu);
+		return PKGFLAT_OK;
+	}
+	copier_stop(j);
+	pkgflat_output_discard(j->of);
+	j->of = NULL;
+	if (j->cfd >= 0)
+		close(j->cfd);
+	j->cfd = -1;
+	if (!(j->at = at))
+		return PKGFLAT_OK;
+	int fd = dup(j->p.fd);
+	if (fd < 0)
+		return fail_errno(err, j->in, "cannot open");
+	return copy_start(j, fd, j->p.src, j->p.len, err);
 }
 
 pkgflat_status pkgflat_sign_begin(const char *in, const char *out,
@@ -699,33 +801,23 @@ pkgflat_status pkgflat_sign_begin(const char *in, const char *out,
 	*job = NULL;
 	if (!j)
 		return fail_nomem(err);
-	j->p.fd = -1;
+	j->p.fd = j->cfd = -1;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	j->sync = 1;
 	if (!(j->in = pf_strdup(in)) || !(j->out = pf_strdup(out))) {
 		pkgflat_sign_cancel(j);
 		return fail_nomem(err);
 	}
-	if ((rc = output_in_place(out, in, &j->target, err)) ||
-	    (rc = plan_read(in, &j->p, err))) {
+	if ((rc = output_in_place(out, in, &j->target, err))) {
 		pkgflat_sign_cancel(j);
 		return rc;
 	}
-	if ((j->at = heap_at(&j->p))) {
-		if ((rc = pkgflat_output_open(j->target, &j->of, err))) {
-			pkgflat_sign_cancel(j);
-			return rc;
-		}
-		pthread_mutex_init(&j->mu, NULL);
-		pthread_cond_init(&j->cv, NULL);
-		j->sync = 1;
-		/* Without a thread the copy follows the signing (finish_early). */
-		j->running = pthread_create(&j->th, NULL, copier, j) == 0;
-		if (j->running && (rc = copy_until_started(j, err))) {
-			pkgflat_sign_cancel(j);
-			return rc;
-		}
-	}
-	/* Checked while the copy runs: the copy is discarded if it fails. */
-	if ((rc = plan_check(in, &j->p, err))) {
+	copy_guess(j, in);
+	/* The TOC is read, and checked, while the copy runs: the copy is
+	 * discarded if either fails. */
+	if ((rc = plan_read(in, &j->p, err)) || (rc = copy_settle(j, err)) ||
+	    (rc = plan_check(in, &j->p, err))) {
 		pkgflat_sign_cancel(j);
 		return rc;
 	}
@@ -753,6 +845,10 @@ static pkgflat_status finish_early(struct pkgflat_sign_job *j,
 		copier(j);
 	if ((rc = copier_wait(j, opt, err)))
 		return rc;
+	/* What the guess copied past the last file goes. */
+	if (j->end > j->at + j->clen && ftruncate(ofd, (off_t)(j->at +
+	    j->clen)) != 0)
+		return fail_errno(err, j->out, "cannot write");
 	rc = pkgflat_output_commit(j->of, opt->fsync, err);
 	j->of = NULL;
 	return rc;
