@@ -410,11 +410,18 @@ large_heap() {
 	bad_input "leaf.p12: cannot open: wrong passphrase" \
 	    "$PKGFLAT" sign --p12 "$P/leaf.p12" --pass file:pw flat.pkg -o o/x.pkg
 	only o
+	# Cut short: the copy started from the header stops when the TOC
+	# shows the last file past the end.
+	head -c -1000 flat.pkg >cut.pkg
+	bad_input "cut.pkg: " "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" \
+	    cut.pkg -o o/x.pkg
+	has "$T/err" "outside the heap"
+	only o
 	python3 "$ROOT/tests/cli/heapplace.py" --dup-id flat.pkg dup.pkg || fail "--dup-id"
 	cp dup.pkg dup0.pkg
 	bad_input "dup.pkg: xar-structure:" \
 	    "$PKGFLAT" sign --key "$P/leaf.key" --cert "$P/leaf.pem" dup.pkg -o o/x.pkg
-	has "$T/err" "id"
+	has "$T/err" "is used more than once"
 	only o
 	cmp dup.pkg dup0.pkg || fail "input modified"
 	[ "$before" = "$(sha256sum flat.pkg)" ] || fail "input modified"

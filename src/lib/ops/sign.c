@@ -125,7 +125,6 @@ static void emit(xmlTextWriterPtr w, xmlNodePtr n, int depth)
 	xmlTextWriterEndElement(w);
 }
 
-
 void plan_free(struct plan *p)
 {
 	if (p->fd >= 0)
@@ -483,8 +482,6 @@ pkgflat_status plan_open(const char *in, const struct signer_params *sp,
 	return rc;
 }
 
-/* The output: head, the signatures, then the input's heap; it appears
- * only when complete (outfile.c), in place of the input when it names it. */
 /* The heap in slices, telling opt->progress after each. */
 #define COPY_SLICE ((uint64_t)16 << 20)
 
@@ -540,10 +537,6 @@ out:
  * heap goes behind the head, still at its offset modulo HEAP_ALIGN.
  */
 
-int64_t signing_time(const pkgflat_sign_options *opt);
-void fill_result(pkgflat_sign_result *res, const struct plan *p,
-    int64_t signing_time);
-
 struct pkgflat_sign_job {
 	struct plan p;
 	char *in, *out, *target;
@@ -551,7 +544,6 @@ struct pkgflat_sign_job {
 	uint64_t at;                /* where the heap goes in it; 0: not early */
 	pthread_t th;
 	int running;                /* th to join */
-	int sync;                   /* mu and cv made */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int cfd;                    /* the input, for the copy */
@@ -684,10 +676,8 @@ void pkgflat_sign_cancel(pkgflat_sign_job *j)
 	if (!j)
 		return;
 	copier_stop(j);
-	if (j->sync) {
-		pthread_mutex_destroy(&j->mu);
-		pthread_cond_destroy(&j->cv);
-	}
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
 	pkgflat_output_discard(j->of);
 	if (j->cfd >= 0)
 		close(j->cfd);
@@ -804,7 +794,6 @@ pkgflat_status pkgflat_sign_begin(const char *in, const char *out,
 	j->p.fd = j->cfd = -1;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
-	j->sync = 1;
 	if (!(j->in = pf_strdup(in)) || !(j->out = pf_strdup(out))) {
 		pkgflat_sign_cancel(j);
 		return fail_nomem(err);
